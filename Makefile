@@ -1,0 +1,42 @@
+# skillgrove: `make demo` and `make test` work from a fresh clone, offline once installed.
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip --disable-pip-version-check -q
+STAMP := $(VENV)/.installed
+TORCH_VERSION := 2.13.0
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export ANONYMIZED_TELEMETRY := False
+
+.PHONY: install demo test lint format bench clean
+
+install: $(STAMP)
+
+# Torch goes first and pinned: an unpinned torch (pulled in by a dependency) fetches CUDA wheels.
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install --upgrade pip setuptools wheel
+	$(PIP) install torch==$(TORCH_VERSION)
+	$(PIP) install -e ".[dev]"
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(VENV)/bin/skillgrove demo
+
+test: $(STAMP)
+	$(PY) -m pytest
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check agent skills sim scripts tests
+	$(VENV)/bin/ruff format --check agent skills sim scripts tests
+
+format: $(STAMP)
+	$(VENV)/bin/ruff format agent skills sim scripts tests
+	$(VENV)/bin/ruff check --fix agent skills sim scripts tests
+
+bench: $(STAMP)
+	$(VENV)/bin/skillgrove bench sim
+
+clean:
+	rm -rf $(VENV) build *.egg-info

@@ -1,0 +1,88 @@
+"""Motion primitives: the only way the oracle, the gym action and the robot API move things.
+
+Each primitive is a short sequence of straight-line moves of the arm (see `Panda`), so
+anything they do happens through physics steps. Poses are (x, y, z, yaw) of the grasp
+point: for `pick` the point to close the fingers at, for `place` the lowest point the
+grasp point may reach (the descent stops as soon as the held object touches something).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from .geometry import wrap_angle
+from .panda import SAFE_Z
+
+if TYPE_CHECKING:
+    from .world import World
+
+
+def _above(pose, z: float = SAFE_Z) -> tuple[float, float, float]:
+    return (float(pose[0]), float(pose[1]), max(z, float(pose[2]) + 0.06))
+
+
+def pick(world: World, pose) -> bool:
+    """Grasp at `pose` = (x, y, z, yaw) and lift to transport height. True if holding."""
+    arm = world.panda
+    if arm.held is not None:
+        return True
+    x, y, z, yaw = (float(v) for v in pose)
+    arm.open_gripper(steps=10)
+    arm.move_to(_above(pose), yaw)
+    arm.move_to((x, y, z + 0.03), yaw, speed=0.3, settle=4)
+    arm.move_to((x, y, z), yaw, speed=0.1, settle=4)
+    arm.close_gripper()
+    arm.move_to(_above(pose), yaw, speed=0.4)
+    return arm.held is not None
+
+
+def place(world: World, pose) -> bool:
+    """Carry the held object above `pose`, lower it until it rests, and let go.
+
+    Returns False (and does nothing) when nothing is held.
+    """
+    arm = world.panda
+    if arm.held is None:
+        return False
+    x, y, z, yaw = (float(v) for v in pose)
+    arm.move_to(_above(pose), yaw)
+    arm.move_to((x, y, z + 0.03), yaw, speed=0.3, settle=4)
+    arm.descend_until_contact(z - 0.02)
+    arm.open_gripper(steps=20)
+    arm.move_to(_above(pose), yaw, speed=0.4)
+    return True
+
+
+def pick_place(world: World, pick_pose, place_pose) -> bool:
+    """Pick at one pose and place at another. True if the object was grasped."""
+    if not pick(world, pick_pose):
+        return False
+    place(world, place_pose)
+    return True
+
+
+def push(world: World, start, end, z: float = 0.018) -> None:
+    """Push with the closed fingers from `start` to `end` (x, y) at height `z`.
+
+    The fingers' flat side faces the direction of travel.
+    """
+    arm = world.panda
+    if arm.held is not None:
+        arm.open_gripper()
+    s = np.asarray(start[:2], dtype=float)
+    e = np.asarray(end[:2], dtype=float)
+    d = e - s
+    yaw = float(np.arctan2(d[1], d[0]))
+    # Keep the wrist near its home turn: the closed fingers push alike both ways round.
+    grip_yaw = wrap_angle(yaw + np.pi / 2)
+    if abs(grip_yaw) > np.pi / 2:
+        grip_yaw = wrap_angle(grip_yaw + np.pi)
+    arm._finger = 0.0
+    arm._command()
+    arm.move_to((s[0], s[1], SAFE_Z), grip_yaw)
+    arm.move_to((s[0], s[1], z), grip_yaw, speed=0.3, settle=4)
+    arm.move_to((e[0], e[1], z), grip_yaw, speed=0.15, settle=8)
+    arm.move_to((e[0], e[1], SAFE_Z), grip_yaw, speed=0.4)
+    arm.open_gripper(steps=5)

@@ -1,0 +1,189 @@
+"""What every task family shares: layout sampling, grasp/place poses, success predicates.
+
+A task family is one module with one `Task` subclass of about a hundred lines:
+`reset(rng)` builds a seeded scene and sets `params`; `instruction` fills the family's
+template; `is_success()` is the one definition of success (the Evaluator calls it too);
+`oracle()` returns the next primitive `Action` from privileged state, or None when done.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar
+
+import numpy as np
+
+from ..errors import SimError
+from ..geometry import tilt_from_quat, wrap_angle, xy_dist, yaw_distance, yaw_from_quat
+from ..objects import BOWL_INNER_RADIUS, COLORS, SHAPES, TRAY_INNER_HALF, SimObject
+
+if TYPE_CHECKING:
+    from ..world import World
+
+# Reachable, camera-visible part of the table (meters, robot base at the origin).
+WORKSPACE = ((0.34, 0.70), (-0.28, 0.28))
+POS_TOL = 0.02  # Ravens-like position tolerance, meters
+YAW_TOL = math.radians(12)  # orientation tolerance where orientation matters
+PRIMITIVES = ("pick_place", "push", "pick", "place")
+
+
+@dataclass(frozen=True)
+class Action:
+    """One primitive-level action (Ravens/Transporter style).
+
+    Attributes:
+        primitive: one of PRIMITIVES.
+        pose0: (x, y, z, yaw) of the grasp point: where to pick, or where a push starts.
+        pose1: (x, y, z, yaw): where to place, or where a push ends (unused by "pick").
+    """
+
+    primitive: str
+    pose0: tuple[float, float, float, float]
+    pose1: tuple[float, float, float, float] | None = None
+
+
+class Task:
+    """Base class of the task families. Subclasses set the class variables and the hooks."""
+
+    family: ClassVar[str]
+    template: ClassVar[str]
+    slots: ClassVar[tuple[str, ...]] = ()
+    max_actions: ClassVar[int] = 4
+
+    def __init__(self, world: World) -> None:
+        self.world = world
+        self.params: dict[str, str] = {}
+        self.rng: np.random.Generator = np.random.default_rng(0)
+
+    # -- hooks ---------------------------------------------------------------------------
+    def reset(self, rng: np.random.Generator) -> None:
+        """Build a seeded scene on the (already cleared) world and set `params`."""
+        self.rng = rng
+        self.params = self.build(rng)
+
+    def build(self, rng: np.random.Generator) -> dict[str, str]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def is_success(self) -> bool:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def oracle(self) -> Action | None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    @property
+    def instruction(self) -> str:
+        return self.template.format(**self.params)
+
+    # -- scene building ------------------------------------------------------------------
+    def spawn(
+        self,
+        shape: str,
+        color: str,
+        rng: np.random.Generator,
+        yaw: float | None = None,
+        region: tuple[tuple[float, float], tuple[float, float]] = WORKSPACE,
+        margin: float = 0.02,
+    ) -> SimObject:
+        """Add an object at a random free spot (no overlap with anything already there)."""
+        r = SHAPES[shape].radius
+        (x0, x1), (y0, y1) = region
+        for _ in range(200):
+            xy = (rng.uniform(x0 + r, x1 - r), rng.uniform(y0 + r, y1 - r))
+            if all(xy_dist(xy, self.xy(o)) >= r + o.shape.radius + margin for o in self.world.objects):
+                if yaw is None:
+                    yaw = rng.uniform(-math.pi / 4, math.pi / 4) if SHAPES[shape].symmetry else 0.0
+                return self.world.add(shape, color, xy, yaw)
+        raise SimError(f"no free spot for a {color} {shape}")
+
+    @staticmethod
+    def colors(rng: np.random.Generator, n: int) -> list[str]:
+        """n distinct random color names."""
+        return [str(c) for c in rng.choice(list(COLORS), size=n, replace=False)]
+
+    # -- state ---------------------------------------------------------------------------
+    def xy(self, obj: SimObject) -> np.ndarray:
+        return self.world.pose(obj)[0][:2]
+
+    def z(self, obj: SimObject) -> float:
+        return float(self.world.pose(obj)[0][2])
+
+    def yaw(self, obj: SimObject) -> float:
+        return yaw_from_quat(self.world.pose(obj)[1])
+
+    def upright(self, obj: SimObject, tol: float = math.radians(15)) -> bool:
+        return tilt_from_quat(self.world.pose(obj)[1]) < tol
+
+    def free_spot(self, shape: str, avoid: list[np.ndarray] | None = None, margin: float = 0.03) -> np.ndarray:
+        """A table spot where an object of `shape` fits clear of all objects and `avoid` points."""
+        r = SHAPES[shape].radius
+        (x0, x1), (y0, y1) = WORKSPACE
+        others = [(self.xy(o), o.shape.radius) for o in self.world.objects]
+        others += [(np.asarray(p), r) for p in (avoid or [])]
+        for _ in range(400):
+            xy = np.array([self.rng.uniform(x0 + r, x1 - r), self.rng.uniform(y0 + r, y1 - r)])
+            if all(xy_dist(xy, p) >= r + ro + margin for p, ro in others):
+                return xy
+        raise SimError(f"no free spot for a {shape}")
+
+    # -- poses for the primitives --------------------------------------------------------
+    def grasp_yaw(self, obj: SimObject, turn: float = 0.0) -> float:
+        """Gripper yaw to grasp `obj` (fingers on two faces), as close to 0 as symmetry allows.
+
+        With `turn`, the yaw is chosen so that both it and yaw + turn stay near 0.
+        """
+        sym = obj.shape.symmetry or math.pi / 2
+        base = self.yaw(obj) if obj.shape.symmetry else 0.0
+        cands = [wrap_angle(base + k * sym) for k in range(-4, 5)]
+        return min(cands, key=lambda y: max(abs(y), abs(wrap_angle(y + turn))))
+
+    def grasp_height(self, obj: SimObject) -> float:
+        """Height of the grasp point above the object's bottom."""
+        h = obj.shape.height
+        return max(h / 2, h - 0.02) if h > 0.03 else max(h / 2, 0.011)
+
+    def pick_pose(self, obj: SimObject, turn: float = 0.0) -> tuple[float, float, float, float]:
+        p = self.world.pose(obj)[0]
+        return (float(p[0]), float(p[1]), float(p[2] + self.grasp_height(obj)), self.grasp_yaw(obj, turn))
+
+    def place_pose(self, held: SimObject, xy, surface_z: float, yaw: float) -> tuple[float, float, float, float]:
+        """Pose that rests `held` at `xy` on a surface at height `surface_z`."""
+        return (float(xy[0]), float(xy[1]), float(surface_z + self.grasp_height(held)), float(yaw))
+
+    def move(self, obj: SimObject, xy, surface_z: float = 0.0, turn: float = 0.0) -> Action:
+        """Pick-and-place action moving `obj` to rest at `xy` on a surface, turned by `turn`."""
+        pick = self.pick_pose(obj, turn)
+        return Action("pick_place", pick, self.place_pose(obj, xy, surface_z, wrap_angle(pick[3] + turn)))
+
+    # -- success predicates --------------------------------------------------------------
+    def resting_on(self, obj: SimObject, base: SimObject, tol: float = POS_TOL) -> bool:
+        """`obj` sits on top of `base`: centered within tol, bottom at base's top, upright."""
+        z_ok = abs(self.z(obj) - (self.z(base) + base.shape.surface)) < 0.012
+        return xy_dist(self.xy(obj), self.xy(base)) < tol and z_ok and self.upright(obj)
+
+    def on_target(self, obj: SimObject, target: SimObject) -> bool:
+        """`obj`'s center lies over a flat target (tray, plate, pad) and rests on it."""
+        d = self.xy(obj) - self.xy(target)
+        c, s = math.cos(-self.yaw(target)), math.sin(-self.yaw(target))
+        local = np.array([c * d[0] - s * d[1], s * d[0] + c * d[1]])
+        name = target.shape.name
+        if name == "plate":
+            inside = float(np.hypot(*local)) < 0.075 - 0.01
+        elif name == "tray":
+            inside = bool(np.all(np.abs(local) < TRAY_INNER_HALF - 0.01))
+        else:
+            inside = bool(np.all(np.abs(local) < np.array(target.shape.footprint)))
+        resting = abs(self.z(obj) - (self.z(target) + target.shape.surface)) < 0.015
+        return inside and resting
+
+    def in_bowl(self, obj: SimObject, bowl: SimObject) -> bool:
+        """`obj` is inside `bowl`: within its inner radius and below its rim."""
+        inside = xy_dist(self.xy(obj), self.xy(bowl)) < BOWL_INNER_RADIUS - 0.01
+        return inside and self.z(obj) < self.z(bowl) + bowl.shape.height
+
+    def aligned(self, obj: SimObject, ref_xy, ref_yaw: float | None = None, tol: float = POS_TOL) -> bool:
+        """`obj` is on the table at `ref_xy` (and turned to `ref_yaw` modulo its symmetry)."""
+        ok = xy_dist(self.xy(obj), ref_xy) < tol and self.upright(obj) and self.z(obj) < 0.01
+        if ok and ref_yaw is not None and obj.shape.symmetry:
+            ok = yaw_distance(self.yaw(obj), ref_yaw, obj.shape.symmetry) < YAW_TOL
+        return ok
