@@ -32,11 +32,14 @@ class World:
     hz = HZ
 
     def __init__(self, gui: bool = False, image_size: tuple[int, int] = (128, 128)) -> None:
-        import pybullet as p
-        import pybullet_data
-        from pybullet_utils import bullet_client
+        from .quiet import quiet_stdout
 
-        self.client = bullet_client.BulletClient(connection_mode=p.GUI if gui else p.DIRECT)
+        with quiet_stdout():
+            import pybullet as p
+            import pybullet_data
+            from pybullet_utils import bullet_client
+
+            self.client = bullet_client.BulletClient(connection_mode=p.GUI if gui else p.DIRECT)
         self.client.setAdditionalSearchPath(pybullet_data.getDataPath())
         self.cameras: dict[str, Camera] = {k: c.resized(*image_size) for k, c in CAMERAS.items()}
         self.steps = 0  # physics steps taken since creation (for benchmarks)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
+from .. import poses
 from ..errors import SimError
 from ..geometry import tilt_from_quat, wrap_angle, xy_dist, yaw_distance, yaw_from_quat
 from ..objects import BOWL_INNER_RADIUS, COLORS, SHAPES, TRAY_INNER_HALF, SimObject
@@ -128,27 +129,19 @@ class Task:
 
     # -- poses for the primitives --------------------------------------------------------
     def grasp_yaw(self, obj: SimObject, turn: float = 0.0) -> float:
-        """Gripper yaw to grasp `obj` (fingers on two faces), as close to 0 as symmetry allows.
-
-        With `turn`, the yaw is chosen so that both it and yaw + turn stay near 0.
-        """
-        sym = obj.shape.symmetry or math.pi / 2
-        base = self.yaw(obj) if obj.shape.symmetry else 0.0
-        cands = [wrap_angle(base + k * sym) for k in range(-4, 5)]
-        return min(cands, key=lambda y: max(abs(y), abs(wrap_angle(y + turn))))
+        """Gripper yaw to grasp `obj`; see `sim.poses.grasp_yaw`."""
+        return poses.grasp_yaw(self.world, obj, turn)
 
     def grasp_height(self, obj: SimObject) -> float:
         """Height of the grasp point above the object's bottom."""
-        h = obj.shape.height
-        return max(h / 2, h - 0.02) if h > 0.03 else max(h / 2, 0.011)
+        return poses.grasp_height(obj)
 
     def pick_pose(self, obj: SimObject, turn: float = 0.0) -> tuple[float, float, float, float]:
-        p = self.world.pose(obj)[0]
-        return (float(p[0]), float(p[1]), float(p[2] + self.grasp_height(obj)), self.grasp_yaw(obj, turn))
+        return poses.pick_pose(self.world, obj, turn)
 
     def place_pose(self, held: SimObject, xy, surface_z: float, yaw: float) -> tuple[float, float, float, float]:
         """Pose that rests `held` at `xy` on a surface at height `surface_z`."""
-        return (float(xy[0]), float(xy[1]), float(surface_z + self.grasp_height(held)), float(yaw))
+        return poses.place_pose(held, xy, surface_z, yaw)
 
     def move(self, obj: SimObject, xy, surface_z: float = 0.0, turn: float = 0.0) -> Action:
         """Pick-and-place action moving `obj` to rest at `xy` on a surface, turned by `turn`."""

@@ -1,0 +1,255 @@
+"""The robot API: the only thing skill code can act through.
+
+A skill is `def name(robot, **params)` and calls the methods below. Positions are in
+meters in the table frame (x away from the robot base, y to the robot's left, z up; the
+front camera looks back at the robot, so "left to right" in an instruction is increasing
+y). Angles are in degrees, counter-clockwise seen from above. Objects are opaque handles
+returned by `find` and `objects`: they carry a `description` and nothing else.
+
+Every method that moves the arm runs the physics: nothing teleports. A method that
+cannot do what it is asked raises `SkillError` with a message that says why.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from .errors import SkillError
+from .naming import match
+
+if TYPE_CHECKING:
+    from sim.objects import SimObject
+    from sim.world import World
+
+    from .poses import PoseProvider
+
+MAX_MOTIONS = 60  # arm motions one skill run may make: a runaway loop ends, not hangs
+TABLE = ((0.30, 0.74), (-0.32, 0.32))  # reachable table area, meters
+
+
+class Obj:
+    """Opaque handle to one object in the scene. Only `description` is public."""
+
+    __slots__ = ("description", "_key")
+
+    def __init__(self, description: str, key: int) -> None:
+        self.description = description
+        self._key = key
+
+    def __repr__(self) -> str:
+        return f"<{self.description}>"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Obj) and other._key == self._key
+
+    def __hash__(self) -> int:
+        return hash(self._key)
+
+
+class Robot:
+    """The robot a skill receives. Create with `Robot(world, provider)` (trusted code only)."""
+
+    __slots__ = ("_world", "_provider", "_motions", "_rng")
+
+    def __init__(self, world: World, provider: PoseProvider | None = None, seed: int = 0) -> None:
+        from .poses import OraclePoseProvider
+
+        self._world = world
+        self._provider = provider or OraclePoseProvider()
+        self._motions = 0
+        self._rng = np.random.default_rng(seed)
+
+    # -- perception ----------------------------------------------------------------------
+    def objects(self) -> list[Obj]:
+        """Every object in the scene, e.g. `[<red cube>, <blue bowl>]`."""
+        return [Obj(o.description, i) for i, o in enumerate(self._world.objects)]
+
+    def find(self, description: str) -> Obj:
+        """The one object a description names: "red cube", "the red block", "small blue block".
+
+        Raises SkillError when nothing or more than one object matches.
+        """
+        if not isinstance(description, str) or not description.strip():
+            raise SkillError("find() needs a description such as 'red cube'")
+        scene = [(o.color, o.shape.name) for o in self._world.objects]
+        hits = match(description, scene)
+        if not hits:
+            have = ", ".join(o.description for o in self._world.objects)
+            raise SkillError(f"nothing in the scene matches {description!r} (the scene has: {have})")
+        if len(hits) > 1:
+            names = ", ".join(self._world.objects[i].description for i in hits)
+            raise SkillError(f"{description!r} is ambiguous: it matches {names}")
+        return Obj(self._world.objects[hits[0]].description, hits[0])
+
+    def pose(self, obj: Obj) -> tuple[float, float, float, float]:
+        """(x, y, z, yaw): center of the object's footprint at its bottom, yaw in degrees."""
+        from sim.geometry import yaw_from_quat
+
+        pos, orn = self._world.pose(self._sim(obj))
+        return (float(pos[0]), float(pos[1]), float(pos[2]), math.degrees(yaw_from_quat(orn)))
+
+    def size(self, obj: Obj) -> tuple[float, float, float]:
+        """(width, depth, height) of the object in meters."""
+        shape = self._sim(obj).shape
+        return (2 * shape.footprint[0], 2 * shape.footprint[1], shape.height)
+
+    def holding(self) -> Obj | None:
+        """The object in the gripper, or None."""
+        body = self._world.panda.held
+        for i, o in enumerate(self._world.objects):
+            if o.body == body:
+                return Obj(o.description, i)
+        return None
+
+    def free_spot(self, clearance: float = 0.03) -> tuple[float, float]:
+        """An (x, y) on the table with `clearance` meters free around a 4 cm object."""
+        (x0, x1), (y0, y1) = TABLE
+        others = [(self._world.pose(o)[0][:2], o.shape.radius) for o in self._world.objects]
+        held = self._world.panda.held
+        for _ in range(500):
+            xy = np.array([self._rng.uniform(x0 + 0.04, x1 - 0.04), self._rng.uniform(y0 + 0.04, y1 - 0.04)])
+            if all(
+                np.hypot(*(xy - p)) >= r + 0.03 + clearance
+                for (p, r), o in zip(others, self._world.objects, strict=True)
+                if o.body != held
+            ):
+                return (float(xy[0]), float(xy[1]))
+        raise SkillError("no free spot left on the table")
+
+    # -- manipulation --------------------------------------------------------------------
+    def pick(self, obj: Obj) -> None:
+        """Grasp `obj` from above and lift it. Raises SkillError if the grasp fails."""
+        self._pick(self._sim(obj), 0.0)
+
+    def place_on(self, obj: Obj, target: Obj) -> None:
+        """Put `obj` on top of `target` (a block, tray, plate, pad...), centered.
+
+        Picks `obj` first if it is not already held.
+        """
+        held, tgt = self._sim(obj), self._sim(target)
+        if held.body == tgt.body:
+            raise SkillError("cannot place an object on itself")
+        self._pick(held, 0.0)
+        pose = self._provider.place_pose(self._world, held, tgt)
+        self._do(lambda: self._primitives().place(self._world, pose))
+
+    def put_in(self, obj: Obj, container: Obj) -> None:
+        """Put `obj` into `container` (a bowl or a tray). Picks `obj` first if needed."""
+        tgt = self._sim(container)
+        if tgt.shape.name not in ("bowl", "tray"):
+            raise SkillError(f"the {tgt.description} is not a container (use place_on)")
+        self.place_on(obj, container)
+
+    def place_at(self, obj: Obj, position, yaw: float | None = None) -> None:
+        """Put `obj` down at `position` = (x, y) on the table, optionally turned to `yaw` degrees."""
+        from sim import poses
+        from sim.geometry import wrap_angle, yaw_distance
+
+        held = self._sim(obj)
+        x, y = self._xy(position)
+        turn = 0.0
+        if yaw is not None and held.shape.symmetry:
+            now = math.radians(self.pose(obj)[3])
+            sym = held.shape.symmetry
+            turn = min((wrap_angle(math.radians(float(yaw)) - now + k * sym) for k in range(-4, 5)), key=abs)
+            assert yaw_distance(now + turn, math.radians(float(yaw)), sym) < 1e-6
+        self._pick(held, turn)
+        grip_yaw = self._world.panda.ee_pose()[1]
+        pose = poses.place_pose(held, (x, y), 0.0, wrap_angle(grip_yaw + turn))
+        self._do(lambda: self._primitives().place(self._world, pose))
+
+    def rotate(self, obj: Obj, degrees: float) -> None:
+        """Turn `obj` in place by `degrees` (counter-clockwise seen from above)."""
+        x, y, _, yaw = self.pose(obj)
+        self.place_at(obj, (x, y), yaw + float(degrees))
+
+    def push(self, obj: Obj, to) -> None:
+        """Slide `obj` along the table to `to`: an (x, y) position or another object (a zone)."""
+        sim_obj = self._sim(obj)
+        goal = np.array(self.pose(to)[:2] if isinstance(to, Obj) else self._xy(to))
+        if self._world.panda.held is not None:
+            self.open_gripper()
+        for _ in range(4):
+            xy = self._world.pose(sim_obj)[0][:2]
+            gap = goal - xy
+            dist = float(np.hypot(*gap))
+            if dist < 0.012:
+                return
+            d = gap / dist
+            back = sim_obj.shape.radius + 0.02
+            start, end = xy - d * back, goal - d * (back - 0.012)
+            self._do(lambda s=start, e=end: self._primitives().push(self._world, s, e))
+            self._world.settle(max_steps=60)
+
+    def move_to(self, position, yaw: float | None = None) -> None:
+        """Move the grasp point (between the fingertips) to (x, y, z), gripper turned to `yaw` degrees."""
+        try:
+            x, y, z = (float(v) for v in position)
+        except (TypeError, ValueError):
+            raise SkillError("move_to() needs a position (x, y, z)") from None
+        if not all(map(math.isfinite, (x, y, z))) or not 0.005 <= z <= 0.6:
+            raise SkillError(f"move_to() position out of range: {(x, y, z)}")
+        arm = self._world.panda
+        g = arm.ee_pose()[1] if yaw is None else math.radians(float(yaw))
+        self._do(lambda: arm.move_to((x, y, z), g))
+
+    def open_gripper(self) -> None:
+        """Open the fingers, letting go of anything held."""
+        self._do(lambda: self._world.panda.open_gripper())
+
+    def close_gripper(self) -> Obj | None:
+        """Close the fingers; returns the object now held, or None."""
+        self._do(lambda: self._world.panda.close_gripper())
+        return self.holding()
+
+    # -- internals (not reachable from skill code: names starting with "_" are rejected) ---
+    def _sim(self, obj) -> SimObject:
+        if not isinstance(obj, Obj):
+            raise SkillError(f"expected an object from robot.find(), got {type(obj).__name__}")
+        return self._world.objects[obj._key]
+
+    @staticmethod
+    def _xy(position) -> tuple[float, float]:
+        try:
+            x, y = (float(v) for v in list(position)[:2])
+        except (TypeError, ValueError):
+            raise SkillError("a position is (x, y) in meters") from None
+        (x0, x1), (y0, y1) = TABLE
+        if not (x0 <= x <= x1 and y0 <= y <= y1):
+            raise SkillError(f"position {(round(x, 3), round(y, 3))} is off the reachable table area")
+        return x, y
+
+    @staticmethod
+    def _primitives():
+        from sim import primitives
+
+        return primitives
+
+    def _pick(self, obj: SimObject, turn: float) -> None:
+        arm = self._world.panda
+        if arm.held == obj.body:
+            return
+        if arm.held is not None:
+            raise SkillError(f"already holding something else; place it before picking the {obj.description}")
+        if not obj.shape.graspable:
+            raise SkillError(f"the {obj.description} cannot be picked up")
+        pose = self._provider.pick_pose(self._world, obj, turn)
+        self._do(lambda: self._primitives().pick(self._world, pose))
+        if arm.held != obj.body:
+            if arm.held is not None:
+                self._world.panda.open_gripper()
+            raise SkillError(f"could not grasp the {obj.description}")
+
+    def _do(self, motion) -> None:
+        from sim.errors import SimError
+
+        self._motions += 1
+        if self._motions > MAX_MOTIONS:
+            raise SkillError(f"too many arm motions (more than {MAX_MOTIONS}) in one skill run")
+        try:
+            motion()
+        except SimError as exc:
+            raise SkillError(str(exc)) from None
