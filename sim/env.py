@@ -3,7 +3,7 @@
 Observation (a Dict):
     rgb: (H, W, 3) uint8 image from the front camera ("rgbd" mode only).
     depth: (H, W) float32 metric depth from the same camera ("rgbd" mode only).
-    proprio: (12,) float32: 7 arm joints, finger width, grasp point xyz, gripper yaw, holding flag.
+    proprio: (13,) float32: 7 arm joints, finger width, grasp point xyz, gripper yaw, holding flag.
     objects: (MAX_OBJECTS, 8) float32, PRIVILEGED simulator state, one row per object in
         scene order: present flag, position xyz (base, on the object's bottom), quaternion xyzw.
         Learned components must not read it; the oracle and the success check may.
@@ -68,7 +68,7 @@ class TabletopEnv(gym.Env):
         self.task = self.task_cls(self.world)
         w, h = image_size
         obs: dict[str, spaces.Space] = {
-            "proprio": spaces.Box(-np.inf, np.inf, (12,), np.float32),
+            "proprio": spaces.Box(-np.inf, np.inf, (13,), np.float32),
             "objects": spaces.Box(-np.inf, np.inf, (MAX_OBJECTS, 8), np.float32),
         }
         if obs_mode == "rgbd":

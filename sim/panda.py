@@ -1,7 +1,7 @@
 """The Franka Panda arm: inverse kinematics, gripper, and motions executed with physics.
 
-Motions never teleport: every Cartesian move is cut into waypoints about a centimeter
-apart, each solved by inverse kinematics and tracked by the joint position controllers
+Motions never teleport: every Cartesian move is cut into waypoints 8 physics steps
+apart (2 cm at transport speed, under 1 cm near objects), each solved by inverse kinematics and tracked by the joint position controllers
 while the physics steps. A grasp is detected from contacts (both fingers touching the
 object); the object is then held by a fixed constraint on the hand, as a suction cup or a
 well-tuned friction grasp would hold it, so transport is reliable and fully simulated.
@@ -35,7 +35,7 @@ HOME = [0.0, -0.7, 0.0, -2.6, 0.0, 1.9, math.pi / 4]
 FINGER_OPEN = 0.08  # full opening between the fingers, meters
 FINGER_FORCE = 40.0
 SAFE_Z = 0.26  # transport height of the grasp point: clears a three-cube tower
-STEP_CM = 0.01  # Cartesian waypoint spacing, meters
+STEPS_PER_WAYPOINT = 8  # physics steps between two IK solves along a straight-line move
 
 
 class Panda:
@@ -129,18 +129,19 @@ class Panda:
         Args:
             pos: target position of the grasp point, meters.
             yaw: target gripper yaw, radians.
-            speed: Cartesian speed in m/s (waypoints every centimeter).
+            speed: Cartesian speed in m/s.
             settle: physics steps at the end for the controllers to converge.
         """
         start, yaw0 = self.ee_pose()
         goal = np.asarray(pos, dtype=float)
         dyaw = wrap_angle(yaw - yaw0)
         dist = float(np.linalg.norm(goal - start))
-        n = max(1, math.ceil(max(dist / STEP_CM, abs(dyaw) / 0.05)))
-        steps_per = max(1, round(STEP_CM / speed * self.world.hz)) if dist > 1e-6 else 2
+        # One IK solve per STEPS_PER_WAYPOINT physics steps, whatever the speed.
+        spacing = speed * STEPS_PER_WAYPOINT / self.world.hz
+        n = max(1, math.ceil(max(dist / spacing, abs(dyaw) / 0.06)))
         for i in range(1, n + 1):
             s = i / n
-            self._track(self.ik(start + s * (goal - start), yaw0 + s * dyaw), steps_per)
+            self._track(self.ik(start + s * (goal - start), yaw0 + s * dyaw), STEPS_PER_WAYPOINT)
         self.world.step(settle)
         reached, _ = self.ee_pose()
         if np.linalg.norm(reached - goal) > 0.03:

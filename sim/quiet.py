@@ -25,6 +25,16 @@ def quiet_stdout():
         os.dup2(devnull, 1)
         yield
     finally:
+        _flush_c_stdio()  # C stdout is block-buffered when piped: flush it into /dev/null
         os.dup2(saved, 1)
         os.close(saved)
         os.close(devnull)
+
+
+def _flush_c_stdio() -> None:
+    try:
+        import ctypes
+
+        ctypes.CDLL(None).fflush(None)
+    except (OSError, AttributeError):  # no libc symbols: nothing buffered we can reach
+        pass

@@ -8,6 +8,7 @@ same layout and the same outcome, whatever ran before in the same process.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 import numpy as np
@@ -43,6 +44,7 @@ class World:
         self.client.setAdditionalSearchPath(pybullet_data.getDataPath())
         self.cameras: dict[str, Camera] = {k: c.resized(*image_size) for k, c in CAMERAS.items()}
         self.steps = 0  # physics steps taken since creation (for benchmarks)
+        self.physics_seconds = 0.0  # wall time spent inside stepSimulation loops
         self.recorder: Callable[[World], None] | None = None  # called every `record_every` steps
         self.record_every = 24
         self.objects: list[SimObject] = []
@@ -148,8 +150,10 @@ class World:
         """Advance the physics by `n` steps of 1/240 s."""
         step = self.client.stepSimulation
         if self.recorder is None:
+            t0 = time.perf_counter()
             for _ in range(n):
                 step()
+            self.physics_seconds += time.perf_counter() - t0
             self.steps += n
             return
         for _ in range(n):

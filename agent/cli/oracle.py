@@ -1,0 +1,56 @@
+"""`skillgrove oracle FAMILY --episodes N --seed S [--gif PATH]`."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import click
+
+from . import App, emit, json_option, pass_app
+from .progress import progress
+
+
+@click.command()
+@click.argument("family")
+@click.option("--episodes", type=int, default=10, show_default=True, help="Number of episodes (seeds S, S+1, ...).")
+@click.option("--seed", type=int, default=0, show_default=True, help="First seed (>= 0).")
+@click.option("--gif", type=click.Path(dir_okay=False, writable=True), help="Write the first episode as an animated GIF.")
+@json_option
+@pass_app
+def oracle(app: App, family: str, episodes: int, seed: int, gif: str | None) -> None:
+    """Run the scripted oracle on FAMILY and report its success rate."""
+    from sim.families import check_family
+    from sim.runner import check_seed, run_oracle, write_gif
+    from sim.world import World
+
+    check_family(family)
+    if episodes < 1:
+        raise click.BadParameter(f"--episodes must be >= 1, got {episodes}")
+    check_seed(seed)
+    check_seed(seed + episodes - 1)
+    if gif:
+        Path(gif).parent.mkdir(parents=True, exist_ok=True)
+    world = World()
+    t0 = time.perf_counter()
+    results = []
+    try:
+        with progress(f"oracle {family}", episodes, quiet=app.json) as advance:
+            for i in range(episodes):
+                frames = [] if (gif and i == 0) else None
+                results.append(run_oracle(world, family, seed + i, frames))
+                if frames:
+                    write_gif(frames, gif)
+                advance()
+    finally:
+        world.close()
+    data = {
+        "family": family,
+        "episodes": episodes,
+        "success_rate": sum(r.success for r in results) / episodes,
+        "seconds": time.perf_counter() - t0,
+        "failed_seeds": [r.seed for r in results if not r.success],
+    }
+    if gif:
+        data["gif"] = str(gif)
+    emit(app, data)
