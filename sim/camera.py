@@ -108,7 +108,7 @@ class Camera:
 
 # The front camera stands across the table, facing the robot: image left is world -y,
 # image right is world +y ("left to right" in instructions is as seen by this camera).
-FRONT = Camera("front", eye=(1.25, 0.0, 0.75), target=(0.5, 0.0, 0.0), up=(0.0, 0.0, 1.0), fov=42.0)
+FRONT = Camera("front", eye=(1.08, 0.0, 0.56), target=(0.5, 0.0, 0.02), up=(0.0, 0.0, 1.0), fov=45.0)
 # The top camera looks straight down at the workspace; image up is world +x.
-TOP = Camera("top", eye=(0.5, 0.0, 1.0), target=(0.5, 0.0, 0.0), up=(1.0, 0.0, 0.0), fov=45.0)
+TOP = Camera("top", eye=(0.52, 0.0, 0.95), target=(0.52, 0.0, 0.0), up=(1.0, 0.0, 0.0), fov=42.0)
 CAMERAS = {"front": FRONT, "top": TOP}

@@ -60,8 +60,14 @@ class World:
             fixedTimeStep=1.0 / HZ, numSolverIterations=50, deterministicOverlappingPairs=1
         )
         c.setGravity(0, 0, -9.81)
-        self.table = c.loadURDF("plane.urdf")
-        c.changeVisualShape(self.table, -1, rgbaColor=TABLE_COLOR)
+        # The table: a plain 1.3 m x 1.4 m slab whose top is z = 0 (the robot stands on it).
+        half = (0.65, 0.7, 0.025)
+        self.table = c.createMultiBody(
+            baseMass=0,
+            baseCollisionShapeIndex=c.createCollisionShape(c.GEOM_BOX, halfExtents=half),
+            baseVisualShapeIndex=c.createVisualShape(c.GEOM_BOX, halfExtents=half, rgbaColor=TABLE_COLOR),
+            basePosition=(0.4, 0.0, -half[2]),
+        )
         c.changeDynamics(self.table, -1, lateralFriction=0.6)
         self.panda = Panda(self)
         self._base_state = c.saveState()

@@ -179,7 +179,7 @@ class Robot:
             if dist < 0.012:
                 return
             d = gap / dist
-            back = sim_obj.shape.radius + 0.02
+            back = sim_obj.shape.radius + 0.035
             start, end = xy - d * back, goal - d * (back - 0.012)
             self._do(lambda s=start, e=end: self._primitives().push(self._world, s, e))
             self._world.settle(max_steps=60)

@@ -16,9 +16,10 @@ from .progress import progress
 @click.option("--episodes", type=int, default=10, show_default=True, help="Number of episodes (seeds S, S+1, ...).")
 @click.option("--seed", type=int, default=0, show_default=True, help="First seed (>= 0).")
 @click.option("--gif", type=click.Path(dir_okay=False, writable=True), help="Write the first episode as an animated GIF.")
+@click.option("--gui", is_flag=True, help="Watch in PyBullet's GUI window (needs a display).")
 @json_option
 @pass_app
-def oracle(app: App, family: str, episodes: int, seed: int, gif: str | None) -> None:
+def oracle(app: App, family: str, episodes: int, seed: int, gif: str | None, gui: bool) -> None:
     """Run the scripted oracle on FAMILY and report its success rate."""
     from sim.families import check_family
     from sim.runner import check_seed, run_oracle, write_gif
@@ -31,7 +32,7 @@ def oracle(app: App, family: str, episodes: int, seed: int, gif: str | None) -> 
     check_seed(seed + episodes - 1)
     if gif:
         Path(gif).parent.mkdir(parents=True, exist_ok=True)
-    world = World()
+    world = World(gui=gui)
     t0 = time.perf_counter()
     results = []
     try:
