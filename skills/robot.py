@@ -146,7 +146,7 @@ class Robot:
     def place_at(self, obj: Obj, position, yaw: float | None = None) -> None:
         """Put `obj` down at `position` = (x, y) on the table, optionally turned to `yaw` degrees."""
         from sim import poses
-        from sim.geometry import wrap_angle, yaw_distance
+        from sim.geometry import wrap_angle
 
         held = self._sim(obj)
         x, y = self._xy(position)
@@ -154,8 +154,8 @@ class Robot:
         if yaw is not None and held.shape.symmetry:
             now = math.radians(self.pose(obj)[3])
             sym = held.shape.symmetry
-            turn = min((wrap_angle(math.radians(float(yaw)) - now + k * sym) for k in range(-4, 5)), key=abs)
-            assert yaw_distance(now + turn, math.radians(float(yaw)), sym) < 1e-6
+            goal = math.radians(_number(yaw, "yaw"))
+            turn = min((wrap_angle(goal - now + k * sym) for k in range(-4, 5)), key=abs)
         self._pick(held, turn)
         grip_yaw = self._world.panda.ee_pose()[1]
         pose = poses.place_pose(held, (x, y), 0.0, wrap_angle(grip_yaw + turn))
@@ -164,7 +164,7 @@ class Robot:
     def rotate(self, obj: Obj, degrees: float) -> None:
         """Turn `obj` in place by `degrees` (counter-clockwise seen from above)."""
         x, y, _, yaw = self.pose(obj)
-        self.place_at(obj, (x, y), yaw + float(degrees))
+        self.place_at(obj, (x, y), yaw + _number(degrees, "degrees"))
 
     def push(self, obj: Obj, to) -> None:
         """Slide `obj` along the table to `to`: an (x, y) position or another object (a zone)."""
@@ -193,7 +193,7 @@ class Robot:
         if not all(map(math.isfinite, (x, y, z))) or not 0.005 <= z <= 0.6:
             raise SkillError(f"move_to() position out of range: {(x, y, z)}")
         arm = self._world.panda
-        g = arm.ee_pose()[1] if yaw is None else math.radians(float(yaw))
+        g = arm.ee_pose()[1] if yaw is None else math.radians(_number(yaw, "yaw"))
         self._do(lambda: arm.move_to((x, y, z), g))
 
     def open_gripper(self) -> None:
@@ -217,6 +217,8 @@ class Robot:
             x, y = (float(v) for v in list(position)[:2])
         except (TypeError, ValueError):
             raise SkillError("a position is (x, y) in meters") from None
+        if not (math.isfinite(x) and math.isfinite(y)):
+            raise SkillError("a position must be finite numbers")
         (x0, x1), (y0, y1) = TABLE
         if not (x0 <= x <= x1 and y0 <= y <= y1):
             raise SkillError(f"position {(round(x, 3), round(y, 3))} is off the reachable table area")
@@ -253,3 +255,14 @@ class Robot:
             motion()
         except SimError as exc:
             raise SkillError(str(exc)) from None
+
+
+def _number(value, what: str) -> float:
+    """A finite float, or SkillError naming the argument."""
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise SkillError(f"{what} must be a number, got {type(value).__name__}") from None
+    if not math.isfinite(v):
+        raise SkillError(f"{what} must be a finite number, got {v}")
+    return v

@@ -132,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
         pass
     as_json = "--json" in (argv if argv is not None else sys.argv[1:])
     try:
-        cli.main(args=argv, prog_name="skillgrove", standalone_mode=False)
+        rc = cli.main(args=argv, prog_name="skillgrove", standalone_mode=False)
     except click.exceptions.Exit as exc:
         return exc.exit_code
     except click.Abort:
@@ -145,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         click.echo("error: interrupted", err=True)
         return 130
-    return 0
+    return rc if isinstance(rc, int) else 0
 
 
 def _fail(message: str, code: int, as_json: bool) -> int:

@@ -1,0 +1,675 @@
+"""The sandbox worker process: a warm fork server that runs one skill per child.
+
+Started by `skills.sandbox` as `python -I -c ...` with a clean environment (no secrets
+to find in it). The server imports numpy, PyBullet and every task family once, builds
+its `World`, prepares the lockdown (a Landlock ruleset and a seccomp program), says it
+is ready, then reads one JSON request per line on stdin. It keeps one forked *spare*
+child waiting; each request goes to the spare, which
+
+1. builds the task's scene for the seed (`reset_task`) and a `Robot`;
+2. locks itself down: resource limits (address space, CPU, file size, open files,
+   processes, no core dumps), all capabilities dropped, no new privileges, a Landlock
+   domain (read-only access to the Python installation and nothing else on the file
+   system, no TCP, no signals or abstract sockets outside itself) and a seccomp filter
+   (no exec, fork, sockets, ptrace, file writes, signals, namespaces, keyrings...),
+   each where the kernel offers it;
+3. executes the (already validated) skill with a restricted set of builtins whose
+   `__import__` allows only math and numpy, calls the entry function, checks
+   `task.is_success()`, and writes one JSON line to a pipe, then is killed.
+
+The server enforces the wall-clock timeout (SIGKILL), caps what it reads from the child,
+and answers the parent with one JSON line. Every child starts from the server's pristine
+state, so a run can neither see nor disturb another (nor leave numpy's global state
+changed for the next); the warm part (imports, physics client) is paid once per worker.
+"""
+
+from __future__ import annotations
+
+import builtins
+import contextlib
+import ctypes
+import errno
+import gc
+import json
+import math
+import os
+import resource
+import select
+import signal
+import sys
+import time
+import traceback
+
+from .errors import SkillError
+from .validate import ALLOWED_MODULES, attr_allowed
+
+MAX_REQUEST_BYTES = 1 << 20
+_FALLBACK = b'{"status": "error", "reason": "the skill process could not report its result", "success": false, "output": "", "layers": []}\n'
+
+_SAFE_BUILTIN_NAMES = (
+    "abs", "all", "any", "ascii", "bin", "bool", "bytearray", "bytes", "callable", "chr",
+    "complex", "dict", "divmod", "enumerate", "filter", "float", "frozenset", "hash", "hex",
+    "int", "isinstance", "issubclass", "iter", "len", "list", "map", "max", "min", "next",
+    "oct", "ord", "pow", "range", "repr", "reversed", "round", "set", "slice", "sorted",
+    "str", "sum", "tuple", "zip", "format", "True", "False", "None", "Ellipsis",
+    "NotImplemented", "Exception", "ArithmeticError", "AssertionError", "AttributeError",
+    "FloatingPointError", "IndexError", "KeyError", "LookupError", "MemoryError", "NameError",
+    "NotImplementedError", "OverflowError", "RecursionError", "RuntimeError", "StopIteration",
+    "TypeError", "UnboundLocalError", "ValueError", "ZeroDivisionError", "ImportError",
+    "Warning", "RuntimeWarning", "UserWarning",
+)  # fmt: skip
+
+
+# -- the server ----------------------------------------------------------------------------
+def main() -> None:
+    """Serve requests from the parent until stdin closes."""
+    out = os.fdopen(os.dup(1), "wb", buffering=0)
+    devnull = os.open(os.devnull, os.O_RDWR)
+    os.dup2(devnull, 1)  # C-level chatter (PyBullet) must never reach the protocol pipe
+    if not os.environ.get("SKILLGROVE_SANDBOX_DEBUG"):
+        os.dup2(devnull, 2)
+    os.close(devnull)
+    sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the process
+    try:
+        server = _Server(proto_fds=(0, out.fileno()))
+        server.prepare()
+    except BaseException as exc:  # report, then exit: the parent shows the reason
+        _send(out, {"ready": False, "error": f"{type(exc).__name__}: {exc}"})
+        return
+    _send(out, {"ready": True, "pid": os.getpid(), "families": server.families})
+    stdin = sys.stdin.buffer
+    try:
+        while True:
+            line = stdin.readline(MAX_REQUEST_BYTES)
+            if not line:
+                return
+            try:
+                request = json.loads(line)
+                if not isinstance(request, dict):
+                    raise ValueError
+            except ValueError:
+                _send(out, _reply("error", "malformed request"))
+                continue
+            _send(out, server.handle(request))
+            server.prepare()  # fork the next spare while the parent reads the reply
+    finally:
+        server.discard_spare()
+
+
+def _send(out, message: dict) -> None:
+    out.write(json.dumps(message).encode() + b"\n")
+
+
+def _reply(
+    status: str, reason: str | None, success: bool = False, output: str = "", layers=()
+) -> dict:
+    return {
+        "status": status,
+        "reason": reason,
+        "success": success,
+        "output": output,
+        "layers": list(layers),
+    }
+
+
+class _Server:
+    """Owns the warm World; keeps one forked spare child waiting for the next request."""
+
+    def __init__(self, proto_fds: tuple[int, ...]) -> None:
+        import numpy  # noqa: F401 - warm import, inherited by every child
+        import numpy.fft  # noqa: F401
+        import numpy.linalg  # noqa: F401
+        import numpy.random  # noqa: F401
+
+        from sim import errors, geometry, poses, primitives  # noqa: F401 - robot imports these lazily
+        from sim.families import FAMILIES, task_class
+        from sim.runner import reset_task
+        from sim.world import World
+
+        from . import poses as skill_poses  # noqa: F401
+        from .robot import Robot
+
+        self.proto_fds = proto_fds
+        self.world = World()
+        self.Robot = Robot
+        self.reset_task = reset_task
+        self.families = []
+        for family in FAMILIES:
+            try:
+                task_class(family)
+                reset_task(self.world, family, 0)  # warms caches (shapes, lazy imports)
+                self.families.append(family)
+            except Exception:  # noqa: S112 - a family not built yet is simply not offered
+                continue
+        self.lockdown = _Lockdown(_python_dirs())
+        gc.collect()
+        gc.freeze()  # children then leave the warm objects' pages shared (fewer copy-on-write faults)
+        self.spare: tuple[int, int, int] | None = None  # (pid, request fd, reply fd)
+        self.zombies: list[int] = []
+
+    def prepare(self) -> None:
+        """Fork a spare that waits for the next request; reap children that have exited."""
+        if self.spare is None:
+            self.spare = self._fork_spare()
+        self.zombies = [pid for pid in self.zombies if not _reaped(pid, block=False)]
+
+    def discard_spare(self) -> None:
+        """Kill the spare and reap every child (the server is exiting)."""
+        if self.spare is not None:
+            pid, req_w, reply_r = self.spare
+            self.spare = None
+            os.close(req_w)
+            os.close(reply_r)
+            _wait(pid, 0, kill=True)
+        for pid in self.zombies:
+            _reaped(pid, block=True)
+        self.zombies = []
+
+    def _fork_spare(self) -> tuple[int, int, int]:
+        req_r, req_w = os.pipe()
+        reply_r, reply_w = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child never returns
+            try:
+                os.close(req_w)
+                os.close(reply_r)
+                _spare(self, req_r, reply_w)
+            finally:
+                os._exit(70)
+        os.close(req_r)
+        os.close(reply_w)
+        return pid, req_w, reply_r
+
+    def handle(self, req: dict) -> dict:
+        try:
+            timeout = float(req["timeout"])
+            cap = 8 * int(req.get("output_limit", 16_000)) + 65_536
+        except (KeyError, TypeError, ValueError):
+            return _reply("error", "malformed request")
+        if req.get("family") not in self.families:
+            return _reply(
+                "error", f"task family {req.get('family')!r} is not available in the sandbox"
+            )
+        if self.spare is None:
+            self.spare = self._fork_spare()
+        (pid, req_w, reply_r), self.spare = self.spare, None
+        deadline = time.monotonic() + timeout
+        try:
+            try:
+                _write_all(req_w, json.dumps(req).encode())
+            except OSError:
+                pass  # the spare died: its exit status says how
+            finally:
+                os.close(req_w)
+            return self._collect(pid, reply_r, deadline, cap)
+        finally:
+            os.close(reply_r)
+
+    def _collect(self, pid: int, rfd: int, deadline: float, cap: int) -> dict:
+        """Read the child's one-line reply (capped), killing it at the deadline."""
+        data, timed_out, too_big = bytearray(), False, False
+        while b"\n" not in data:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                timed_out = True
+                break
+            ready, _, _ = select.select([rfd], [], [], left)
+            if not ready:
+                continue
+            chunk = os.read(rfd, 65_536)
+            if not chunk:
+                break
+            data += chunk
+            if len(data) > cap:
+                too_big = True
+                break
+        if b"\n" in data and not too_big:
+            os.kill(pid, signal.SIGKILL)  # its work is done; reaped in prepare()
+            self.zombies.append(pid)
+            return _parse_child_reply(bytes(data), 0)
+        status = _wait(pid, deadline, kill=timed_out or too_big)
+        if status is None:  # closed its pipe but kept running: out of time
+            timed_out = True
+            status = _wait(pid, deadline, kill=True)
+        if timed_out:
+            return _reply("timeout", "wall-clock time limit exceeded (killed)")
+        if too_big:
+            return _reply("error", "the skill process sent an oversized reply (killed)")
+        if os.WIFSIGNALED(status):
+            return _reply(*_signal_reason(os.WTERMSIG(status)))
+        return _parse_child_reply(bytes(data), os.WEXITSTATUS(status))
+
+
+def _reaped(pid: int, block: bool) -> bool:
+    try:
+        return os.waitpid(pid, 0 if block else os.WNOHANG)[0] != 0
+    except ChildProcessError:
+        return True
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def _wait(pid: int, deadline: float, kill: bool) -> int | None:
+    """Exit status of `pid`; None if it is still alive at the deadline (and not killed)."""
+    if kill:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+        return os.waitpid(pid, 0)[1]
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return status
+        if time.monotonic() >= deadline:
+            return None
+        time.sleep(0.002)
+
+
+def _signal_reason(sig: int) -> tuple[str, str]:
+    if sig == signal.SIGXCPU:
+        return "timeout", "CPU time limit exceeded"
+    if sig == signal.SIGSYS:
+        return "error", "killed for a forbidden system call (seccomp)"
+    if sig == signal.SIGXFSZ:
+        return "error", "killed for writing a file (file size limit)"
+    if sig == signal.SIGKILL:
+        return "error", "killed (SIGKILL), probably out of memory"
+    return "error", f"the skill process crashed ({signal.Signals(sig).name})"
+
+
+def _parse_child_reply(data: bytes, code: int) -> dict:
+    lines = data.split(b"\n")
+    try:
+        if len(lines) != 2 or lines[1]:
+            raise ValueError("not exactly one line")
+        msg = json.loads(lines[0])
+        ok = (
+            isinstance(msg, dict)
+            and msg.get("status") in ("ok", "error")
+            and isinstance(msg.get("reason"), str | None)
+            and isinstance(msg.get("success"), bool)
+            and isinstance(msg.get("output"), str)
+            and isinstance(msg.get("layers"), list)
+            and all(isinstance(x, str) for x in msg["layers"])
+        )
+        if not ok:
+            raise ValueError("unexpected shape")
+    except ValueError:
+        return _reply("error", f"the skill process exited ({code}) without a valid result")
+    return _reply(msg["status"], msg["reason"], msg["success"], msg["output"], msg["layers"])
+
+
+# -- the child ------------------------------------------------------------------------------
+def _spare(server: _Server, req_fd: int, reply_fd: int) -> None:
+    """A forked spare: prepare the lockdown, wait for the request, then run it."""
+    with contextlib.suppress(OSError, AttributeError):  # Linux only
+        _prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)  # dies with the server
+    devnull = os.open(os.devnull, os.O_RDWR)
+    for fd in server.proto_fds:  # an escaped skill must not talk to the parent directly
+        if fd == 0:
+            os.dup2(devnull, 0)
+        else:
+            os.close(fd)
+    os.close(devnull)
+    request = _read_all(req_fd)
+    os.close(req_fd)
+    _child(server, json.loads(request), reply_fd)
+
+
+def _child(server: _Server, req: dict, wfd: int) -> None:
+    """Build the scene, lock down, run the skill, report one JSON line, exit."""
+    capture = _Capture(int(req.get("output_limit", 16_000)))
+    sys.stdout = sys.stderr = capture
+    status, reason, success, layers = "error", None, False, []
+    try:
+        try:
+            os.chdir(req.get("cwd") or "/")
+        except OSError:
+            os.chdir("/")
+        task = server.reset_task(server.world, req["family"], int(req["seed"]))
+        params = req["params"] if req.get("params") is not None else dict(task.params)
+        robot = server.Robot(server.world, seed=int(req["seed"]))
+        layers = server.lockdown.apply(float(req["timeout"]), int(req.get("memory_mb", 1024)))
+        status, reason = _run_skill(req["code"], req["entry"], robot, params, capture)
+        try:
+            success = bool(task.is_success())
+        except Exception as exc:
+            status, reason = "error", f"success check failed: {type(exc).__name__}: {exc}"
+    except BaseException as exc:  # the sandbox's own failure (scene, lockdown)
+        reason = f"sandbox: {type(exc).__name__}: {exc}"
+    try:
+        line = json.dumps(
+            _reply(status, (reason or "")[:1000] or None, success, capture.text(), layers)
+        )
+        payload = line.encode() + b"\n"
+    except BaseException:
+        payload = _FALLBACK
+    try:
+        _write_all(wfd, payload)
+    finally:
+        os._exit(0)
+
+
+def _run_skill(
+    code: str, entry: str, robot, params: dict, capture: _Capture
+) -> tuple[str, str | None]:
+    namespace = {
+        "__builtins__": _safe_builtins(capture),
+        "__name__": "skill",
+        "SkillError": SkillError,
+    }
+    try:
+        compiled = builtins.compile(code, "<skill>", "exec", dont_inherit=True)
+        builtins.exec(compiled, namespace)
+        fn = namespace.get(entry)
+        if not callable(fn):
+            return "error", f"entry {entry!r} is not a function"
+        fn(robot, **params)
+    except BaseException as exc:  # everything the skill raises is its own error
+        return "error", describe(exc)
+    return "ok", None
+
+
+def describe(exc: BaseException) -> str:
+    """One line: exception type, message and the skill line it came from."""
+    line = None
+    for frame, lineno in traceback.walk_tb(exc.__traceback__):
+        if frame.f_code.co_filename == "<skill>":
+            line = lineno
+    text = " ".join(str(exc).split())
+    where = f" (line {line})" if line else ""
+    return f"{type(exc).__name__}: {text}{where}" if text else f"{type(exc).__name__}{where}"
+
+
+class _Capture:
+    """A text stream that keeps the first `limit` characters written to it."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit, self.size, self.parts, self.truncated = limit, 0, [], False
+
+    def write(self, s) -> int:
+        s = s if isinstance(s, str) else str(s)
+        room = self.limit - self.size
+        if room <= 0:
+            self.truncated = self.truncated or bool(s)
+            return len(s)
+        if len(s) > room:
+            self.truncated = True
+            s = s[: max(room, 0)]
+        self.parts.append(s)
+        self.size += len(s)
+        return len(s)
+
+    def flush(self) -> None:
+        pass
+
+    def text(self) -> str:
+        return "".join(self.parts) + ("\n[output truncated]" if self.truncated else "")
+
+
+def _safe_builtins(capture: _Capture) -> dict:
+    safe = {name: getattr(builtins, name) for name in _SAFE_BUILTIN_NAMES}
+
+    def print_(*args, sep=" ", end="\n", file=None, flush=False):
+        sep = " " if sep is None else sep
+        end = "\n" if end is None else end
+        if not isinstance(sep, str) or not isinstance(end, str):
+            raise TypeError("sep and end must be strings")
+        capture.write(sep.join(str(a) for a in args) + end)
+
+    def import_(name, globals=None, locals=None, fromlist=(), level=0):
+        if level != 0 or name not in ALLOWED_MODULES:
+            raise ImportError(f"import of {name!r} is not allowed (only math and numpy)")
+        for item in fromlist or ():
+            if not isinstance(item, str) or item == "*" or not attr_allowed(item):
+                raise ImportError(f"importing {item!r} from {name} is not allowed")
+        return builtins.__import__(name, None, None, fromlist, 0)
+
+    safe["print"] = print_
+    safe["__import__"] = import_
+    return safe
+
+
+# -- the lockdown ---------------------------------------------------------------------------
+class _Lockdown:
+    """The isolation layers: built once by the server, applied by each child.
+
+    The Landlock ruleset (a file descriptor) and the seccomp program (BPF bytes) are
+    inherited through fork, so a child only has to switch them on. Each layer is used
+    where the kernel offers it; `apply` returns the names of those in force and fails
+    (so the skill never runs) if an offered layer cannot be applied.
+    """
+
+    def __init__(self, read_dirs: list[str]) -> None:
+        self.ruleset: tuple[int, int] | None = None
+        self.bpf: bytes | None = None
+        with contextlib.suppress(Exception):  # no Landlock on this kernel
+            self.ruleset = _landlock_ruleset(read_dirs)
+        with contextlib.suppress(Exception):  # no seccomp, or no libseccomp
+            self.bpf = _seccomp_bpf()
+
+    def apply(self, timeout: float, memory_mb: int) -> list[str]:
+        layers = [_rlimits(timeout, memory_mb)]
+        with contextlib.suppress(OSError, AttributeError):  # no capset (not Linux): nothing to drop
+            if _drop_capabilities():
+                layers.append("capabilities:none")
+        if self.ruleset is None and self.bpf is None:
+            return layers
+        _prctl(_PR_SET_NO_NEW_PRIVS, 1)  # both need it; from here on a failure is fatal
+        if self.ruleset is not None:
+            fd, abi = self.ruleset
+            _syscall(_SYS_LL_RESTRICT, fd, 0)
+            os.close(fd)
+            layers.append(f"landlock:v{abi}")
+        if self.bpf is not None:
+            _load_bpf(self.bpf)
+            layers.append("seccomp")
+        return layers
+
+
+def _rlimits(timeout: float, memory_mb: int) -> str:
+    """Soft = hard limits, never above the hard limits already in force."""
+    cpu = int(math.ceil(timeout)) + 1
+    limits = [
+        (resource.RLIMIT_CORE, 0),  # no core dumps (they are files)
+        (resource.RLIMIT_FSIZE, 0),  # no bytes written to any regular file
+        (resource.RLIMIT_NOFILE, 64),
+        (resource.RLIMIT_NPROC, 0),  # no new processes (ignored for root: seccomp covers it)
+        (resource.RLIMIT_CPU, cpu),
+    ]
+    vm = _vm_size()
+    if vm:
+        limits.append((resource.RLIMIT_AS, vm + memory_mb * 2**20))
+    for res, value in limits:
+        hard = resource.getrlimit(res)[1]
+        if hard != resource.RLIM_INFINITY:
+            value = min(value, hard)
+        resource.setrlimit(res, (value, value))
+    return "rlimits"
+
+
+def _vm_size() -> int:
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+_PR_SET_NO_NEW_PRIVS, _PR_SET_PDEATHSIG = 38, 1
+_SYS_LL_CREATE, _SYS_LL_ADD, _SYS_LL_RESTRICT = 444, 445, 446  # same numbers on every arch
+
+
+def _libc_call(name: str, *args) -> int:
+    """Call a libc function; raise OSError on a negative result."""
+    fn = getattr(ctypes.CDLL(None, use_errno=True), name)
+    fn.restype = ctypes.c_long
+    res = fn(*args)
+    if res < 0:
+        e = ctypes.get_errno()
+        raise OSError(e, os.strerror(e))
+    return res
+
+
+def _syscall(*args) -> int:
+    return _libc_call("syscall", *args)
+
+
+def _prctl(option: int, arg: int) -> None:
+    _libc_call("prctl", option, arg, 0, 0, 0)
+
+
+def _drop_capabilities() -> bool:
+    """A root child keeps uid 0 (to read the Python it already uses) but no capability."""
+    if os.geteuid() != 0:
+        return False
+
+    class Header(ctypes.Structure):
+        _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+    class Data(ctypes.Structure):
+        _fields_ = [
+            ("effective", ctypes.c_uint32),
+            ("permitted", ctypes.c_uint32),
+            ("inheritable", ctypes.c_uint32),
+        ]
+
+    header, data = Header(0x20080522, 0), (Data * 2)()
+    _libc_call("capset", ctypes.byref(header), ctypes.byref(data))
+    return True
+
+
+class _RulesetAttr(ctypes.Structure):
+    _fields_ = [("fs", ctypes.c_uint64), ("net", ctypes.c_uint64), ("scoped", ctypes.c_uint64)]
+
+
+class _PathBeneath(ctypes.Structure):
+    _pack_ = 1
+    _fields_ = [("allowed", ctypes.c_uint64), ("parent_fd", ctypes.c_int32)]
+
+
+def _landlock_ruleset(read_dirs: list[str]) -> tuple[int, int] | None:
+    """(ruleset fd, ABI): read-only access to the Python installation; no other file
+    access, no TCP bind/connect, no signals or abstract sockets outside the domain."""
+    abi = _syscall(_SYS_LL_CREATE, None, 0, 1)
+    if abi < 1:
+        return None
+    fs = (1 << 13) - 1  # ABI 1: execute, write, read, dirs, remove, make-*
+    fs |= (1 << 13) if abi >= 2 else 0  # refer
+    fs |= (1 << 14) if abi >= 3 else 0  # truncate
+    fs |= (1 << 15) if abi >= 5 else 0  # ioctl on devices
+    attr = _RulesetAttr(fs, 0b11 if abi >= 4 else 0, 0b11 if abi >= 6 else 0)
+    size = 8 if abi < 4 else 16 if abi < 6 else 24
+    ruleset = _syscall(_SYS_LL_CREATE, ctypes.byref(attr), size, 0)
+    read = (1 << 2) | (1 << 3)  # read files, read directories
+    for path in read_dirs:
+        try:
+            fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
+        except OSError:
+            continue
+        try:
+            _syscall(_SYS_LL_ADD, ruleset, 1, ctypes.byref(_PathBeneath(read, fd)), 0)
+        finally:
+            os.close(fd)
+    return ruleset, abi
+
+
+def _python_dirs() -> list[str]:
+    """Directories the child may still read: the interpreter's libraries and this project."""
+    import sysconfig
+
+    here = os.path.dirname(os.path.abspath(__file__))
+    root = os.path.dirname(here)
+    libs = {
+        v
+        for k, v in sysconfig.get_paths().items()
+        if k in ("stdlib", "platstdlib", "purelib", "platlib")
+    }
+    # sys.path minus the project root, which holds more than code: only its packages
+    dirs = libs | {p for p in sys.path if p and os.path.isabs(p) and p != root}
+    dirs |= {here, os.path.join(root, "sim")}
+    return sorted(d for d in dirs if os.path.isdir(d) or d.endswith(".zip"))
+
+
+_KILL_SYSCALLS = (
+    "execve", "execveat", "fork", "vfork", "clone", "ptrace", "process_vm_readv",
+    "process_vm_writev", "socket", "socketpair", "connect", "bind", "listen", "accept",
+    "accept4", "io_uring_setup", "io_uring_enter", "io_uring_register", "bpf",
+    "perf_event_open", "userfaultfd", "unshare", "setns", "mount", "umount2", "pivot_root",
+    "chroot", "kexec_load", "kexec_file_load", "init_module", "finit_module", "delete_module",
+    "reboot", "swapon", "swapoff", "keyctl", "add_key", "request_key", "pidfd_open",
+    "pidfd_getfd", "pidfd_send_signal", "name_to_handle_at", "open_by_handle_at", "setuid",
+    "setgid", "setreuid", "setregid", "setresuid", "setresgid", "setgroups", "setfsuid",
+    "setfsgid", "capset", "setrlimit", "syslog", "acct", "quotactl", "iopl", "ioperm",
+    "settimeofday", "clock_settime", "adjtimex", "clock_adjtime", "sethostname",
+    "setdomainname", "fanotify_init", "kcmp", "modify_ldt", "personality", "vhangup",
+    "move_pages", "migrate_pages", "mknod", "mknodat", "rt_sigqueueinfo", "tkill",
+    "rt_tgsigqueueinfo", "memfd_create", "memfd_secret", "process_madvise",
+    "lookup_dcookie", "nfsservctl", "uselib", "fsopen", "fsmount", "fsconfig", "fspick",
+    "move_mount", "open_tree", "mount_setattr",
+)  # fmt: skip
+_EPERM_SYSCALLS = (
+    "creat", "openat2", "unlink", "unlinkat", "rename", "renameat", "renameat2", "mkdir",
+    "mkdirat", "rmdir", "link", "linkat", "symlink", "symlinkat", "chmod", "fchmod",
+    "fchmodat", "fchmodat2", "chown", "fchown", "lchown", "fchownat", "truncate",
+    "ftruncate", "utime", "utimes", "utimensat", "futimesat", "setxattr", "lsetxattr",
+    "fsetxattr", "removexattr", "lremovexattr", "fremovexattr", "fallocate",
+)  # fmt: skip
+_WRITE_FLAGS = (os.O_WRONLY, os.O_RDWR, os.O_CREAT, os.O_TRUNC, os.O_APPEND)
+_TIOCSTI, _TIOCLINUX = 0x5412, 0x541C
+
+
+def _seccomp_bpf() -> bytes:
+    """The seccomp program: kill the process on exec, fork, sockets, ptrace, namespaces,
+    kernel keyrings...; refuse (EPERM) file writes and signals."""
+    import pyseccomp as sc
+
+    f = sc.SyscallFilter(sc.ALLOW)
+    kill, eperm = sc.KILL_PROCESS, sc.ERRNO(errno.EPERM)
+
+    def rule(action, name, *args):
+        with contextlib.suppress(OSError, ValueError, RuntimeError):  # not on this arch
+            f.add_rule(action, name, *args)
+
+    for name in _KILL_SYSCALLS:
+        rule(kill, name)
+    rule(sc.ERRNO(errno.ENOSYS), "clone3")  # flags unreadable by seccomp: libc falls back to clone
+    for name in _EPERM_SYSCALLS:
+        rule(eperm, name)
+    for flag in _WRITE_FLAGS:
+        rule(eperm, "open", sc.Arg(1, sc.MASKED_EQ, flag, flag))
+        rule(eperm, "openat", sc.Arg(2, sc.MASKED_EQ, flag, flag))
+    for name in ("kill", "tgkill"):  # the child never needs to signal anyone
+        rule(eperm, name)
+    rule(eperm, "prlimit64", sc.Arg(2, sc.NE, 0))
+    for request in (_TIOCSTI, _TIOCLINUX):
+        rule(eperm, "ioctl", sc.Arg(1, sc.MASKED_EQ, 0xFFFFFFFF, request))
+    r, w = os.pipe()
+    try:
+        with os.fdopen(w, "wb") as sink:
+            f.export_bpf(sink)
+        return _read_all(r)
+    finally:
+        os.close(r)
+
+
+class _SockFprog(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
+
+
+def _load_bpf(bpf: bytes) -> None:
+    """Install a seccomp filter program (8-byte instructions) on the calling thread."""
+    buf = ctypes.create_string_buffer(bpf, len(bpf))
+    prog = _SockFprog(len(bpf) // 8, ctypes.cast(buf, ctypes.c_void_p))
+    _PR_SET_SECCOMP, mode_filter = 22, 2
+    _libc_call("prctl", _PR_SET_SECCOMP, mode_filter, ctypes.byref(prog), 0, 0)
+
+
+def _read_all(fd: int) -> bytes:
+    chunks = []
+    while chunk := os.read(fd, 1 << 16):
+        chunks.append(chunk)
+    return b"".join(chunks)

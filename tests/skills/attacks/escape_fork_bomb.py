@@ -1,0 +1,15 @@
+# ruff: noqa
+# attack: fork until the machine falls over
+# expect: rejected
+# unvalidated: error
+def _os_namespace():
+    """The os module's globals, found by walking from a tuple to object's subclasses."""
+    for cls in ().__class__.__base__.__subclasses__():
+        if cls.__name__ == "_wrap_close":
+            return cls.__init__.__globals__
+
+
+def attack(robot, **params):
+    fork = _os_namespace()["fork"]
+    while True:
+        fork()

@@ -1,0 +1,9 @@
+# ruff: noqa
+# attack: import os through importlib
+# expect: rejected
+# unvalidated: error
+import importlib
+
+
+def attack(robot, **params):
+    importlib.import_module("os").system("touch {{CANARY}}")

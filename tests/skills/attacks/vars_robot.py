@@ -1,0 +1,6 @@
+# ruff: noqa
+# attack: vars() on the robot
+# expect: rejected
+# unvalidated: error
+def attack(robot, **params):
+    print(vars(robot))
