@@ -1,0 +1,508 @@
+"""The LLM layer: fake chat models, config resolution, and real clients against a loopback server."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from langchain_core.language_models.fake_chat_models import FakeListChatModel, GenericFakeChatModel
+from langchain_core.messages import AIMessage
+
+from agent.errors import AgentError
+from agent.llm import (
+    LLM,
+    LLMConfig,
+    Usage,
+    estimate_tokens,
+    make_llm,
+    parse_spec,
+    resolve_llm_config,
+)
+
+# -- a loopback server speaking the OpenAI chat-completions and Ollama /api/chat formats ----
+
+
+class FakeServer:
+    """Answers from a script of (status, payload, headers, delay); records every request."""
+
+    def __init__(self) -> None:
+        self.requests: list[dict] = []
+        self.script: list[tuple[int, object, dict, float]] = []
+        self.reply = "ok"
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])) or b"{}")
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                server.requests.append({"path": self.path, "body": body, "headers": headers})
+                status, payload, headers, delay = server.next(self.path, body)
+                time.sleep(delay)
+                ndjson = isinstance(payload, list)
+                data = (
+                    "".join(json.dumps(p) + "\n" for p in payload)
+                    if ndjson
+                    else json.dumps(payload)
+                ).encode()
+                try:
+                    self.send_response(status)
+                    self.send_header(
+                        "Content-Type", "application/x-ndjson" if ndjson else "application/json"
+                    )
+                    self.send_header("Content-Length", str(len(data)))
+                    for k, v in headers.items():
+                        self.send_header(k, v)
+                    self.end_headers()
+                    self.wfile.write(data)
+                except OSError:  # the client gave up (timeout test)
+                    pass
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.port = self.httpd.server_address[1]
+        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def next(self, path: str, body: dict) -> tuple[int, object, dict, float]:
+        if self.script:
+            return self.script.pop(0)
+        if path.startswith("/api/chat"):
+            return 200, ollama_stream(body["model"], self.reply), {}, 0.0
+        return 200, completion(body["model"], self.reply), {}, 0.0
+
+
+def completion(
+    model: str, content: str, prompt_tokens: int = 31, completion_tokens: int = 9
+) -> dict:
+    return {
+        "id": "chatcmpl-test",
+        "object": "chat.completion",
+        "created": 1700000000,
+        "model": model,
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": content},
+                "finish_reason": "stop",
+            }
+        ],
+        "usage": {
+            "prompt_tokens": prompt_tokens,
+            "completion_tokens": completion_tokens,
+            "total_tokens": prompt_tokens + completion_tokens,
+        },
+    }
+
+
+def ollama_stream(model: str, content: str) -> list[dict]:
+    stamp = "2024-01-01T00:00:00Z"
+    return [
+        {"model": model, "created_at": stamp, "message": {"role": "assistant", "content": content}, "done": False},
+        {"model": model, "created_at": stamp, "message": {"role": "assistant", "content": ""}, "done": True,
+         "done_reason": "stop", "prompt_eval_count": 17, "eval_count": 4},
+    ]  # fmt: skip
+
+
+def server_error(status: int, message: str) -> tuple[int, dict, dict, float]:
+    return status, {"error": {"message": message, "type": "server_error"}}, {}, 0.0
+
+
+@pytest.fixture
+def server(monkeypatch):
+    for var in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    s = FakeServer()
+    s.thread.start()
+    yield s
+    s.httpd.shutdown()
+    s.httpd.server_close()
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def no_sleep(delays: list[float]):
+    return delays.append
+
+
+# -- openai: the real langchain-openai client over loopback -------------------------------
+
+
+def test_openai_request_carries_model_and_messages_and_usage_is_counted(server):
+    server.reply = "```python\ndef f(robot):\n    pass\n```"
+    llm = make_llm("openai:qwen2.5-coder", base_url=f"{server.url}/v1", timeout=5)
+    text = llm.complete([("system", "You write skills."), ("user", "pick up the red cube")])
+    assert text == server.reply
+    (req,) = server.requests
+    assert req["path"] == "/v1/chat/completions"
+    assert req["body"]["model"] == "qwen2.5-coder"
+    assert req["body"]["messages"] == [
+        {"role": "system", "content": "You write skills."},
+        {"role": "user", "content": "pick up the red cube"},
+    ]
+    assert req["headers"]["authorization"] == "Bearer not-needed"  # local server, no key set
+    u = llm.usage
+    assert (u.calls, u.prompt_tokens, u.completion_tokens, u.retries, u.estimated) == (
+        1,
+        31,
+        9,
+        0,
+        False,
+    )
+    assert u.seconds > 0
+    llm.complete("again")
+    assert (llm.usage.calls, llm.usage.prompt_tokens) == (2, 62)
+
+
+def test_openai_key_from_environment_is_sent(server, monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-123")
+    make_llm("openai:gpt-4o-mini", base_url=f"{server.url}/v1").complete("hi")
+    assert server.requests[0]["headers"]["authorization"] == "Bearer sk-test-123"
+
+
+def test_openai_500_then_200_is_retried(server):
+    server.script = [server_error(500, "CUDA out of memory")]
+    delays: list[float] = []
+    llm = make_llm(
+        "openai:m", base_url=f"{server.url}/v1", max_retries=2, backoff=0.25, sleep=no_sleep(delays)
+    )
+    assert llm.complete("hi") == "ok"
+    assert len(server.requests) == 2 and delays == [0.25]
+    assert llm.usage.retries == 1 and llm.usage.calls == 1
+
+
+def test_openai_429_honours_retry_after_and_backs_off_exponentially(server):
+    server.script = [
+        (429, {"error": {"message": "slow down"}}, {"Retry-After": "2"}, 0.0),
+        server_error(503, "loading model"),
+    ]
+    delays: list[float] = []
+    llm = make_llm(
+        "openai:m", base_url=f"{server.url}/v1", max_retries=3, backoff=0.5, sleep=no_sleep(delays)
+    )
+    assert llm.complete("hi") == "ok"
+    assert delays == [2.0, 1.0]
+
+
+def test_openai_persistent_500_gives_up_after_the_bound(server):
+    server.script = [server_error(500, "boom")] * 5
+    llm = make_llm("openai:m", base_url=f"{server.url}/v1", max_retries=2, sleep=no_sleep([]))
+    with pytest.raises(AgentError, match=r"failed \(HTTP 500\) \(3 attempts\): boom"):
+        llm.complete("hi")
+    assert len(server.requests) == 3
+
+
+def test_openai_unknown_model_is_one_line_and_not_retried(server):
+    server.script = [(404, {"error": {"message": "The model `nope` does not exist.",
+                                      "code": "model_not_found"}}, {}, 0.0)]  # fmt: skip
+    llm = make_llm("openai:nope", base_url=f"{server.url}/v1", sleep=no_sleep([]))
+    with pytest.raises(AgentError) as info:
+        llm.complete("hi")
+    assert str(info.value).startswith(
+        "model 'nope' is not known to the LLM server at http://127.0.0.1"
+    )
+    assert "\n" not in str(info.value) and len(server.requests) == 1
+
+
+def test_openai_wrong_path_hints_at_the_base_url(server):
+    server.script = [(404, {"detail": "Not Found"}, {}, 0.0)]
+    with pytest.raises(AgentError, match="base URL"):
+        make_llm("openai:m", base_url=server.url, sleep=no_sleep([])).complete("hi")
+
+
+def test_openai_closed_port_is_a_quick_one_line_error(monkeypatch):
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    port = closed_port()
+    llm = make_llm(
+        "openai:m", base_url=f"http://127.0.0.1:{port}/v1", timeout=2, max_retries=1, backoff=0.05
+    )
+    start = time.perf_counter()
+    with pytest.raises(AgentError) as info:
+        llm.complete("hi")
+    assert time.perf_counter() - start < 5
+    message = str(info.value)
+    assert message.startswith(
+        f"LLM server at http://127.0.0.1:{port}/v1 is unreachable: connection refused"
+    )
+    assert "\n" not in message
+    assert llm.usage.retries == 1 and llm.usage.calls == 0
+
+
+def test_openai_timeout_is_reported(server):
+    server.script = [(200, completion("m", "late"), {}, 1.5)]
+    llm = make_llm("openai:m", base_url=f"{server.url}/v1", timeout=0.3, max_retries=0)
+    start = time.perf_counter()
+    with pytest.raises(AgentError, match=r"did not answer within 0.3 s: timed out"):
+        llm.complete("hi")
+    assert time.perf_counter() - start < 1.4
+
+
+def test_openai_needs_a_key_for_the_real_service(monkeypatch):
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    with pytest.raises(AgentError, match="OPENAI_API_KEY"):
+        make_llm("openai:gpt-4o-mini")
+
+
+# -- ollama: the real langchain-ollama client over loopback -------------------------------
+
+
+def test_ollama_chat_and_usage(server):
+    server.reply = "hello from ollama"
+    llm = make_llm("ollama:llama3.2", base_url=server.url, timeout=5)
+    assert llm.complete([("system", "s"), ("user", "u")]) == "hello from ollama"
+    req = server.requests[0]
+    assert req["path"] == "/api/chat" and req["body"]["model"] == "llama3.2"
+    assert [m["role"] for m in req["body"]["messages"]] == ["system", "user"]
+    assert (llm.usage.prompt_tokens, llm.usage.completion_tokens) == (17, 4)
+
+
+def test_ollama_unknown_model(server):
+    server.script = [(404, {"error": 'model "nope" not found, try pulling it first'}, {}, 0.0)]
+    with pytest.raises(
+        AgentError, match=r"^model 'nope' is not known to the LLM server at http://127"
+    ):
+        make_llm("ollama:nope", base_url=server.url, sleep=no_sleep([])).complete("hi")
+
+
+def test_ollama_down(monkeypatch):
+    port = closed_port()
+    llm = make_llm("ollama:m", base_url=f"http://127.0.0.1:{port}", timeout=2, max_retries=0)
+    with pytest.raises(
+        AgentError,
+        match=rf"^LLM server at http://127.0.0.1:{port} is unreachable: connection refused$",
+    ):
+        llm.complete("hi")
+
+
+# -- fake chat models ----------------------------------------------------------------------
+
+
+def test_fake_list_model_replies_in_order_and_tokens_are_estimated():
+    llm = make_llm(FakeListChatModel(responses=["first", "second"]))
+    assert llm.complete("a" * 40, system="b" * 8) == "first"
+    assert llm.complete([("user", "x")]) == "second"
+    u = llm.usage
+    assert u.calls == 2 and u.estimated
+    assert u.prompt_tokens == estimate_tokens("a" * 40) + estimate_tokens(
+        "b" * 8
+    ) + estimate_tokens("x")
+    assert u.completion_tokens == estimate_tokens("first") + estimate_tokens("second")
+
+
+def test_generic_fake_model_usage_metadata_is_counted():
+    replies = iter([
+        AIMessage(content="one", usage_metadata={"input_tokens": 120, "output_tokens": 30, "total_tokens": 150}),
+        AIMessage(content="two", usage_metadata={"input_tokens": 80, "output_tokens": 20, "total_tokens": 100}),
+    ])  # fmt: skip
+    llm = LLM(GenericFakeChatModel(messages=replies), name="fake")
+    assert [llm.complete("q"), llm.complete("q")] == ["one", "two"]
+    assert llm.usage == Usage(
+        calls=2, prompt_tokens=200, completion_tokens=50, seconds=llm.usage.seconds
+    )
+
+
+def test_prompt_objects_are_accepted():
+    from agent.prompts import plan_prompt
+
+    seen = []
+
+    class Recorder:
+        def invoke(self, messages):
+            seen.extend(messages)
+            return AIMessage(content='["pick up the red cube"]')
+
+    llm = LLM(Recorder(), name="recorder")
+    llm.complete(plan_prompt("pick up the red cube", ["red cube"]))
+    assert [m.type for m in seen] == ["system", "human"]
+
+
+class Flaky:
+    """Raises the given exceptions in turn, then answers."""
+
+    def __init__(self, *errors: BaseException) -> None:
+        self.errors = list(errors)
+        self.calls = 0
+
+    def invoke(self, messages):
+        self.calls += 1
+        if self.errors:
+            raise self.errors.pop(0)
+        return AIMessage(content="done")
+
+
+def test_transient_errors_are_retried_with_exponential_backoff():
+    delays: list[float] = []
+    model = Flaky(ConnectionRefusedError(111, "Connection refused"), TimeoutError("read timed out"))
+    llm = LLM(model, max_retries=3, backoff=0.5, sleep=delays.append)
+    assert llm.complete("hi") == "done"
+    assert delays == [0.5, 1.0] and model.calls == 3 and llm.usage.retries == 2
+
+
+def test_backoff_is_capped_and_retries_are_bounded():
+    delays: list[float] = []
+    model = Flaky(*[ConnectionRefusedError(111, "Connection refused")] * 10)
+    llm = LLM(model, name="x", max_retries=5, backoff=1.0, max_backoff=4.0, sleep=delays.append)
+    with pytest.raises(AgentError, match=r"unreachable: connection refused \(6 attempts\)"):
+        llm.complete("hi")
+    assert delays == [1.0, 2.0, 4.0, 4.0, 4.0] and model.calls == 6
+
+
+def test_other_errors_are_not_retried():
+    model = Flaky(ValueError("bad\nrequest"))
+    llm = LLM(model, name="fake", max_retries=3, sleep=lambda s: None)
+    with pytest.raises(AgentError, match=r"^LLM call to fake failed \(ValueError: bad request\)$"):
+        llm.complete("hi")
+    assert model.calls == 1
+
+
+def test_bad_messages_are_rejected():
+    llm = make_llm(FakeListChatModel(responses=["x"]))
+    with pytest.raises(AgentError, match="unknown message role"):
+        llm.complete([("robot", "hi")])
+    with pytest.raises(AgentError, match="no messages"):
+        llm.complete([])
+
+
+# -- specs and configuration ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("spec", ["gpt-4o", "claude:opus", "openai:", "ollama: ", ""])
+def test_malformed_specs(spec):
+    with pytest.raises(AgentError, match="unknown LLM spec"):
+        make_llm(spec)
+
+
+def test_parse_spec_keeps_colons_in_the_model_name():
+    assert parse_spec("ollama:qwen2.5-coder:7b") == ("ollama", "qwen2.5-coder:7b")
+    assert parse_spec("OpenAI:gpt-4o") == ("openai", "gpt-4o")
+
+
+def test_hf_path_without_a_model(tmp_path):
+    with pytest.raises(AgentError, match=r"^no model at .*config.json"):
+        make_llm(f"hf:{tmp_path}")
+    with pytest.raises(AgentError, match="no model at"):
+        make_llm(f"hf:{tmp_path / 'missing'}")
+
+
+def test_hf_directory_without_weights(tmp_path):
+    (tmp_path / "config.json").write_text("{}")
+    with pytest.raises(AgentError, match="no model weights in"):
+        make_llm(f"hf:{tmp_path}")
+
+
+def tiny_hf_model(path, chat_template: str | None) -> None:
+    """A randomly initialised two-layer GPT-2 with a word-level tokenizer, saved to `path`."""
+    torch = pytest.importorskip("torch")
+    from tokenizers import Tokenizer, models, pre_tokenizers
+    from transformers import GPT2Config, GPT2LMHeadModel, PreTrainedTokenizerFast
+
+    words = [
+        "<unk>",
+        "<eos>",
+        "def",
+        "robot",
+        "pick",
+        "up",
+        "the",
+        "red",
+        "cube",
+        ":",
+        "user",
+        "system",
+        "assistant",
+    ]
+    tok = Tokenizer(models.WordLevel(vocab={w: i for i, w in enumerate(words)}, unk_token="<unk>"))
+    tok.pre_tokenizer = pre_tokenizers.Whitespace()
+    fast = PreTrainedTokenizerFast(tokenizer_object=tok, unk_token="<unk>", eos_token="<eos>")
+    if chat_template:
+        fast.chat_template = chat_template
+    fast.save_pretrained(path)
+    torch.manual_seed(0)
+    config = GPT2Config(vocab_size=len(words), n_positions=64, n_embd=16, n_layer=2, n_head=2,
+                        bos_token_id=1, eos_token_id=1)  # fmt: skip
+    GPT2LMHeadModel(config).save_pretrained(path)
+
+
+@pytest.mark.slow  # imports torch and transformers (~5-10 s on a cold start)
+@pytest.mark.parametrize(
+    "template",
+    [None, "{% for m in messages %}{{ m.role }}: {{ m.content }} {% endfor %}assistant:"],
+)
+def test_hf_local_model_generates_offline_and_counts_tokens(tmp_path, template):
+    tiny_hf_model(tmp_path, template)
+    llm = make_llm(f"hf:{tmp_path}", max_tokens=4)
+    text = llm.complete([("system", "def robot"), ("user", "pick up the red cube")])
+    assert isinstance(text, str)
+    u = llm.usage
+    # system: def robot / user: pick up the red cube / assistant: -> 13 words either way
+    assert (u.calls, u.prompt_tokens, u.estimated) == (1, 13, False)
+    assert 1 <= u.completion_tokens <= 4
+
+
+def test_hf_unloadable_model_is_one_line(tmp_path):
+    pytest.importorskip("transformers")
+    (tmp_path / "config.json").write_text("{}")
+    (tmp_path / "model.safetensors").write_bytes(b"not a model")
+    llm = make_llm(f"hf:{tmp_path}")  # nothing is loaded yet
+    with pytest.raises(AgentError, match=rf"^cannot load the model at {tmp_path}"):
+        llm.complete("hi")
+
+
+def test_config_precedence(tmp_path):
+    (tmp_path / "config.toml").write_text(
+        'llm = "ollama:llama3.2"\nllm_base_url = "http://gpu:11434"\n'
+    )
+    env = {"SKILLGROVE_LLM": "openai:qwen", "SKILLGROVE_LLM_BASE_URL": "http://localhost:8000/v1"}
+    assert resolve_llm_config("openai:gpt-4o", "http://x/v1", tmp_path, env) == LLMConfig(
+        "openai:gpt-4o", "http://x/v1", "flag"
+    )
+    assert resolve_llm_config(None, None, tmp_path, env) == LLMConfig(
+        "openai:qwen", "http://localhost:8000/v1", "env"
+    )
+    assert resolve_llm_config(None, None, tmp_path, {}) == LLMConfig(
+        "ollama:llama3.2", "http://gpu:11434", "config"
+    )
+    assert resolve_llm_config(None, None, tmp_path / "empty", {}) is None
+    assert resolve_llm_config("offline", None, tmp_path, env) is None
+
+
+def test_config_json_and_errors(tmp_path):
+    (tmp_path / "config.json").write_text('{"llm": "hf:/models/tiny"}')
+    assert resolve_llm_config(None, None, tmp_path, {}) == LLMConfig(
+        "hf:/models/tiny", None, "config"
+    )
+    with pytest.raises(AgentError, match="unknown LLM spec"):
+        resolve_llm_config("gpt4", None, tmp_path, {})
+    (tmp_path / "config.toml").write_text("llm = [broken")
+    with pytest.raises(AgentError, match=r"cannot read .*config.toml"):
+        resolve_llm_config(None, None, tmp_path, {})
+
+
+def test_llm_module_imports_no_backend_at_import_time():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, agent.llm, agent.prompts, agent.extract\n"
+        "print([m for m in ('langchain_openai', 'langchain_ollama', 'transformers', 'torch') if m in sys.modules])"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.stdout.strip() == "[]", out.stderr
