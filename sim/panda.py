@@ -203,14 +203,16 @@ class Panda:
             return False
         return any(pt[2] != self.body for pt in self.world.client.getContactPoints(bodyA=self.held))
 
-    def descend_until_contact(self, z_min: float, speed: float = 0.15) -> None:
-        """Lower the grasp point straight down, stopping when the held object touches something."""
+    def descend_until_contact(self, z_min: float, speed: float = 0.12) -> bool:
+        """Lower the grasp point straight down to `z_min`, stopping early when the held object
+        touches something. Returns True if it stopped on contact."""
         pos, yaw = self.ee_pose()
-        steps_per = max(1, round(0.004 / speed * self.world.hz))
+        dz = speed * STEPS_PER_WAYPOINT / self.world.hz
         z = pos[2]
         while z > z_min:
-            z = max(z_min, z - 0.004)
-            self._track(self.ik((pos[0], pos[1], z), yaw), steps_per)
+            z = max(z_min, z - dz)
+            self._track(self.ik((pos[0], pos[1], z), yaw), STEPS_PER_WAYPOINT)
             if self.held_in_contact():
-                return
+                return True
         self.world.step(10)
+        return False
