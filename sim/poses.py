@@ -9,6 +9,8 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from .geometry import wrap_angle, yaw_from_quat
 from .objects import SimObject
 
@@ -36,10 +38,51 @@ def grasp_yaw(world: World, obj: SimObject, turn: float = 0.0) -> float:
     return min(cands, key=lambda y: max(abs(y), abs(wrap_angle(y + turn))))
 
 
-def pick_pose(world: World, obj: SimObject, turn: float = 0.0) -> Pose:
-    """Where to close the fingers to pick `obj` (prepared for a later turn by `turn`)."""
+def pick_pose(world: World, obj: SimObject, turn: float = 0.0, dest=None) -> Pose:
+    """Where to close the fingers to pick `obj` (prepared for a later turn by `turn`).
+
+    With `dest` (the (x, y) where the object will be put down), the grasp is the one of
+    the object's symmetric grasps whose fingers have the most room both here and there.
+    """
     p = world.pose(obj)[0]
-    return (float(p[0]), float(p[1]), float(p[2] + grasp_height(obj)), grasp_yaw(world, obj, turn))
+    yaw = grasp_yaw(world, obj, turn) if dest is None else roomy_grasp_yaw(world, obj, turn, dest)
+    return (float(p[0]), float(p[1]), float(p[2] + grasp_height(obj)), yaw)
+
+
+FINGER_REACH = 0.012  # a finger's center lies this far outside the face it closes on
+WRIST_LIMIT = 2.4  # |gripper yaw| the wrist reaches everywhere on the table, radians
+
+
+def finger_room(world: World, xy, grip_yaw: float, half_width: float, ignore: set[int]) -> float:
+    """Free distance around the two fingers of a gripper closed on an object at `xy`."""
+    u = np.array([math.sin(grip_yaw), -math.cos(grip_yaw)])  # the fingers' closing axis
+    fingers = [np.asarray(xy[:2]) + s * (half_width + FINGER_REACH) * u for s in (-1, 1)]
+    room = 1.0
+    for o in world.objects:
+        if o.body in ignore or not o.shape.collides or o.shape.name in ("plate", "pad", "tray", "bowl"):
+            continue
+        c = world.pose(o)[0][:2]
+        room = min(room, *(float(np.hypot(*(f - c))) - o.shape.radius for f in fingers))
+    return room
+
+
+def roomy_grasp_yaw(world: World, obj: SimObject, turn: float, dest) -> float:
+    """The symmetric grasp of `obj` whose fingers keep the most room at pick and at `dest`."""
+    sym = obj.shape.symmetry or math.pi / 2
+    base = grasp_yaw(world, obj, turn)
+    ignore = {obj.body}
+    here = world.pose(obj)[0][:2]
+    half = obj.shape.footprint[0]
+    best, best_score = base, -1e9
+    for k in range(-4, 5):
+        g = wrap_angle(base + k * sym)
+        if max(abs(g), abs(wrap_angle(g + turn))) > WRIST_LIMIT:
+            continue
+        room = min(finger_room(world, here, g, half, ignore), finger_room(world, dest, g + turn, half, ignore))
+        score = min(room, 0.03) - 0.001 * max(abs(g), abs(wrap_angle(g + turn)))  # ties: least wrist turn
+        if score > best_score:
+            best, best_score = g, score
+    return best
 
 
 def place_pose(held: SimObject, xy, surface_z: float, yaw: float) -> Pose:

@@ -20,8 +20,12 @@ class PoseProvider(Protocol):
 
     name: str
 
-    def pick_pose(self, world: World, obj: SimObject, turn: float = 0.0) -> Pose:
-        """Where to close the fingers to pick `obj`, ready to turn it by `turn` radians."""
+    def pick_pose(self, world: World, obj: SimObject, turn: float = 0.0, dest=None) -> Pose:
+        """Where to close the fingers to pick `obj`, ready to turn it by `turn` radians.
+
+        `dest`, when known, is the (x, y) where the object will be put down: a provider may
+        use it to choose a grasp whose fingers have room there (it may also ignore it).
+        """
         ...
 
     def place_pose(self, world: World, held: SimObject, target: SimObject) -> Pose:
@@ -34,10 +38,10 @@ class OraclePoseProvider:
 
     name = "oracle"
 
-    def pick_pose(self, world: World, obj: SimObject, turn: float = 0.0) -> Pose:
+    def pick_pose(self, world: World, obj: SimObject, turn: float = 0.0, dest=None) -> Pose:
         from sim import poses
 
-        return poses.pick_pose(world, obj, turn)
+        return poses.pick_pose(world, obj, turn, dest)
 
     def place_pose(self, world: World, held: SimObject, target: SimObject) -> Pose:
         from sim import poses

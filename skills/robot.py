@@ -132,7 +132,7 @@ class Robot:
         held, tgt = self._sim(obj), self._sim(target)
         if held.body == tgt.body:
             raise SkillError("cannot place an object on itself")
-        self._pick(held, 0.0)
+        self._pick(held, 0.0, dest=self._world.pose(tgt)[0][:2])
         pose = self._provider.place_pose(self._world, held, tgt)
         self._do(lambda: self._primitives().place(self._world, pose))
 
@@ -156,7 +156,7 @@ class Robot:
             sym = held.shape.symmetry
             goal = math.radians(_number(yaw, "yaw"))
             turn = min((wrap_angle(goal - now + k * sym) for k in range(-4, 5)), key=abs)
-        self._pick(held, turn)
+        self._pick(held, turn, dest=(x, y))
         grip_yaw = self._world.panda.ee_pose()[1]
         pose = poses.place_pose(held, (x, y), 0.0, wrap_angle(grip_yaw + turn))
         self._do(lambda: self._primitives().place(self._world, pose))
@@ -230,7 +230,7 @@ class Robot:
 
         return primitives
 
-    def _pick(self, obj: SimObject, turn: float) -> None:
+    def _pick(self, obj: SimObject, turn: float, dest=None) -> None:
         arm = self._world.panda
         if arm.held == obj.body:
             return
@@ -238,7 +238,7 @@ class Robot:
             raise SkillError(f"already holding something else; place it before picking the {obj.description}")
         if not obj.shape.graspable:
             raise SkillError(f"the {obj.description} cannot be picked up")
-        pose = self._provider.pick_pose(self._world, obj, turn)
+        pose = self._provider.pick_pose(self._world, obj, turn, dest)
         self._do(lambda: self._primitives().pick(self._world, pose))
         if arm.held != obj.body:
             if arm.held is not None:

@@ -21,3 +21,19 @@ def sim_(app: App, episodes_per_family: int) -> None:
     from sim.bench import run_sim_bench
 
     emit(app, run_sim_bench(episodes_per_family))
+
+
+@bench.command("retrieval")
+@click.option("--sizes", default="1000,10000", show_default=True, help="Library sizes for the latency runs.")
+@click.option("--latency-queries", type=click.IntRange(10, 5000), default=200, show_default=True)
+@json_option
+@pass_app
+def retrieval_(app: App, sizes: str, latency_queries: int) -> None:
+    """Top-1 on paraphrases, novel-task rejection, search latency at 1k and 10k skills."""
+    from skills.bench_retrieval import run_retrieval_bench
+
+    try:
+        sizes_t = tuple(int(s) for s in sizes.split(",") if s.strip())
+    except ValueError:
+        raise click.BadParameter(f"--sizes must be comma-separated integers, got {sizes!r}") from None
+    emit(app, run_retrieval_bench(app.home / "bench", sizes=sizes_t, latency_queries=latency_queries))

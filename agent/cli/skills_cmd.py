@@ -1,0 +1,343 @@
+"""`skillgrove skills add|list|show|history|rm|export|import|doctor|search`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import click
+
+from . import App, emit, json_option, pass_app
+
+VERIFY_SEEDS = (1, 3, 5)  # evaluation seeds are odd (training seeds are even)
+VERIFY_BAR = 2 / 3  # share of episodes per family that must succeed
+
+
+@click.group()
+@click.option("--library-url", metavar="URL", envvar="SKILLGROVE_LIBRARY_URL",
+              help="A Chroma server for the vector index (default: a directory in the data home).")  # fmt: skip
+@click.pass_context
+def skills(ctx: click.Context, library_url: str | None) -> None:
+    """Add, list, search, share and repair the skill library."""
+    ctx.meta["library_url"] = library_url
+
+
+def _library(app: App):
+    from skills.library import open_library
+
+    return open_library(app.home, click.get_current_context().meta.get("library_url"))
+
+
+def _table(columns: list[str], rows: list[list]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    t = Table(*columns)
+    for r in rows:
+        t.add_row(*[str(x) for x in r])
+    Console().print(t)
+
+
+def _version_dict(v, with_code: bool = False) -> dict:
+    d = {
+        "name": v.name, "version": v.version, "description": v.description, "author": v.author,
+        "verified": v.verified, "stage": v.stage, "parent": list(v.parent) if v.parent else None,
+        "created": v.created, "content_hash": v.content_hash,
+        "params": [{"name": p.name, "required": p.required, "default": p.default} for p in v.params],
+        "examples": list(v.examples),
+        "stats": {f: {"episodes": e, "successes": s, "success_rate": round(s / e, 4) if e else None}
+                  for f, (e, s) in sorted(v.stats.items())},
+    }  # fmt: skip
+    if with_code:
+        d["code"] = v.code
+    return d
+
+
+# -- verification (LEAD: replace with the Evaluator once it exists) --------------------------
+@dataclass(frozen=True)
+class Verification:
+    """Outcome of verifying a skill in simulation.
+
+    Attributes:
+        stage: funnel stage reached: "syntax" (validated, never ran cleanly), "runtime"
+            (ran without error at least once), "success" (passed the bar on every family).
+        stats: family -> (episodes, successes).
+        reason: why it stopped short of "success" (first error or the pass rate).
+    """
+
+    stage: str
+    stats: dict[str, tuple[int, int]]
+    reason: str | None = None
+
+    @property
+    def verified(self) -> bool:
+        return self.stage == "success"
+
+
+def families_for(params: tuple, families: tuple[str, ...] = ()) -> list[str]:
+    """Task families a skill can be verified on: given ones, else those whose slots are
+    exactly the skill's required parameters."""
+    from sim.families import FAMILIES, check_family, task_class
+
+    if families:
+        return [check_family(f) for f in families]
+    required = {p.name for p in params if p.required}
+    names = {p.name for p in params}
+    return [f for f in FAMILIES if required <= set(task_class(f).slots) <= names]
+
+
+def verify_skill(
+    code: str, entry: str, families: list[str], seeds: tuple[int, ...] = VERIFY_SEEDS
+) -> Verification:
+    """Run a skill in the sandbox on each family for each seed (GenSim's funnel).
+
+    LEAD: a stand-in for the Evaluator, built on `skills.sandbox.SandboxPool`; swap it for
+    `Evaluator.evaluate` (same funnel, same stats) when the agent package has one.
+    """
+    from skills.sandbox import SandboxPool
+
+    stats: dict[str, tuple[int, int]] = {}
+    ran, reason = False, None
+    with SandboxPool(workers=1) as pool:
+        for fam in families:
+            wins = 0
+            for seed in seeds:
+                r = pool.run(code, entry, fam, seed)
+                ran |= r.status == "ok"
+                wins += bool(r.success)
+                if r.status != "ok" and reason is None:
+                    reason = f"{fam} seed {seed}: {r.status}: {r.reason}"
+            stats[fam] = (len(seeds), wins)
+    passed = all(s / e >= VERIFY_BAR for e, s in stats.values())
+    stage = "success" if passed else ("runtime" if ran else "syntax")
+    if not passed and reason is None:
+        reason = ", ".join(f"{f} {s}/{e}" for f, (e, s) in stats.items()) + " episodes succeeded"
+    return Verification(stage, stats, None if passed else reason)
+
+
+# -- commands ----------------------------------------------------------------------------
+@skills.command("add")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--name", "-n", required=True, help="Skill name = its entry function, e.g. stack_blocks."
+)
+@click.option("--description", "-d", help="What the skill does (default: the entry docstring).")
+@click.option(
+    "--unverified",
+    is_flag=True,
+    help="Store without verifying in simulation (never reused automatically).",
+)
+@click.option("--task", "tasks", multiple=True, metavar="FAMILY",
+              help="Family to verify on (repeatable; default: families whose slots match the parameters).")  # fmt: skip
+@click.option(
+    "--author", default="human", show_default=True, help="seed, synthesizer, human or llm:<model>."
+)
+@json_option
+@pass_app
+def add(
+    app: App,
+    file: Path,
+    name: str,
+    description: str | None,
+    unverified: bool,
+    tasks: tuple,
+    author: str,
+) -> None:
+    """Add FILE as skill NAME (a new version if NAME exists), verified in simulation."""
+    from skills.errors import SkillError
+
+    try:
+        code = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise click.ClickException(
+            f"cannot read {file}: {getattr(exc, 'strerror', None) or exc}"
+        ) from None
+    with _library(app) as lib:
+        v = lib.prepare(
+            name, code, description, author=author, verified=False
+        )  # checks before any run
+        stage, stats = "unverified", {}
+        if not unverified:
+            fams = families_for(v.params, tasks)
+            if not fams:
+                raise SkillError(
+                    f"no task family has the parameters of {name}; pass --task FAMILY or --unverified"
+                )
+            check = verify_skill(code, name, fams)
+            if not check.verified:
+                raise SkillError(
+                    f"{name} failed verification (stage {check.stage}): {check.reason}"
+                )
+            stage, stats = check.stage, check.stats
+        v = lib.add(
+            name,
+            code,
+            description,
+            author=author,
+            verified=not unverified,
+            stage=stage,
+            stats=stats,
+        )
+        data = _version_dict(v)
+    emit(
+        app,
+        data,
+        lambda: click.echo(
+            f"added {v.name} v{v.version} ({'verified' if v.verified else 'unverified'})"
+        ),
+    )
+
+
+@skills.command("list")
+@json_option
+@pass_app
+def list_(app: App) -> None:
+    """Every skill with its latest version."""
+    with _library(app) as lib:
+        rows = [{"name": i.name, "version": i.latest.version, "versions": i.versions, "author": i.latest.author,
+                 "verified": i.latest.verified, "stage": i.latest.stage, "uses": i.uses,
+                 "description": i.latest.description} for i in lib.list()]  # fmt: skip
+    emit(app, {"skills": rows}, lambda: _table(
+        ["name", "v", "author", "verified", "stage", "uses", "description"],
+        [[r["name"], r["version"], r["author"], r["verified"], r["stage"], r["uses"], r["description"][:60]] for r in rows],
+    ))  # fmt: skip
+
+
+@skills.command("show")
+@click.argument("name")
+@click.option("--version", "-v", "version", type=int, help="A version (default: the latest).")
+@json_option
+@pass_app
+def show(app: App, name: str, version: int | None) -> None:
+    """One skill: code, parameters, stats, lineage."""
+    with _library(app) as lib:
+        info = lib.info(name)
+        data = {
+            **_version_dict(lib.get(name, version), with_code=True),
+            "versions": info.versions,
+            "uses": info.uses,
+        }
+
+    def human() -> None:
+        for k in (
+            "name",
+            "version",
+            "versions",
+            "author",
+            "verified",
+            "stage",
+            "uses",
+            "parent",
+            "description",
+        ):
+            click.echo(f"{k}: {data[k]}")
+        click.echo(
+            "params: "
+            + ", ".join(
+                p["name"] + ("" if p["required"] else f"={p['default']}") for p in data["params"]
+            )
+        )
+        for f, s in data["stats"].items():
+            click.echo(f"stats {f}: {s['successes']}/{s['episodes']}")
+        click.echo("\n" + data["code"])
+
+    emit(app, data, human)
+
+
+@skills.command("history")
+@click.argument("name")
+@json_option
+@pass_app
+def history(app: App, name: str) -> None:
+    """Every version of a skill with author, stage, stats and lineage."""
+    with _library(app) as lib:
+        versions = [_version_dict(v) for v in lib.history(name)]
+    emit(app, {"name": name, "versions": versions}, lambda: _table(
+        ["v", "author", "verified", "stage", "parent", "created", "description"],
+        [[d["version"], d["author"], d["verified"], d["stage"], d["parent"] and f"{d['parent'][0]} v{d['parent'][1]}",
+          _when(d["created"]), d["description"][:50]] for d in versions],
+    ))  # fmt: skip
+
+
+def _when(t: float) -> str:
+    import time
+
+    return time.strftime("%Y-%m-%d %H:%M", time.localtime(t))
+
+
+@skills.command("rm")
+@click.argument("name")
+@json_option
+@pass_app
+def rm(app: App, name: str) -> None:
+    """Delete a skill and all its versions."""
+    with _library(app) as lib:
+        n = lib.remove(name)
+    emit(
+        app, {"removed": name, "versions": n}, lambda: click.echo(f"removed {name} ({n} versions)")
+    )
+
+
+@skills.command("export")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@json_option
+@pass_app
+def export(app: App, path: Path) -> None:
+    """Write the whole library to one bundle file (zip: code, metadata, stats, lineage)."""
+    with _library(app) as lib:
+        data = lib.export(path)
+    emit(
+        app,
+        data,
+        lambda: click.echo(
+            f"exported {data['skills']} skills ({data['versions']} versions) to {path}"
+        ),
+    )
+
+
+@skills.command("import")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--unverified", is_flag=True, help="Mark every imported version unverified.")
+@json_option
+@pass_app
+def import_(app: App, path: Path, unverified: bool) -> None:
+    """Import a bundle file: new skills and versions, all or nothing; the index is rebuilt."""
+    with _library(app) as lib:
+        data = lib.import_bundle(path, unverified=unverified)
+    emit(
+        app,
+        data,
+        lambda: click.echo(
+            f"imported {data['added']} versions ({data['skipped']} already present)"
+        ),
+    )
+
+
+@skills.command("doctor")
+@json_option
+@pass_app
+def doctor(app: App) -> None:
+    """Check that the index agrees with the database and repair it."""
+    with _library(app) as lib:
+        data = lib.doctor().to_dict()
+    emit(app, data)
+
+
+@skills.command("search")
+@click.argument("query")
+@click.option(
+    "-k", "k", type=click.IntRange(1, 100), default=5, show_default=True, help="How many results."
+)
+@json_option
+@pass_app
+def search(app: App, query: str, k: int) -> None:
+    """Rank skills for QUERY and decide: reuse, adapt or synthesize."""
+    with _library(app) as lib:
+        r = lib.search(query, k)
+    data = {"decision": r.decision,
+            "results": [{"name": m.name, "score": m.score, "version": m.version, "verified": m.verified}
+                        for m in r.matches]}  # fmt: skip
+    emit(app, data, lambda: (click.echo(f"decision: {r.decision}"), _table(
+        ["name", "v", "score", "verified", "description"],
+        [[m.name, m.version, f"{m.score:.3f}", m.verified, m.description[:60]] for m in r.matches]),
+    ))  # fmt: skip

@@ -1,0 +1,237 @@
+"""Searcher: ranked skills for a query and a reuse / adapt / synthesize decision.
+
+Ranking is hybrid. The dense part is the best cosine similarity between the query and
+any of a skill's index entries (its "name: description" text and each example
+instruction). The lexical part is BM25 over the same texts, normalized by the best
+score the query's words could reach, so it is an absolute number in [0, 1] (a query
+full of words no skill uses scores low). Colour words are dropped from the lexical
+part: they name objects, not skills. The score is
+`(1 - alpha) * dense + alpha * lexical`, in [0, 1].
+
+The decision follows RoboCoder's two thresholds: "reuse" when a verified skill scores at
+least `tau_high`, "adapt" when the best score is at least `tau_low`, else "synthesize".
+Unverified skills are listed but never reused. Default thresholds and `alpha` come from
+`skillgrove bench retrieval` (see benchmarks/RESULTS.md).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from .errors import SkillError
+from .index import embed_text, entry_id, skill_texts
+from .naming import COLOR_WORDS
+
+if TYPE_CHECKING:
+    from .library import SkillLibrary
+
+TAU_HIGH = 0.62
+TAU_LOW = 0.50
+ALPHA = 0.3
+DECISIONS = ("reuse", "adapt", "synthesize")
+LEXICAL_CANDIDATES = 10  # best BM25 skills always scored, whatever the dense search returned
+
+_WORD = re.compile(r"[a-z]+")
+_STOP = "a an the of to into onto in on at by and or then it its this that with from for up down "
+STOPWORDS = frozenset(
+    (_STOP + "please can you could would me my i is be so all each one another other some").split()
+)
+
+
+@dataclass(frozen=True)
+class Match:
+    """One ranked skill."""
+
+    name: str
+    version: int
+    score: float
+    description: str
+    verified: bool = True
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """The decision and the ranked matches (best first).
+
+    Attributes:
+        decision: "reuse", "adapt" or "synthesize".
+        matches: up to k matches, best first.
+        chosen: the skill to reuse (a verified match above tau_high) or to adapt from
+            (the best match); None when synthesizing.
+    """
+
+    decision: str
+    matches: tuple[Match, ...]
+    chosen: Match | None = None
+
+
+def tokens(text: str) -> list[str]:
+    """Lexical tokens: lowercase words, no stopwords or colours, light suffix stripping."""
+    out = []
+    for w in _WORD.findall(text.lower()):
+        if w in STOPWORDS or w in COLOR_WORDS:
+            continue
+        for suffix in ("ing", "ed", "es", "s"):
+            if w.endswith(suffix) and len(w) - len(suffix) >= 3:
+                w = w[: -len(suffix)]
+                break
+        out.append(w[:-1] if w.endswith("e") and len(w) > 3 else w)
+    return out
+
+
+class BM25:
+    """Okapi BM25 over one document per skill, with scores normalized to [0, 1].
+
+    Args:
+        docs: skill name -> document text.
+    """
+
+    def __init__(self, docs: dict[str, str], k1: float = 1.2, b: float = 0.75) -> None:
+        self.k1, self.b = k1, b
+        self.names = list(docs)
+        self._row = {n: i for i, n in enumerate(self.names)}
+        tfs = [Counter(tokens(docs[n])) for n in self.names]
+        lengths = np.array([sum(c.values()) for c in tfs], dtype=np.float32)
+        self.n = len(self.names)
+        avg = float(lengths.mean()) if self.n else 1.0
+        self._norm = k1 * (1 - b + b * lengths / max(avg, 1e-9))
+        postings: dict[str, tuple[list[int], list[int]]] = {}
+        for i, c in enumerate(tfs):
+            for t, f in c.items():
+                rows, fs = postings.setdefault(t, ([], []))
+                rows.append(i)
+                fs.append(f)
+        self._post = {
+            t: (np.array(r), np.array(f, dtype=np.float32)) for t, (r, f) in postings.items()
+        }
+
+    def idf(self, term: str) -> float:
+        df = len(self._post[term][0]) if term in self._post else 0
+        return math.log(1 + (self.n - df + 0.5) / (df + 0.5))
+
+    def all_scores(self, query: str) -> np.ndarray:
+        """Normalized BM25 of `query` for every document, in `names` order."""
+        q = Counter(tokens(query))
+        full = np.zeros(self.n, dtype=np.float32)
+        if not q or not self.n:
+            return full
+        best = 0.0
+        for term, qf in q.items():
+            idf = self.idf(term)
+            best += qf * idf * (self.k1 + 1)
+            if term in self._post:
+                r, f = self._post[term]
+                full[r] += qf * idf * f * (self.k1 + 1) / (f + self._norm[r])
+        return np.clip(full / max(best, 1e-9), 0.0, 1.0)
+
+    def scores(self, query: str, names: list[str]) -> np.ndarray:
+        """Normalized BM25 of `query` for each of `names` (0 for unknown names)."""
+        full = np.append(self.all_scores(query), np.float32(0.0))  # last slot: unknown names
+        rows = np.array([self._row.get(n, self.n) for n in names], dtype=np.int64)
+        return full[rows] if len(names) else np.zeros(0, dtype=np.float32)
+
+    def top(self, query: str, n: int) -> list[str]:
+        """The `n` best documents by BM25 (score > 0), best first."""
+        full = self.all_scores(query)
+        if not self.n:
+            return []
+        idx = np.argsort(-full, kind="stable")[:n]
+        return [self.names[i] for i in idx if full[i] > 0]
+
+
+class Searcher:
+    """Ranks a library's skills for a query and decides reuse / adapt / synthesize.
+
+    Args:
+        library: the library (its embedder, index and store are used).
+        tau_high: reuse at or above this score (verified skills only).
+        tau_low: adapt at or above this score, synthesize below.
+        alpha: weight of the lexical score (0: dense only).
+    """
+
+    def __init__(self, library: SkillLibrary, tau_high: float = TAU_HIGH, tau_low: float = TAU_LOW,
+                 alpha: float = ALPHA) -> None:  # fmt: skip
+        if not 0.0 <= tau_low <= tau_high <= 1.0:
+            raise SkillError(
+                f"thresholds must satisfy 0 <= tau_low <= tau_high <= 1, got {tau_low}, {tau_high}"
+            )
+        self.library = library
+        self.tau_high, self.tau_low, self.alpha = tau_high, tau_low, alpha
+        self._lexical: tuple[int, BM25] | None = None
+
+    def _bm25(self) -> BM25:
+        gen = self.library.store.generation()
+        if self._lexical is None or self._lexical[0] != gen:
+            docs = {v.name: " ".join(skill_texts(v.name, v.description, v.examples))
+                    for v in self.library.store.latest_versions()}  # fmt: skip
+            self._lexical = (gen, BM25(docs))
+        return self._lexical[1]
+
+    def search(self, query: str, k: int = 5) -> SearchResult:
+        """Rank skills for `query` and decide.
+
+        Args:
+            query: an instruction or step, e.g. "put the red block on the blue one".
+            k: how many matches to return (at least 1).
+
+        Returns:
+            A `SearchResult` with up to k matches, best first.
+        """
+        if not isinstance(query, str) or not query.strip():
+            raise SkillError("the search query is empty")
+        if not isinstance(k, int) or k < 1:
+            raise SkillError(f"k must be a positive integer, got {k!r}")
+        self.library.ensure_index()
+        query = embed_text(query)
+        vector = self.library.embedder.embed([query])[0]
+        hits = self.library.index.query(vector, max(40, 8 * k))
+        dense: dict[str, float] = {}
+        for h in hits:
+            dense[h.name] = max(dense.get(h.name, -1.0), h.similarity)
+        bm25 = self._bm25()
+        if self.alpha:
+            # Skills the words point to but the approximate dense search did not return
+            # are scored exactly too: a cheap guard against HNSW recall misses.
+            extra = [n for n in bm25.top(query, LEXICAL_CANDIDATES) if n not in dense]
+            if extra:
+                ids = [entry_id(v.name, i) for v in self.library.store.latest_versions(extra, with_stats=False)
+                       for i in range(1 + len(v.examples))]  # fmt: skip
+                for n, vecs in self.library.index.vectors(ids).items():
+                    dense[n] = float(np.max(vecs @ vector))
+        if not dense:
+            return SearchResult("synthesize", ())
+        names = list(dense)
+        lex = bm25.scores(query, names) if self.alpha else np.zeros(len(names))
+        score = {n: (1 - self.alpha) * min(max(dense[n], 0.0), 1.0) + self.alpha * float(x)
+                 for n, x in zip(names, lex, strict=True)}  # fmt: skip
+        ranked = sorted(names, key=lambda n: (-score[n], n))[:k]
+        by_name = {v.name: v for v in self.library.store.latest_versions(ranked, with_stats=False)}
+        matches = tuple(
+            Match(
+                n,
+                by_name[n].version,
+                round(score[n], 4),
+                by_name[n].description,
+                by_name[n].verified,
+            )
+            for n in ranked
+            if n in by_name  # an entry removed from SQLite after the query started
+        )
+        return self.decide(matches)
+
+    def decide(self, matches: tuple[Match, ...]) -> SearchResult:
+        """Apply the two thresholds to ranked matches."""
+        if not matches:
+            return SearchResult("synthesize", ())
+        reusable = next((m for m in matches if m.verified and m.score >= self.tau_high), None)
+        if reusable is not None:
+            return SearchResult("reuse", matches, reusable)
+        if matches[0].score >= self.tau_low:
+            return SearchResult("adapt", matches, matches[0])
+        return SearchResult("synthesize", matches)
