@@ -40,6 +40,7 @@ from .errors import SkillError
 from .validate import validate
 
 STATUSES = ("ok", "rejected", "error", "timeout")
+RECORD_CAP = 4_000_000  # base64 characters of GIF a recorded run may bring back
 GRACE_S = 5.0  # extra time the parent gives a worker beyond the run's own timeout
 START_TIMEOUT_S = 120.0
 _ROOT = str(Path(__file__).resolve().parents[1])
@@ -65,6 +66,8 @@ class SandboxResult:
             for a free worker).
         output: what the skill printed, capped.
         layers: the isolation layers applied to the run, e.g. ("rlimits", "seccomp").
+        gif: with `record=True`, the episode's front-camera key frames as GIF bytes.
+        poses: with `record=True`, every object's final (x, y, z, yaw degrees).
     """
 
     status: str
@@ -73,6 +76,8 @@ class SandboxResult:
     seconds: float
     output: str = ""
     layers: tuple[str, ...] = field(default=())
+    gif: bytes | None = field(default=None, repr=False)
+    poses: dict[str, list[float]] | None = field(default=None, repr=False)
 
 
 class _WorkerLost(Exception):
@@ -276,6 +281,7 @@ class SandboxPool:
         seed: int,
         params: dict | None = None,
         timeout: float = 10.0,
+        record: bool = False,
     ) -> SandboxResult:
         """Validate `code`, then run its entry function on `family`'s scene for `seed`.
 
@@ -286,6 +292,7 @@ class SandboxPool:
             seed: scene seed.
             params: keyword arguments for the entry function (default: the task's params).
             timeout: wall-clock seconds for building the scene and running the skill.
+            record: also bring back key frames (a GIF) and the objects' final poses.
 
         Raises:
             SkillError: for bad arguments (unknown family, bad seed or params), or when no
@@ -298,11 +305,11 @@ class SandboxPool:
         except SkillError as exc:
             return SandboxResult("rejected", str(exc), False, time.perf_counter() - t0)
         return self._execute(
-            code, checked.entry, family, seed, params, timeout, spent=time.perf_counter() - t0
+            code, checked.entry, family, seed, params, timeout, spent=time.perf_counter() - t0, record=record
         )
 
     def _execute(
-        self, code, entry, family, seed, params=None, timeout=10.0, spent=0.0
+        self, code, entry, family, seed, params=None, timeout=10.0, spent=0.0, record=False
     ) -> SandboxResult:
         """Run code in a worker WITHOUT validating it. Internal; tests use it to show the
         process-level layers hold on their own."""
@@ -315,7 +322,7 @@ class SandboxPool:
             cwd = "/"
         payload = {"code": code, "entry": entry, "family": family, "seed": seed, "params": params,
                    "timeout": float(timeout), "cwd": cwd, "memory_mb": self.memory_mb,
-                   "output_limit": self.output_limit}  # fmt: skip
+                   "output_limit": self.output_limit, "record": bool(record)}  # fmt: skip
         try:
             line = json.dumps(payload).encode() + b"\n"
         except (TypeError, ValueError):
@@ -335,7 +342,7 @@ class SandboxPool:
                 if family not in worker.families:
                     raise SkillError(f"task family {family!r} is not available in the sandbox")
                 start = time.perf_counter() - spent  # validation counts, waiting does not
-                cap = 8 * self.output_limit + 65_536
+                cap = 8 * self.output_limit + 65_536 + (RECORD_CAP if record else 0)
                 try:
                     msg = worker.request(line, time.monotonic() + timeout + GRACE_S, cap)
                 except _WorkerLost as exc:
@@ -383,7 +390,25 @@ def _result(msg: dict, seconds: float) -> SandboxResult:
         return SandboxResult("error", "the sandbox worker sent an invalid result", False, seconds)
     if status != "ok" and not reason:
         reason = status
-    return SandboxResult(status, reason, success, seconds, output, tuple(layers))
+    return SandboxResult(status, reason, success, seconds, output, tuple(layers), *_record(msg))
+
+
+def _record(msg: dict) -> tuple[bytes | None, dict | None]:
+    """Decode a recorded run's GIF (checked to be one) and poses; None where absent or bad."""
+    import base64
+    import binascii
+
+    gif, poses = None, msg.get("poses")
+    raw = msg.get("gif")
+    if isinstance(raw, str) and len(raw) <= RECORD_CAP:
+        try:
+            data = base64.b64decode(raw, validate=True)
+            gif = data if data[:6] in (b"GIF87a", b"GIF89a") else None
+        except (binascii.Error, ValueError):
+            gif = None
+    if not (isinstance(poses, dict) and all(isinstance(k, str) and isinstance(v, list) for k, v in poses.items())):
+        poses = None
+    return gif, poses
 
 
 def run_skill(

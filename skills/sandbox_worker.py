@@ -121,6 +121,9 @@ class _Server:
         import numpy.linalg  # noqa: F401
         import numpy.random  # noqa: F401
 
+        import PIL.GifImagePlugin  # noqa: F401 - recording encodes GIFs after the lockdown
+        import PIL.Image  # noqa: F401
+
         from sim import errors, geometry, poses, primitives  # noqa: F401 - robot imports these lazily
         from sim.families import FAMILIES, task_class
         from sim.runner import reset_task
@@ -184,6 +187,7 @@ class _Server:
         try:
             timeout = float(req["timeout"])
             cap = 8 * int(req.get("output_limit", 16_000)) + 65_536
+            cap += RECORD_CAP if req.get("record") else 0
         except (KeyError, TypeError, ValueError):
             return _reply("error", "malformed request")
         if req.get("family") not in self.families:
@@ -299,7 +303,23 @@ def _parse_child_reply(data: bytes, code: int) -> dict:
             raise ValueError("unexpected shape")
     except ValueError:
         return _reply("error", f"the skill process exited ({code}) without a valid result")
-    return _reply(msg["status"], msg["reason"], msg["success"], msg["output"], msg["layers"])
+    out = _reply(msg["status"], msg["reason"], msg["success"], msg["output"], msg["layers"])
+    out.update(_record_fields(msg))
+    return out
+
+
+def _record_fields(msg: dict) -> dict:
+    """The episode record (GIF as base64, final poses) if present and well-formed."""
+    out: dict = {}
+    gif, poses = msg.get("gif"), msg.get("poses")
+    if isinstance(gif, str) and len(gif) <= RECORD_CAP:
+        out["gif"] = gif
+    if isinstance(poses, dict) and len(poses) <= 64 and all(
+        isinstance(k, str) and isinstance(v, list) and len(v) == 4 and all(isinstance(x, int | float) for x in v)
+        for k, v in poses.items()
+    ):
+        out["poses"] = poses
+    return out
 
 
 # -- the child ------------------------------------------------------------------------------
@@ -324,6 +344,7 @@ def _child(server: _Server, req: dict, wfd: int) -> None:
     capture = _Capture(int(req.get("output_limit", 16_000)))
     sys.stdout = sys.stderr = capture
     status, reason, success, layers = "error", None, False, []
+    frames = None
     try:
         try:
             os.chdir(req.get("cwd") or "/")
@@ -332,6 +353,7 @@ def _child(server: _Server, req: dict, wfd: int) -> None:
         task = server.reset_task(server.world, req["family"], int(req["seed"]))
         params = req["params"] if req.get("params") is not None else dict(task.params)
         robot = server.Robot(server.world, seed=int(req["seed"]))
+        frames = _start_recording(server.world) if req.get("record") else None
         layers = server.lockdown.apply(float(req["timeout"]), int(req.get("memory_mb", 1024)))
         status, reason = _run_skill(req["code"], req["entry"], robot, params, capture)
         try:
@@ -340,9 +362,12 @@ def _child(server: _Server, req: dict, wfd: int) -> None:
             status, reason = "error", f"success check failed: {type(exc).__name__}: {exc}"
     except BaseException as exc:  # the sandbox's own failure (scene, lockdown)
         reason = f"sandbox: {type(exc).__name__}: {exc}"
+    record = {}
+    if frames is not None:
+        record = _finish_recording(server.world, frames)
     try:
         line = json.dumps(
-            _reply(status, (reason or "")[:1000] or None, success, capture.text(), layers)
+            _reply(status, (reason or "")[:1000] or None, success, capture.text(), layers) | record
         )
         payload = line.encode() + b"\n"
     except BaseException:
@@ -351,6 +376,45 @@ def _child(server: _Server, req: dict, wfd: int) -> None:
         _write_all(wfd, payload)
     finally:
         os._exit(0)
+
+
+RECORD_CAP = 4_000_000  # bytes of base64 GIF a recorded run may send back
+RECORD_EVERY = 48  # physics steps between two key frames (5 per simulated second)
+
+
+def _start_recording(world) -> list:
+    """Record front-camera key frames while the skill runs (rendering stays in this child)."""
+    frames = [world.render("front")[0]]
+    world.record_every = RECORD_EVERY
+    world.recorder = lambda w: frames.append(w.render("front")[0])
+    return frames
+
+
+def _finish_recording(world, frames: list) -> dict:
+    """The frames as a base64 GIF (thinned to fit) and every object's final pose."""
+    import base64
+    import io
+    import math
+
+    from PIL import Image
+
+    from sim.geometry import yaw_from_quat
+
+    world.recorder = None
+    try:
+        frames.append(world.render("front")[0])
+        poses = {}
+        for o in world.objects:
+            pos, orn = world.pose(o)
+            poses[o.description] = [round(float(v), 4) for v in pos] + [round(math.degrees(yaw_from_quat(orn)), 2)]
+        step = max(1, len(frames) // 150)
+        images = [Image.fromarray(f) for f in frames[::step]] + [Image.fromarray(frames[-1])] * 3
+        buf = io.BytesIO()
+        images[0].save(buf, format="GIF", save_all=True, append_images=images[1:], duration=200, loop=0)
+        gif = base64.b64encode(buf.getvalue()).decode()
+        return {"poses": poses} | ({"gif": gif} if len(gif) <= RECORD_CAP else {})
+    except Exception:  # a record is a bonus: never let it spoil the result
+        return {}
 
 
 def _run_skill(
