@@ -23,6 +23,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "oracle": ("agent.cli.oracle:oracle", "Run the scripted oracle on a family and report success."),
     "sandbox": ("agent.cli.sandbox_cmd:sandbox", "Validate and run untrusted skill code in the sandbox."),
     "skills": ("agent.cli.skills_cmd:skills", "Add, list, search, share and repair the skill library."),
+    "run": ("agent.cli.run_cmd:run", "Carry out an instruction: reuse, adapt or write a skill, prove it, run it."),
+    "learn": ("agent.cli.learn_cmd:learn", "Run a curriculum of tasks and report library growth and reuse."),
+    "runs": ("agent.cli.runs_cmd:runs", "List and show recorded runs."),
     "bench": ("agent.cli.bench:bench", "Benchmarks: sim, retrieval, agent, continual."),
     "demo": ("agent.cli.demo:demo", "Run the main job offline and write the results to the data home."),
 }

@@ -1,0 +1,38 @@
+"""Bind a skill's parameters to what an instruction names.
+
+Parameters named like the intent's roles take those values; the rest take the
+remaining values in the order the roles appear. A skill whose required parameters
+cannot all be filled, or that would leave a named object unused, does not fit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from .parse import Intent
+
+
+def bind_args(params: Sequence[tuple[str, bool]], intent: Intent) -> dict[str, str] | None:
+    """Keyword arguments for a skill with `params` [(name, required)], or None if it does not fit.
+
+    Args:
+        params: the entry function's parameters after `robot` (a `**kwargs` one is skipped).
+        intent: the parsed instruction.
+    """
+    named = [(n, req) for n, req in params if not n.startswith("*")]
+    values = dict(intent.args)
+    out: dict[str, str] = {}
+    for name, _ in named:
+        if name in values:
+            out[name] = values.pop(name)
+    rest = list(values.values())
+    for name, required in named:
+        if name in out:
+            continue
+        if rest:
+            out[name] = rest.pop(0)
+        elif required:
+            return None
+    if rest:  # the instruction names something the skill has no place for
+        return None
+    return out

@@ -1,0 +1,45 @@
+"""`skillgrove run INSTRUCTION [--task FAMILY --seed S] [--llm SPEC] [--perception oracle|policy]`."""
+
+from __future__ import annotations
+
+import click
+
+from . import App, emit, json_option, pass_app
+from .agent_opts import agent_options
+
+
+@click.command()
+@click.argument("instruction")
+@click.option("--task", "family", metavar="FAMILY", help="Task family that builds the scene and judges it (default: inferred from the text).")
+@click.option("--seed", type=int, default=0, show_default=True, help="Scene seed.")
+@click.option("--perception", type=click.Choice(["oracle", "policy"]), default="oracle", show_default=True,
+              help="Where grasp and place poses come from: privileged sim state, or the learned policy.")  # fmt: skip
+@agent_options
+@json_option
+@pass_app
+def run(app: App, instruction: str, family: str | None, seed: int, perception: str, opts) -> None:
+    """Carry out INSTRUCTION: reuse, adapt or write a skill, prove it in simulation, run it."""
+    from agent.errors import AgentError
+    from agent.factory import build_agent
+
+    if perception != "oracle":
+        raise AgentError("--perception policy needs a trained policy: run `skillgrove policy train` first")
+    log = (lambda m: None) if app.json else (lambda m: click.echo(m, err=True))
+    with build_agent(app.home, opts, log=log) as agent:
+        record = agent.run(instruction, family, seed)
+    data = record.summary()
+    if record.gif:
+        data["gif"] = str(app.home / record.gif)
+
+    def human() -> None:
+        click.echo(f"{'SUCCESS' if record.success else 'FAILED'}: {record.instruction}")
+        click.echo(f"  family {record.family} ({record.family_source}), seed {record.seed}, planner {record.planner}")
+        for d in record.decisions:
+            click.echo(f"  {d.decision:10s} score {d.score:.2f}  {d.skill or '-'}{'' if d.version is None else f' v{d.version}'}  ({d.step})")
+        if record.reason:
+            click.echo(f"  reason: {record.reason}")
+        click.echo(f"  {record.seconds:.1f} s, {record.llm_calls} LLM calls, run id {record.run_id}")
+        if record.gif:
+            click.echo(f"  replay: {app.home / record.gif}")
+
+    emit(app, data, human)

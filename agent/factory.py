@@ -1,0 +1,55 @@
+"""Build an `Agent` from the command line's choices (the one place that wires clients)."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class AgentOptions:
+    """What a user can choose for the agent."""
+
+    llm: str | None = None
+    llm_base_url: str | None = None
+    library_url: str | None = None
+    workers: int = 2
+    episodes: int = 5
+    pass_bar: float = 0.8
+    retries: int = 3
+    executor: str = "local"  # local | ray
+    ray_address: str | None = None
+
+
+@contextmanager
+def build_agent(home: Path, opts: AgentOptions, log=None):
+    """Yield a ready Agent; closes the sandbox workers, the library and the run store after."""
+    from skills.library import open_library
+
+    from .evaluator import Evaluator, LocalExecutor, RayExecutor
+    from .llm import make_llm, resolve_llm_config
+    from .loop import Agent
+    from .planner import LLMPlanner, OfflinePlanner
+    from .runs import RunStore
+    from .scenes import Scenes
+    from .synthesizer import LLMSynthesizer, OfflineSynthesizer
+
+    config = resolve_llm_config(opts.llm, opts.llm_base_url, home)
+    llm = make_llm(config.spec, config.base_url) if config else None
+    executor = RayExecutor(opts.ray_address) if opts.executor == "ray" else LocalExecutor(opts.workers)
+    library = open_library(home, opts.library_url)
+    runs = RunStore(home)
+    scenes = Scenes()
+    try:
+        if llm is None:
+            planner, synth = OfflinePlanner(), OfflineSynthesizer()
+        else:
+            planner, synth = LLMPlanner(llm), LLMSynthesizer(llm, opts.retries)
+        evaluator = Evaluator(executor, opts.episodes, opts.pass_bar)
+        yield Agent(library, evaluator, planner, synth, runs, scenes, llm=llm, log=log)
+    finally:
+        executor.close()
+        scenes.close()
+        runs.close()
+        library.close()

@@ -1,0 +1,216 @@
+"""The orchestrator, top to bottom: task -> plan -> search -> reuse/synthesize -> evaluate
+-> write back -> execute -> record.
+
+Each step of the plan is looked up in the library. The Searcher's two thresholds decide:
+reuse a verified skill, adapt the closest ones, or synthesize a new one. New code is
+proved by the Evaluator on evaluation scenes of the task's family (never the run's own
+scene) and written back to the library when it passes. Then the plan runs once, in the
+sandbox, on the run's scene, and the run is recorded.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from .binding import bind_args
+from .errors import AgentError
+from .evaluator import EVAL_SEED_BASE, Evaluator, Job, Verdict
+from .offline import Candidate
+from .parse import Intent, parse
+from .planner import Plan, Step
+from .runs import Decision, RunRecord, RunStore, new_run_id
+from .scenes import Scenes
+from .synthesizer import Attempt
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """A step's skill: its name, version, code and the arguments it runs with."""
+
+    name: str
+    version: int
+    code: str
+    args: dict
+
+
+class Agent:
+    """Runs instructions with a library, a planner, a synthesizer and an Evaluator.
+
+    All collaborators are passed in (tests hand in fakes for the LLM).
+    """
+
+    def __init__(self, library, evaluator: Evaluator, planner, synthesizer, runs: RunStore,
+                 scenes: Scenes | None = None, k: int = 5, llm=None, log=None) -> None:  # fmt: skip
+        self.library = library
+        self.evaluator = evaluator
+        self.planner = planner
+        self.synthesizer = synthesizer
+        self.runs = runs
+        self.scenes = scenes or Scenes()
+        self.k = k
+        self.llm = llm
+        self.log = log or (lambda msg: None)
+
+    # -- the main job --------------------------------------------------------------------
+    def run(self, instruction: str, family: str | None = None, seed: int = 0) -> RunRecord:
+        """Carry out one instruction on one scene and record it."""
+        t0 = time.perf_counter()
+        llm0 = self._llm_usage()
+        if not instruction or not instruction.strip():
+            raise AgentError("the instruction is empty")
+        if not 0 <= seed < EVAL_SEED_BASE:
+            raise AgentError(f"seed must be in [0, {EVAL_SEED_BASE}) (higher seeds are kept for evaluation)")
+        if family is None:
+            family, seed = self.scenes.infer(instruction, seed)
+            source = "inferred"
+            self.log(f"task family inferred from the text: {family} (scene seed {seed})")
+        else:
+            from sim.families import check_family
+
+            check_family(family)
+            source = "given"
+        scene = self.scenes.scene(family, seed)
+        plan = self.planner.plan(instruction, list(scene.objects))  # AgentError: nothing written
+        decisions, resolved = [], []
+        for step in plan.steps:
+            decision, skill = self._resolve(step, family if len(plan.steps) == 1 else step.intent.kind)
+            decisions.append(decision)
+            self.log(f"step {step.text!r}: {decision.decision} (score {decision.score:.2f}) -> {decision.skill or 'no skill'}")
+            if skill is None:
+                return self._finish(instruction, family, source, seed, plan, decisions, [], None, t0, llm0,
+                                    reason=f"no skill for step {step.text!r} passed the Evaluator")  # fmt: skip
+            resolved.append(skill)
+        code, entry, args = self._program(plan, resolved)
+        job = Job(code, entry, family, seed, args, self.evaluator.timeout, record=True)
+        result = self.evaluator.executor.run_many([job])[0]
+        for r in resolved:
+            self.library.record_use(r.name)
+        return self._finish(instruction, family, source, seed, plan, decisions, resolved, result, t0, llm0)
+
+    # -- one step: reuse, adapt or synthesize --------------------------------------------
+    def _resolve(self, step: Step, family: str) -> tuple[Decision, Resolved | None]:
+        found = self.library.search(step.text, self.k)
+        score = found.matches[0].score if found.matches else 0.0
+        decision = found.decision
+        verdicts: list[dict] = []
+        if decision == "reuse" and found.chosen is not None:
+            v = self.library.get(found.chosen.name, found.chosen.version)
+            args = bind_args([(p.name, p.required) for p in v.params], step.intent)
+            if args is not None and family in v.stats and v.success_rate[family] >= self.evaluator.pass_bar:
+                return Decision(step.text, "reuse", score, v.name, v.version), Resolved(v.name, v.version, v.code, args)
+            if args is not None:
+                # Close enough, but no evidence on this family yet: verify it as it is first.
+                cand = Candidate(v.name, v.code, tuple(p.name for p in v.params), f"library:{v.name}@v{v.version}")
+                verdict = self.evaluator.evaluate(v.code, v.name, family, self._binder(cand))
+                verdicts.append({"recipe": cand.recipe, "stage": verdict.stage, "success_rate": verdict.success_rate})
+                self.library.record_stats(v.name, v.version, family, len(verdict.episodes), verdict.successes)
+                if verdict.passed:
+                    d = Decision(step.text, "reuse", score, v.name, v.version, 1, tuple(verdicts))
+                    return d, Resolved(v.name, v.version, v.code, args)
+            decision = "adapt"  # a close skill whose parameters or evidence do not fit
+        skills = [self.library.get(m.name, m.version) for m in found.matches]
+        history: list[Attempt] = []
+        tried = {v["recipe"] for v in verdicts}
+        for cand in self.synthesizer.propose(step, decision, skills, history):
+            if len(history) >= self.synthesizer.max_attempts:
+                break
+            if cand.recipe in tried and cand.recipe.startswith("library:"):
+                continue
+            verdict = self.evaluator.evaluate(cand.code, cand.name, family, self._binder(cand))
+            verdicts.append({"recipe": cand.recipe, "stage": verdict.stage, "success_rate": verdict.success_rate})
+            self.log(f"  candidate {cand.recipe}: {verdict.stage} ({verdict.successes}/{len(verdict.episodes)})")
+            if verdict.passed:
+                v = self._write_back(step, cand, verdict, family, skills)
+                args = bind_args([(p.name, p.required) for p in v.params], step.intent) or {}
+                d = Decision(step.text, decision, score, v.name, v.version, len(history) + 1, tuple(verdicts))
+                return d, Resolved(v.name, v.version, v.code, args)
+            history.append(Attempt(cand, _feedback(verdict)))
+        return Decision(step.text, decision, score, None, None, len(history), tuple(verdicts)), None
+
+    def _binder(self, cand: Candidate):
+        from .synthesizer import skill_params
+
+        try:
+            params = skill_params(cand.code, cand.name)
+        except (AgentError, SyntaxError):
+            params = ()
+
+        def bind(family: str, seed: int) -> dict | None:
+            scene = self.scenes.scene(family, seed)
+            try:
+                intent = parse(scene.instruction, list(scene.objects))
+            except AgentError:
+                return None
+            return bind_args(params, intent)
+
+        return bind
+
+    def _write_back(self, step: Step, cand: Candidate, verdict: Verdict, family: str, skills: list):
+        """Store a verified candidate (a new version if the name exists) with its stats."""
+        parent = None
+        if cand.recipe.startswith("library:"):
+            existing = next((s for s in skills if s.name == cand.name), None)
+            if existing is not None and existing.code == cand.code:
+                # The library skill itself passed: record the new evidence, write nothing new.
+                return self.library.record_stats(existing.name, existing.version, family,
+                                                 len(verdict.episodes), verdict.successes)  # fmt: skip
+        if skills:
+            parent = (skills[0].name, skills[0].version)
+        author = self.synthesizer.author
+        description = _describe(step.intent)
+        return self.library.add(
+            cand.name, cand.code, description, examples=[step.text, step.intent.query], author=author,
+            verified=True, stage="success", parent=parent,
+            stats={family: (len(verdict.episodes), verdict.successes)},
+        )  # fmt: skip
+
+    # -- the plan as one program ---------------------------------------------------------
+    @staticmethod
+    def _program(plan: Plan, resolved: list[Resolved]) -> tuple[str, str, dict]:
+        """The code to execute: the one skill, or the skills inlined into a plan function."""
+        if len(resolved) == 1:
+            r = resolved[0]
+            return r.code, r.name, r.args
+        parts, calls, seen = [], [], set()
+        for r in resolved:
+            if r.name not in seen:
+                parts.append(r.code.strip())
+                seen.add(r.name)
+            calls.append(f"    {r.name}(robot, " + ", ".join(f"{k}={v!r}" for k, v in r.args.items()) + ")")
+        code = "\n\n".join(parts) + "\n\n\ndef run_plan(robot):\n    \"\"\"The plan's steps in order.\"\"\"\n" + "\n".join(calls) + "\n"
+        return code, "run_plan", {}
+
+    # -- record --------------------------------------------------------------------------
+    def _finish(self, instruction, family, source, seed, plan, decisions, resolved, result, t0, llm0,
+                reason=None) -> RunRecord:  # fmt: skip
+        calls, tokens = self._llm_usage()
+        record = RunRecord(
+            run_id=new_run_id(), instruction=instruction.strip(), family=family, family_source=source,
+            seed=seed, planner=plan.planner, perception="oracle", plan=tuple(s.text for s in plan.steps),
+            decisions=tuple(decisions), skills=tuple(f"{r.name}@v{r.version}" for r in resolved),
+            success=bool(result and result.success), status=result.status if result else "no-skill",
+            reason=reason or (result.reason if result else None), seconds=time.perf_counter() - t0,
+            llm_calls=calls - llm0[0], tokens=tokens - llm0[1], args=plan.whole.args,
+            poses=(result.poses or {}) if result else {},
+        )  # fmt: skip
+        return self.runs.save(record, result.gif if result else None)
+
+    def _llm_usage(self) -> tuple[int, int]:
+        if self.llm is None:
+            return (0, 0)
+        u = self.llm.usage
+        return (u.calls, u.prompt_tokens + u.completion_tokens)
+
+
+def _describe(intent: Intent) -> str:
+    """A skill description from what the step asked, objects abstracted to their roles."""
+    text = intent.query.strip()
+    return text[0].upper() + text[1:] + "." if text else intent.kind
+
+
+def _feedback(verdict: Verdict) -> str:
+    fails = [e for e in verdict.episodes if not e.success]
+    seen = f"; evaluation scenes: {verdict.successes}/{len(verdict.episodes)} succeeded" if verdict.episodes else ""
+    detail = f" (first failure: {fails[0].status}, {fails[0].reason})" if fails and fails[0].reason else ""
+    return verdict.feedback + seen + detail

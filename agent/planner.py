@@ -1,0 +1,70 @@
+"""Planners: an instruction and the scene's objects in, a list of steps out.
+
+`OfflinePlanner` (no LLM configured) understands the instruction with the rule-based
+parser and makes one step of it. `LLMPlanner` asks the LLM for short steps, each of which
+must name scene objects; a step the parser cannot read makes the whole instruction one
+step again. Planners see only the instruction text and the scene's object descriptions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .errors import AgentError
+from .parse import Intent, parse
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of a plan: its words and what the parser understood of them."""
+
+    text: str
+    intent: Intent
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The steps, the task as a whole, and who planned it."""
+
+    steps: tuple[Step, ...]
+    whole: Intent
+    planner: str
+
+    @property
+    def kind(self) -> str:
+        return self.whole.kind
+
+
+class OfflinePlanner:
+    """Rule-based planning: the instruction is one step (labelled "offline" in records)."""
+
+    name = "offline"
+
+    def plan(self, instruction: str, scene: list[str]) -> Plan:
+        whole = parse(instruction, scene)
+        return Plan((Step(instruction.strip(), whole),), whole, self.name)
+
+
+class LLMPlanner:
+    """Ask the LLM to break the instruction into steps; fall back to one step."""
+
+    def __init__(self, llm) -> None:
+        self.llm = llm
+        self.name = f"llm:{llm.name}"
+
+    def plan(self, instruction: str, scene: list[str]) -> Plan:
+        from .extract import extract_plan
+        from .prompts import plan_prompt
+
+        whole = parse(instruction, scene)
+        texts = extract_plan(self.llm.complete(plan_prompt(instruction, scene)))
+        steps = []
+        for text in texts[:8]:
+            try:
+                steps.append(Step(text, parse(text, scene)))
+            except AgentError:
+                steps = []
+                break
+        if len(steps) <= 1:
+            steps = [Step(instruction.strip(), whole)]
+        return Plan(tuple(steps), whole, self.name)

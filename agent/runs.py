@@ -1,0 +1,161 @@
+"""Run records: every `run` is stored so that people (and the UI) can look at it again.
+
+A record holds the instruction, the plan, each decision with its score, the skills and
+versions used, the outcome, the final poses and a GIF of key frames. Records live in
+the data home's SQLite database (table `runs`) and `<home>/runs/<run_id>.gif`.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+import uuid
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+
+from .errors import AgentError
+
+DB_NAME = "skillgrove.db"
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    run_id TEXT PRIMARY KEY,
+    created REAL NOT NULL,
+    instruction TEXT NOT NULL,
+    family TEXT NOT NULL,
+    family_source TEXT NOT NULL,
+    seed INTEGER NOT NULL,
+    success INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    record TEXT NOT NULL
+)
+"""
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What the agent decided for one step, and why."""
+
+    step: str
+    decision: str  # reuse | adapt | synthesize
+    score: float
+    skill: str | None
+    version: int | None
+    attempts: int = 0
+    verdicts: tuple[dict, ...] = ()
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """One run of the agent on one scene."""
+
+    run_id: str
+    instruction: str
+    family: str
+    family_source: str  # "given" (--task) or "inferred" (from the text)
+    seed: int
+    planner: str
+    perception: str
+    plan: tuple[str, ...]
+    decisions: tuple[Decision, ...]
+    skills: tuple[str, ...]  # "name@vN" executed
+    success: bool
+    status: str
+    reason: str | None
+    seconds: float
+    llm_calls: int
+    tokens: int
+    args: dict = field(default_factory=dict)
+    poses: dict = field(default_factory=dict)
+    gif: str | None = None
+    created: float = field(default_factory=time.time)
+
+    @property
+    def reused(self) -> int:
+        return sum(d.decision == "reuse" for d in self.decisions)
+
+    @property
+    def synthesized(self) -> int:
+        return sum(d.decision in ("synthesize", "adapt") and d.skill is not None and d.attempts > 0 for d in self.decisions)
+
+    def summary(self) -> dict:
+        """The `run --json` object of DESIGN.md plus the record's id and decisions."""
+        return {
+            "success": self.success,
+            "steps": len(self.plan),
+            "reused": self.reused,
+            "synthesized": self.synthesized,
+            "llm_calls": self.llm_calls,
+            "seconds": round(self.seconds, 3),
+            "run_id": self.run_id,
+            "family": self.family,
+            "family_source": self.family_source,
+            "planner": self.planner,
+            "decisions": [asdict(d) for d in self.decisions],
+            "skills": list(self.skills),
+            "status": self.status,
+            "reason": self.reason,
+        }
+
+
+def new_run_id() -> str:
+    return uuid.uuid4().hex[:12]
+
+
+class RunStore:
+    """Run records in `<home>/skillgrove.db` and their GIFs in `<home>/runs/`."""
+
+    def __init__(self, home: str | Path) -> None:
+        self.home = Path(home)
+        self.dir = self.home / "runs"
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(self.home / DB_NAME, timeout=30)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        with self._db:
+            self._db.execute(SCHEMA)
+
+    def close(self) -> None:
+        self._db.close()
+
+    def save(self, record: RunRecord, gif: bytes | None = None) -> RunRecord:
+        """Store a record (and its GIF); returns it with the GIF's path filled in."""
+        if gif:
+            path = self.dir / f"{record.run_id}.gif"
+            tmp = path.with_suffix(".tmp")
+            tmp.write_bytes(gif)
+            tmp.replace(path)
+            record = replace(record, gif=str(path.relative_to(self.home)))
+        with self._db:
+            self._db.execute(
+                "INSERT OR REPLACE INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (record.run_id, record.created, record.instruction, record.family, record.family_source,
+                 record.seed, int(record.success), record.status, json.dumps(_fields(record))),
+            )  # fmt: skip
+        return record
+
+    def get(self, run_id: str) -> RunRecord:
+        row = self._db.execute("SELECT record FROM runs WHERE run_id = ?", (run_id,)).fetchone()
+        if row is None:
+            raise AgentError(f"no run with id {run_id!r}")
+        return _load(row[0])
+
+    def list(self, limit: int = 50, offset: int = 0) -> list[RunRecord]:
+        rows = self._db.execute(
+            "SELECT record FROM runs ORDER BY created DESC LIMIT ? OFFSET ?", (limit, offset)
+        ).fetchall()
+        return [_load(r[0]) for r in rows]
+
+    def count(self) -> int:
+        return self._db.execute("SELECT COUNT(*) FROM runs").fetchone()[0]
+
+
+def _fields(r: RunRecord) -> dict:
+    return asdict(r)
+
+
+def _load(text: str) -> RunRecord:
+    d = json.loads(text)
+    d["decisions"] = tuple(Decision(**{**x, "verdicts": tuple(x.get("verdicts", ()))}) for x in d["decisions"])
+    d["plan"] = tuple(d["plan"])
+    d["skills"] = tuple(d["skills"])
+    return RunRecord(**d)

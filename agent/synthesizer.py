@@ -1,0 +1,100 @@
+"""Synthesizers: propose candidate code for a step, learning from the Evaluator's feedback.
+
+`OfflineSynthesizer` (no LLM) first tries the retrieved library skills themselves, then
+composes candidates from building blocks and library helpers (`agent.offline`).
+`LLMSynthesizer` asks the LLM (adapt prompt with the top-k skills, or synthesis prompt
+with the API reference and the closest skill), then retries with the previous code,
+its error or failed check, and what the Evaluator saw (Voyager-style).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from .errors import AgentError
+from .offline import SIGNATURES, Candidate, candidates
+from .planner import Step
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """A candidate and what the Evaluator said of it."""
+
+    candidate: Candidate
+    feedback: str
+
+
+def skill_params(code: str, entry: str) -> tuple[tuple[str, bool], ...]:
+    """(name, required) of an entry function's parameters after `robot`."""
+    import ast
+
+    for node in ast.parse(code).body:
+        if isinstance(node, ast.FunctionDef) and node.name == entry:
+            a = node.args
+            pos = a.posonlyargs + a.args
+            required = len(pos) - len(a.defaults)
+            out = [(p.arg, i < required) for i, p in enumerate(pos)][1:]
+            out += [(p.arg, d is None) for p, d in zip(a.kwonlyargs, a.kw_defaults, strict=True)]
+            if a.kwarg:
+                out.append(("**" + a.kwarg.arg, False))
+            return tuple(out)
+    raise AgentError(f"no function {entry} in the code")
+
+
+class OfflineSynthesizer:
+    """Search over candidate programs: library skills first, then composed building blocks."""
+
+    author = "synthesizer"
+    max_attempts = 10
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def propose(self, step: Step, decision: str, library_skills: list, history: list[Attempt]) -> Iterator[Candidate]:
+        """Candidates in order; the caller stops at the first one that passes."""
+        name, _ = SIGNATURES[step.intent.kind]
+        if decision == "adapt":
+            for v in library_skills:
+                if v.verified:
+                    yield Candidate(v.name, v.code, tuple(p.name for p in v.params), f"library:{v.name}@v{v.version}")
+        helpers = [v.code for v in library_skills if v.verified and len([p for p in v.params if p.required]) == 2]
+        yield from candidates(step.intent, helpers)
+        del name
+
+
+class LLMSynthesizer:
+    """LLM-written candidates, retried with feedback up to `retries` times."""
+
+    def __init__(self, llm, retries: int = 3) -> None:
+        self.llm = llm
+        self.retries = retries
+        self.author = f"llm:{llm.name}"
+        self.max_attempts = retries + 1
+
+    def propose(self, step: Step, decision: str, library_skills: list, history: list[Attempt]) -> Iterator[Candidate]:
+        from .extract import extract_code
+        from .prompts import adapt_prompt, retry_prompt, synthesis_prompt
+
+        name, _ = SIGNATURES[step.intent.kind]
+        args = step.intent.args
+        scene = sorted(set(step.intent.roles.values()))
+        examples = [(v.name, v.code, v.description) for v in library_skills[:3]]
+        for attempt in range(self.retries + 1):
+            if attempt == 0:
+                if decision == "adapt" and examples:
+                    prompt = adapt_prompt(step.text, scene, examples, name=name, params=args)
+                else:
+                    prompt = synthesis_prompt(step.text, scene, examples[:1], name=name, params=args)
+            else:
+                last = history[-1]
+                prompt = retry_prompt(last.candidate.code, last.feedback, task_instruction=step.text,
+                                      scene_objects=scene, name=name, params=args)  # fmt: skip
+            try:
+                got = extract_code(self.llm.complete(prompt), entry=name)
+            except AgentError as exc:
+                # An unusable reply is fed back like any failed candidate.
+                yield Candidate(name, f"# the reply held no usable code: {exc}\n", (), "llm:unparsable")
+                continue
+            params = tuple(p for p, _ in skill_params(got.code, got.entry))
+            yield Candidate(got.entry, got.code, params, f"llm attempt {attempt + 1}")
