@@ -172,8 +172,9 @@ def parse(instruction: str, scene: list[str]) -> Intent:
     text = normalize(instruction)
     ms = mentions(text)
     kind = detect_kind(text, ms)
-    objs = [m for m in ms if m.shape is not None]
     colors_only = [m for m in ms if m.shape is None]
+    # A color alone ("the red one") still names an object, except where a color is the argument.
+    objs = [m for m in ms if m.shape is not None] if kind == "gather" else ms
     values: dict[str, str] = {}
     if kind == "sort":
         return _bind(kind, {}, values, scene, text)
