@@ -10,7 +10,6 @@ Evaluator verifies in simulation: search over candidate programs checked in sim.
 
 from __future__ import annotations
 
-import itertools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -99,8 +98,8 @@ def candidates(intent: Intent, helpers: list[str] = ()) -> Iterator[Candidate]:
         for gap in ("0.008", "0.005", "0.012"):
             yield make(f"pyramid gap={gap}", block("pyramid", name=name, gap=gap))
     elif kind == "line-up":
-        for row_x, spacing in itertools.product(("0.5", "0.45", "0.56"), ("0.1", "0.08")):
-            yield make(f"line-up x={row_x} dy={spacing}", block("line_up", name=name, row_x=row_x, spacing=spacing))
+        for spacing in ("0.09", "0.075", "0.11"):
+            yield make(f"line-up dy={spacing}", block("line_up", name=name, spacing=spacing))
     elif kind == "swap":
         yield make("swap", block("swap", name=name))
     elif kind == "sort":
