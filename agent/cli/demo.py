@@ -1,62 +1,71 @@
-"""`skillgrove demo`: the main job, offline, with results written to the data home.
+"""`skillgrove demo`: the main job, offline, with everything written to the data home.
 
-Runs the scripted oracle once on every task family and writes one GIF per family to
-`<home>/demo/`. (The agent's curriculum joins the demo as it lands.)
+Runs the `demo` curriculum through the agent with no LLM (the offline default planner
+and synthesizer): every task family once, then again on new scenes. The first pass
+reuses seed skills or synthesizes, proves and stores new ones; the second pass shows the
+library being reused. Prints a summary and how to look at the library, runs and UI.
 """
 
 from __future__ import annotations
 
-import time
-
 import click
 
 from . import App, emit, json_option, pass_app
+from .agent_opts import agent_options
 from .progress import progress
 
 
 @click.command()
-@click.option("--seed", type=int, default=0, show_default=True, help="Scene seed for every family.")
+@click.option("--suite", default="demo", show_default=True, help="Curriculum to run.")
+@agent_options
 @json_option
 @pass_app
-def demo(app: App, seed: int) -> None:
-    """Run every task family's oracle offline and write a GIF per family."""
-    from sim.families import FAMILIES
-    from sim.runner import check_seed, run_oracle, write_gif
-    from sim.world import World
+def demo(app: App, suite: str, opts) -> None:
+    """Run a short curriculum offline: the library grows, then gets reused."""
+    import time
 
-    check_seed(seed)
-    out = app.home / "demo"
-    out.mkdir(parents=True, exist_ok=True)
-    world = World()
-    rows, t0 = [], time.perf_counter()
-    try:
-        with progress("demo: oracle per family", len(FAMILIES), quiet=app.json) as advance:
-            for fam in FAMILIES:
-                frames: list = []
-                ep = run_oracle(world, fam, seed, frames)
-                gif = out / f"{fam}.gif"
-                write_gif(frames[::2], str(gif))
-                rows.append({"family": fam, "instruction": ep.instruction, "success": ep.success, "gif": str(gif)})
-                advance()
-    finally:
-        world.close()
+    from agent.curriculum import load_suite, run_suite
+    from agent.factory import build_agent
+
+    s = load_suite(suite)
+    out = app.home / "learn" / f"{s.name}-{time.strftime('%Y%m%d-%H%M%S')}"
+    with build_agent(app.home, opts) as agent, progress(f"demo: {s.name} curriculum", len(s.tasks) * s.passes, quiet=app.json) as advance:
+        report = run_suite(agent, s, out, advance)
+        skills = len(agent.library.list())
+    home = app.home
     data = {
-        "home": str(app.home),
-        "families": rows,
-        "success_rate": sum(r["success"] for r in rows) / len(rows),
-        "seconds": time.perf_counter() - t0,
+        "home": str(home),
+        "report": str(out / "report.md"),
+        "passes": report["passes"],
+        "success_rate": report["success_rate"],
+        "library_size": skills,
+        "seconds": report["seconds"],
+        "tasks": [{k: r[k] for k in ("pass", "family", "success", "decisions", "run_id")} for r in report["tasks"]],
     }
 
     def human() -> None:
         from rich.console import Console
         from rich.table import Table
 
-        t = Table("family", "instruction", "success", title="Scripted oracle, one episode per family")
-        for r in rows:
-            t.add_row(r["family"], r["instruction"], "yes" if r["success"] else "NO")
         con = Console()
+        t = Table("family", *[f"pass {p['pass']}" for p in report["passes"]], title=f"skillgrove demo: {s.description}")
+        fams = list(dict.fromkeys(r["family"] for r in report["tasks"]))
+        for fam in fams:
+            cells = []
+            for p in report["passes"]:
+                rs = [r for r in report["tasks"] if r["family"] == fam and r["pass"] == p["pass"]]
+                cells.append(", ".join(f"{'ok' if r['success'] else 'FAIL'} ({'/'.join(r['decisions']) or '-'})" for r in rs))
+            t.add_row(fam, *cells)
         con.print(t)
-        con.print(f"success rate {data['success_rate']:.0%} in {data['seconds']:.1f} s")
-        con.print(f"GIFs written to {out}/ (one per family)")
+        for p in report["passes"]:
+            con.print(f"pass {p['pass']}: success {p['success_rate']:.0%}, reused without synthesis {p['reuse_rate']:.0%}, "
+                      f"{p['synthesized']} skills synthesized and verified")  # fmt: skip
+        con.print(f"the library now holds {skills} skills; {report['seconds']:.0f} s in all")
+        flag = f" --home {home}" if app._home else ""
+        con.print("\nLook around:")
+        con.print(f"  skillgrove{flag} skills list            # the library: author, version, stage, uses")
+        con.print(f"  skillgrove{flag} skills show build_tower # a synthesized skill's code and stats")
+        con.print(f"  skillgrove{flag} runs list              # every run; replay GIFs in {home / 'runs'}/")
+        con.print(f"  report and plots: {out}/")
 
     emit(app, data, human)

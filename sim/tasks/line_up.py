@@ -1,0 +1,114 @@
+"""line-up: "line up the {first}, the {second} and the {third} from left to right".
+
+Left to right is as seen by the front camera: increasing world y (see `sim.camera`).
+
+Scene: three blocks (cubes, small cubes, cylinders) of different colors and 1-2
+distractor blocks.
+Success: the three blocks stand upright on the table (bottom below 1 cm, tilt < 15°),
+first.y < second.y < third.y with center gaps of at least 4 cm, and their centers' x
+all within 2 cm of their mean.
+Oracle (closed loop): choose a row once: slots 7 cm apart along y, anchored on one of
+the three blocks where it stands when the other two slots are free, otherwise on a free
+stretch of table. Then move the blocks, in order, to the slots they are not yet in,
+with the fingers closing across the row (along x) so that they never push a neighbor.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..geometry import wrap_angle, xy_dist
+from ..objects import BLOCKS, SimObject
+from .base import WORKSPACE, Action, Task
+
+GAP = 0.04  # least center gap along y for success
+ROW_TOL = 0.02  # centers' x within this of their mean
+SPACING = 0.07  # the oracle's slot spacing: room for the fingers beside a placed block
+ROW_X = (0.42, 0.64)  # where a fresh row goes: the arm places most precisely there
+ROOM = 0.035  # clearance between a slot's block and other objects (the fingers open to 8 cm)
+IN_SLOT = 0.012
+
+
+class LineUp(Task):
+    family = "line-up"
+    template = "line up the {first}, the {second} and the {third} from left to right"
+    slots = ("first", "second", "third")
+    max_actions = 5
+
+    def build(self, rng):
+        colors = self.colors(rng, 5)
+        self.blocks = [self.spawn(str(rng.choice(BLOCKS)), c, rng) for c in colors[:3]]
+        for c in colors[3 : 3 + int(rng.integers(1, 3))]:
+            self.spawn(str(rng.choice(BLOCKS)), c, rng)
+        if self.lined_up([self.xy(b) for b in self.blocks]):  # already in order by chance
+            self.blocks.reverse()
+        self.row: list[np.ndarray] | None = None  # the oracle's slots, first to third
+        return dict(zip(self.slots, (b.description for b in self.blocks), strict=True))
+
+    @staticmethod
+    def lined_up(xys) -> bool:
+        xs, ys = [p[0] for p in xys], [p[1] for p in xys]
+        in_order = ys[1] - ys[0] >= GAP and ys[2] - ys[1] >= GAP
+        return bool(in_order and max(abs(x - float(np.mean(xs))) for x in xs) <= ROW_TOL)
+
+    def on_table(self, obj: SimObject) -> bool:
+        return self.upright(obj) and self.z(obj) < 0.01
+
+    def is_success(self) -> bool:
+        return all(self.on_table(b) for b in self.blocks) and self.lined_up([self.xy(b) for b in self.blocks])
+
+    # -- oracle --------------------------------------------------------------------------
+    def room(self, slots: list[np.ndarray], keep: SimObject | None) -> bool:
+        """Each slot is on the table and clear of every object but its own block (and `keep`)."""
+        (x0, x1), (y0, y1) = WORKSPACE
+        for slot, block in zip(slots, self.blocks, strict=True):
+            r = block.shape.radius
+            if not (x0 + r <= slot[0] <= x1 - r and y0 + r <= slot[1] <= y1 - r):
+                return False
+            for o in self.world.objects:
+                if o in (block, keep) or not o.shape.collides:
+                    continue
+                if xy_dist(slot, self.xy(o)) < r + o.shape.radius + ROOM:
+                    return False
+        return True
+
+    def plan_row(self) -> list[np.ndarray]:
+        for i, anchor in enumerate(self.blocks):
+            if not self.on_table(anchor):
+                continue
+            base = self.xy(anchor)
+            slots = [base + (0.0, (k - i) * SPACING) for k in range(3)]
+            if self.room(slots, anchor):
+                return slots
+        (y0, y1) = WORKSPACE[1]
+        for _ in range(400):
+            start = np.array([self.rng.uniform(*ROW_X), self.rng.uniform(y0, y1 - 2 * SPACING)])
+            slots = [start + (0.0, k * SPACING) for k in range(3)]
+            if self.room(slots, None):
+                return slots
+        return [np.array([0.53, (k - 1) * SPACING]) for k in range(3)]  # no room anywhere
+
+    def oracle(self) -> Action | None:
+        if self.row is None:
+            self.row = self.plan_row()
+        for block, slot in zip(self.blocks, self.row, strict=True):
+            if not (self.on_table(block) and xy_dist(self.xy(block), slot) < IN_SLOT):
+                return self.move_across(block, slot)
+        return None
+
+    def move_across(self, obj: SimObject, xy) -> Action:
+        """Move `obj` to `xy` with the fingers closing along world x, across the row.
+
+        Fingers close along yaw - 90°, so the place yaw is 90°: opening them there pushes
+        nothing along the row. A cube is taken by the pair of faces that keeps the wrist
+        within 0°..90° (the joint has room for that everywhere) and ends squared to the axes.
+        """
+        if obj.shape.symmetry:
+            grasps = [wrap_angle(self.yaw(obj) + k * obj.shape.symmetry) for k in range(4)]
+            grasp = min(grasps, key=lambda g: abs(g - math.pi / 4))
+        else:
+            grasp = math.pi / 2
+        pick = (*self.pick_pose(obj)[:3], grasp)
+        return Action("pick_place", pick, self.place_pose(obj, xy, 0.0, math.pi / 2))

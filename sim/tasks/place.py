@@ -1,0 +1,42 @@
+"""place: "place the {obj} on the {target}".
+
+Scene: the target (a tray, plate or pad), often a second target of another type and
+color, the block to place (cube, small cube or cylinder) and 1-2 distractor blocks.
+Success (`on_target`): the block's center lies over the target (inside a tray's or
+plate's inner area less 1 cm, inside a pad's footprint) and its bottom rests on the
+target's surface (±1.5 cm). Oracle: pick the block, place it on the target's center.
+"""
+
+from __future__ import annotations
+
+from ..objects import BLOCKS, TARGETS
+from .base import Action, Task
+
+
+class Place(Task):
+    family = "place"
+    template = "place the {obj} on the {target}"
+    slots = ("obj", "target")
+    max_actions = 3
+
+    def build(self, rng):
+        colors = self.colors(rng, 6)
+        kind = str(rng.choice(TARGETS))
+        kinds = [(kind, colors[0])]
+        if rng.random() < 0.6:  # a second target; two trays do not fit the workspace
+            other = str(rng.choice([t for t in TARGETS if t != "tray" or kind != "tray"]))
+            kinds.append((other, colors[1]))
+        # Largest first, so that both fit.
+        targets = {c: self.spawn(k, c, rng) for k, c in sorted(kinds, key=lambda kc: kc[0] != "tray")}
+        self.target = targets[colors[0]]
+        self.obj = self.spawn(str(rng.choice(BLOCKS)), colors[2], rng)
+        for c in colors[3 : 3 + int(rng.integers(1, 3))]:
+            self.spawn(str(rng.choice(BLOCKS)), c, rng)
+        return {"obj": self.obj.description, "target": self.target.description}
+
+    def is_success(self) -> bool:
+        return self.on_target(self.obj, self.target)
+
+    def oracle(self) -> Action | None:
+        surface = self.z(self.target) + self.target.shape.surface
+        return self.move(self.obj, self.xy(self.target), surface)
