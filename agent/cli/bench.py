@@ -37,3 +37,21 @@ def retrieval_(app: App, sizes: str, latency_queries: int) -> None:
     except ValueError:
         raise click.BadParameter(f"--sizes must be comma-separated integers, got {sizes!r}") from None
     emit(app, run_retrieval_bench(app.home / "bench", sizes=sizes_t, latency_queries=latency_queries))
+
+
+@bench.command("agent")
+@click.option("--suite", "suites", multiple=True, default=("paraphrase", "basic"), show_default=True,
+              help="Suites to run, each on a fresh library.")  # fmt: skip
+@json_option
+@pass_app
+def agent_(app: App, suites: tuple[str, ...]) -> None:
+    """Offline agent success on fresh libraries, and reuse on a second pass."""
+    from agent.bench_agent import run_agent_bench
+    from agent.curriculum import load_suite
+
+    from .progress import progress
+
+    total = sum(len(load_suite(s).tasks) * load_suite(s).passes for s in suites)
+    keep = app.home / "bench"
+    with progress("bench agent", total, quiet=app.json) as advance:
+        emit(app, run_agent_bench(tuple(suites), keep=keep, advance=advance))
