@@ -39,8 +39,11 @@ def run_agent_bench(suites: tuple[str, ...] = ("paraphrase", "basic"), opts: Age
             "success_rate": report["success_rate"],
             "passes": report["passes"],
             "per_family": {f: ok / n for f, (ok, n) in fams.items()},
-            "failures": [{k: r[k] for k in ("pass", "family", "seed", "instruction", "reason")}
-                         for r in report["tasks"] if not r["success"]],  # fmt: skip
+            "failures": [
+                {k: r[k] for k in ("pass", "family", "seed", "instruction", "reason")}
+                for r in report["tasks"]
+                if not r["success"]
+            ],  # fmt: skip
             "seconds": report["seconds"],
         }
     out["seconds"] = round(time.perf_counter() - t0, 1)

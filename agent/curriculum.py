@@ -47,7 +47,9 @@ def load_suite(name: str) -> Suite:
         raise AgentError(f"unknown suite {name!r} (known: {', '.join(suite_names())})")
     try:
         d = json.loads(path.read_text())
-        tasks = tuple(SuiteTask(t["family"], int(t["seed"]), t.get("instruction")) for t in d["tasks"])
+        tasks = tuple(
+            SuiteTask(t["family"], int(t["seed"]), t.get("instruction")) for t in d["tasks"]
+        )
         suite = Suite(d.get("name", path.stem), d.get("description", ""), tasks, int(d.get("passes", 1)),
                       int(d.get("seed_stride", 1000)))  # fmt: skip
     except (ValueError, KeyError, TypeError) as exc:
@@ -56,7 +58,11 @@ def load_suite(name: str) -> Suite:
 
     bad = sorted({t.family for t in tasks} - set(FAMILIES))
     if bad or not tasks or suite.passes < 1:
-        raise AgentError(f"suite {path} is malformed: unknown families {bad}" if bad else f"suite {path} has no tasks")
+        raise AgentError(
+            f"suite {path} is malformed: unknown families {bad}"
+            if bad
+            else f"suite {path} has no tasks"
+        )
     return suite
 
 
@@ -117,8 +123,14 @@ def markdown(report: dict) -> str:
     lines = [f"# Curriculum `{report['suite']}`", "", "| pass | tasks | success | reuse (no synthesis) | synthesized | LLM calls |",
              "|---|---|---|---|---|---|"]  # fmt: skip
     for p in report["passes"]:
-        lines.append(f"| {p['pass']} | {p['tasks']} | {p['success_rate']:.0%} | {p['reuse_rate']:.0%} | {p['synthesized']} | {p['llm_calls']} |")
-    lines += ["", "| pass | family | seed | instruction | success | decisions | s |", "|---|---|---|---|---|---|---|"]
+        lines.append(
+            f"| {p['pass']} | {p['tasks']} | {p['success_rate']:.0%} | {p['reuse_rate']:.0%} | {p['synthesized']} | {p['llm_calls']} |"
+        )
+    lines += [
+        "",
+        "| pass | family | seed | instruction | success | decisions | s |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for r in report["tasks"]:
         lines.append(f"| {r['pass']} | {r['family']} | {r['seed']} | {r['instruction']} | {'yes' if r['success'] else 'NO'} | "
                      f"{', '.join(r['decisions']) or '-'} | {r['seconds']} |")  # fmt: skip
@@ -136,7 +148,9 @@ def plot(report: dict, out_dir: Path) -> None:
     xs = list(range(1, len(rows) + 1))
     fig, ax = plt.subplots(figsize=(6, 3.2))
     ax.plot(xs, report["library_size"], marker=".")
-    ax.set(xlabel="task", ylabel="skills in the library", title=f"Library growth ({report['suite']})")
+    ax.set(
+        xlabel="task", ylabel="skills in the library", title=f"Library growth ({report['suite']})"
+    )
     fig.tight_layout()
     fig.savefig(out_dir / "library_growth.png", dpi=100)
     plt.close(fig)
@@ -146,7 +160,12 @@ def plot(report: dict, out_dir: Path) -> None:
         running.append(ok / i)
     fig, ax = plt.subplots(figsize=(6, 3.2))
     ax.plot(xs, running, marker=".")
-    ax.set(xlabel="task", ylabel="success rate so far", ylim=(0, 1.05), title=f"Success ({report['suite']})")
+    ax.set(
+        xlabel="task",
+        ylabel="success rate so far",
+        ylim=(0, 1.05),
+        title=f"Success ({report['suite']})",
+    )
     fig.tight_layout()
     fig.savefig(out_dir / "success.png", dpi=100)
     plt.close(fig)

@@ -105,7 +105,9 @@ class LocalExecutor:
             return self._pool
 
     def run_one(self, job: Job):
-        return self.pool.run(job.code, job.entry, job.family, job.seed, job.params, job.timeout, record=job.record)
+        return self.pool.run(
+            job.code, job.entry, job.family, job.seed, job.params, job.timeout, record=job.record
+        )
 
     def run_many(self, jobs: list[Job]) -> list:
         if len(jobs) <= 1 or self.workers == 1:
@@ -132,7 +134,9 @@ class RayExecutor:
         try:
             import ray
         except ImportError:
-            raise SkillError("the Ray executor needs the 'ray' package (pip install 'skillgrove[ray]')") from None
+            raise SkillError(
+                "the Ray executor needs the 'ray' package (pip install 'skillgrove[ray]')"
+            ) from None
         if not ray.is_initialized():
             ray.init(address=address, ignore_reinit_error=True, log_to_driver=False)
         self._ray = ray
@@ -189,20 +193,41 @@ class Evaluator:
         for seed in eval_seeds(self.episodes):
             args = binder(family, seed)
             if args is None:
-                return Verdict("syntax", False, 0.0, family, (), "the skill's parameters do not fit the task's objects")
+                return Verdict(
+                    "syntax",
+                    False,
+                    0.0,
+                    family,
+                    (),
+                    "the skill's parameters do not fit the task's objects",
+                )
             jobs.append(Job(code, entry, family, seed, args, self.timeout))
         results = self.executor.run_many(jobs)
-        eps = tuple(Episode(j.seed, r.status, r.success, r.reason, r.seconds) for j, r in zip(jobs, results, strict=True))
+        eps = tuple(
+            Episode(j.seed, r.status, r.success, r.reason, r.seconds)
+            for j, r in zip(jobs, results, strict=True)
+        )
         rate = sum(e.success for e in eps) / len(eps)
         errors = [e for e in eps if e.status != "ok"]
         if errors:
             rejected = [e for e in errors if e.status == "rejected"]
             stage = "rejected" if rejected else "syntax"
             first = errors[0]
-            return Verdict(stage, False, rate, family, eps, f"{first.status} on an evaluation scene: {first.reason}")
+            return Verdict(
+                stage,
+                False,
+                rate,
+                family,
+                eps,
+                f"{first.status} on an evaluation scene: {first.reason}",
+            )
         passed = rate >= self.pass_bar
-        feedback = "" if passed else (
-            f"the code ran without errors but the task succeeded on only {sum(e.success for e in eps)} of "
-            f"{len(eps)} evaluation scenes (needs {self.pass_bar:.0%}): the objects did not end where the task wants them"
+        feedback = (
+            ""
+            if passed
+            else (
+                f"the code ran without errors but the task succeeded on only {sum(e.success for e in eps)} of "
+                f"{len(eps)} evaluation scenes (needs {self.pass_bar:.0%}): the objects did not end where the task wants them"
+            )
         )
         return Verdict("success" if passed else "runtime", passed, rate, family, eps, feedback)

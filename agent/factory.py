@@ -37,7 +37,9 @@ def build_agent(home: Path, opts: AgentOptions, log=None):
 
     config = resolve_llm_config(opts.llm, opts.llm_base_url, home)
     llm = make_llm(config.spec, config.base_url) if config else None
-    executor = RayExecutor(opts.ray_address) if opts.executor == "ray" else LocalExecutor(opts.workers)
+    executor = (
+        RayExecutor(opts.ray_address) if opts.executor == "ray" else LocalExecutor(opts.workers)
+    )
     library = open_library(home, opts.library_url)
     runs = RunStore(home)
     scenes = Scenes()

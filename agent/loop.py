@@ -60,7 +60,9 @@ class Agent:
         if not instruction or not instruction.strip():
             raise AgentError("the instruction is empty")
         if not 0 <= seed < EVAL_SEED_BASE:
-            raise AgentError(f"seed must be in [0, {EVAL_SEED_BASE}) (higher seeds are kept for evaluation)")
+            raise AgentError(
+                f"seed must be in [0, {EVAL_SEED_BASE}) (higher seeds are kept for evaluation)"
+            )
         if family is None:
             family, seed = self.scenes.infer(instruction, seed)
             source = "inferred"
@@ -74,9 +76,13 @@ class Agent:
         plan = self.planner.plan(instruction, list(scene.objects))  # AgentError: nothing written
         decisions, resolved = [], []
         for step in plan.steps:
-            decision, skill = self._resolve(step, family if len(plan.steps) == 1 else step.intent.kind)
+            decision, skill = self._resolve(
+                step, family if len(plan.steps) == 1 else step.intent.kind
+            )
             decisions.append(decision)
-            self.log(f"step {step.text!r}: {decision.decision} (score {decision.score:.2f}) -> {decision.skill or 'no skill'}")
+            self.log(
+                f"step {step.text!r}: {decision.decision} (score {decision.score:.2f}) -> {decision.skill or 'no skill'}"
+            )
             if skill is None:
                 return self._finish(instruction, family, source, seed, plan, decisions, [], None, t0, llm0,
                                     reason=f"no skill for step {step.text!r} passed the Evaluator")  # fmt: skip
@@ -86,7 +92,9 @@ class Agent:
         result = self.evaluator.executor.run_many([job])[0]
         for r in resolved:
             self.library.record_use(r.name)
-        return self._finish(instruction, family, source, seed, plan, decisions, resolved, result, t0, llm0)
+        return self._finish(
+            instruction, family, source, seed, plan, decisions, resolved, result, t0, llm0
+        )
 
     # -- one step: reuse, adapt or synthesize --------------------------------------------
     def _resolve(self, step: Step, family: str) -> tuple[Decision, Resolved | None]:
@@ -97,14 +105,33 @@ class Agent:
         if decision == "reuse" and found.chosen is not None:
             v = self.library.get(found.chosen.name, found.chosen.version)
             args = bind_args([(p.name, p.required) for p in v.params], step.intent)
-            if args is not None and family in v.stats and v.success_rate[family] >= self.evaluator.pass_bar:
-                return Decision(step.text, "reuse", score, v.name, v.version), Resolved(v.name, v.version, v.code, args)
+            if (
+                args is not None
+                and family in v.stats
+                and v.success_rate[family] >= self.evaluator.pass_bar
+            ):
+                return Decision(step.text, "reuse", score, v.name, v.version), Resolved(
+                    v.name, v.version, v.code, args
+                )
             if args is not None:
                 # Close enough, but no evidence on this family yet: verify it as it is first.
-                cand = Candidate(v.name, v.code, tuple(p.name for p in v.params), f"library:{v.name}@v{v.version}")
+                cand = Candidate(
+                    v.name,
+                    v.code,
+                    tuple(p.name for p in v.params),
+                    f"library:{v.name}@v{v.version}",
+                )
                 verdict = self.evaluator.evaluate(v.code, v.name, family, self._binder(cand))
-                verdicts.append({"recipe": cand.recipe, "stage": verdict.stage, "success_rate": verdict.success_rate})
-                self.library.record_stats(v.name, v.version, family, len(verdict.episodes), verdict.successes)
+                verdicts.append(
+                    {
+                        "recipe": cand.recipe,
+                        "stage": verdict.stage,
+                        "success_rate": verdict.success_rate,
+                    }
+                )
+                self.library.record_stats(
+                    v.name, v.version, family, len(verdict.episodes), verdict.successes
+                )
                 if verdict.passed:
                     d = Decision(step.text, "reuse", score, v.name, v.version, 1, tuple(verdicts))
                     return d, Resolved(v.name, v.version, v.code, args)
@@ -118,12 +145,22 @@ class Agent:
             if cand.recipe in tried and cand.recipe.startswith("library:"):
                 continue
             verdict = self.evaluator.evaluate(cand.code, cand.name, family, self._binder(cand))
-            verdicts.append({"recipe": cand.recipe, "stage": verdict.stage, "success_rate": verdict.success_rate})
-            self.log(f"  candidate {cand.recipe}: {verdict.stage} ({verdict.successes}/{len(verdict.episodes)})")
+            verdicts.append(
+                {
+                    "recipe": cand.recipe,
+                    "stage": verdict.stage,
+                    "success_rate": verdict.success_rate,
+                }
+            )
+            self.log(
+                f"  candidate {cand.recipe}: {verdict.stage} ({verdict.successes}/{len(verdict.episodes)})"
+            )
             if verdict.passed:
                 v = self._write_back(step, cand, verdict, family, skills)
                 args = bind_args([(p.name, p.required) for p in v.params], step.intent) or {}
-                d = Decision(step.text, decision, score, v.name, v.version, len(history) + 1, tuple(verdicts))
+                d = Decision(
+                    step.text, decision, score, v.name, v.version, len(history) + 1, tuple(verdicts)
+                )
                 return d, Resolved(v.name, v.version, v.code, args)
             history.append(Attempt(cand, _feedback(verdict)))
         return Decision(step.text, decision, score, None, None, len(history), tuple(verdicts)), None
@@ -177,8 +214,15 @@ class Agent:
             if r.name not in seen:
                 parts.append(r.code.strip())
                 seen.add(r.name)
-            calls.append(f"    {r.name}(robot, " + ", ".join(f"{k}={v!r}" for k, v in r.args.items()) + ")")
-        code = "\n\n".join(parts) + "\n\n\ndef run_plan(robot):\n    \"\"\"The plan's steps in order.\"\"\"\n" + "\n".join(calls) + "\n"
+            calls.append(
+                f"    {r.name}(robot, " + ", ".join(f"{k}={v!r}" for k, v in r.args.items()) + ")"
+            )
+        code = (
+            "\n\n".join(parts)
+            + '\n\n\ndef run_plan(robot):\n    """The plan\'s steps in order."""\n'
+            + "\n".join(calls)
+            + "\n"
+        )
         return code, "run_plan", {}
 
     # -- record --------------------------------------------------------------------------
@@ -211,6 +255,14 @@ def _describe(intent: Intent) -> str:
 
 def _feedback(verdict: Verdict) -> str:
     fails = [e for e in verdict.episodes if not e.success]
-    seen = f"; evaluation scenes: {verdict.successes}/{len(verdict.episodes)} succeeded" if verdict.episodes else ""
-    detail = f" (first failure: {fails[0].status}, {fails[0].reason})" if fails and fails[0].reason else ""
+    seen = (
+        f"; evaluation scenes: {verdict.successes}/{len(verdict.episodes)} succeeded"
+        if verdict.episodes
+        else ""
+    )
+    detail = (
+        f" (first failure: {fails[0].status}, {fails[0].reason})"
+        if fails and fails[0].reason
+        else ""
+    )
     return verdict.feedback + seen + detail

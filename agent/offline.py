@@ -78,7 +78,11 @@ def candidates(intent: Intent, helpers: list[str] = ()) -> Iterator[Candidate]:
         yield make("pick", block("pick", name=name))
     elif kind in ("place", "stack", "put-in-bowl"):
         moved, target = params
-        order = ["put_in", "place_on", "pick_then_place_on"] if kind == "put-in-bowl" else ["place_on", "pick_then_place_on"]
+        order = (
+            ["put_in", "place_on", "pick_then_place_on"]
+            if kind == "put-in-bowl"
+            else ["place_on", "pick_then_place_on"]
+        )
         for b in order:
             yield make(b, block(b, name=name, moved=moved, target=target))
     elif kind == "push":
@@ -91,9 +95,15 @@ def candidates(intent: Intent, helpers: list[str] = ()) -> Iterator[Candidate]:
         yield make("align", block("align", name=name, moved="obj", target="target"))
     elif kind == "tower":
         parts = [(f"library:{_helper_name(h)}", h.strip()) for h in helpers]
-        parts += [(f"block:{b}", block(b, name="put_on", moved="thing", target="base")) for b in ("place_on", "pick_then_place_on")]
+        parts += [
+            (f"block:{b}", block(b, name="put_on", moved="thing", target="base"))
+            for b in ("place_on", "pick_then_place_on")
+        ]
         for recipe, helper in parts:
-            yield make(f"tower+{recipe}", block("tower", name=name, helper=helper, call=_helper_name(helper)))
+            yield make(
+                f"tower+{recipe}",
+                block("tower", name=name, helper=helper, call=_helper_name(helper)),
+            )
     elif kind == "pyramid":
         for gap in ("0.008", "0.005", "0.012"):
             yield make(f"pyramid gap={gap}", block("pyramid", name=name, gap=gap))
@@ -105,8 +115,14 @@ def candidates(intent: Intent, helpers: list[str] = ()) -> Iterator[Candidate]:
     elif kind == "sort":
         yield make("sort", block("sort", name=name))
     elif kind == "gather":
-        for offsets in ("[(0.0, -0.035), (0.0, 0.035), (0.035, 0.0)]", "[(-0.03, -0.03), (0.03, 0.03), (-0.03, 0.03)]"):
+        for offsets in (
+            "[(0.0, -0.035), (0.0, 0.035), (0.035, 0.0)]",
+            "[(-0.03, -0.03), (0.03, 0.03), (-0.03, 0.03)]",
+        ):
             yield make(f"gather offsets={offsets}", block("gather", name=name, offsets=offsets))
     elif kind == "clear":
         for margin, clearance in (("0.01", "0.03"), ("0.02", "0.05")):
-            yield make(f"clear margin={margin}", block("clear", name=name, margin=margin, clearance=clearance))
+            yield make(
+                f"clear margin={margin}",
+                block("clear", name=name, margin=margin, clearance=clearance),
+            )

@@ -16,7 +16,21 @@ from skills.naming import COLOR_WORDS, SHAPE_PHRASES, SMALL_WORDS, match
 
 from .errors import AgentError
 
-TARGET_PREPS = ("on top of", "onto", "on to", "into", "in to", "inside", "in", "on", "to", "toward", "towards", "with", "over")
+TARGET_PREPS = (
+    "on top of",
+    "onto",
+    "on to",
+    "into",
+    "in to",
+    "inside",
+    "in",
+    "on",
+    "to",
+    "toward",
+    "towards",
+    "with",
+    "over",
+)
 
 
 @dataclass(frozen=True)
@@ -72,7 +86,10 @@ def mentions(text: str) -> list[Mention]:
         shape, k = None, j
         for phrase, canon in shape_words:
             n = len(phrase.split())
-            cand = " ".join(re.sub(r"(e?s)$", "", w) if idx == n - 1 else w for idx, w in enumerate(words[j : j + n]))
+            cand = " ".join(
+                re.sub(r"(e?s)$", "", w) if idx == n - 1 else w
+                for idx, w in enumerate(words[j : j + n])
+            )
             if cand == phrase or " ".join(words[j : j + n]) == phrase:
                 shape, k = canon, j + n
                 break
@@ -93,19 +110,47 @@ def _has(text: str, *phrases: str) -> bool:
 def detect_kind(text: str, ms: list[Mention]) -> str:
     """The task kind from keywords and the shapes of the mentioned objects."""
     shapes = [m.shape for m in ms]
-    if _has(text, "sort") or (_has(text, "same color", "same colour", "matching color", "matching bowl", "own color", "by color") and "bowl" in text):
+    if _has(text, "sort") or (
+        _has(
+            text,
+            "same color",
+            "same colour",
+            "matching color",
+            "matching bowl",
+            "own color",
+            "by color",
+        )
+        and "bowl" in text
+    ):
         return "sort"
     if _has(text, "pyramid", "triangle"):
         return "pyramid"
     if _has(text, "tower"):
         return "tower"
-    if _has(text, "line up", "in a row", "left to right", "right to left", "a line", "arrange", "order"):
+    if _has(
+        text, "line up", "in a row", "left to right", "right to left", "a line", "arrange", "order"
+    ):
         return "line-up"
     if _has(text, "swap", "exchange", "switch", "trade places", "trade", "interchange"):
         return "swap"
-    if _has(text, "clear", "empty", "everything off", "everything from", "all objects off", "all objects from", "remove all", "remove everything", "take everything", "take all", "unload"):
+    if _has(
+        text,
+        "clear",
+        "empty",
+        "everything off",
+        "everything from",
+        "all objects off",
+        "all objects from",
+        "remove all",
+        "remove everything",
+        "take everything",
+        "take all",
+        "unload",
+    ):
         return "clear"
-    if _has(text, "all", "every", "each", "gather", "collect") and any(m.shape is None and m.color for m in ms):
+    if _has(text, "all", "every", "each", "gather", "collect") and any(
+        m.shape is None and m.color for m in ms
+    ):
         return "gather"
     if _has(text, "rotate", "turn", "spin", "twist") and re.search(r"-?\d+", text):
         return "rotate"
@@ -129,14 +174,19 @@ def _split_target(text: str, ms: list[Mention]) -> tuple[Mention, Mention]:
     words = text.split()
     for m in ms:
         before = " ".join(words[max(0, m.start - 3) : m.start])
-        if re.search(r"\b(on top of|onto|on to|into|in to|inside|in|on|to|toward|towards|with|over|of)( the| a| an)?$", before):
+        if re.search(
+            r"\b(on top of|onto|on to|into|in to|inside|in|on|to|toward|towards|with|over|of)( the| a| an)?$",
+            before,
+        ):
             others = [o for o in ms if o is not m]
             if others:
                 return others[0], m
     return ms[0], ms[1]
 
 
-def _role_order(text: str, ms: list[Mention], roles: dict[str, tuple[str, ...]], default: list[str]) -> dict[str, Mention]:
+def _role_order(
+    text: str, ms: list[Mention], roles: dict[str, tuple[str, ...]], default: list[str]
+) -> dict[str, Mention]:
     """Assign mentions to roles by the role words that follow or precede each mention."""
     words = text.split()
     assigned: dict[str, Mention] = {}
@@ -181,7 +231,9 @@ def parse(instruction: str, scene: list[str]) -> Intent:
     if kind == "gather":
         target = next((m for m in objs if m.shape in ("tray", "plate", "pad", "bowl")), None)
         if not colors_only or target is None:
-            raise AgentError("gather needs a color and a target, e.g. 'put all the red objects on the tray'")
+            raise AgentError(
+                "gather needs a color and a target, e.g. 'put all the red objects on the tray'"
+            )
         values["color"] = colors_only[0].color or ""
         return _bind(kind, {"target": target}, values, scene, text)
     if kind == "clear":
@@ -196,23 +248,47 @@ def parse(instruction: str, scene: list[str]) -> Intent:
             "middle": ("in the middle", "middle", "then", "second", "next"),
         }
         order = ["bottom", "middle", "top"]
-        if re.search(r" on (top of )?the .* on (top of )?the ", text) and not _has(text, "bottom", "middle"):
+        if re.search(r" on (top of )?the .* on (top of )?the ", text) and not _has(
+            text, "bottom", "middle"
+        ):
             order = ["top", "middle", "bottom"]  # "stack A on B on C"
         return _bind(kind, _role_order(text, objs, roles, order), values, scene, text, need=3)
     if kind == "pyramid":
-        roles = {"left": ("left",), "right": ("right",), "top": ("on top", "top", "apex", "peak", "above")}
-        return _bind(kind, _role_order(text, objs, roles, ["left", "right", "top"]), values, scene, text, need=3)
+        roles = {
+            "left": ("left",),
+            "right": ("right",),
+            "top": ("on top", "top", "apex", "peak", "above"),
+        }
+        return _bind(
+            kind,
+            _role_order(text, objs, roles, ["left", "right", "top"]),
+            values,
+            scene,
+            text,
+            need=3,
+        )
     if kind == "line-up":
         seq = objs[:3]
         if _has(text, "right to left"):
             seq = seq[::-1]
-        return _bind(kind, dict(zip(("first", "second", "third"), seq, strict=False)), values, scene, text, need=3)
+        return _bind(
+            kind,
+            dict(zip(("first", "second", "third"), seq, strict=False)),
+            values,
+            scene,
+            text,
+            need=3,
+        )
     if kind == "swap":
-        return _bind(kind, dict(zip(("a", "b"), objs[:2], strict=False)), values, scene, text, need=2)
+        return _bind(
+            kind, dict(zip(("a", "b"), objs[:2], strict=False)), values, scene, text, need=2
+        )
     if kind == "rotate":
         nums = re.findall(r"-?\d+(?:\.\d+)?", text)
         angle = float(nums[0])
-        if _has(text, "clockwise") and not _has(text, "counter-clockwise", "counterclockwise", "anticlockwise", "anti-clockwise"):
+        if _has(text, "clockwise") and not _has(
+            text, "counter-clockwise", "counterclockwise", "anticlockwise", "anti-clockwise"
+        ):
             angle = -angle
         values["angle"] = f"{angle:g}"
         return _bind(kind, {"obj": objs[0]} if objs else {}, values, scene, text, need=1)
@@ -226,10 +302,14 @@ def parse(instruction: str, scene: list[str]) -> Intent:
     return _bind(kind, {names[0]: moved, names[1]: target}, values, scene, text, need=2)
 
 
-def _bind(kind: str, roles: dict, values: dict[str, str], scene: list[str], text: str, need: int = 0) -> Intent:
+def _bind(
+    kind: str, roles: dict, values: dict[str, str], scene: list[str], text: str, need: int = 0
+) -> Intent:
     """Resolve each role's mention to exactly one scene object."""
     if len(roles) < need:
-        raise AgentError(f"the instruction names {len(roles)} object(s); a {kind} task needs {need}")
+        raise AgentError(
+            f"the instruction names {len(roles)} object(s); a {kind} task needs {need}"
+        )
     pairs = [(d.split(" ", 1)[0], d.split(" ", 1)[1]) for d in scene]
     bound: dict[str, str] = {}
     for role, m in roles.items():

@@ -76,7 +76,10 @@ class RunRecord:
 
     @property
     def synthesized(self) -> int:
-        return sum(d.decision in ("synthesize", "adapt") and d.skill is not None and d.attempts > 0 for d in self.decisions)
+        return sum(
+            d.decision in ("synthesize", "adapt") and d.skill is not None and d.attempts > 0
+            for d in self.decisions
+        )
 
     def summary(self) -> dict:
         """The `run --json` object of DESIGN.md plus the record's id and decisions."""
@@ -155,7 +158,9 @@ def _fields(r: RunRecord) -> dict:
 
 def _load(text: str) -> RunRecord:
     d = json.loads(text)
-    d["decisions"] = tuple(Decision(**{**x, "verdicts": tuple(x.get("verdicts", ()))}) for x in d["decisions"])
+    d["decisions"] = tuple(
+        Decision(**{**x, "verdicts": tuple(x.get("verdicts", ()))}) for x in d["decisions"]
+    )
     d["plan"] = tuple(d["plan"])
     d["skills"] = tuple(d["skills"])
     return RunRecord(**d)

@@ -24,7 +24,9 @@ class Scene:
     seed: int
     objects: tuple[str, ...]
     instruction: str  # the family's own instruction: for evaluation scenes and curricula only
-    params: tuple[tuple[str, str], ...] = ()  # the family's params: for curricula (the teacher) only
+    params: tuple[
+        tuple[str, str], ...
+    ] = ()  # the family's params: for curricula (the teacher) only
 
 
 class Scenes:

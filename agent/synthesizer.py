@@ -51,14 +51,25 @@ class OfflineSynthesizer:
     def __init__(self) -> None:
         self.calls = 0
 
-    def propose(self, step: Step, decision: str, library_skills: list, history: list[Attempt]) -> Iterator[Candidate]:
+    def propose(
+        self, step: Step, decision: str, library_skills: list, history: list[Attempt]
+    ) -> Iterator[Candidate]:
         """Candidates in order; the caller stops at the first one that passes."""
         name, _ = SIGNATURES[step.intent.kind]
         if decision == "adapt":
             for v in library_skills:
                 if v.verified:
-                    yield Candidate(v.name, v.code, tuple(p.name for p in v.params), f"library:{v.name}@v{v.version}")
-        helpers = [v.code for v in library_skills if v.verified and len([p for p in v.params if p.required]) == 2]
+                    yield Candidate(
+                        v.name,
+                        v.code,
+                        tuple(p.name for p in v.params),
+                        f"library:{v.name}@v{v.version}",
+                    )
+        helpers = [
+            v.code
+            for v in library_skills
+            if v.verified and len([p for p in v.params if p.required]) == 2
+        ]
         yield from candidates(step.intent, helpers)
         del name
 
@@ -72,7 +83,9 @@ class LLMSynthesizer:
         self.author = f"llm:{llm.name}"
         self.max_attempts = retries + 1
 
-    def propose(self, step: Step, decision: str, library_skills: list, history: list[Attempt]) -> Iterator[Candidate]:
+    def propose(
+        self, step: Step, decision: str, library_skills: list, history: list[Attempt]
+    ) -> Iterator[Candidate]:
         from .extract import extract_code
         from .prompts import adapt_prompt, retry_prompt, synthesis_prompt
 
@@ -85,7 +98,9 @@ class LLMSynthesizer:
                 if decision == "adapt" and examples:
                     prompt = adapt_prompt(step.text, scene, examples, name=name, params=args)
                 else:
-                    prompt = synthesis_prompt(step.text, scene, examples[:1], name=name, params=args)
+                    prompt = synthesis_prompt(
+                        step.text, scene, examples[:1], name=name, params=args
+                    )
             else:
                 last = history[-1]
                 prompt = retry_prompt(last.candidate.code, last.feedback, task_instruction=step.text,
@@ -94,7 +109,9 @@ class LLMSynthesizer:
                 got = extract_code(self.llm.complete(prompt), entry=name)
             except AgentError as exc:
                 # An unusable reply is fed back like any failed candidate.
-                yield Candidate(name, f"# the reply held no usable code: {exc}\n", (), "llm:unparsable")
+                yield Candidate(
+                    name, f"# the reply held no usable code: {exc}\n", (), "llm:unparsable"
+                )
                 continue
             params = tuple(p for p, _ in skill_params(got.code, got.entry))
             yield Candidate(got.entry, got.code, params, f"llm attempt {attempt + 1}")

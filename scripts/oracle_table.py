@@ -53,9 +53,13 @@ def main() -> None:
     print("|---|---|---|---|---|")
     for fam, r in rows.items():
         failed = ", ".join(map(str, r["failed"])) or "-"
-        print(f"| {fam} | {r['ok'] / r['n']:.0%} | {r['n']} | {r['secs'] / r['n']:.2f} | {failed} |")
+        print(
+            f"| {fam} | {r['ok'] / r['n']:.0%} | {r['n']} | {r['secs'] / r['n']:.2f} | {failed} |"
+        )
     total = sum(r["ok"] for r in rows.values()) / sum(r["n"] for r in rows.values())
-    print(f"\nall families: {total:.1%} over {len(results)} episodes, {wall:.0f} s wall on {args.workers} workers")
+    print(
+        f"\nall families: {total:.1%} over {len(results)} episodes, {wall:.0f} s wall on {args.workers} workers"
+    )
     print(json.dumps({f: r["ok"] / r["n"] for f, r in rows.items()}))
 
 

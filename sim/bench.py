@@ -82,7 +82,12 @@ def measure_parallel(episodes_per_family: int = 2, seed: int = 2000) -> dict:
     jobs = [(fam, seed + i) for i in range(episodes_per_family) for fam in FAMILIES]
     one = _throughput(1, jobs)
     two = _throughput(2, jobs)
-    return {"parallel_speedup": two / one, "episodes_per_s_1": one, "episodes_per_s_2": two, "parallel_episodes": len(jobs)}
+    return {
+        "parallel_speedup": two / one,
+        "episodes_per_s_1": one,
+        "episodes_per_s_2": two,
+        "parallel_episodes": len(jobs),
+    }
 
 
 def run_sim_bench(episodes_per_family: int = 2) -> dict:

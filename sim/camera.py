@@ -52,7 +52,9 @@ class Camera:
 
     def resized(self, width: int, height: int) -> Camera:
         """The same camera with another image size."""
-        return Camera(self.name, self.eye, self.target, self.up, self.fov, width, height, self.near, self.far)
+        return Camera(
+            self.name, self.eye, self.target, self.up, self.fov, width, height, self.near, self.far
+        )
 
     @property
     def intrinsics(self) -> np.ndarray:
@@ -108,7 +110,9 @@ class Camera:
 
 # The front camera stands across the table, facing the robot: image left is world -y,
 # image right is world +y ("left to right" in instructions is as seen by this camera).
-FRONT = Camera("front", eye=(1.08, 0.0, 0.56), target=(0.5, 0.0, 0.02), up=(0.0, 0.0, 1.0), fov=45.0)
+FRONT = Camera(
+    "front", eye=(1.08, 0.0, 0.56), target=(0.5, 0.0, 0.02), up=(0.0, 0.0, 1.0), fov=45.0
+)
 # The top camera looks straight down at the workspace; image up is world +x.
 TOP = Camera("top", eye=(0.52, 0.0, 0.95), target=(0.52, 0.0, 0.0), up=(1.0, 0.0, 0.0), fov=42.0)
 CAMERAS = {"front": FRONT, "top": TOP}

@@ -59,7 +59,13 @@ SMALL_CUBE = 0.025
 SHAPES: dict[str, Shape] = {
     "cube": Shape("cube", (CUBE / 2, CUBE / 2), CUBE, 0.08, True, CUBE, math.pi / 2),
     "small cube": Shape(
-        "small cube", (SMALL_CUBE / 2, SMALL_CUBE / 2), SMALL_CUBE, 0.04, True, SMALL_CUBE, math.pi / 2
+        "small cube",
+        (SMALL_CUBE / 2, SMALL_CUBE / 2),
+        SMALL_CUBE,
+        0.04,
+        True,
+        SMALL_CUBE,
+        math.pi / 2,
     ),
     "cylinder": Shape("cylinder", (0.02, 0.02), 0.05, 0.08, True, 0.05, 0.0),
     "bowl": Shape("bowl", (0.075, 0.075), 0.05, 0.0, False, 0.008, 0.0),
@@ -136,6 +142,8 @@ def parts(shape: Shape) -> list[tuple[str, tuple, tuple[float, float, float], fl
         half_len = r * math.tan(math.pi / segments) + 0.002
         for k in range(segments):
             a = 2 * math.pi * k / segments
-            out.append(("box", (0.005, half_len, h / 2), (r * math.cos(a), r * math.sin(a), h / 2), a))
+            out.append(
+                ("box", (0.005, half_len, h / 2), (r * math.cos(a), r * math.sin(a), h / 2), a)
+            )
         return out
     raise KeyError(n)

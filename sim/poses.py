@@ -59,7 +59,11 @@ def finger_room(world: World, xy, grip_yaw: float, half_width: float, ignore: se
     fingers = [np.asarray(xy[:2]) + s * (half_width + FINGER_REACH) * u for s in (-1, 1)]
     room = 1.0
     for o in world.objects:
-        if o.body in ignore or not o.shape.collides or o.shape.name in ("plate", "pad", "tray", "bowl"):
+        if (
+            o.body in ignore
+            or not o.shape.collides
+            or o.shape.name in ("plate", "pad", "tray", "bowl")
+        ):
             continue
         c = world.pose(o)[0][:2]
         room = min(room, *(float(np.hypot(*(f - c))) - o.shape.radius for f in fingers))
@@ -78,8 +82,13 @@ def roomy_grasp_yaw(world: World, obj: SimObject, turn: float, dest) -> float:
         g = wrap_angle(base + k * sym)
         if max(abs(g), abs(wrap_angle(g + turn))) > WRIST_LIMIT:
             continue
-        room = min(finger_room(world, here, g, half, ignore), finger_room(world, dest, g + turn, half, ignore))
-        score = min(room, 0.03) - 0.001 * max(abs(g), abs(wrap_angle(g + turn)))  # ties: least wrist turn
+        room = min(
+            finger_room(world, here, g, half, ignore),
+            finger_room(world, dest, g + turn, half, ignore),
+        )
+        score = min(room, 0.03) - 0.001 * max(
+            abs(g), abs(wrap_angle(g + turn))
+        )  # ties: least wrist turn
         if score > best_score:
             best, best_score = g, score
     return best

@@ -72,7 +72,16 @@ def run_oracle(world: World, family: str, seed: int, frames: list | None = None)
         world.recorder = None
     if frames is not None:
         frames.extend([world.render("front")[0]] * 5)
-    return Episode(family, seed, task.instruction, success, n, world.steps - s0, time.perf_counter() - t0, error)
+    return Episode(
+        family,
+        seed,
+        task.instruction,
+        success,
+        n,
+        world.steps - s0,
+        time.perf_counter() - t0,
+        error,
+    )
 
 
 def write_gif(frames: list[np.ndarray], path: str, fps: int = 10) -> None:

@@ -8,6 +8,7 @@ same layout and the same outcome, whatever ran before in the same process.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 
@@ -65,7 +66,9 @@ class World:
         self.table = c.createMultiBody(
             baseMass=0,
             baseCollisionShapeIndex=c.createCollisionShape(c.GEOM_BOX, halfExtents=half),
-            baseVisualShapeIndex=c.createVisualShape(c.GEOM_BOX, halfExtents=half, rgbaColor=TABLE_COLOR),
+            baseVisualShapeIndex=c.createVisualShape(
+                c.GEOM_BOX, halfExtents=half, rgbaColor=TABLE_COLOR
+            ),
             basePosition=(0.4, 0.0, -half[2]),
         )
         c.changeDynamics(self.table, -1, lateralFriction=0.6)
@@ -74,10 +77,8 @@ class World:
 
     def close(self) -> None:
         """Disconnect the physics client."""
-        try:
+        with contextlib.suppress(Exception):  # already disconnected
             self.client.disconnect()
-        except Exception:  # already disconnected
-            pass
 
     # -- scene ---------------------------------------------------------------------------
     def clear(self) -> None:
@@ -108,7 +109,9 @@ class World:
         )
         c.changeVisualShape(body, -1, rgbaColor=COLORS[color])
         if spec.mass > 0:
-            c.changeDynamics(body, -1, lateralFriction=0.8, spinningFriction=0.002, rollingFriction=0.0)
+            c.changeDynamics(
+                body, -1, lateralFriction=0.8, spinningFriction=0.002, rollingFriction=0.0
+            )
         obj = SimObject(body, spec, color)
         self.objects.append(obj)
         return obj
@@ -207,5 +210,3 @@ def yaw_of(world: World, obj: SimObject) -> float:
     from .geometry import yaw_from_quat
 
     return yaw_from_quat(world.pose(obj)[1])
-
-

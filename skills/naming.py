@@ -30,7 +30,9 @@ SHAPE_PHRASES = [
     ("outline", "outline"), ("frame", "outline"), ("silhouette", "outline"), ("contour", "outline"),
 ]  # fmt: skip
 SMALL_WORDS = {"small", "little", "tiny", "mini", "smaller"}
-_PLURAL = re.compile(r"(cube|block|box|cylinder|bowl|tray|plate|pad|zone|outline|dish|disk|can)(e?s)\b")
+_PLURAL = re.compile(
+    r"(cube|block|box|cylinder|bowl|tray|plate|pad|zone|outline|dish|disk|can)(e?s)\b"
+)
 
 
 def parse(description: str) -> tuple[str | None, str | None]:

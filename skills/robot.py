@@ -78,7 +78,9 @@ class Robot:
         hits = match(description, scene)
         if not hits:
             have = ", ".join(o.description for o in self._world.objects)
-            raise SkillError(f"nothing in the scene matches {description!r} (the scene has: {have})")
+            raise SkillError(
+                f"nothing in the scene matches {description!r} (the scene has: {have})"
+            )
         if len(hits) > 1:
             names = ", ".join(self._world.objects[i].description for i in hits)
             raise SkillError(f"{description!r} is ambiguous: it matches {names}")
@@ -110,7 +112,9 @@ class Robot:
         others = [(self._world.pose(o)[0][:2], o.shape.radius) for o in self._world.objects]
         held = self._world.panda.held
         for _ in range(500):
-            xy = np.array([self._rng.uniform(x0 + 0.04, x1 - 0.04), self._rng.uniform(y0 + 0.04, y1 - 0.04)])
+            xy = np.array(
+                [self._rng.uniform(x0 + 0.04, x1 - 0.04), self._rng.uniform(y0 + 0.04, y1 - 0.04)]
+            )
             if all(
                 np.hypot(*(xy - p)) >= r + 0.03 + clearance
                 for (p, r), o in zip(others, self._world.objects, strict=True)
@@ -221,7 +225,9 @@ class Robot:
             raise SkillError("a position must be finite numbers")
         (x0, x1), (y0, y1) = TABLE
         if not (x0 <= x <= x1 and y0 <= y <= y1):
-            raise SkillError(f"position {(round(x, 3), round(y, 3))} is off the reachable table area")
+            raise SkillError(
+                f"position {(round(x, 3), round(y, 3))} is off the reachable table area"
+            )
         return x, y
 
     @staticmethod
@@ -235,7 +241,9 @@ class Robot:
         if arm.held == obj.body:
             return
         if arm.held is not None:
-            raise SkillError(f"already holding something else; place it before picking the {obj.description}")
+            raise SkillError(
+                f"already holding something else; place it before picking the {obj.description}"
+            )
         if not obj.shape.graspable:
             raise SkillError(f"the {obj.description} cannot be picked up")
         pose = self._provider.pick_pose(self._world, obj, turn, dest)

@@ -305,7 +305,14 @@ class SandboxPool:
         except SkillError as exc:
             return SandboxResult("rejected", str(exc), False, time.perf_counter() - t0)
         return self._execute(
-            code, checked.entry, family, seed, params, timeout, spent=time.perf_counter() - t0, record=record
+            code,
+            checked.entry,
+            family,
+            seed,
+            params,
+            timeout,
+            spent=time.perf_counter() - t0,
+            record=record,
         )
 
     def _execute(
@@ -406,7 +413,10 @@ def _record(msg: dict) -> tuple[bytes | None, dict | None]:
             gif = data if data[:6] in (b"GIF87a", b"GIF89a") else None
         except (binascii.Error, ValueError):
             gif = None
-    if not (isinstance(poses, dict) and all(isinstance(k, str) and isinstance(v, list) for k, v in poses.items())):
+    if not (
+        isinstance(poses, dict)
+        and all(isinstance(k, str) and isinstance(v, list) for k, v in poses.items())
+    ):
         poses = None
     return gif, poses
 

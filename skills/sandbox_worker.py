@@ -120,7 +120,6 @@ class _Server:
         import numpy.fft  # noqa: F401
         import numpy.linalg  # noqa: F401
         import numpy.random  # noqa: F401
-
         import PIL.GifImagePlugin  # noqa: F401 - recording encodes GIFs after the lockdown
         import PIL.Image  # noqa: F401
 
@@ -314,9 +313,16 @@ def _record_fields(msg: dict) -> dict:
     gif, poses = msg.get("gif"), msg.get("poses")
     if isinstance(gif, str) and len(gif) <= RECORD_CAP:
         out["gif"] = gif
-    if isinstance(poses, dict) and len(poses) <= 64 and all(
-        isinstance(k, str) and isinstance(v, list) and len(v) == 4 and all(isinstance(x, int | float) for x in v)
-        for k, v in poses.items()
+    if (
+        isinstance(poses, dict)
+        and len(poses) <= 64
+        and all(
+            isinstance(k, str)
+            and isinstance(v, list)
+            and len(v) == 4
+            and all(isinstance(x, int | float) for x in v)
+            for k, v in poses.items()
+        )
     ):
         out["poses"] = poses
     return out
@@ -406,11 +412,15 @@ def _finish_recording(world, frames: list) -> dict:
         poses = {}
         for o in world.objects:
             pos, orn = world.pose(o)
-            poses[o.description] = [round(float(v), 4) for v in pos] + [round(math.degrees(yaw_from_quat(orn)), 2)]
+            poses[o.description] = [round(float(v), 4) for v in pos] + [
+                round(math.degrees(yaw_from_quat(orn)), 2)
+            ]
         step = max(1, len(frames) // 150)
         images = [Image.fromarray(f) for f in frames[::step]] + [Image.fromarray(frames[-1])] * 3
         buf = io.BytesIO()
-        images[0].save(buf, format="GIF", save_all=True, append_images=images[1:], duration=200, loop=0)
+        images[0].save(
+            buf, format="GIF", save_all=True, append_images=images[1:], duration=200, loop=0
+        )
         gif = base64.b64encode(buf.getvalue()).decode()
         return {"poses": poses} | ({"gif": gif} if len(gif) <= RECORD_CAP else {})
     except Exception:  # a record is a bonus: never let it spoil the result

@@ -20,14 +20,32 @@ import click
 # name -> ("module:attribute", short help). Modules are imported lazily.
 COMMANDS: dict[str, tuple[str, str]] = {
     "tasks": ("agent.cli.tasks:tasks", "List the task families and show seeded instances."),
-    "oracle": ("agent.cli.oracle:oracle", "Run the scripted oracle on a family and report success."),
-    "sandbox": ("agent.cli.sandbox_cmd:sandbox", "Validate and run untrusted skill code in the sandbox."),
-    "skills": ("agent.cli.skills_cmd:skills", "Add, list, search, share and repair the skill library."),
-    "run": ("agent.cli.run_cmd:run", "Carry out an instruction: reuse, adapt or write a skill, prove it, run it."),
-    "learn": ("agent.cli.learn_cmd:learn", "Run a curriculum of tasks and report library growth and reuse."),
+    "oracle": (
+        "agent.cli.oracle:oracle",
+        "Run the scripted oracle on a family and report success.",
+    ),
+    "sandbox": (
+        "agent.cli.sandbox_cmd:sandbox",
+        "Validate and run untrusted skill code in the sandbox.",
+    ),
+    "skills": (
+        "agent.cli.skills_cmd:skills",
+        "Add, list, search, share and repair the skill library.",
+    ),
+    "run": (
+        "agent.cli.run_cmd:run",
+        "Carry out an instruction: reuse, adapt or write a skill, prove it, run it.",
+    ),
+    "learn": (
+        "agent.cli.learn_cmd:learn",
+        "Run a curriculum of tasks and report library growth and reuse.",
+    ),
     "runs": ("agent.cli.runs_cmd:runs", "List and show recorded runs."),
     "bench": ("agent.cli.bench:bench", "Benchmarks: sim, retrieval, agent, continual."),
-    "demo": ("agent.cli.demo:demo", "Run the main job offline and write the results to the data home."),
+    "demo": (
+        "agent.cli.demo:demo",
+        "Run the main job offline and write the results to the data home.",
+    ),
 }
 
 
@@ -72,7 +90,9 @@ class App:
             probe.write_text("ok")
             probe.unlink()
         except OSError as exc:
-            raise click.ClickException(f"data home {str(path)!r} cannot be written: {exc.strerror or exc}") from None
+            raise click.ClickException(
+                f"data home {str(path)!r} cannot be written: {exc.strerror or exc}"
+            ) from None
         return path
 
 
@@ -111,7 +131,9 @@ pass_app = click.make_pass_decorator(App)
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--home", metavar="DIR", help="Data home (default: $SKILLGROVE_HOME or ~/.skillgrove).")
+@click.option(
+    "--home", metavar="DIR", help="Data home (default: $SKILLGROVE_HOME or ~/.skillgrove)."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print exactly one JSON object on stdout.")
 @click.version_option(package_name="skillgrove")
 @click.pass_context

@@ -10,20 +10,85 @@ import click
 def agent_options(f):
     """Add the agent's options; the command receives them as one `AgentOptions` (`opts`)."""
 
-    @click.option("--llm", metavar="SPEC", help="openai:MODEL, ollama:MODEL or hf:/local/model/dir (default: offline rules; also $SKILLGROVE_LLM or <home>/config.toml).")
-    @click.option("--llm-base-url", metavar="URL", help="Base URL of an OpenAI-compatible or Ollama server.")
-    @click.option("--library-url", metavar="URL", envvar="SKILLGROVE_LIBRARY_URL", help="A Chroma server for the library index.")
-    @click.option("--episodes", type=click.IntRange(1, 100), default=5, show_default=True, help="Evaluation episodes per candidate skill.")
-    @click.option("--pass-bar", type=click.FloatRange(0.01, 1.0), default=0.8, show_default=True, help="Success rate a candidate needs.")
-    @click.option("--retries", type=click.IntRange(0, 20), default=3, show_default=True, help="Synthesis retries with feedback (LLM).")
-    @click.option("--workers", type=click.IntRange(1, 64), default=2, show_default=True, help="Sandbox worker processes.")
-    @click.option("--executor", type=click.Choice(["local", "ray"]), default="local", show_default=True, help="Where evaluation episodes run.")
-    @click.option("--ray-address", metavar="ADDR", help="Ray cluster address (with --executor ray).")
+    @click.option(
+        "--llm",
+        metavar="SPEC",
+        help="openai:MODEL, ollama:MODEL or hf:/local/model/dir (default: offline rules; also $SKILLGROVE_LLM or <home>/config.toml).",
+    )
+    @click.option(
+        "--llm-base-url", metavar="URL", help="Base URL of an OpenAI-compatible or Ollama server."
+    )
+    @click.option(
+        "--library-url",
+        metavar="URL",
+        envvar="SKILLGROVE_LIBRARY_URL",
+        help="A Chroma server for the library index.",
+    )
+    @click.option(
+        "--episodes",
+        type=click.IntRange(1, 100),
+        default=5,
+        show_default=True,
+        help="Evaluation episodes per candidate skill.",
+    )
+    @click.option(
+        "--pass-bar",
+        type=click.FloatRange(0.01, 1.0),
+        default=0.8,
+        show_default=True,
+        help="Success rate a candidate needs.",
+    )
+    @click.option(
+        "--retries",
+        type=click.IntRange(0, 20),
+        default=3,
+        show_default=True,
+        help="Synthesis retries with feedback (LLM).",
+    )
+    @click.option(
+        "--workers",
+        type=click.IntRange(1, 64),
+        default=2,
+        show_default=True,
+        help="Sandbox worker processes.",
+    )
+    @click.option(
+        "--executor",
+        type=click.Choice(["local", "ray"]),
+        default="local",
+        show_default=True,
+        help="Where evaluation episodes run.",
+    )
+    @click.option(
+        "--ray-address", metavar="ADDR", help="Ray cluster address (with --executor ray)."
+    )
     @functools.wraps(f)
-    def wrapper(*args, llm, llm_base_url, library_url, episodes, pass_bar, retries, workers, executor, ray_address, **kw):
+    def wrapper(
+        *args,
+        llm,
+        llm_base_url,
+        library_url,
+        episodes,
+        pass_bar,
+        retries,
+        workers,
+        executor,
+        ray_address,
+        **kw,
+    ):
         from agent.factory import AgentOptions
 
-        opts = AgentOptions(llm, llm_base_url, library_url, workers, episodes, pass_bar, retries, executor, ray_address)
+        opts = AgentOptions(
+            llm,
+            llm_base_url,
+            library_url,
+            workers,
+            episodes,
+            pass_bar,
+            retries,
+            executor,
+            ray_address,
+        )
         return f(*args, opts=opts, **kw)
 
     return wrapper

@@ -24,7 +24,9 @@ def sim_(app: App, episodes_per_family: int) -> None:
 
 
 @bench.command("retrieval")
-@click.option("--sizes", default="1000,10000", show_default=True, help="Library sizes for the latency runs.")
+@click.option(
+    "--sizes", default="1000,10000", show_default=True, help="Library sizes for the latency runs."
+)
 @click.option("--latency-queries", type=click.IntRange(10, 5000), default=200, show_default=True)
 @json_option
 @pass_app
@@ -35,8 +37,12 @@ def retrieval_(app: App, sizes: str, latency_queries: int) -> None:
     try:
         sizes_t = tuple(int(s) for s in sizes.split(",") if s.strip())
     except ValueError:
-        raise click.BadParameter(f"--sizes must be comma-separated integers, got {sizes!r}") from None
-    emit(app, run_retrieval_bench(app.home / "bench", sizes=sizes_t, latency_queries=latency_queries))
+        raise click.BadParameter(
+            f"--sizes must be comma-separated integers, got {sizes!r}"
+        ) from None
+    emit(
+        app, run_retrieval_bench(app.home / "bench", sizes=sizes_t, latency_queries=latency_queries)
+    )
 
 
 @bench.command("agent")

@@ -29,7 +29,10 @@ def demo(app: App, suite: str, opts) -> None:
 
     s = load_suite(suite)
     out = app.home / "learn" / f"{s.name}-{time.strftime('%Y%m%d-%H%M%S')}"
-    with build_agent(app.home, opts) as agent, progress(f"demo: {s.name} curriculum", len(s.tasks) * s.passes, quiet=app.json) as advance:
+    with (
+        build_agent(app.home, opts) as agent,
+        progress(f"demo: {s.name} curriculum", len(s.tasks) * s.passes, quiet=app.json) as advance,
+    ):
         report = run_suite(agent, s, out, advance)
         skills = len(agent.library.list())
     home = app.home
@@ -40,7 +43,10 @@ def demo(app: App, suite: str, opts) -> None:
         "success_rate": report["success_rate"],
         "library_size": skills,
         "seconds": report["seconds"],
-        "tasks": [{k: r[k] for k in ("pass", "family", "success", "decisions", "run_id")} for r in report["tasks"]],
+        "tasks": [
+            {k: r[k] for k in ("pass", "family", "success", "decisions", "run_id")}
+            for r in report["tasks"]
+        ],
     }
 
     def human() -> None:
@@ -48,13 +54,22 @@ def demo(app: App, suite: str, opts) -> None:
         from rich.table import Table
 
         con = Console()
-        t = Table("family", *[f"pass {p['pass']}" for p in report["passes"]], title=f"skillgrove demo: {s.description}")
+        t = Table(
+            "family",
+            *[f"pass {p['pass']}" for p in report["passes"]],
+            title=f"skillgrove demo: {s.description}",
+        )
         fams = list(dict.fromkeys(r["family"] for r in report["tasks"]))
         for fam in fams:
             cells = []
             for p in report["passes"]:
                 rs = [r for r in report["tasks"] if r["family"] == fam and r["pass"] == p["pass"]]
-                cells.append(", ".join(f"{'ok' if r['success'] else 'FAIL'} ({'/'.join(r['decisions']) or '-'})" for r in rs))
+                cells.append(
+                    ", ".join(
+                        f"{'ok' if r['success'] else 'FAIL'} ({'/'.join(r['decisions']) or '-'})"
+                        for r in rs
+                    )
+                )
             t.add_row(fam, *cells)
         con.print(t)
         for p in report["passes"]:
@@ -63,9 +78,15 @@ def demo(app: App, suite: str, opts) -> None:
         con.print(f"the library now holds {skills} skills; {report['seconds']:.0f} s in all")
         flag = f" --home {home}" if app._home else ""
         con.print("\nLook around:")
-        con.print(f"  skillgrove{flag} skills list            # the library: author, version, stage, uses")
-        con.print(f"  skillgrove{flag} skills show build_tower # a synthesized skill's code and stats")
-        con.print(f"  skillgrove{flag} runs list              # every run; replay GIFs in {home / 'runs'}/")
+        con.print(
+            f"  skillgrove{flag} skills list            # the library: author, version, stage, uses"
+        )
+        con.print(
+            f"  skillgrove{flag} skills show build_tower # a synthesized skill's code and stats"
+        )
+        con.print(
+            f"  skillgrove{flag} runs list              # every run; replay GIFs in {home / 'runs'}/"
+        )
         con.print(f"  report and plots: {out}/")
 
     emit(app, data, human)

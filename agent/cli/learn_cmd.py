@@ -12,7 +12,12 @@ from .progress import progress
 
 
 @click.command()
-@click.option("--suite", default="basic", show_default=True, help="Suite name (agent/suites/) or path to a suite JSON file.")
+@click.option(
+    "--suite",
+    default="basic",
+    show_default=True,
+    help="Suite name (agent/suites/) or path to a suite JSON file.",
+)
 @agent_options
 @json_option
 @pass_app
@@ -23,22 +28,42 @@ def learn(app: App, suite: str, opts) -> None:
 
     s = load_suite(suite)
     out = app.home / "learn" / f"{s.name}-{time.strftime('%Y%m%d-%H%M%S')}"
-    with build_agent(app.home, opts) as agent, progress(f"learn {s.name}", len(s.tasks) * s.passes, quiet=app.json) as advance:
+    with (
+        build_agent(app.home, opts) as agent,
+        progress(f"learn {s.name}", len(s.tasks) * s.passes, quiet=app.json) as advance,
+    ):
         report = run_suite(agent, s, out, advance)
     summary = {k: report[k] for k in ("suite", "passes", "success_rate", "seconds", "dir")}
-    summary["tasks"] = [{k: r[k] for k in ("pass", "family", "seed", "success", "decisions", "llm_calls", "seconds")} for r in report["tasks"]]
+    summary["tasks"] = [
+        {
+            k: r[k]
+            for k in ("pass", "family", "seed", "success", "decisions", "llm_calls", "seconds")
+        }
+        for r in report["tasks"]
+    ]
 
     def human() -> None:
         from rich.console import Console
         from rich.table import Table
 
-        t = Table("pass", "family", "seed", "success", "decisions", "s", title=f"Curriculum {s.name}")
+        t = Table(
+            "pass", "family", "seed", "success", "decisions", "s", title=f"Curriculum {s.name}"
+        )
         for r in report["tasks"]:
-            t.add_row(str(r["pass"]), r["family"], str(r["seed"]), "yes" if r["success"] else "NO", ", ".join(r["decisions"]) or "-", f"{r['seconds']:.1f}")
+            t.add_row(
+                str(r["pass"]),
+                r["family"],
+                str(r["seed"]),
+                "yes" if r["success"] else "NO",
+                ", ".join(r["decisions"]) or "-",
+                f"{r['seconds']:.1f}",
+            )
         con = Console()
         con.print(t)
         for p in report["passes"]:
-            con.print(f"pass {p['pass']}: success {p['success_rate']:.0%}, reuse without synthesis {p['reuse_rate']:.0%}, {p['synthesized']} skills synthesized")
+            con.print(
+                f"pass {p['pass']}: success {p['success_rate']:.0%}, reuse without synthesis {p['reuse_rate']:.0%}, {p['synthesized']} skills synthesized"
+            )
         con.print(f"report, plots: {out}")
 
     emit(app, summary, human)

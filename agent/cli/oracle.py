@@ -13,9 +13,19 @@ from .progress import progress
 
 @click.command()
 @click.argument("family")
-@click.option("--episodes", type=int, default=10, show_default=True, help="Number of episodes (seeds S, S+1, ...).")
+@click.option(
+    "--episodes",
+    type=int,
+    default=10,
+    show_default=True,
+    help="Number of episodes (seeds S, S+1, ...).",
+)
 @click.option("--seed", type=int, default=0, show_default=True, help="First seed (>= 0).")
-@click.option("--gif", type=click.Path(dir_okay=False, writable=True), help="Write the first episode as an animated GIF.")
+@click.option(
+    "--gif",
+    type=click.Path(dir_okay=False, writable=True),
+    help="Write the first episode as an animated GIF.",
+)
 @click.option("--gui", is_flag=True, help="Watch in PyBullet's GUI window (needs a display).")
 @json_option
 @pass_app

@@ -12,7 +12,13 @@ def progress(label: str, total: int, quiet: bool = False):
         yield lambda n=1: None
         return
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn, TimeRemainingColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
 
     cols = (
         "[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),

@@ -10,7 +10,12 @@ from .agent_opts import agent_options
 
 @click.command()
 @click.argument("instruction")
-@click.option("--task", "family", metavar="FAMILY", help="Task family that builds the scene and judges it (default: inferred from the text).")
+@click.option(
+    "--task",
+    "family",
+    metavar="FAMILY",
+    help="Task family that builds the scene and judges it (default: inferred from the text).",
+)
 @click.option("--seed", type=int, default=0, show_default=True, help="Scene seed.")
 @click.option("--perception", type=click.Choice(["oracle", "policy"]), default="oracle", show_default=True,
               help="Where grasp and place poses come from: privileged sim state, or the learned policy.")  # fmt: skip
@@ -23,7 +28,9 @@ def run(app: App, instruction: str, family: str | None, seed: int, perception: s
     from agent.factory import build_agent
 
     if perception != "oracle":
-        raise AgentError("--perception policy needs a trained policy: run `skillgrove policy train` first")
+        raise AgentError(
+            "--perception policy needs a trained policy: run `skillgrove policy train` first"
+        )
     log = (lambda m: None) if app.json else (lambda m: click.echo(m, err=True))
     with build_agent(app.home, opts, log=log) as agent:
         record = agent.run(instruction, family, seed)
@@ -33,12 +40,18 @@ def run(app: App, instruction: str, family: str | None, seed: int, perception: s
 
     def human() -> None:
         click.echo(f"{'SUCCESS' if record.success else 'FAILED'}: {record.instruction}")
-        click.echo(f"  family {record.family} ({record.family_source}), seed {record.seed}, planner {record.planner}")
+        click.echo(
+            f"  family {record.family} ({record.family_source}), seed {record.seed}, planner {record.planner}"
+        )
         for d in record.decisions:
-            click.echo(f"  {d.decision:10s} score {d.score:.2f}  {d.skill or '-'}{'' if d.version is None else f' v{d.version}'}  ({d.step})")
+            click.echo(
+                f"  {d.decision:10s} score {d.score:.2f}  {d.skill or '-'}{'' if d.version is None else f' v{d.version}'}  ({d.step})"
+            )
         if record.reason:
             click.echo(f"  reason: {record.reason}")
-        click.echo(f"  {record.seconds:.1f} s, {record.llm_calls} LLM calls, run id {record.run_id}")
+        click.echo(
+            f"  {record.seconds:.1f} s, {record.llm_calls} LLM calls, run id {record.run_id}"
+        )
         if record.gif:
             click.echo(f"  replay: {app.home / record.gif}")
 

@@ -32,7 +32,9 @@ def list_(app: App, limit: int) -> None:
 
     def human() -> None:
         for r in rows:
-            click.echo(f"{r['run_id']}  {'ok ' if r['success'] else 'NO '} {r['family']:12s} {r['instruction']}")
+            click.echo(
+                f"{r['run_id']}  {'ok ' if r['success'] else 'NO '} {r['family']:12s} {r['instruction']}"
+            )
 
     emit(app, {"runs": rows}, human)
 

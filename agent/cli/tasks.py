@@ -22,7 +22,9 @@ def list_(app: App) -> None:
     fams = []
     for fam in FAMILIES:
         cls = task_class(fam)
-        fams.append({"id": fam, "env_id": env_id(fam), "template": cls.template, "slots": list(cls.slots)})
+        fams.append(
+            {"id": fam, "env_id": env_id(fam), "template": cls.template, "slots": list(cls.slots)}
+        )
 
     def human() -> None:
         from rich.console import Console

@@ -91,7 +91,9 @@ class Task:
         (x0, x1), (y0, y1) = region
         for _ in range(200):
             xy = (rng.uniform(x0 + r, x1 - r), rng.uniform(y0 + r, y1 - r))
-            if all(xy_dist(xy, self.xy(o)) >= r + o.shape.radius + margin for o in self.world.objects):
+            if all(
+                xy_dist(xy, self.xy(o)) >= r + o.shape.radius + margin for o in self.world.objects
+            ):
                 if yaw is None:
                     yaw = rng.uniform(-math.pi / 4, math.pi / 4) if SHAPES[shape].symmetry else 0.0
                 return self.world.add(shape, color, xy, yaw)
@@ -115,7 +117,9 @@ class Task:
     def upright(self, obj: SimObject, tol: float = math.radians(15)) -> bool:
         return tilt_from_quat(self.world.pose(obj)[1]) < tol
 
-    def free_spot(self, shape: str, avoid: list[np.ndarray] | None = None, margin: float = 0.03) -> np.ndarray:
+    def free_spot(
+        self, shape: str, avoid: list[np.ndarray] | None = None, margin: float = 0.03
+    ) -> np.ndarray:
         """A table spot where an object of `shape` fits clear of all objects and `avoid` points."""
         r = SHAPES[shape].radius
         (x0, x1), (y0, y1) = WORKSPACE
@@ -139,14 +143,30 @@ class Task:
     def pick_pose(self, obj: SimObject, turn: float = 0.0) -> tuple[float, float, float, float]:
         return poses.pick_pose(self.world, obj, turn)
 
-    def place_pose(self, held: SimObject, xy, surface_z: float, yaw: float) -> tuple[float, float, float, float]:
+    def grasp_yaw_near(self, obj: SimObject, yaw: float) -> float:
+        """The gripper yaw grasping `obj` on two faces that is nearest `yaw`."""
+        sym = obj.shape.symmetry
+        if not sym:
+            return yaw
+        return wrap_angle(yaw - ((yaw - self.yaw(obj) + sym / 2) % sym - sym / 2))
+
+    def axis_yaw(self, target: SimObject) -> float:
+        """Yaw of `target`'s axis nearest the world x axis (0 for a round one)."""
+        sym = target.shape.symmetry
+        return (self.yaw(target) + sym / 2) % sym - sym / 2 if sym else 0.0
+
+    def place_pose(
+        self, held: SimObject, xy, surface_z: float, yaw: float
+    ) -> tuple[float, float, float, float]:
         """Pose that rests `held` at `xy` on a surface at height `surface_z`."""
         return poses.place_pose(held, xy, surface_z, yaw)
 
     def move(self, obj: SimObject, xy, surface_z: float = 0.0, turn: float = 0.0) -> Action:
         """Pick-and-place action moving `obj` to rest at `xy` on a surface, turned by `turn`."""
         pick = self.pick_pose(obj, turn)
-        return Action("pick_place", pick, self.place_pose(obj, xy, surface_z, wrap_angle(pick[3] + turn)))
+        return Action(
+            "pick_place", pick, self.place_pose(obj, xy, surface_z, wrap_angle(pick[3] + turn))
+        )
 
     # -- success predicates --------------------------------------------------------------
     def resting_on(self, obj: SimObject, base: SimObject, tol: float = POS_TOL) -> bool:
@@ -174,7 +194,9 @@ class Task:
         inside = xy_dist(self.xy(obj), self.xy(bowl)) < BOWL_INNER_RADIUS - 0.01
         return inside and self.z(obj) < self.z(bowl) + bowl.shape.height
 
-    def aligned(self, obj: SimObject, ref_xy, ref_yaw: float | None = None, tol: float = POS_TOL) -> bool:
+    def aligned(
+        self, obj: SimObject, ref_xy, ref_yaw: float | None = None, tol: float = POS_TOL
+    ) -> bool:
         """`obj` is on the table at `ref_xy` (and turned to `ref_yaw` modulo its symmetry)."""
         ok = xy_dist(self.xy(obj), ref_xy) < tol and self.upright(obj) and self.z(obj) < 0.01
         if ok and ref_yaw is not None and obj.shape.symmetry:

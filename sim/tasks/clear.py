@@ -17,7 +17,6 @@ import math
 
 import numpy as np
 
-from ..geometry import wrap_angle
 from ..objects import BLOCKS, TARGETS
 from .base import WORKSPACE, Action, Task
 
@@ -39,7 +38,7 @@ class Clear(Task):
         colors = self.colors(rng, 6)
         kind = str(rng.choice(TARGETS))
         self.target = self.spawn(kind, colors[0], rng)
-        axis = self.axis_yaw()
+        axis = self.axis_yaw(self.target)
         line = np.array([math.cos(axis), math.sin(axis)])
         across = np.array([-line[1], line[0]])
         slots = SLOTS[kind]
@@ -84,18 +83,6 @@ class Clear(Task):
         if not todo:
             return None
         obj = todo[0]
-        pick = (*self.pick_pose(obj)[:3], self.grasp_yaw_near(obj, self.axis_yaw()))
+        pick = (*self.pick_pose(obj)[:3], self.grasp_yaw_near(obj, self.axis_yaw(self.target)))
         spot = self.free_spot(obj.shape.name, margin=MARGIN)
         return Action("pick_place", pick, self.place_pose(obj, spot, 0.0, pick[3]))
-
-    def grasp_yaw_near(self, obj, yaw: float) -> float:
-        """The gripper yaw grasping `obj` on two faces that is nearest `yaw`."""
-        sym = obj.shape.symmetry
-        if not sym:
-            return yaw
-        return wrap_angle(yaw - ((yaw - self.yaw(obj) + sym / 2) % sym - sym / 2))
-
-    def axis_yaw(self) -> float:
-        """Yaw of the target's axis nearest the world x axis (0 for a round plate)."""
-        sym = self.target.shape.symmetry
-        return (self.yaw(self.target) + sym / 2) % sym - sym / 2 if sym else 0.0

@@ -19,7 +19,7 @@ import math
 
 import numpy as np
 
-from ..geometry import wrap_angle, xy_dist
+from ..geometry import xy_dist
 from ..objects import BLOCKS
 from .base import Action, Task
 
@@ -63,7 +63,7 @@ class Gather(Task):
         for o in self._blocks():  # a stray object of another color comes off first
             if o.color != self.color and self.on_target(o, self.target):
                 return self.move(o, self.free_spot(o.shape.name))
-        axis = self.axis_yaw()
+        axis = self.axis_yaw(self.target)
         line = np.array([math.cos(axis), math.sin(axis)])
         spots = [self.xy(self.target) + d * line for d in SLOTS[self.target.shape.name]]
         placed = [self.xy(o) for o in self._blocks() if self.on_target(o, self.target)]
@@ -75,15 +75,3 @@ class Gather(Task):
                 pick = (*self.pick_pose(o)[:3], self.grasp_yaw_near(o, axis))
                 return Action("pick_place", pick, self.place_pose(o, spot, surface, axis))
         return None
-
-    def grasp_yaw_near(self, obj, yaw: float) -> float:
-        """The gripper yaw grasping `obj` on two faces that is nearest `yaw`."""
-        sym = obj.shape.symmetry
-        if not sym:
-            return yaw
-        return wrap_angle(yaw - ((yaw - self.yaw(obj) + sym / 2) % sym - sym / 2))
-
-    def axis_yaw(self) -> float:
-        """Yaw of the target's axis nearest the world x axis (0 for a round plate)."""
-        sym = self.target.shape.symmetry
-        return (self.yaw(self.target) + sym / 2) % sym - sym / 2 if sym else 0.0

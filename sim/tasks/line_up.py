@@ -57,7 +57,9 @@ class LineUp(Task):
         return self.upright(obj) and self.z(obj) < 0.01
 
     def is_success(self) -> bool:
-        return all(self.on_table(b) for b in self.blocks) and self.lined_up([self.xy(b) for b in self.blocks])
+        return all(self.on_table(b) for b in self.blocks) and self.lined_up(
+            [self.xy(b) for b in self.blocks]
+        )
 
     # -- oracle --------------------------------------------------------------------------
     def room(self, slots: list[np.ndarray], keep: SimObject | None) -> bool:

@@ -27,7 +27,9 @@ class Place(Task):
             other = str(rng.choice([t for t in TARGETS if t != "tray" or kind != "tray"]))
             kinds.append((other, colors[1]))
         # Largest first, so that both fit.
-        targets = {c: self.spawn(k, c, rng) for k, c in sorted(kinds, key=lambda kc: kc[0] != "tray")}
+        targets = {
+            c: self.spawn(k, c, rng) for k, c in sorted(kinds, key=lambda kc: kc[0] != "tray")
+        }
         self.target = targets[colors[0]]
         self.obj = self.spawn(str(rng.choice(BLOCKS)), colors[2], rng)
         for c in colors[3 : 3 + int(rng.integers(1, 3))]:

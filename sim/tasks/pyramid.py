@@ -49,7 +49,11 @@ class Pyramid(Task):
         for c in colors[3 : 3 + int(rng.integers(1, 3))]:
             self.spawn(str(rng.choice(["cube", "small cube", "cylinder"])), c, rng)
         self.site: np.ndarray | None = None  # where the oracle builds the left cube
-        return {"left": self.left.description, "right": self.right.description, "top": self.top.description}
+        return {
+            "left": self.left.description,
+            "right": self.right.description,
+            "top": self.top.description,
+        }
 
     # -- success -------------------------------------------------------------------------
     def on_table(self, obj: SimObject) -> bool:
@@ -74,7 +78,7 @@ class Pyramid(Task):
             and xy_dist(self.xy(self.top), mid) < 0.02
             and abs(self.z(self.top) - CUBE) < 0.012
         )
-        return self.base_ok() and top_ok
+        return bool(self.base_ok() and top_ok)
 
     # -- oracle --------------------------------------------------------------------------
     def room(self, left_xy, ignore: tuple[SimObject, ...]) -> bool:
@@ -92,7 +96,11 @@ class Pyramid(Task):
         if self.on_table(self.left) and self.room(self.xy(self.left), pair):
             return self.xy(self.left)
         squared = abs(square_turn(self.yaw(self.right))) < SQUARE_TOL  # else it needs a move anyway
-        if squared and self.on_table(self.right) and self.room(self.xy(self.right) - (0.0, PITCH), pair):
+        if (
+            squared
+            and self.on_table(self.right)
+            and self.room(self.xy(self.right) - (0.0, PITCH), pair)
+        ):
             return self.xy(self.right) - (0.0, PITCH)
         (x0, x1), (y0, y1) = SITE_X, WORKSPACE[1]
         for _ in range(400):
@@ -103,7 +111,11 @@ class Pyramid(Task):
 
     def at(self, obj: SimObject, xy) -> bool:
         """`obj` stands on the table at `xy` (within 1 cm), squared to the world axes."""
-        return self.on_table(obj) and xy_dist(self.xy(obj), xy) < 0.01 and abs(square_turn(self.yaw(obj))) < SQUARE_TOL
+        return (
+            self.on_table(obj)
+            and xy_dist(self.xy(obj), xy) < 0.01
+            and abs(square_turn(self.yaw(obj))) < SQUARE_TOL
+        )
 
     def to_slot(self, obj: SimObject, xy, surface_z: float = 0.0) -> Action:
         """Move a cube to `xy`, squared to the world axes, fingers closing along world x."""
@@ -111,7 +123,10 @@ class Pyramid(Task):
         # The grasp takes the pair of faces that keeps the wrist within 0°..90°, where the
         # joint has room everywhere on the table (it has none for -90° or 135°, say).
         place_yaw = math.pi / 2
-        grasp = min((wrap_angle(self.yaw(obj) + k * math.pi / 2) for k in range(4)), key=lambda g: abs(g - math.pi / 4))
+        grasp = min(
+            (wrap_angle(self.yaw(obj) + k * math.pi / 2) for k in range(4)),
+            key=lambda g: abs(g - math.pi / 4),
+        )
         pick = (*self.pick_pose(obj)[:3], grasp)
         return Action("pick_place", pick, self.place_pose(obj, xy, surface_z, place_yaw))
 

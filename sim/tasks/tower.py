@@ -5,8 +5,9 @@ Success: the middle cube rests on the bottom cube and the top cube on the middle
 (`resting_on`: centers within 2 cm horizontally, bottom at the lower cube's top ±1.2 cm,
 tilt < 15°), and the bottom cube stands upright on the table (bottom below 1 cm).
 Oracle (closed loop): if the middle cube is not on the bottom one (centered within
-8 mm), move it there; otherwise move the top cube onto the middle one. Each placed cube is turned to the yaw
-of the cube below it and grasped with the hand kept clear of the tower. A knocked-over bottom cube is not recovered (the oracle gives up).
+8 mm), move it there; otherwise move the top cube onto the middle one. Each placed cube
+is turned to the yaw of the cube below it and grasped so that the hand stays clear of
+the tower. A knocked-over bottom cube is not recovered (the oracle gives up).
 """
 
 from __future__ import annotations
@@ -36,7 +37,11 @@ class Tower(Task):
         self.bottom, self.middle, self.top = (self.spawn("cube", c, rng) for c in colors[:3])
         for c in colors[3 : 3 + int(rng.integers(1, 3))]:
             self.spawn(str(rng.choice(["cube", "small cube", "cylinder"])), c, rng)
-        return {"bottom": self.bottom.description, "middle": self.middle.description, "top": self.top.description}
+        return {
+            "bottom": self.bottom.description,
+            "middle": self.middle.description,
+            "top": self.top.description,
+        }
 
     def on_table(self, obj: SimObject) -> bool:
         return self.upright(obj) and self.z(obj) < 0.01
@@ -58,10 +63,16 @@ class Tower(Task):
         d = self.xy(base) - self.xy(obj)
         toward = math.atan2(d[1], d[0])
         faces = [wrap_angle(self.yaw(obj) + k * math.pi / 2) for k in range(4)]
-        grasp = min((g for g in faces if abs(g) <= math.pi / 2), key=lambda g: abs(math.sin(g - toward)))
+        grasp = min(
+            (g for g in faces if abs(g) <= math.pi / 2), key=lambda g: abs(math.sin(g - toward))
+        )
         place = quarter(grasp + self.yaw(base) - self.yaw(obj))
         pick = (*self.pick_pose(obj)[:3], grasp)
-        return Action("pick_place", pick, self.place_pose(obj, self.xy(base), self.z(base) + base.shape.surface, place))
+        return Action(
+            "pick_place",
+            pick,
+            self.place_pose(obj, self.xy(base), self.z(base) + base.shape.surface, place),
+        )
 
     def oracle(self) -> Action | None:
         if not self.on_table(self.bottom):

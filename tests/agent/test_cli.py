@@ -14,7 +14,10 @@ from sim.families import FAMILIES
 def cli(*args: str, home=None) -> subprocess.CompletedProcess:
     extra = ["--home", str(home)] if home else []
     return subprocess.run(
-        [sys.executable, "-m", "agent.cli", *extra, *args], capture_output=True, text=True, timeout=300
+        [sys.executable, "-m", "agent.cli", *extra, *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
 
 
@@ -25,7 +28,9 @@ def test_help_imports_nothing_heavy():
         "heavy = [m for m in ('torch', 'pybullet', 'chromadb', 'sentence_transformers') if m in sys.modules]\n"
         "print('HEAVY', heavy)\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60
+    ).stdout
     assert "HEAVY []" in out
     assert "oracle" in out and "tasks" in out
 

@@ -103,7 +103,11 @@ def test_llm_path_retries_with_feedback(tmp_path, executor, scenes):
     complete = llm.complete
 
     def recording(prompt, **kw):
-        prompts.append("\n".join(text for _, text in prompt.messages) if hasattr(prompt, "messages") else str(prompt))
+        prompts.append(
+            "\n".join(text for _, text in prompt.messages)
+            if hasattr(prompt, "messages")
+            else str(prompt)
+        )
         return complete(prompt, **kw)
 
     llm.complete = recording
@@ -112,7 +116,13 @@ def test_llm_path_retries_with_feedback(tmp_path, executor, scenes):
     assert rec.success, rec.reason
     d = rec.decisions[0]
     assert d.decision == "synthesize" and d.attempts == 5
-    assert [v["stage"] for v in d.verdicts] == ["rejected", "syntax", "rejected", "runtime", "success"]
+    assert [v["stage"] for v in d.verdicts] == [
+        "rejected",
+        "syntax",
+        "rejected",
+        "runtime",
+        "success",
+    ]
     assert rec.llm_calls == 6
     # Each retry prompt carries the previous code and what went wrong with it.
     assert "robot.grab" in prompts[3] and "grab" in prompts[3].split("robot.grab", 1)[1]

@@ -41,7 +41,11 @@ def test_layout_is_valid_and_not_already_solved(world, family):
         assert len(descs) == len(set(descs)), f"duplicate descriptions {descs}"
         for o in world.objects:
             x, y, z = world.pose(o)[0]
-            assert x0 - 0.01 <= x <= x1 + 0.01 and y0 - 0.01 <= y <= y1 + 0.01, (o.description, x, y)
+            assert x0 - 0.01 <= x <= x1 + 0.01 and y0 - 0.01 <= y <= y1 + 0.01, (
+                o.description,
+                x,
+                y,
+            )
             assert task.upright(o), o.description
         for pt in world.client.getContactPoints():
             if pt[1] != world.table and pt[2] != world.table:
@@ -66,7 +70,11 @@ def test_same_seed_same_layout_and_outcome(world, family):
     run_oracle(world, "pick", 99)  # something else in between
     second = run_oracle(world, family, 7)
     assert scene_state(world) == state_a
-    assert (first.success, first.actions, first.steps) == (second.success, second.actions, second.steps)
+    assert (first.success, first.actions, first.steps) == (
+        second.success,
+        second.actions,
+        second.steps,
+    )
 
 
 def test_different_seeds_give_different_layouts(world):
