@@ -92,3 +92,27 @@ def agent_options(f):
         return f(*args, opts=opts, **kw)
 
     return wrapper
+
+
+def run_curriculum(app, suite: str, opts):
+    """Load a suite and run it through a fresh-built agent with a progress bar.
+
+    Returns (suite, report, output directory, library size).
+    """
+    import time
+
+    from agent.curriculum import load_suite, run_suite
+    from agent.factory import build_agent
+
+    from .progress import progress
+
+    s = load_suite(suite)
+    out = app.home / "learn" / f"{s.name}-{time.strftime('%Y%m%d-%H%M%S')}"
+    total = len(s.tasks) * s.passes
+    with (
+        build_agent(app.home, opts) as agent,
+        progress(f"{s.name} curriculum", total, quiet=app.json) as advance,
+    ):
+        report = run_suite(agent, s, out, advance)
+        size = len(agent.library.list())
+    return s, report, out, size

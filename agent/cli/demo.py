@@ -11,8 +11,7 @@ from __future__ import annotations
 import click
 
 from . import App, emit, json_option, pass_app
-from .agent_opts import agent_options
-from .progress import progress
+from .agent_opts import agent_options, run_curriculum
 
 
 @click.command()
@@ -22,19 +21,7 @@ from .progress import progress
 @pass_app
 def demo(app: App, suite: str, opts) -> None:
     """Run a short curriculum offline: the library grows, then gets reused."""
-    import time
-
-    from agent.curriculum import load_suite, run_suite
-    from agent.factory import build_agent
-
-    s = load_suite(suite)
-    out = app.home / "learn" / f"{s.name}-{time.strftime('%Y%m%d-%H%M%S')}"
-    with (
-        build_agent(app.home, opts) as agent,
-        progress(f"demo: {s.name} curriculum", len(s.tasks) * s.passes, quiet=app.json) as advance,
-    ):
-        report = run_suite(agent, s, out, advance)
-        skills = len(agent.library.list())
+    s, report, out, skills = run_curriculum(app, suite, opts)
     home = app.home
     data = {
         "home": str(home),

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import time
-
 import click
 
 from . import App, emit, json_option, pass_app
-from .agent_opts import agent_options
-from .progress import progress
+from .agent_opts import agent_options, run_curriculum
 
 
 @click.command()
@@ -23,16 +20,7 @@ from .progress import progress
 @pass_app
 def learn(app: App, suite: str, opts) -> None:
     """Run a curriculum: every task through the agent, pass after pass; report and plots."""
-    from agent.curriculum import load_suite, run_suite
-    from agent.factory import build_agent
-
-    s = load_suite(suite)
-    out = app.home / "learn" / f"{s.name}-{time.strftime('%Y%m%d-%H%M%S')}"
-    with (
-        build_agent(app.home, opts) as agent,
-        progress(f"learn {s.name}", len(s.tasks) * s.passes, quiet=app.json) as advance,
-    ):
-        report = run_suite(agent, s, out, advance)
+    s, report, out, _ = run_curriculum(app, suite, opts)
     summary = {k: report[k] for k in ("suite", "passes", "success_rate", "seconds", "dir")}
     summary["tasks"] = [
         {

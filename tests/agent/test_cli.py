@@ -91,3 +91,27 @@ def test_unwritable_home_is_one_line_error(tmp_path):
     assert res.returncode != 0
     assert "cannot be written" in json.loads(res.stdout)["error"]
     assert "Traceback" not in res.stderr
+
+
+def test_learn_runs_a_suite_and_writes_report_and_plots(tmp_path):
+    suite = tmp_path / "tiny.json"
+    suite.write_text(json.dumps({"name": "tiny", "passes": 2, "tasks": [{"family": "pick", "seed": 1}]}))
+    res = cli("learn", "--suite", str(suite), "--episodes", "1", "--json", home=tmp_path / "home")
+    assert res.returncode == 0, res.stderr
+    data = json.loads(res.stdout)
+    assert [p["pass"] for p in data["passes"]] == [1, 2]
+    assert all(t["success"] for t in data["tasks"])
+    assert data["passes"][1]["reuse_rate"] == 1.0  # the second pass reuses what the first verified
+    out = tmp_path / "home" / "learn"
+    (report_dir,) = list(out.iterdir())
+    for name in ("report.json", "report.md", "library_growth.png", "success.png"):
+        assert (report_dir / name).stat().st_size > 0
+    runs = cli("runs", "list", "--json", home=tmp_path / "home")
+    assert len(json.loads(runs.stdout)["runs"]) == 2
+
+
+def test_run_rejects_unknown_suite_and_empty_instruction(tmp_path):
+    res = cli("learn", "--suite", "no-such-suite", home=tmp_path)
+    assert res.returncode != 0 and "unknown suite" in res.stderr
+    res = cli("run", "   ", "--task", "stack", home=tmp_path)
+    assert res.returncode != 0 and "empty" in res.stderr
