@@ -36,3 +36,20 @@ def bind_args(params: Sequence[tuple[str, bool]], intent: Intent) -> dict[str, s
     if rest:  # the instruction names something the skill has no place for
         return None
     return out
+
+
+def scene_binder(scenes, params: Sequence[tuple[str, bool]]):
+    """An Evaluator binder: a skill's arguments on an evaluation scene, read from that
+    scene's instruction and objects the way the planner reads a run's (None if unfit)."""
+    from .errors import AgentError
+    from .parse import parse
+
+    def bind(family: str, seed: int) -> dict | None:
+        scene = scenes.scene(family, seed)
+        try:
+            intent = parse(scene.instruction, list(scene.objects))
+        except AgentError:
+            return None
+        return bind_args(params, intent)
+
+    return bind

@@ -13,11 +13,11 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from .binding import bind_args
+from .binding import bind_args, scene_binder
 from .errors import AgentError
 from .evaluator import EVAL_SEED_BASE, Evaluator, Job, Verdict
 from .offline import Candidate
-from .parse import Intent, parse
+from .parse import Intent
 from .planner import Plan, Step
 from .runs import Decision, RunRecord, RunStore, new_run_id
 from .scenes import Scenes
@@ -172,16 +172,7 @@ class Agent:
             params = skill_params(cand.code, cand.name)
         except (AgentError, SyntaxError):
             params = ()
-
-        def bind(family: str, seed: int) -> dict | None:
-            scene = self.scenes.scene(family, seed)
-            try:
-                intent = parse(scene.instruction, list(scene.objects))
-            except AgentError:
-                return None
-            return bind_args(params, intent)
-
-        return bind
+        return scene_binder(self.scenes, params)
 
     def _write_back(self, step: Step, cand: Candidate, verdict: Verdict, family: str, skills: list):
         """Store a verified candidate (a new version if the name exists) with its stats."""

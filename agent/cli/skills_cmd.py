@@ -9,8 +9,6 @@ import click
 
 from . import App, emit, json_option, pass_app
 
-VERIFY_SEEDS = (1, 3, 5)  # evaluation seeds are odd (training seeds are even)
-VERIFY_BAR = 2 / 3  # share of episodes per family that must succeed
 
 
 @click.group()
@@ -53,16 +51,16 @@ def _version_dict(v, with_code: bool = False) -> dict:
     return d
 
 
-# -- verification (LEAD: replace with the Evaluator once it exists) --------------------------
+# -- verification ----------------------------------------------------------------------
 @dataclass(frozen=True)
 class Verification:
-    """Outcome of verifying a skill in simulation.
+    """Outcome of verifying a skill in simulation with the Evaluator.
 
     Attributes:
-        stage: funnel stage reached: "syntax" (validated, never ran cleanly), "runtime"
-            (ran without error at least once), "success" (passed the bar on every family).
+        stage: funnel stage reached (see `agent.evaluator.STAGES`); "success" only when
+            every family passed.
         stats: family -> (episodes, successes).
-        reason: why it stopped short of "success" (first error or the pass rate).
+        reason: why it stopped short of "success" (the Evaluator's feedback).
     """
 
     stage: str
@@ -86,33 +84,28 @@ def families_for(params: tuple, families: tuple[str, ...] = ()) -> list[str]:
     return [f for f in FAMILIES if required <= set(task_class(f).slots) <= names]
 
 
-def verify_skill(
-    code: str, entry: str, families: list[str], seeds: tuple[int, ...] = VERIFY_SEEDS
-) -> Verification:
-    """Run a skill in the sandbox on each family for each seed (GenSim's funnel).
+def verify_skill(code: str, entry: str, params: tuple, families: list[str]) -> Verification:
+    """The Evaluator's funnel on each family's evaluation scenes (the agent's own check)."""
+    from agent.binding import scene_binder
+    from agent.evaluator import STAGES, Evaluator, LocalExecutor
+    from agent.scenes import Scenes
 
-    LEAD: a stand-in for the Evaluator, built on `skills.sandbox.SandboxPool`; swap it for
-    `Evaluator.evaluate` (same funnel, same stats) when the agent package has one.
-    """
-    from skills.sandbox import SandboxPool
-
+    executor, scenes = LocalExecutor(workers=2), Scenes()
     stats: dict[str, tuple[int, int]] = {}
-    ran, reason = False, None
-    with SandboxPool(workers=1) as pool:
+    stage, reason = "success", None
+    try:
+        evaluator = Evaluator(executor)
+        binder = scene_binder(scenes, [(p.name, p.required) for p in params])
         for fam in families:
-            wins = 0
-            for seed in seeds:
-                r = pool.run(code, entry, fam, seed)
-                ran |= r.status == "ok"
-                wins += bool(r.success)
-                if r.status != "ok" and reason is None:
-                    reason = f"{fam} seed {seed}: {r.status}: {r.reason}"
-            stats[fam] = (len(seeds), wins)
-    passed = all(s / e >= VERIFY_BAR for e, s in stats.values())
-    stage = "success" if passed else ("runtime" if ran else "syntax")
-    if not passed and reason is None:
-        reason = ", ".join(f"{f} {s}/{e}" for f, (e, s) in stats.items()) + " episodes succeeded"
-    return Verification(stage, stats, None if passed else reason)
+            verdict = evaluator.evaluate(code, entry, fam, binder)
+            stats[fam] = (len(verdict.episodes), verdict.successes)
+            if not verdict.passed:
+                stage = min(stage, verdict.stage, key=STAGES.index)
+                reason = reason or f"{fam}: {verdict.feedback}"
+    finally:
+        executor.close()
+        scenes.close()
+    return Verification(stage, stats, reason)
 
 
 # -- commands ----------------------------------------------------------------------------
@@ -163,7 +156,7 @@ def add(
                 raise SkillError(
                     f"no task family has the parameters of {name}; pass --task FAMILY or --unverified"
                 )
-            check = verify_skill(code, name, fams)
+            check = verify_skill(code, name, v.params, fams)
             if not check.verified:
                 raise SkillError(
                     f"{name} failed verification (stage {check.stage}): {check.reason}"

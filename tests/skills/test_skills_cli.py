@@ -121,7 +121,7 @@ def test_add_verifies_in_simulation_unless_unverified(cli, tmp_path, monkeypatch
 
     calls = []
 
-    def fake_verify(code, entry, families, seeds=skills_cmd.VERIFY_SEEDS):
+    def fake_verify(code, entry, params, families):
         calls.append((entry, tuple(families)))
         ok = "robot.pick" in code
         return skills_cmd.Verification("success" if ok else "runtime", {f: (3, 3 if ok else 0) for f in families},
@@ -153,12 +153,13 @@ def test_verify_skill_runs_a_seed_in_the_sandbox():
 
     code = dict(seed_sources())["stack"]
     assert families_for(parse_source(code, "stack").params) == ["stack"]
-    check = verify_skill(code, "stack", ["stack"], seeds=(1,))
-    assert check.verified and check.stats == {"stack": (1, 1)}
+    params = parse_source(code, "stack").params
+    check = verify_skill(code, "stack", params, ["stack"])
+    assert check.verified and check.stats == {"stack": (5, 5)}
     broken = code.replace(
         "    upper = robot.find(top)", "    raise ValueError('broken on purpose')\n    upper = 1"
     )
-    check = verify_skill(broken, "stack", ["stack"], seeds=(1,))
+    check = verify_skill(broken, "stack", params, ["stack"])
     assert check.stage == "syntax" and not check.verified and "broken on purpose" in check.reason
 
 
