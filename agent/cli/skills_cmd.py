@@ -10,7 +10,6 @@ import click
 from . import App, emit, json_option, pass_app
 
 
-
 @click.group()
 @click.option("--library-url", metavar="URL", envvar="SKILLGROVE_LIBRARY_URL",
               help="A Chroma server for the vector index (default: a directory in the data home).")  # fmt: skip
