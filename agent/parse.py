@@ -248,6 +248,9 @@ def parse(instruction: str, scene: list[str]) -> Intent:
             "middle": ("in the middle", "middle", "then", "second", "next"),
         }
         order = ["bottom", "middle", "top"]
+        if _has(text, "bottom to top", "bottom up", "top to bottom", "top down"):
+            seq = objs[:3] if _has(text, "bottom to top", "bottom up") else objs[:3][::-1]
+            return _bind(kind, dict(zip(order, seq, strict=False)), values, scene, text, need=3)
         if re.search(r" on (top of )?the .* on (top of )?the ", text) and not _has(
             text, "bottom", "middle"
         ):
