@@ -61,3 +61,14 @@ def agent_(app: App, suites: tuple[str, ...]) -> None:
     keep = app.home / "bench"
     with progress("bench agent", total, quiet=app.json) as advance:
         emit(app, run_agent_bench(tuple(suites), keep=keep, advance=advance))
+
+
+@bench.command("sandbox")
+@click.option("--runs", type=click.IntRange(5, 1000), default=30, show_default=True)
+@json_option
+@pass_app
+def sandbox_(app: App, runs: int) -> None:
+    """Per-run cost of a warm sandbox worker above the episode's own work."""
+    from skills.sandbox import measure_overhead
+
+    emit(app, measure_overhead(runs))
