@@ -40,9 +40,9 @@ def retrieval_(app: App, sizes: str, latency_queries: int) -> None:
         raise click.BadParameter(
             f"--sizes must be comma-separated integers, got {sizes!r}"
         ) from None
-    emit(
-        app, run_retrieval_bench(app.home / "bench", sizes=sizes_t, latency_queries=latency_queries)
-    )
+    work = app.home / "bench"
+    work.mkdir(parents=True, exist_ok=True)
+    emit(app, run_retrieval_bench(work, sizes=sizes_t, latency_queries=latency_queries))
 
 
 @bench.command("agent")
