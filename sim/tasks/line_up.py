@@ -19,9 +19,10 @@ import math
 
 import numpy as np
 
-from ..geometry import wrap_angle, xy_dist
+from ..geometry import xy_dist
 from ..objects import BLOCKS, SimObject
 from .base import WORKSPACE, Action, Task
+from .pyramid import roomy_face
 
 GAP = 0.04  # least center gap along y for success
 ROW_TOL = 0.02  # centers' x within this of their mean
@@ -104,13 +105,8 @@ class LineUp(Task):
         """Move `obj` to `xy` with the fingers closing along world x, across the row.
 
         Fingers close along yaw - 90°, so the place yaw is 90°: opening them there pushes
-        nothing along the row. A cube is taken by the pair of faces that keeps the wrist
-        within 0°..90° (the joint has room for that everywhere) and ends squared to the axes.
+        nothing along the row. The pick takes the grasp whose open fingers have the most
+        room (see `pyramid.roomy_face`); a cube ends squared to the axes.
         """
-        if obj.shape.symmetry:
-            grasps = [wrap_angle(self.yaw(obj) + k * obj.shape.symmetry) for k in range(4)]
-            grasp = min(grasps, key=lambda g: abs(g - math.pi / 4))
-        else:
-            grasp = math.pi / 2
-        pick = (*self.pick_pose(obj)[:3], grasp)
+        pick = (*self.pick_pose(obj)[:3], roomy_face(self, obj))
         return Action("pick_place", pick, self.place_pose(obj, xy, 0.0, math.pi / 2))

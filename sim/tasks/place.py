@@ -12,6 +12,8 @@ from __future__ import annotations
 from ..objects import BLOCKS, TARGETS
 from .base import Action, Task
 
+FINGER_ROOM = 0.035  # least gap between a block and any other object in a new scene
+
 
 class Place(Task):
     family = "place"
@@ -31,9 +33,11 @@ class Place(Task):
             c: self.spawn(k, c, rng) for k, c in sorted(kinds, key=lambda kc: kc[0] != "tray")
         }
         self.target = targets[colors[0]]
-        self.obj = self.spawn(str(rng.choice(BLOCKS)), colors[2], rng)
+        # Blocks keep 3.5 cm from everything: the open fingers reach past a small cube's
+        # sides down to the table, where they would catch the rim of a pad or plate.
+        self.obj = self.spawn(str(rng.choice(BLOCKS)), colors[2], rng, margin=FINGER_ROOM)
         for c in colors[3 : 3 + int(rng.integers(1, 3))]:
-            self.spawn(str(rng.choice(BLOCKS)), c, rng)
+            self.spawn(str(rng.choice(BLOCKS)), c, rng, margin=FINGER_ROOM)
         return {"obj": self.obj.description, "target": self.target.description}
 
     def is_success(self) -> bool:

@@ -10,8 +10,9 @@ bases' midpoint and its bottom at cube height (±1.2 cm).
 Oracle (closed loop): choose a site once, keeping the left (or else the right) cube where
 it is when there is room beside it, otherwise a free spot. Then: the left cube to its
 spot, the right cube 4.5 cm to its +y (5 mm gap), both squared to the world axes, and
-the top cube onto their midpoint. Base cubes are carried with the fingers closing along
-x, so that no finger comes down into the gap beside the cube already there.
+the top cube onto their midpoint. Cubes are put down with the fingers closing along x,
+so that no finger comes down into the gap beside the cube already there, and picked
+by the faces that leave the open fingers the most room.
 """
 
 from __future__ import annotations
@@ -22,14 +23,34 @@ import numpy as np
 
 from ..geometry import wrap_angle, xy_dist
 from ..objects import CUBE, SimObject
+from ..panda import FINGER_OPEN
+from ..poses import finger_room
 from .base import WORKSPACE, Action, Task
 
 PITCH = CUBE + 0.005  # center distance the oracle leaves between the base cubes
 SITE_RADIUS = PITCH / 2 + CUBE / math.sqrt(2)  # the pair's bounding circle, around its midpoint
 ROOM = 0.025  # clearance around the site for the fingers
 SQUARE_TOL = math.radians(10)  # a base cube this close to the world axes needs no turning
+GRASP_RANGE = (math.radians(-15), math.radians(105))  # pick yaws the oracle uses (a 120° window)
 # The oracle builds where the arm places to a millimeter or two (it is less precise closer in).
 SITE_X = (0.44, 0.64)
+
+
+def roomy_face(task: Task, obj: SimObject) -> float:
+    """Gripper yaw to pick `obj`: the grasp whose open fingers have the most room.
+
+    Only yaws in GRASP_RANGE are considered (the wrist turns on to 90° to place, and has
+    room for that everywhere on the table); ties go to the yaw nearest 45°.
+    """
+    sym = obj.shape.symmetry or math.pi / 6  # round: try every 30°
+    yaws = [wrap_angle(task.yaw(obj) + k * sym) for k in range(round(2 * math.pi / sym))]
+    here = task.xy(obj)
+
+    def score(g: float) -> float:
+        room = finger_room(task.world, here, g, FINGER_OPEN / 2, {obj.body})
+        return min(room, 0.02) - 0.001 * abs(g - math.pi / 4)
+
+    return max((g for g in yaws if GRASP_RANGE[0] <= g <= GRASP_RANGE[1]), key=score)
 
 
 def square_turn(yaw: float) -> float:
@@ -60,7 +81,11 @@ class Pyramid(Task):
         return self.upright(obj) and self.z(obj) < 0.01
 
     def base_ok(self, slack: float = 0.0) -> bool:
-        """The base pair satisfies the success conditions (tightened by `slack`)."""
+        """The base pair satisfies the success conditions, tightened by `slack`.
+
+        The least distance is tightened by only a quarter of `slack`: cubes nearly touching
+        are a sound base (the top cube can push them apart, never together).
+        """
         lxy, rxy = self.xy(self.left), self.xy(self.right)
         d = xy_dist(lxy, rxy)
         return (
@@ -68,7 +93,7 @@ class Pyramid(Task):
             and self.on_table(self.right)
             and abs(lxy[0] - rxy[0]) < 0.015 - slack
             and lxy[1] < rxy[1]
-            and CUBE + slack <= d <= CUBE + 0.02 - slack
+            and CUBE + slack / 4 <= d <= CUBE + 0.02 - slack
         )
 
     def is_success(self) -> bool:
@@ -119,16 +144,10 @@ class Pyramid(Task):
 
     def to_slot(self, obj: SimObject, xy, surface_z: float = 0.0) -> Action:
         """Move a cube to `xy`, squared to the world axes, fingers closing along world x."""
-        # Fingers close along yaw - 90°: a place yaw of 90° puts them on the cube's x faces.
-        # The grasp takes the pair of faces that keeps the wrist within 0°..90°, where the
-        # joint has room everywhere on the table (it has none for -90° or 135°, say).
-        place_yaw = math.pi / 2
-        grasp = min(
-            (wrap_angle(self.yaw(obj) + k * math.pi / 2) for k in range(4)),
-            key=lambda g: abs(g - math.pi / 4),
-        )
-        pick = (*self.pick_pose(obj)[:3], grasp)
-        return Action("pick_place", pick, self.place_pose(obj, xy, surface_z, place_yaw))
+        # Fingers close along yaw - 90°: a place yaw of 90° puts them on the cube's x faces,
+        # so that none comes down into the gap beside a cube already there.
+        pick = (*self.pick_pose(obj)[:3], roomy_face(self, obj))
+        return Action("pick_place", pick, self.place_pose(obj, xy, surface_z, math.pi / 2))
 
     def oracle(self) -> Action | None:
         if self.site is None:
