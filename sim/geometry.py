@@ -39,3 +39,8 @@ def tilt_from_quat(q) -> float:
 def xy_dist(a, b) -> float:
     """Horizontal distance between two points."""
     return float(np.hypot(a[0] - b[0], a[1] - b[1]))
+
+
+def quarter(yaw: float) -> float:
+    """The yaw equivalent to `yaw` modulo 90 degrees, in [-45, 45) degrees (radians)."""
+    return (yaw + math.pi / 4) % (math.pi / 2) - math.pi / 4

@@ -27,6 +27,9 @@ WORKSPACE = ((0.34, 0.70), (-0.28, 0.28))
 POS_TOL = 0.02  # Ravens-like position tolerance, meters
 YAW_TOL = math.radians(12)  # orientation tolerance where orientation matters
 PRIMITIVES = ("pick_place", "push", "pick", "place")
+# Pick yaws for blocks put down at gripper yaw +90 degrees (fingers closing along x): the
+# wrist has room for that turn from anywhere in this window, everywhere on the table.
+GRASP_RANGE = (math.radians(-15), math.radians(105))  # pick yaws the oracle uses (a 120° window)
 
 
 @dataclass(frozen=True)
@@ -116,6 +119,27 @@ class Task:
 
     def upright(self, obj: SimObject, tol: float = math.radians(15)) -> bool:
         return tilt_from_quat(self.world.pose(obj)[1]) < tol
+
+    def on_table(self, obj: SimObject) -> bool:
+        """`obj` stands upright with its bottom on the table (below 1 cm)."""
+        return self.upright(obj) and self.z(obj) < 0.01
+
+    def roomy_face(self, obj: SimObject, window: tuple[float, float]) -> float:
+        """Gripper yaw in `window` to pick `obj` whose open fingers have the most room.
+
+        Ties go to the yaw nearest the window's middle.
+        """
+        from ..panda import FINGER_OPEN
+
+        sym = obj.shape.symmetry or math.pi / 6  # round: try every 30 degrees
+        yaws = [wrap_angle(self.yaw(obj) + k * sym) for k in range(round(2 * math.pi / sym))]
+        here, mid = self.xy(obj), sum(window) / 2
+
+        def score(g: float) -> float:
+            room = poses.finger_room(self.world, here, g, FINGER_OPEN / 2, {obj.body})
+            return min(room, 0.02) - 0.001 * abs(g - mid)
+
+        return max((g for g in yaws if window[0] <= g <= window[1]), key=score)
 
     def free_spot(
         self, shape: str, avoid: list[np.ndarray] | None = None, margin: float = 0.03

@@ -71,7 +71,7 @@ class Clear(Task):
         """`obj` stands upright on the table with its center inside the workspace."""
         (x0, x1), (y0, y1) = WORKSPACE
         x, y = self.xy(obj)
-        return self.upright(obj) and self.z(obj) < ON_TABLE_Z and x0 <= x <= x1 and y0 <= y <= y1
+        return super().on_table(obj) and x0 <= x <= x1 and y0 <= y <= y1
 
     def is_success(self) -> bool:
         return all(not self.over_target(o) and self.on_table(o) for o in self._blocks())

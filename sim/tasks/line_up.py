@@ -21,8 +21,7 @@ import numpy as np
 
 from ..geometry import xy_dist
 from ..objects import BLOCKS, SimObject
-from .base import WORKSPACE, Action, Task
-from .pyramid import roomy_face
+from .base import GRASP_RANGE, WORKSPACE, Action, Task
 
 GAP = 0.04  # least center gap along y for success
 ROW_TOL = 0.02  # centers' x within this of their mean
@@ -53,9 +52,6 @@ class LineUp(Task):
         xs, ys = [p[0] for p in xys], [p[1] for p in xys]
         in_order = ys[1] - ys[0] >= GAP and ys[2] - ys[1] >= GAP
         return bool(in_order and max(abs(x - float(np.mean(xs))) for x in xs) <= ROW_TOL)
-
-    def on_table(self, obj: SimObject) -> bool:
-        return self.upright(obj) and self.z(obj) < 0.01
 
     def is_success(self) -> bool:
         return all(self.on_table(b) for b in self.blocks) and self.lined_up(
@@ -106,7 +102,7 @@ class LineUp(Task):
 
         Fingers close along yaw - 90°, so the place yaw is 90°: opening them there pushes
         nothing along the row. The pick takes the grasp whose open fingers have the most
-        room (see `pyramid.roomy_face`); a cube ends squared to the axes.
+        room (see `Task.roomy_face`); a cube ends squared to the axes.
         """
-        pick = (*self.pick_pose(obj)[:3], roomy_face(self, obj))
+        pick = (*self.pick_pose(obj)[:3], self.roomy_face(obj, GRASP_RANGE))
         return Action("pick_place", pick, self.place_pose(obj, xy, 0.0, math.pi / 2))

@@ -21,41 +21,16 @@ import math
 
 import numpy as np
 
-from ..geometry import wrap_angle, xy_dist
+from ..geometry import quarter, xy_dist
 from ..objects import CUBE, SimObject
-from ..panda import FINGER_OPEN
-from ..poses import finger_room
-from .base import WORKSPACE, Action, Task
+from .base import GRASP_RANGE, WORKSPACE, Action, Task
 
 PITCH = CUBE + 0.005  # center distance the oracle leaves between the base cubes
 SITE_RADIUS = PITCH / 2 + CUBE / math.sqrt(2)  # the pair's bounding circle, around its midpoint
 ROOM = 0.025  # clearance around the site for the fingers
 SQUARE_TOL = math.radians(10)  # a base cube this close to the world axes needs no turning
-GRASP_RANGE = (math.radians(-15), math.radians(105))  # pick yaws the oracle uses (a 120° window)
 # The oracle builds where the arm places to a millimeter or two (it is less precise closer in).
 SITE_X = (0.44, 0.64)
-
-
-def roomy_face(task: Task, obj: SimObject) -> float:
-    """Gripper yaw to pick `obj`: the grasp whose open fingers have the most room.
-
-    Only yaws in GRASP_RANGE are considered (the wrist turns on to 90° to place, and has
-    room for that everywhere on the table); ties go to the yaw nearest 45°.
-    """
-    sym = obj.shape.symmetry or math.pi / 6  # round: try every 30°
-    yaws = [wrap_angle(task.yaw(obj) + k * sym) for k in range(round(2 * math.pi / sym))]
-    here = task.xy(obj)
-
-    def score(g: float) -> float:
-        room = finger_room(task.world, here, g, FINGER_OPEN / 2, {obj.body})
-        return min(room, 0.02) - 0.001 * abs(g - math.pi / 4)
-
-    return max((g for g in yaws if GRASP_RANGE[0] <= g <= GRASP_RANGE[1]), key=score)
-
-
-def square_turn(yaw: float) -> float:
-    """Turn that brings a cube's yaw to a multiple of 90°."""
-    return -((yaw + math.pi / 4) % (math.pi / 2) - math.pi / 4)
 
 
 class Pyramid(Task):
@@ -77,9 +52,6 @@ class Pyramid(Task):
         }
 
     # -- success -------------------------------------------------------------------------
-    def on_table(self, obj: SimObject) -> bool:
-        return self.upright(obj) and self.z(obj) < 0.01
-
     def base_ok(self, slack: float = 0.0) -> bool:
         """The base pair satisfies the success conditions, tightened by `slack`.
 
@@ -120,7 +92,7 @@ class Pyramid(Task):
         pair = (self.left, self.right)
         if self.on_table(self.left) and self.room(self.xy(self.left), pair):
             return self.xy(self.left)
-        squared = abs(square_turn(self.yaw(self.right))) < SQUARE_TOL  # else it needs a move anyway
+        squared = abs(quarter(self.yaw(self.right))) < SQUARE_TOL  # else it needs a move anyway
         if (
             squared
             and self.on_table(self.right)
@@ -139,14 +111,14 @@ class Pyramid(Task):
         return (
             self.on_table(obj)
             and xy_dist(self.xy(obj), xy) < 0.01
-            and abs(square_turn(self.yaw(obj))) < SQUARE_TOL
+            and abs(quarter(self.yaw(obj))) < SQUARE_TOL
         )
 
     def to_slot(self, obj: SimObject, xy, surface_z: float = 0.0) -> Action:
         """Move a cube to `xy`, squared to the world axes, fingers closing along world x."""
         # Fingers close along yaw - 90°: a place yaw of 90° puts them on the cube's x faces,
         # so that none comes down into the gap beside a cube already there.
-        pick = (*self.pick_pose(obj)[:3], roomy_face(self, obj))
+        pick = (*self.pick_pose(obj)[:3], self.roomy_face(obj, GRASP_RANGE))
         return Action("pick_place", pick, self.place_pose(obj, xy, surface_z, math.pi / 2))
 
     def oracle(self) -> Action | None:

@@ -14,16 +14,11 @@ from __future__ import annotations
 
 import math
 
-from ..geometry import wrap_angle
+from ..geometry import quarter, wrap_angle
 from ..objects import SimObject
 from .base import Action, Task
 
 CENTER_TOL = 0.008  # the oracle re-centers a middle cube placed further off than this
-
-
-def quarter(yaw: float) -> float:
-    """The yaw equivalent to `yaw` modulo 90° in [-45°, 45°)."""
-    return (yaw + math.pi / 4) % (math.pi / 2) - math.pi / 4
 
 
 class Tower(Task):
@@ -42,9 +37,6 @@ class Tower(Task):
             "middle": self.middle.description,
             "top": self.top.description,
         }
-
-    def on_table(self, obj: SimObject) -> bool:
-        return self.upright(obj) and self.z(obj) < 0.01
 
     def is_success(self) -> bool:
         return (
