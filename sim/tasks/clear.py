@@ -25,7 +25,6 @@ SLOTS = {"tray": (-0.05, 0.0, 0.05), "plate": (-0.05, 0.0, 0.05), "pad": (-0.028
 # Clearance between blocks and their neighbors, meters: the open fingers reach about 5 cm
 # from a grasped block's center and would land on a neighbor nearer than that.
 MARGIN = 0.035
-ON_TABLE_Z = 0.01  # a block whose bottom is lower than this stands on the table
 
 
 class Clear(Task):
