@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .geometry import wrap_angle, yaw_from_quat
-from .objects import SimObject
+from .objects import BOWL_INNER_RADIUS, TRAY_INNER_HALF, SimObject
 
 if TYPE_CHECKING:
     from .world import World
@@ -54,41 +54,65 @@ WRIST_LIMIT = 2.4  # |gripper yaw| the wrist reaches everywhere on the table, ra
 
 
 def finger_room(world: World, xy, grip_yaw: float, half_width: float, ignore: set[int]) -> float:
-    """Free distance around the two fingers of a gripper closed on an object at `xy`."""
+    """Free distance around the two fingers of a gripper centered at `xy`, each finger
+    `half_width` + FINGER_REACH from the center along the closing axis.
+
+    Other objects count by their footprint; a bowl or tray that holds `xy` counts by its
+    walls (the fingers must stay inside); a flat plate or pad under `xy` does not count.
+    Objects in `ignore` do not count.
+    """
     u = np.array([math.sin(grip_yaw), -math.cos(grip_yaw)])  # the fingers' closing axis
     fingers = [np.asarray(xy[:2]) + s * (half_width + FINGER_REACH) * u for s in (-1, 1)]
+    under = supports(world, xy)
     room = 1.0
     for o in world.objects:
-        if (
-            o.body in ignore
-            or not o.shape.collides
-            or o.shape.name in ("plate", "pad", "tray", "bowl")
-        ):
+        if o.body in ignore or not o.shape.collides:
             continue
         c = world.pose(o)[0][:2]
+        if o.body in under:
+            if o.shape.name == "bowl":
+                room = min(room, *(BOWL_INNER_RADIUS - float(np.hypot(*(f - c))) for f in fingers))
+            elif o.shape.name == "tray":
+                yaw = yaw_from_quat(world.pose(o)[1])
+                rot = np.array([[math.cos(yaw), math.sin(yaw)], [-math.sin(yaw), math.cos(yaw)]])
+                room = min(
+                    room, *(TRAY_INNER_HALF - float(np.max(np.abs(rot @ (f - c)))) for f in fingers)
+                )
+            continue
         room = min(room, *(float(np.hypot(*(f - c))) - o.shape.radius for f in fingers))
     return room
 
 
+def supports(world: World, xy) -> set[int]:
+    """Bodies whose footprint holds the point `xy` (what an object put down there rests on or in)."""
+    return {
+        o.body
+        for o in world.objects
+        if np.hypot(*(world.pose(o)[0][:2] - np.asarray(xy[:2]))) < o.shape.radius
+    }
+
+
 def roomy_grasp_yaw(world: World, obj: SimObject, turn: float, dest) -> float:
-    """The symmetric grasp of `obj` whose fingers keep the most room at pick and at `dest`."""
+    """The symmetric grasp of `obj` whose open fingers keep the most room, where they come
+    down to pick it and where they open to let it go at `dest`."""
+    from .panda import FINGER_OPEN
+
     sym = obj.shape.symmetry or math.pi / 2
     base = grasp_yaw(world, obj, turn)
-    ignore = {obj.body}
     here = world.pose(obj)[0][:2]
-    half = obj.shape.footprint[0]
+    half = FINGER_OPEN / 2 - FINGER_REACH  # open fingers
+    at_dest = {obj.body}
     best, best_score = base, -1e9
     for k in range(-4, 5):
         g = wrap_angle(base + k * sym)
-        if max(abs(g), abs(wrap_angle(g + turn))) > WRIST_LIMIT:
+        wrist = max(abs(g), abs(wrap_angle(g + turn)))
+        if wrist > WRIST_LIMIT:
             continue
         room = min(
-            finger_room(world, here, g, half, ignore),
-            finger_room(world, dest, g + turn, half, ignore),
+            finger_room(world, here, g, half, {obj.body}),
+            finger_room(world, dest, g + turn, half, at_dest),
         )
-        score = min(room, 0.03) - 0.001 * max(
-            abs(g), abs(wrap_angle(g + turn))
-        )  # ties: least wrist turn
+        score = min(room, 0.02) - 0.001 * wrist  # ties: least wrist turn
         if score > best_score:
             best, best_score = g, score
     return best

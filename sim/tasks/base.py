@@ -187,7 +187,7 @@ class Task:
 
     def move(self, obj: SimObject, xy, surface_z: float = 0.0, turn: float = 0.0) -> Action:
         """Pick-and-place action moving `obj` to rest at `xy` on a surface, turned by `turn`."""
-        pick = self.pick_pose(obj, turn)
+        pick = poses.pick_pose(self.world, obj, turn, dest=xy)
         return Action(
             "pick_place", pick, self.place_pose(obj, xy, surface_z, wrap_angle(pick[3] + turn))
         )
