@@ -46,6 +46,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "agent.cli.demo:demo",
         "Run the main job offline and write the results to the data home.",
     ),
+    "ui": ("agent.cli.ui_cmd:ui", "Serve the web UI: library, runs, corrections, learning."),
 }
 
 

@@ -1,0 +1,76 @@
+"""`skillgrove ui`: serve the web UI (library, runs, corrections, learning)."""
+
+from __future__ import annotations
+
+import click
+
+from . import App, pass_app
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on. Anything but a loopback address needs --token.")  # fmt: skip
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8765,
+    show_default=True,
+    help="Port (0: any free one).",
+)
+@click.option("--token", metavar="T", envvar="SKILLGROVE_UI_TOKEN",
+              help="Shared secret every request must carry (also $SKILLGROVE_UI_TOKEN); open the printed URL once.")  # fmt: skip
+@click.option("--library-url", metavar="URL", envvar="SKILLGROVE_LIBRARY_URL",
+              help="A Chroma server for the library index (default: a directory in the data home).")  # fmt: skip
+@pass_app
+def ui(app: App, host: str, port: int, token: str | None, library_url: str | None) -> None:
+    """Serve the web UI: library, runs, corrections, learning.
+
+    It listens on 127.0.0.1 unless told otherwise; exposing it with --host needs a
+    token. Pages only read and show; the one write is storing a correction. No page
+    runs skill code.
+    """
+    from agent.ui.security import is_loopback
+
+    if not is_loopback(host) and not token:
+        raise click.UsageError(
+            f"--host {host} exposes the UI beyond this machine: give --token T as well"
+        )
+    if token is not None and len(token) < 8:
+        raise click.BadParameter("use a token of at least 8 characters", param_hint="--token")
+    import socket
+    import threading
+
+    import uvicorn
+
+    from agent.ui.app import create_app
+    from skills.library import open_library
+
+    home = app.home
+    library = open_library(home, library_url)
+    try:
+        web = create_app(home, library=library, token=token, host=host)
+        sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            raise click.ClickException(
+                f"cannot listen on {host}:{port}: {exc.strerror or exc}"
+            ) from None
+        bound = sock.getsockname()[1]
+        shown = f"[{host}]" if ":" in host else host
+        url = f"http://{shown}:{bound}/" + (f"?token={token}" if token else "")
+        click.echo(f"skillgrove UI for {home}: {url}  (Ctrl-C to stop)", err=True)
+        # load the embedding model while the person opens the page, not on the first search
+        threading.Thread(target=_warm_up, args=(library,), daemon=True).start()
+        config = uvicorn.Config(web, log_level="warning")
+        uvicorn.Server(config).run(sockets=[sock])
+    finally:
+        library.close()
+
+
+def _warm_up(library) -> None:
+    import contextlib
+
+    with contextlib.suppress(Exception):  # the first search reports any real problem
+        library.embedder.embed(["warm up"])

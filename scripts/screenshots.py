@@ -1,0 +1,125 @@
+"""Screenshots of every page of the web UI, for the README.
+
+Usage:
+    python scripts/screenshots.py --home DIR [--out docs/screenshots] [--width 1200 --height 800]
+
+DIR is a data home with something in it (run `skillgrove --home DIR demo` first; the
+continual-learning table appears after `skillgrove --home DIR bench continual`). The home
+is copied to a temporary directory first, so the screenshots never change it. The UI is
+served on 127.0.0.1 and a free port, and Debian's `chromium` takes the pictures over the
+DevTools protocol (`agent.ui.devtools`). PNGs are reduced to a 256-colour palette to
+keep them small.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+SEARCH = "put the yellow block on top of the red one"
+
+
+def shrink(path: Path) -> None:
+    """Quantize a screenshot to 256 colours (a UI has few) and save it optimized."""
+    from PIL import Image
+
+    with Image.open(path) as im:
+        small = im.convert("RGB").quantize(
+            colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE
+        )
+    small.save(path, optimize=True)
+
+
+def pick_skill(lib) -> str | None:
+    """The most interesting skill to show: adapted from another, else the most used."""
+    infos = lib.list()
+    if not infos:
+        return None
+    adapted = [i for i in infos if i.latest.parent]
+    return max(adapted or infos, key=lambda i: (i.versions, i.uses)).name
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument(
+        "--home", required=True, type=Path, help="the data home to show (copied, never changed)"
+    )
+    ap.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
+    ap.add_argument("--width", type=int, default=1200)
+    ap.add_argument("--height", type=int, default=800)
+    args = ap.parse_args(argv)
+
+    from agent.runs import RunStore
+    from agent.ui.app import create_app
+    from agent.ui.devtools import Browser, find_chromium, serve
+    from skills.library import open_library
+
+    if find_chromium() is None:
+        print("error: chromium is not installed (apt-get install -y chromium)", file=sys.stderr)
+        return 1
+    if not (args.home / "skillgrove.db").is_file():
+        print(
+            f"error: {args.home} is not a data home (run `skillgrove --home {args.home} demo`)",
+            file=sys.stderr,
+        )
+        return 1
+    tmp = Path(tempfile.mkdtemp(prefix="skillgrove-shots-"))
+    home = tmp / "home"
+    shutil.copytree(args.home, home, ignore=shutil.ignore_patterns("*.lock"))
+    args.out.mkdir(parents=True, exist_ok=True)
+    lib = open_library(home)
+    runs = RunStore(home)
+    recs = runs.list(200)
+    runs.close()
+    # the run to show: one that had to write code, else the latest
+    run = next((r for r in recs if any(d.decision != "reuse" for d in r.decisions) and r.success and r.gif),
+               recs[0] if recs else None)  # fmt: skip
+    skill = pick_skill(lib)
+    app = create_app(home, library=lib)
+    queue = app.state.ctx.corrections
+    pending = queue.pending(1) if queue is not None else []
+    pages = [("library", "/"), ("search", f"/?q={SEARCH.replace(' ', '+')}"), ("runs", "/runs"),
+             ("corrections", "/corrections"), ("learning", "/learning")]  # fmt: skip
+    if skill:
+        pages.insert(2, ("skill", f"/skills/{skill}"))
+    if run:
+        pages.insert(4, ("run", f"/runs/{run.run_id}"))
+    if pending:
+        pages.append(("correction", f"/corrections/{pending[0].id}"))
+    t0 = time.perf_counter()
+    with serve(app) as url, Browser(width=args.width, height=args.height) as b:
+        for name, path in pages:
+            b.goto(url + path)
+            if name == "correction":  # show a correction being made: a click and a turn
+                b.wait_for("document.querySelector('#scene').dataset.ready === '1'")
+                box = b.evaluate("(() => { const r = document.querySelector('#scene-img').getBoundingClientRect();"
+                                 " return [r.left, r.top, r.width, r.height]; })()")  # fmt: skip
+                p = pending[0].pick
+                b.click(box[0] + box[2] * min(0.95, (p.col + 6) / pending[0].width),
+                        box[1] + box[3] * min(0.95, (p.row + 4) / pending[0].height))  # fmt: skip
+                b.evaluate("(() => { const s = document.querySelector('#angle'); s.value = String(Number(s.value) + 30);"
+                           " s.dispatchEvent(new Event('input')); })()")  # fmt: skip
+            elif name == "learning":
+                b.evaluate("window.scrollTo(0, 0)")
+            out = b.screenshot(args.out / f"{name}.png")
+            shrink(out)
+            print(
+                f"{out.relative_to(ROOT) if out.is_relative_to(ROOT) else out}  {out.stat().st_size // 1024} KiB"
+            )
+        if b.console:
+            print("browser console errors:", *b.console, sep="\n  ", file=sys.stderr)
+    lib.close()
+    shutil.rmtree(tmp, ignore_errors=True)
+    print(f"{len(pages)} screenshots in {time.perf_counter() - t0:.1f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
