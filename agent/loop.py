@@ -10,6 +10,7 @@ sandbox, on the run's scene, and the run is recorded.
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 
@@ -183,7 +184,12 @@ class Agent:
                 # The library skill itself passed: record the new evidence, write nothing new.
                 return self.library.record_stats(existing.name, existing.version, family,
                                                  len(verdict.episodes), verdict.successes)  # fmt: skip
-        if skills:
+        # Lineage names the library skill the candidate was built from: the helper inlined
+        # into an offline composite ("tower+library:stack"), or what an LLM was shown to adapt.
+        used = re.search(r"library:(\w+)", cand.recipe)
+        if used:
+            parent = next(((s.name, s.version) for s in skills if s.name == used.group(1)), None)
+        elif cand.recipe.startswith("llm") and skills:
             parent = (skills[0].name, skills[0].version)
         author = self.synthesizer.author
         description = _describe(step.intent)

@@ -51,6 +51,11 @@ def test_offline_synthesizes_then_reuses(tmp_path, executor, scenes):
     assert first.decisions[0].decision in ("adapt", "synthesize") and first.synthesized == 1
     skill = agent.library.get(first.decisions[0].skill)
     assert skill.author == "synthesizer" and skill.verified and skill.stats["tower"][0] == 2
+    recipe = first.decisions[0].verdicts[-1]["recipe"]  # the candidate that passed
+    if "library:" in recipe:  # lineage names the library skill inlined into the composite
+        assert skill.parent is not None and f"library:{skill.parent[0]}" in recipe
+    else:
+        assert skill.parent is None
     second = agent.run(scenes.scene("tower", 4).instruction, "tower", 4)
     assert second.success and second.decisions[0].decision == "reuse" and second.synthesized == 0
     rec = agent.runs.get(second.run_id)
