@@ -75,5 +75,8 @@ def demo(app: App, suite: str, opts) -> None:
             f"  skillgrove{flag} runs list              # every run; replay GIFs in {home / 'runs'}/"
         )
         con.print(f"  report and plots: {out}/")
+        con.print(
+            f"  skillgrove{flag} ui                     # the web UI at http://127.0.0.1:8765/"
+        )
 
     emit(app, data, human)
