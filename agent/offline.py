@@ -105,7 +105,7 @@ def candidates(intent: Intent, helpers: list[str] = ()) -> Iterator[Candidate]:
                 block("tower", name=name, helper=helper, call=_helper_name(helper)),
             )
     elif kind == "pyramid":
-        for gap in ("0.008", "0.005", "0.012"):
+        for gap in ("0.008", "0.012", "0.005"):
             yield make(f"pyramid gap={gap}", block("pyramid", name=name, gap=gap))
     elif kind == "line-up":
         for spacing in ("0.09", "0.075", "0.11"):
