@@ -1,0 +1,149 @@
+"""The one training loop: base training and every continual fine-tuning round.
+
+    plan = strategies.before_task(ctx)          model / data / trainable parameters
+    repeat `steps` times:
+        batch from the plan's data; loss = supervised + sum(strategies.extra_loss(step))
+        backward; grads = strategies.after_backward(step, grads), chained in order
+        clip, optimizer step
+    outcome = strategies.after_task(ctx)        weights to keep (EMA)
+
+Strategies combine by listing several (e.g. replay + LwF): extra losses add up, gradient
+transforms chain, a later plan's fields override an earlier one's.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, replace
+
+import torch
+from torch import nn
+
+from ..errors import AgentError
+from .losses import forward, pose_loss
+from .prepare import Batch, Prepared
+from .strategies.base import StepContext, Strategy, TaskContext, TaskPlan
+
+
+@dataclass(frozen=True)
+class FitConfig:
+    """Optimisation settings of one experience (or one correction round).
+
+    Attributes:
+        steps: optimizer steps.
+        batch_size: rows per step.
+        lr: Adam learning rate.
+        clip: gradient-norm clip.
+        seed: seed of the batch sampling.
+        threads: torch intra-op threads while training (restored afterwards).
+    """
+
+    steps: int = 300
+    batch_size: int = 16
+    lr: float = 2e-3
+    clip: float = 5.0
+    seed: int = 0
+    threads: int = 2
+
+
+@dataclass(frozen=True)
+class FitResult:
+    """What one call of `fit` did."""
+
+    model: nn.Module
+    seconds: float
+    steps: int
+    first_loss: float
+    final_loss: float
+    trainable_params: int
+
+
+def supervised_loss(model: nn.Module, batch: Batch) -> torch.Tensor:
+    """(B,) supervised pose loss of `model` on `batch` (teacher-forced place map)."""
+    return pose_loss(forward(model, batch), batch)
+
+
+def _merge(plans: list[TaskPlan | None]) -> TaskPlan:
+    out = TaskPlan()
+    for p in plans:
+        if p is None:
+            continue
+        out = TaskPlan(
+            model=p.model if p.model is not None else out.model,
+            data=p.data if p.data is not None else out.data,
+            trainable=p.trainable if p.trainable is not None else out.trainable,
+        )
+    return out
+
+
+def fit(model: nn.Module, data: Prepared, config: FitConfig, strategies: list[Strategy] | None = None,
+        index: int = 0, name: str = "task") -> FitResult:  # fmt: skip
+    """Train `model` on one experience's `data` with strategy plugins.
+
+    Args:
+        model: the network (may be replaced by a strategy's plan, e.g. LoRA).
+        data: the experience's training data.
+        config: optimisation settings.
+        strategies: plugins, applied in order; none is plain fine-tuning.
+        index: the experience's position in the stream.
+        name: the experience's name.
+
+    Returns:
+        The trained model (the plan's, if a strategy replaced it) and timings.
+    """
+    if len(data) == 0:
+        raise AgentError("no training data")
+    strategies = list(strategies or [])
+    before = torch.get_num_threads()
+    torch.set_num_threads(max(1, config.threads))
+    t0 = time.perf_counter()
+    try:
+        gen = torch.Generator().manual_seed(config.seed)
+        ctx = TaskContext(index, name, model, data, supervised_loss, config.batch_size, gen)
+        plan = _merge([s.before_task(ctx) for s in strategies])
+        model = plan.model if plan.model is not None else model
+        ctx = replace(ctx, model=model)
+        train_data = plan.data if plan.data is not None else data
+        named = dict(model.named_parameters())
+        if plan.trainable is not None:
+            wanted = set(plan.trainable)
+            for n, p in named.items():
+                p.requires_grad_(n in wanted)
+        params = {n: p for n, p in named.items() if p.requires_grad}
+        if not params:
+            raise AgentError("nothing to train: every parameter is frozen")
+        opt = torch.optim.Adam(params.values(), lr=config.lr)
+        model.train()
+        first = last = float("nan")
+        for step in range(config.steps):
+            batch = train_data.sample(config.batch_size, gen)
+            outputs = forward(model, batch)
+            per_sample = pose_loss(outputs, batch)
+            loss = per_sample.mean()
+            sctx = StepContext(ctx, batch, outputs, per_sample, params, step)
+            for s in strategies:
+                extra = s.extra_loss(sctx)
+                if extra is not None:
+                    loss = loss + extra
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            grads = {n: p.grad for n, p in params.items() if p.grad is not None}
+            for s in strategies:
+                new = s.after_backward(sctx, grads)
+                if new is not None:
+                    grads = new
+            for n, p in params.items():
+                p.grad = grads.get(n)
+            torch.nn.utils.clip_grad_norm_([p for p in params.values() if p.grad is not None], config.clip)
+            opt.step()
+            last = float(per_sample.detach().mean())
+            first = last if step == 0 else first
+        model.eval()
+        for s in strategies:
+            outcome = s.after_task(ctx)
+            if outcome is not None and outcome.state_dict is not None:
+                model.load_state_dict(outcome.state_dict)
+        n_train = sum(p.numel() for p in params.values())
+        return FitResult(model, time.perf_counter() - t0, config.steps, first, last, n_train)
+    finally:
+        torch.set_num_threads(before)

@@ -1,0 +1,109 @@
+"""The plugin interface of the fine-tuning loop (Avalanche-style, values returned).
+
+A strategy is one small class with four hooks, each returning a value the loop applies;
+a strategy never changes the trainer's state behind its back:
+
+- `before_task(ctx) -> TaskPlan | None`: a model to train instead (LoRA wraps it), the
+  data to train on (joint: everything so far), the parameter names to train.
+- `extra_loss(step) -> Tensor | None`: a scalar added to the supervised loss (replay,
+  distillation, penalties).
+- `after_backward(step, grads) -> dict | None`: replacement gradients (A-GEM projection,
+  SPG masking); the loop writes them into the parameters before the optimizer step.
+- `after_task(ctx) -> TaskOutcome | None`: weights to keep (EMA) after the experience.
+
+Strategies can hold state across experiences (a buffer, a Fisher estimate); `info()`
+reports its size.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch import nn
+
+from ..prepare import Batch, Prepared
+
+
+@dataclass(frozen=True)
+class TaskContext:
+    """What the strategies see of one experience.
+
+    Attributes:
+        index: position of the experience in the stream (0-based).
+        name: its name (the task family).
+        model: the model being trained.
+        data: the experience's own training data.
+        loss_fn: per-sample supervised loss `loss_fn(model, batch) -> (B,)`.
+        batch_size: rows per step.
+        gen: the loop's random generator (for reproducible sampling).
+    """
+
+    index: int
+    name: str
+    model: nn.Module
+    data: Prepared
+    loss_fn: Callable[[nn.Module, Batch], torch.Tensor]
+    batch_size: int
+    gen: torch.Generator
+
+
+@dataclass(frozen=True)
+class TaskPlan:
+    """What a strategy asks for before an experience (None fields: no change)."""
+
+    model: nn.Module | None = None
+    data: Prepared | None = None
+    trainable: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class StepContext:
+    """One training step as the strategies see it.
+
+    Attributes:
+        task: the experience's context (with the model actually trained).
+        batch: the current batch.
+        outputs: the model's (pick, place) maps on the batch.
+        loss: (B,) supervised loss on the batch.
+        params: name -> trainable parameter.
+        step: step number within the experience.
+    """
+
+    task: TaskContext
+    batch: Batch
+    outputs: tuple[torch.Tensor, torch.Tensor]
+    loss: torch.Tensor
+    params: dict[str, nn.Parameter]
+    step: int
+
+
+@dataclass(frozen=True)
+class TaskOutcome:
+    """What a strategy returns after an experience: weights to load into the model."""
+
+    state_dict: dict[str, torch.Tensor] | None = None
+
+
+class Strategy:
+    """A no-op plugin: the naive fine-tuning lower bound. Subclasses override hooks."""
+
+    name = "naive"
+
+    def before_task(self, ctx: TaskContext) -> TaskPlan | None:
+        return None
+
+    def extra_loss(self, step: StepContext) -> torch.Tensor | None:
+        return None
+
+    def after_backward(self, step: StepContext, grads: dict[str, torch.Tensor]) -> dict[str, torch.Tensor] | None:
+        return None
+
+    def after_task(self, ctx: TaskContext) -> TaskOutcome | None:
+        return None
+
+    def info(self) -> dict[str, Any]:
+        """Sizes worth reporting (buffer_size: samples held)."""
+        return {"buffer_size": 0}
