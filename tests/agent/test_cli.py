@@ -95,7 +95,9 @@ def test_unwritable_home_is_one_line_error(tmp_path):
 
 def test_learn_runs_a_suite_and_writes_report_and_plots(tmp_path):
     suite = tmp_path / "tiny.json"
-    suite.write_text(json.dumps({"name": "tiny", "passes": 2, "tasks": [{"family": "pick", "seed": 1}]}))
+    suite.write_text(
+        json.dumps({"name": "tiny", "passes": 2, "tasks": [{"family": "pick", "seed": 1}]})
+    )
     res = cli("learn", "--suite", str(suite), "--episodes", "1", "--json", home=tmp_path / "home")
     assert res.returncode == 0, res.stderr
     data = json.loads(res.stdout)
