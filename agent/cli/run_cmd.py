@@ -29,7 +29,7 @@ def run(app: App, instruction: str, family: str | None, seed: int, perception: s
 
     if perception != "oracle":
         raise AgentError(
-            "--perception policy needs a trained policy: run `skillgrove policy train` first"
+            "--perception policy is not available yet: the learned pose policy is still being built"
         )
     log = (lambda m: None) if app.json else (lambda m: click.echo(m, err=True))
     with build_agent(app.home, opts, log=log) as agent:
