@@ -19,9 +19,7 @@ Modules, each doing one thing:
 
 Nothing heavy (torch, pybullet) is imported when this package is imported.
 
-Status (issue 5, in progress): geometry, data, embed, model, losses, the fit loop with the
-strategy hooks (`loop`, `strategies.base`), `policy`, `prepare` and `evaluate` exist;
-checkpoint, provider, corrections, feedback, the strategies, metrics, stream and bench
-are still to be written, and nothing outside this package uses it yet except the UI's
-pixel <-> pose geometry.
+Status (issue 5, in progress): every module above now exists, written this session and
+committed untested; the CLI (`policy train|eval|correct`), `bench continual`, the wiring
+of `run --perception policy` into the sandbox, tests and measurements are still to do.
 """

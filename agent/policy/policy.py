@@ -118,13 +118,15 @@ class Policy:
         spec: the image spec it was trained with.
         encoder: an `embed.InstructionEncoder` of the same embedder as in training.
         threads: torch threads while predicting.
+        info: where it came from (a checkpoint's manifest), for reports.
     """
 
-    def __init__(self, model, spec: ImageSpec, encoder, threads: int = 2) -> None:
+    def __init__(self, model, spec: ImageSpec, encoder, threads: int = 2, info: dict | None = None) -> None:
         self.model = model
         self.spec = spec
         self.encoder = encoder
         self.threads = threads
+        self.info = dict(info or {})
 
     def outputs(self, rgb: np.ndarray, depth: np.ndarray, instructions: list[str],
                 batch_size: int = 64) -> list[np.ndarray]:  # fmt: skip

@@ -1,0 +1,196 @@
+"""Corrective feedback, SC-MLLM style: predict, execute, diagnose, correct, fine-tune.
+
+One round:
+
+1. the policy acts on fresh scenes of the task (training seeds, executed in sim);
+2. each failure is diagnosed against the expert's pose (position, orientation or both);
+3. the expert supplies the corrected pose: `SimulatedExpert` is the privileged oracle,
+   optionally with Gaussian noise (a person uses `skillgrove policy correct`);
+4. the corrected sample is stored (`corrections.CorrectionStore`, like any correction);
+5. after the round, the policy is fine-tuned on the corrections so far with a
+   continual-learning strategy (replay of the earlier demonstrations by default), saved
+   as a new checkpoint version, and re-evaluated in sim on held-out scenes.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..errors import AgentError
+from .corrections import CorrectionStore, diagnose, make_correction
+
+CORRECTION_SEED_BASE = 100_000  # scenes for corrections: even seeds far from the demonstrations'
+
+
+class SimulatedExpert:
+    """The scripted oracle's poses, with optional Gaussian noise.
+
+    Args:
+        pos_noise: standard deviation of the position noise in meters (x, y, z).
+        yaw_noise: standard deviation of the yaw noise in degrees.
+        seed: seed of the noise.
+    """
+
+    def __init__(self, pos_noise: float = 0.0, yaw_noise: float = 0.0, seed: int = 0) -> None:
+        if not (math.isfinite(pos_noise) and math.isfinite(yaw_noise)) or pos_noise < 0 or yaw_noise < 0:
+            raise AgentError("expert noise must be finite and >= 0")
+        self.pos_noise, self.yaw_noise = pos_noise, yaw_noise
+        self._rng = np.random.default_rng(seed)
+        noisy = pos_noise > 0 or yaw_noise > 0
+        self.name = f"oracle+noise({pos_noise * 100:g}cm,{yaw_noise:g}deg)" if noisy else "oracle"
+
+    def correct(self, pose) -> tuple[float, float, float, float] | None:
+        """The expert's version of an oracle pose (None stays None)."""
+        if pose is None:
+            return None
+        p = np.asarray(pose, dtype=float).copy()
+        if self.pos_noise:
+            p[:3] += self._rng.normal(0.0, self.pos_noise, 3)
+            p[2] = max(p[2], 0.0)
+        if self.yaw_noise:
+            p[3] = math.remainder(p[3] + math.radians(self._rng.normal(0.0, self.yaw_noise)), 2 * math.pi)
+        return tuple(float(v) for v in p)
+
+
+@dataclass(frozen=True)
+class FeedbackConfig:
+    """Settings of the correction loop.
+
+    Attributes:
+        family: the task to learn from corrections.
+        rounds: most correction rounds.
+        attempts: scenes the policy tries per round (failures get corrected).
+        eval_episodes: held-out scenes executed after each round.
+        steps: fine-tuning steps per round.
+        strategy: continual-learning strategy of the fine-tuning ("replay" by default).
+        target: stop once held-out success reaches this.
+        batch_size, lr, seed, threads: optimisation.
+    """
+
+    family: str
+    rounds: int = 5
+    attempts: int = 20
+    eval_episodes: int = 30
+    steps: int = 150
+    strategy: str = "replay"
+    target: float = 0.9
+    batch_size: int = 16
+    lr: float = 2e-3
+    seed: int = 0
+    threads: int = 2
+
+
+@dataclass(frozen=True)
+class RoundResult:
+    """One round: corrections so far, held-out success, timings."""
+
+    round: int
+    attempts: int
+    failures: int
+    corrections: int
+    diagnoses: dict
+    success: float
+    finetune_seconds: float
+    checkpoint: int | None
+    old_tasks: dict = field(default_factory=dict)
+
+
+def run_feedback(policy, store: CorrectionStore, config: FeedbackConfig, expert: SimulatedExpert,
+                 old_data=None, old_tests=None, save=None, world=None, progress=None) -> dict:  # fmt: skip
+    """Run the loop on `config.family` and return the curve of success vs corrections.
+
+    Args:
+        policy: the policy to improve (its model is fine-tuned in place).
+        store: where corrections go.
+        config: loop settings.
+        expert: who corrects.
+        old_data: `Prepared` demonstrations of what the policy already knows (the
+            strategy observes them first, e.g. replay fills its buffer with them).
+        old_tests: {family: Samples} held-out sets of earlier tasks, scored (proxy) after
+            each round to show what was kept.
+        save: callable(model, meta) -> version, to checkpoint each round (None: no saving).
+        world: a sim World to reuse.
+        progress: callable(str) for progress lines.
+    """
+    from sim.world import World
+
+    from .data import split_seeds
+    from .evaluate import attempt, evaluate_proxy, evaluate_sim
+    from .loop import FitConfig, fit
+    from .prepare import prepare
+    from .strategies import make_strategies
+
+    say = progress or (lambda _m: None)
+    plugins = make_strategies(config.strategy)
+    own = world is None
+    world = world or World(image_size=(policy.spec.render, policy.spec.render))
+    eval_seeds = split_seeds("test", config.eval_episodes)
+    rounds: list[RoundResult] = []
+    try:
+        if old_data is not None:
+            fit(policy.model, old_data, FitConfig(0, threads=config.threads), plugins, index=0, name="known")
+        start = evaluate_sim(policy, config.family, eval_seeds, world)
+        say(f"round 0: success {start.success:.2f} before any correction")
+        ids: list[int] = []
+        version = policy.info.get("version")
+        for r in range(1, config.rounds + 1):
+            if rounds and rounds[-1].success >= config.target:
+                break
+            seeds = split_seeds("train", config.attempts, start=CORRECTION_SEED_BASE // 2 + (r - 1) * config.attempts)
+            failures, diags = 0, {}
+            for s in seeds:
+                a = attempt(policy, world, config.family, s)
+                if a.success:
+                    continue
+                failures += 1
+                diag = diagnose(a.prediction.pick, a.prediction.place, a.expert_pick, a.expert_place, a.symmetry,
+                                a.primitive, a.family)  # fmt: skip
+                diags[diag] = diags.get(diag, 0) + 1
+                c = make_correction(
+                    family=a.family, seed=s, instruction=a.instruction, primitive=a.primitive, rgb=a.rgb,
+                    depth=a.depth, predicted_pick=_clip(a.prediction.pick),
+                    predicted_place=None if a.expert_place is None else _clip(a.prediction.place),
+                    corrected_pick=_clip(expert.correct(a.expert_pick)),
+                    corrected_place=None if a.expert_place is None else _clip(expert.correct(a.expert_place)),
+                    expert=expert.name, diagnosis=diag, symmetry=a.symmetry, checkpoint=version, round=r,
+                )  # fmt: skip
+                ids.append(store.add(c))
+            secs = 0.0
+            if ids:
+                data = prepare(store.samples(ids), policy.spec, policy.encoder, task=1)
+                fc = FitConfig(config.steps, config.batch_size, config.lr, seed=config.seed + r, threads=config.threads)
+                t0 = time.perf_counter()
+                res = fit(policy.model, data, fc, plugins, index=r, name=config.family)
+                secs = time.perf_counter() - t0
+                policy.model = res.model
+            ev = evaluate_sim(policy, config.family, eval_seeds, world)
+            old = {f: evaluate_proxy(policy, t, f).success for f, t in (old_tests or {}).items()}
+            if save is not None and ids:
+                version = save(policy.model, {"kind": "correction", "family": config.family, "round": r,
+                                              "corrections": len(ids), "success": ev.success, "parent": version})  # fmt: skip
+            rounds.append(RoundResult(r, len(seeds), failures, len(ids), diags, ev.success, secs, version, old))
+            say(f"round {r}: {failures}/{len(seeds)} failed, {len(ids)} corrections so far, success {ev.success:.2f}, "
+                f"fine-tune {secs:.0f} s")  # fmt: skip
+    finally:
+        if own:
+            world.close()
+    reached = next((x.round for x in rounds if x.success >= config.target), None)
+    return {
+        "family": config.family, "strategy": config.strategy, "expert": expert.name, "start_success": start.success,
+        "rounds": [x.__dict__ for x in rounds], "reached_target_round": reached, "target": config.target,
+        "final_success": rounds[-1].success if rounds else start.success,
+        "max_finetune_seconds": max((x.finetune_seconds for x in rounds), default=0.0),
+    }  # fmt: skip
+
+
+def _clip(pose):
+    """Keep a pose inside the workspace the store accepts (noise can push it out)."""
+    from .corrections import POSE_HIGH, POSE_LOW
+
+    x, y, z, yaw = (float(v) for v in pose)
+    return (min(max(x, POSE_LOW[0]), POSE_HIGH[0]), min(max(y, POSE_LOW[1]), POSE_HIGH[1]),
+            min(max(z, POSE_LOW[2]), POSE_HIGH[2]), math.remainder(yaw, 2 * math.pi))  # fmt: skip

@@ -1,0 +1,128 @@
+"""Per-task LoRA adapters (peft), the instruction choosing the adapter.
+
+The first experience trains the whole network (the base). Each later experience adds a
+LoRA adapter (rank-r updates of every convolution and linear layer, through `peft`) and
+trains only that adapter; the base and earlier adapters stay frozen, so earlier tasks
+cannot be forgotten as long as their inputs reach their own adapter. `AdapterRouter`
+sends every sample to the adapter whose training instructions are nearest to its
+instruction (cosine similarity of the instruction embeddings); the base's instructions
+route to the base with adapters disabled.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .base import Strategy, TaskContext, TaskPlan
+
+BASE = ""
+MAX_KEYS = 256
+
+
+def lora_targets(model: nn.Module) -> list[str]:
+    """Names of every convolution and linear layer of `model`."""
+    return [n for n, m in model.named_modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
+
+
+class AdapterRouter(nn.Module):
+    """A peft-wrapped network plus routing keys; behaves like the network it wraps.
+
+    Args:
+        peft_model: the `peft.PeftModel`.
+        keys: (M, D) instruction embeddings that route somewhere.
+        owners: (M,) adapter name of each key (`BASE` for the base network).
+    """
+
+    def __init__(self, peft_model: nn.Module, keys: torch.Tensor, owners: list[str]) -> None:
+        super().__init__()
+        self.peft = peft_model
+        self.keys = F.normalize(keys.float(), dim=1)
+        self.owners = list(owners)
+
+    @property
+    def adapters(self) -> list[str]:
+        """Adapter names in the order they were added."""
+        return [a for a in dict.fromkeys(self.owners) if a != BASE]
+
+    def add_keys(self, emb: torch.Tensor, owner: str) -> None:
+        """Route instructions like these (distinct rows of `emb`) to `owner`."""
+        emb = torch.unique(emb.float(), dim=0)[:MAX_KEYS]
+        self.keys = torch.cat([self.keys, F.normalize(emb, dim=1)])
+        self.owners += [owner] * len(emb)
+
+    def route(self, emb: torch.Tensor) -> list[str]:
+        """The adapter each instruction goes to (nearest key)."""
+        sims = F.normalize(emb.float(), dim=1) @ self.keys.t()
+        return [self.owners[i] for i in sims.argmax(1).tolist()]
+
+    def forward(self, x, emb, pick_cell=None, place_cell=None):
+        routes = self.route(emb)
+        groups: dict[str, list[int]] = {}
+        for i, r in enumerate(routes):
+            groups.setdefault(r, []).append(i)
+        parts, order = [], []
+        for name, idx in groups.items():
+            ix = torch.tensor(idx)
+            args = [x[ix], emb[ix], None if pick_cell is None else pick_cell[ix],
+                    None if place_cell is None else place_cell[ix]]  # fmt: skip
+            if name == BASE:
+                with self.peft.disable_adapter():
+                    parts.append(self.peft(*args))
+            else:
+                self.peft.set_adapter(name)
+                parts.append(self.peft(*args))
+            order += idx
+        if len(parts) == 1:
+            return parts[0]
+        inv = torch.empty(len(order), dtype=torch.long)
+        inv[torch.tensor(order)] = torch.arange(len(order))
+        return type(parts[0])(*(torch.cat([p[k] for p in parts])[inv] for k in range(len(parts[0]))))
+
+
+def wrap(model: nn.Module, name: str, r: int, alpha: int, base_keys: torch.Tensor) -> AdapterRouter:
+    """Wrap a plain network with peft and a first adapter `name`; base keys route to the base."""
+    from peft import LoraConfig, get_peft_model
+
+    config = LoraConfig(r=r, lora_alpha=alpha, target_modules=lora_targets(model), lora_dropout=0.0)
+    peft_model = get_peft_model(model, config, adapter_name=name)
+    return AdapterRouter(peft_model, base_keys, [BASE] * len(base_keys))
+
+
+class LoRA(Strategy):
+    """Args: r (rank) and alpha (scale) of the adapters."""
+
+    name = "lora"
+
+    def __init__(self, r: int = 8, alpha: int = 16) -> None:
+        self.r, self.alpha = r, alpha
+        self.base_keys: torch.Tensor | None = None
+        self.targets: list[str] = []
+        self.trainable = 0
+
+    def before_task(self, ctx: TaskContext) -> TaskPlan | None:
+        emb = torch.unique(ctx.data.emb.float(), dim=0)[:MAX_KEYS]
+        if ctx.index == 0 and not isinstance(ctx.model, AdapterRouter):
+            self.base_keys = emb
+            return None
+        name = f"task{ctx.index}"
+        if isinstance(ctx.model, AdapterRouter):
+            router = ctx.model
+            from peft import LoraConfig
+
+            targets = self.targets or [n for n in lora_targets(router.peft.get_base_model()) if "lora_" not in n
+                                       and not n.endswith("base_layer")]  # fmt: skip
+            config = LoraConfig(r=self.r, lora_alpha=self.alpha, target_modules=targets, lora_dropout=0.0)
+            router.peft.add_adapter(name, config)
+        else:
+            keys = self.base_keys if self.base_keys is not None else emb[:0]
+            self.targets = lora_targets(ctx.model)
+            router = wrap(ctx.model, name, self.r, self.alpha, keys)
+        router.add_keys(emb, name)
+        router.peft.set_adapter(name)
+        trainable = tuple(n for n, _ in router.named_parameters() if "lora_" in n and f".{name}." in n)
+        return TaskPlan(model=router, trainable=trainable)
+
+    def info(self) -> dict:
+        return {"buffer_size": 0}

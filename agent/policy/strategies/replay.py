@@ -1,0 +1,52 @@
+"""Experience replay: a reservoir buffer of earlier rows mixed into every step."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from ...errors import AgentError
+from .base import StepContext, Strategy, TaskContext
+from .buffer import Reservoir
+
+
+class Replay(Strategy):
+    """Mix replayed rows into each step so that they are a `mix` share of the rows trained on.
+
+    Args:
+        capacity: buffer size in rows (reservoir-sampled over the whole stream).
+        mix: share of replayed rows among all rows of a step, 0.01 to 0.2 (fractional
+            counts are rounded stochastically, so 1% means one replayed row every
+            few steps).
+        seed: seed of the buffer's sampling.
+    """
+
+    name = "replay"
+
+    def __init__(self, capacity: int = 200, mix: float = 0.2, seed: int = 0) -> None:
+        if not 0.01 <= mix <= 0.2:
+            raise AgentError(f"replay mix must be between 0.01 and 0.2 (1% to 20%), got {mix}")
+        self.mix = mix
+        self.buffer = Reservoir(capacity, seed)
+
+    def replay_rows(self, batch_size: int, gen: torch.Generator) -> int:
+        """How many buffer rows join a step of `batch_size` rows (expected share: mix)."""
+        x = self.mix * batch_size / (1 - self.mix)
+        extra = int(torch.rand((), generator=gen) < (x - math.floor(x)))
+        return math.floor(x) + extra
+
+    def extra_loss(self, step: StepContext) -> torch.Tensor | None:
+        if not len(self.buffer):
+            return None
+        k = self.replay_rows(len(step.batch), step.task.gen)
+        if k == 0:
+            return None
+        batch, _ = self.buffer.sample(k, step.task.gen)
+        return step.task.loss_fn(step.task.model, batch).sum() / len(step.batch)
+
+    def after_task(self, ctx: TaskContext) -> None:
+        self.buffer.offer(ctx.data)
+
+    def info(self) -> dict:
+        return {"buffer_size": len(self.buffer)}

@@ -1,0 +1,196 @@
+"""A task stream: experiences in order, one strategy trained through them, the R matrix.
+
+The default stream has five experiences with real distribution shift:
+
+    place        pick a block, put it on a tray / plate / pad
+    stack        a block on another block (a new kind of target, a new height)
+    put-in-bowl  a new shape (bowls), a new relation ("in")
+    rotate       orientation-critical, the turn read from the instruction
+    align        orientation-critical, the turn read from an outline's yaw
+
+The first experience trains the base from scratch (shared by all strategies of a run,
+so that they differ only where they act); each later one fine-tunes for `steps` steps
+with the strategy's plugins. After each experience every task's held-out scenes are
+scored (proxy success, position and yaw errors, see `evaluate`), filling row i of R.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import AgentError
+from .data import Samples, load_demos
+from .geometry import ImageSpec
+
+STREAM = ("place", "stack", "put-in-bowl", "rotate", "align")
+ORDERS: dict[str, tuple[str, ...]] = {"A": STREAM, "B": ("align", "rotate", "put-in-bowl", "stack", "place")}
+
+
+@dataclass(frozen=True)
+class StreamConfig:
+    """Sizes of a stream run.
+
+    Attributes:
+        families: the experiences, in order.
+        n_train, n_test: demonstrations per experience for training / evaluation.
+        base_steps: steps of the first experience (from scratch).
+        steps: steps of every later experience.
+        batch_size, lr: optimisation.
+        seed: model initialisation and batch sampling.
+        threads: torch threads.
+        sim_episodes: episodes per task of the sim-executed check after the last experience.
+    """
+
+    families: tuple[str, ...] = STREAM
+    n_train: int = 400
+    n_test: int = 50
+    base_steps: int = 1000
+    steps: int = 300
+    batch_size: int = 16
+    lr: float = 2e-3
+    seed: int = 0
+    threads: int = 1
+    sim_episodes: int = 0
+
+    def to_dict(self) -> dict:
+        return {**asdict(self), "families": list(self.families)}
+
+
+@dataclass(frozen=True)
+class StreamResult:
+    """One strategy through one stream: matrices (rows: after experience i; cols: task j)."""
+
+    strategy: str
+    families: tuple[str, ...]
+    success: list[list[float]]
+    pos_cm: list[list[float]]
+    rot_deg: list[list[float]]
+    baseline: dict[str, list[float]]
+    seconds: float
+    train_seconds: list[float]
+    trainable_params: int
+    buffer_size: int
+    sim: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return {**asdict(self), "families": list(self.families)}
+
+
+@dataclass(frozen=True)
+class StreamData:
+    """Training tensors and held-out demonstrations of each experience."""
+
+    train: list  # list[Prepared]
+    test: list[Samples]
+
+
+def load_stream(home: Path, config: StreamConfig, spec: ImageSpec, encoder) -> StreamData:
+    """Demonstrations of every experience (cached in the data home) as training tensors."""
+    from .prepare import prepare
+
+    train, test = [], []
+    for i, fam in enumerate(config.families):
+        train.append(prepare(load_demos(home, fam, "train", config.n_train, spec), spec, encoder, task=i))
+        test.append(load_demos(home, fam, "test", config.n_test, spec))
+    return StreamData(train, test)
+
+
+def evaluate_row(policy, test: list[Samples]) -> tuple[list[float], list[float], list[float]]:
+    """Proxy success, position error (cm) and yaw error (deg) on every task's test set."""
+    from .evaluate import evaluate_proxy
+
+    res = [evaluate_proxy(policy, t) for t in test]
+    return [r.success for r in res], [r.pos_cm for r in res], [r.rot_deg for r in res]
+
+
+def new_model(seed: int):
+    """A freshly initialised `PoseNet` (seeded)."""
+    import torch
+
+    from .model import PoseNet
+
+    torch.manual_seed(seed)
+    return PoseNet()
+
+
+def train_base(config: StreamConfig, data: StreamData, spec: ImageSpec, encoder):
+    """The model after the first experience (from scratch) and the untrained scores."""
+    from .loop import FitConfig, fit
+    from .policy import Policy
+
+    model = new_model(config.seed)
+    b = evaluate_row(Policy(model, spec, encoder, config.threads), data.test)
+    fit(model, data.train[0], FitConfig(config.base_steps, config.batch_size, config.lr, seed=config.seed,
+                                        threads=config.threads), index=0, name=config.families[0])  # fmt: skip
+    return model, {"success": b[0], "pos_cm": b[1], "rot_deg": b[2]}
+
+
+def run_strategy(strategy: str, config: StreamConfig, data: StreamData, spec: ImageSpec, encoder,
+                 base_state: dict, baseline: dict, world=None) -> StreamResult:  # fmt: skip
+    """Train `strategy` through the stream from the shared base and fill the matrices.
+
+    The strategy first observes the base experience without training (its hooks run
+    with zero steps: buffers fill, Fisher and importance are measured), then trains on
+    each later experience.
+    """
+    from .loop import FitConfig, fit
+    from .model import count_parameters
+    from .policy import Policy
+    from .strategies import make_strategies
+
+    plugins = make_strategies(strategy)
+    model = new_model(config.seed)
+    model.load_state_dict(base_state)
+    t0 = time.perf_counter()
+    fit(model, data.train[0], FitConfig(0, config.batch_size, config.lr, seed=config.seed, threads=config.threads),
+        plugins, index=0, name=config.families[0])  # fmt: skip
+    rows = [evaluate_row(Policy(model, spec, encoder, config.threads), data.test)]
+    train_s, trainable = [], 0
+    for i in range(1, len(config.families)):
+        fc = FitConfig(config.steps, config.batch_size, config.lr, seed=config.seed * 1000 + i, threads=config.threads)
+        res = fit(model, data.train[i], fc, plugins, index=i, name=config.families[i])
+        model = res.model
+        train_s.append(res.seconds)
+        trainable = max(trainable, res.trainable_params)
+        rows.append(evaluate_row(Policy(model, spec, encoder, config.threads), data.test))
+    sim = {}
+    if config.sim_episodes:
+        sim = sim_check(Policy(model, spec, encoder, config.threads), config, world)
+    buffer = sum(int(p.info().get("buffer_size", 0)) for p in plugins)
+    return StreamResult(
+        strategy, tuple(config.families), [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows],
+        baseline, time.perf_counter() - t0, train_s, trainable or count_parameters(model), buffer, sim,
+    )  # fmt: skip
+
+
+def sim_check(policy, config: StreamConfig, world=None) -> dict:
+    """Execute the final policy in the simulator on each task's first test seeds.
+
+    Returns per-task sim success, and how often the proxy agreed with the simulator on
+    those same episodes.
+    """
+    from sim.world import World
+
+    from .data import split_seeds
+    from .evaluate import attempt, within_tolerance
+
+    own = world is None
+    world = world or World(image_size=(policy.spec.render, policy.spec.render))
+    per_task, agree, total = {}, 0, 0
+    try:
+        for fam in config.families:
+            runs = [attempt(policy, world, fam, s) for s in split_seeds("test", config.sim_episodes)]
+            per_task[fam] = float(np.mean([r.success for r in runs]))
+            agree += sum(within_tolerance(r.error, fam) == r.success for r in runs)
+            total += len(runs)
+    finally:
+        if own:
+            world.close()
+    if not total:
+        raise AgentError("no sim episodes")
+    return {"success": per_task, "acc": float(np.mean(list(per_task.values()))), "proxy_agreement": agree / total,
+            "episodes": total}  # fmt: skip

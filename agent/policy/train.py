@@ -1,0 +1,126 @@
+"""Base training from scripted-oracle demonstrations, and loading a trained policy.
+
+`train_policy` makes (or reads from the cache) demonstrations of the chosen families,
+trains a fresh `PoseNet` on all of them with the one loop (`loop.fit`, no strategy),
+scores it on held-out scenes and saves a new checkpoint version. `load_policy` loads a
+checkpoint (hash-checked) with the instruction encoder it was trained with.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import AgentError
+from .geometry import ImageSpec
+
+EMBED_CACHE = ("policy", "embeddings.npz")
+
+
+def encoder_for(home: Path, embedder=None):
+    """The instruction encoder, its cache in the data home; MiniLM unless told otherwise."""
+    from .embed import InstructionEncoder, default_embedder
+
+    return InstructionEncoder(embedder or default_embedder(), Path(home).joinpath(*EMBED_CACHE))
+
+
+def load_policy(home: Path, version: int | str | None = None, embedder=None, threads: int = 2):
+    """The `Policy` of a checkpoint (latest by default).
+
+    Raises:
+        AgentError: no checkpoint, a corrupt one, or an embedder other than the one it
+            was trained with.
+    """
+    from .checkpoint import load_checkpoint
+    from .policy import Policy
+
+    model, spec, payload = load_checkpoint(home, version)
+    encoder = encoder_for(home, embedder)
+    if encoder.name != payload["encoder"]:
+        raise AgentError(f"checkpoint was trained with embeddings {payload['encoder']!r}, not {encoder.name!r}")
+    return Policy(model, spec, encoder, threads, info=payload["manifest"])
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    """What `train_policy` does.
+
+    Attributes:
+        families: task families to learn (single-action ones).
+        n_train, n_test: demonstrations per family for training and held-out scoring.
+        steps, batch_size, lr, seed, threads: optimisation.
+        sim_episodes: episodes per family executed in the simulator after training (0: none).
+    """
+
+    families: tuple[str, ...]
+    n_train: int = 400
+    n_test: int = 50
+    steps: int = 2000
+    batch_size: int = 16
+    lr: float = 2e-3
+    seed: int = 0
+    threads: int = 2
+    sim_episodes: int = 0
+
+
+SINGLE_ACTION = ("pick", "place", "stack", "put-in-bowl", "push", "rotate", "align")
+
+
+def check_families(families) -> tuple[str, ...]:
+    """Known single-action families, deduplicated in order; AgentError otherwise."""
+    fams = tuple(dict.fromkeys(f.strip() for f in families if f.strip()))
+    if not fams:
+        raise AgentError("no task family given")
+    bad = [f for f in fams if f not in SINGLE_ACTION]
+    if bad:
+        raise AgentError(f"the policy learns single-action families ({', '.join(SINGLE_ACTION)}); not {bad[0]!r}")
+    return fams
+
+
+def train_policy(home: Path, settings: TrainSettings, embedder=None,
+                 progress: Callable[[str], None] | None = None) -> dict:  # fmt: skip
+    """Train a policy from demonstrations, score it and save it as a new version.
+
+    Returns:
+        {"version", "checkpoint", "families", "seconds", "train_seconds", "steps",
+         "eval": {family: {"success", "pos_cm", "rot_deg", "mode", "n"}}, "sim": {...}}
+    """
+    import torch
+
+    from .checkpoint import save_checkpoint
+    from .data import load_demos, split_seeds
+    from .evaluate import evaluate_proxy, evaluate_sim
+    from .loop import FitConfig, fit
+    from .model import PoseNet
+    from .policy import Policy
+    from .prepare import Prepared, prepare
+
+    say = progress or (lambda _m: None)
+    fams = check_families(settings.families)
+    spec = ImageSpec()
+    encoder = encoder_for(home, embedder)
+    t0 = time.perf_counter()
+    say(f"demonstrations for {', '.join(fams)}")
+    train = [load_demos(home, f, "train", settings.n_train, spec) for f in fams]
+    test = [load_demos(home, f, "test", settings.n_test, spec) for f in fams]
+    data = Prepared.cat([prepare(s, spec, encoder, i) for i, s in enumerate(train)])
+    torch.manual_seed(settings.seed)
+    model = PoseNet()
+    say(f"training {settings.steps} steps on {len(data)} samples")
+    res = fit(model, data, FitConfig(settings.steps, settings.batch_size, settings.lr, seed=settings.seed,
+                                     threads=settings.threads), name="+".join(fams))  # fmt: skip
+    policy = Policy(res.model, spec, encoder, settings.threads)
+    scores = {f: evaluate_proxy(policy, t, f).to_dict() for f, t in zip(fams, test, strict=True)}
+    sim = {}
+    if settings.sim_episodes:
+        say("executing in the simulator")
+        seeds = split_seeds("test", settings.sim_episodes)
+        sim = {f: evaluate_sim(policy, f, seeds).to_dict() for f in fams}
+    meta = {"kind": "base", "families": list(fams), "steps": settings.steps, "n_train": settings.n_train,
+            "seed": settings.seed, "eval": scores, "sim": sim, "parent": None}  # fmt: skip
+    info = save_checkpoint(home, res.model, spec, encoder.name, meta)
+    return {"version": info.version, "checkpoint": str(info.path), "families": list(fams),
+            "seconds": time.perf_counter() - t0, "train_seconds": res.seconds, "steps": settings.steps,
+            "eval": scores, "sim": sim}  # fmt: skip
