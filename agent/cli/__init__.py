@@ -47,6 +47,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Run the main job offline and write the results to the data home.",
     ),
     "ui": ("agent.cli.ui_cmd:ui", "Serve the web UI: library, runs, corrections, learning."),
+    "policy": ("agent.cli.policy_cmd:policy", "Train, evaluate and correct the pose policy."),
 }
 
 

@@ -72,3 +72,38 @@ def sandbox_(app: App, runs: int) -> None:
     from skills.sandbox import measure_overhead
 
     emit(app, measure_overhead(runs))
+
+
+@bench.command("continual")
+@click.option("--quick", is_flag=True, help="One seed, one order, fewer steps (under 15 min on 2 cores).")
+@click.option("--strategies", default=None, help="Comma-separated strategies (default: all; combine with '+').")
+@click.option("--seeds", default=None, help="Comma-separated seeds (default: the preset's).")
+@click.option("--orders", default=None, help="Comma-separated task orders, A and/or B (default: the preset's).")
+@click.option("--workers", type=click.IntRange(1, 64), default=2, show_default=True,
+              help="Worker processes, one torch thread each.")  # fmt: skip
+@click.option("--no-feedback", is_flag=True, help="Skip the correction-rounds experiment.")
+@json_option
+@pass_app
+def continual_(app: App, quick: bool, strategies: str | None, seeds: str | None, orders: str | None,
+               workers: int, no_feedback: bool) -> None:  # fmt: skip
+    """Continual-learning strategies through the task stream: ACC, BWT, FWT, forgetting."""
+    from agent.policy.bench import run_continual_bench
+
+    def split(text: str | None, name: str, cast=str):
+        if text is None:
+            return None
+        try:
+            return tuple(cast(s.strip()) for s in text.split(",") if s.strip())
+        except ValueError:
+            raise click.BadParameter(f"{name} must be comma-separated integers, got {text!r}") from None
+
+    say = (lambda m: None) if app.json else (lambda m: click.echo(m, err=True))
+    res = run_continual_bench(app.home, quick, strategies=split(strategies, "--strategies"),
+                              seeds=split(seeds, "--seeds", int), orders=split(orders, "--orders"),
+                              workers=workers, feedback=not no_feedback, progress=say)  # fmt: skip
+
+    def human() -> None:
+        click.echo(open(res["table"]).read())
+        click.echo(f"table: {res['table']}\nplots: {', '.join(res['plots'])}\nresults: {res['results']}")
+
+    emit(app, res, human)

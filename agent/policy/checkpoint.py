@@ -90,7 +90,9 @@ def _payload(model, spec, encoder_name: str) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def save_checkpoint(home: Path, model, spec, encoder_name: str, meta: dict | None = None) -> CheckpointInfo:
+def save_checkpoint(
+    home: Path, model, spec, encoder_name: str, meta: dict | None = None
+) -> CheckpointInfo:
     """Save `model` as the next version; returns its info.
 
     Args:
@@ -124,16 +126,22 @@ def resolve(home: Path, version: int | str | None = None) -> CheckpointInfo:
     """The manifest of a version ("latest"/None, 3, "v0003"), checked to exist."""
     have = versions(home)
     if not have:
-        raise AgentError(f"no policy checkpoint in {checkpoint_dir(home)}: run `skillgrove policy train` first")
+        raise AgentError(
+            f"no policy checkpoint in {checkpoint_dir(home)}: run `skillgrove policy train` first"
+        )
     if version in (None, "latest"):
         v = have[-1]
     else:
         try:
             v = int(str(version).lstrip("v"))
         except ValueError:
-            raise AgentError(f"bad checkpoint version {version!r} (use a number such as 3 or v0003)") from None
+            raise AgentError(
+                f"bad checkpoint version {version!r} (use a number such as 3 or v0003)"
+            ) from None
         if v not in have:
-            raise AgentError(f"no checkpoint v{v:04d} (have: {', '.join(f'v{x:04d}' for x in have)})")
+            raise AgentError(
+                f"no checkpoint v{v:04d} (have: {', '.join(f'v{x:04d}' for x in have)})"
+            )
     mpath = checkpoint_dir(home) / f"v{v:04d}.json"
     try:
         manifest = json.loads(mpath.read_text())
@@ -165,7 +173,9 @@ def load_checkpoint(home: Path, version: int | str | None = None) -> tuple[Any, 
     try:
         payload = torch.load(info.path, map_location="cpu", weights_only=True)
         if payload.get("format") != FORMAT:
-            raise AgentError(f"checkpoint {info.name} has format {payload.get('format')}, expected {FORMAT}")
+            raise AgentError(
+                f"checkpoint {info.name} has format {payload.get('format')}, expected {FORMAT}"
+            )
         model = PoseNet(ModelConfig.from_dict(payload["model_config"]))
         if payload.get("lora"):
             model = _rebuild_lora(model, payload)

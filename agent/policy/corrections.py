@@ -52,7 +52,9 @@ def validate_pixel(u, v, width: int, height: int) -> tuple[float, float]:
     """(u, v) = (column, row) inside a width x height image, else AgentError."""
     u, v = _finite("pixel u", u), _finite("pixel v", v)
     if not (0 <= u < width and 0 <= v < height):
-        raise AgentError(f"pixel ({u:g}, {v:g}) is outside the {width}x{height} image (u in [0, {width}), v in [0, {height}))")
+        raise AgentError(
+            f"pixel ({u:g}, {v:g}) is outside the {width}x{height} image (u in [0, {width}), v in [0, {height}))"
+        )
     return u, v
 
 
@@ -72,7 +74,9 @@ def validate_offsets(dx=0.0, dy=0.0, dz=0.0, dyaw=0.0) -> tuple[float, float, fl
         f = _finite(k, v)
         if abs(f) > MAX_OFFSET[k]:
             unit = "degrees" if k == "dyaw" else "m"
-            raise AgentError(f"{k} = {f:g} is out of range (at most {MAX_OFFSET[k]:g} {unit} either way)")
+            raise AgentError(
+                f"{k} = {f:g} is out of range (at most {MAX_OFFSET[k]:g} {unit} either way)"
+            )
         out.append(f)
     return tuple(out)
 
@@ -87,13 +91,25 @@ def validate_pose(name: str, pose) -> tuple[float, float, float, float]:
         raise AgentError(f"{name} pose must be 4 finite numbers (x, y, z, yaw), got {pose!r}")
     for i, axis in enumerate("xyz"):
         if not POSE_LOW[i] <= vals[i] <= POSE_HIGH[i]:
-            raise AgentError(f"{name} pose {axis} = {vals[i]:.3f} m is outside the workspace [{POSE_LOW[i]}, {POSE_HIGH[i]}]")
+            raise AgentError(
+                f"{name} pose {axis} = {vals[i]:.3f} m is outside the workspace [{POSE_LOW[i]}, {POSE_HIGH[i]}]"
+            )
     if not -math.pi - 1e-9 <= vals[3] <= math.pi + 1e-9:
         raise AgentError(f"{name} pose yaw {vals[3]:.3f} rad is outside [-pi, pi]")
     return tuple(vals)
 
 
-def diagnose(pred_pick, pred_place, pick, place, symmetry: float, primitive: str, family: str) -> str:
+def clip_to_workspace(pose) -> tuple[float, float, float, float]:
+    """A predicted pose brought inside the workspace bounds (predictions are stored as
+    made, only clipped; corrected poses are validated instead)."""
+    x, y, z, yaw = (float(v) if math.isfinite(float(v)) else 0.0 for v in pose)
+    return (min(max(x, POSE_LOW[0]), POSE_HIGH[0]), min(max(y, POSE_LOW[1]), POSE_HIGH[1]),
+            min(max(z, POSE_LOW[2]), POSE_HIGH[2]), math.remainder(yaw, 2 * math.pi))  # fmt: skip
+
+
+def diagnose(
+    pred_pick, pred_place, pick, place, symmetry: float, primitive: str, family: str
+) -> str:
     """What was wrong with a prediction against the expert's poses: position,
     orientation, both, or none (tolerances of `evaluate`)."""
     err = pose_error(pred_pick, pred_place, pick, place, symmetry, primitive)
@@ -154,15 +170,25 @@ def make_correction(**fields) -> Correction:
     if not c.expert.strip() or len(c.expert) > 80:
         raise AgentError("expert must be a non-empty name of at most 80 characters")
     rgb, depth = np.asarray(c.rgb), np.asarray(c.depth)
-    if rgb.ndim != 3 or rgb.shape[2] != 3 or depth.shape != rgb.shape[:2] or not np.isfinite(depth).all():
-        raise AgentError("a correction needs the RGB image (H, W, 3) and a finite depth image (H, W)")
+    if (
+        rgb.ndim != 3
+        or rgb.shape[2] != 3
+        or depth.shape != rgb.shape[:2]
+        or not np.isfinite(depth).all()
+    ):
+        raise AgentError(
+            "a correction needs the RGB image (H, W, 3) and a finite depth image (H, W)"
+        )
     needs_place = c.primitive != "pick"
-    picks = (validate_pose("predicted pick", c.predicted_pick), validate_pose("corrected pick", c.corrected_pick))
+    picks = (clip_to_workspace(c.predicted_pick), validate_pose("corrected pick", c.corrected_pick))
     places = (None, None)
     if needs_place:
         if c.predicted_place is None or c.corrected_place is None:
             raise AgentError(f"a {c.primitive} correction needs both place poses")
-        places = (validate_pose("predicted place", c.predicted_place), validate_pose("corrected place", c.corrected_place))
+        places = (
+            clip_to_workspace(c.predicted_place),
+            validate_pose("corrected place", c.corrected_place),
+        )
     return replace(c, rgb=rgb.astype(np.uint8), depth=depth.astype(np.float32), predicted_pick=picks[0],
                    corrected_pick=picks[1], predicted_place=places[0], corrected_place=places[1],
                    symmetry=_finite("symmetry", c.symmetry))  # fmt: skip
@@ -225,8 +251,14 @@ class CorrectionStore:
 
     def add(self, c: Correction) -> int:
         """Store a correction made by `make_correction`; returns its id."""
-        predicted = {"pick": list(c.predicted_pick), "place": None if c.predicted_place is None else list(c.predicted_place)}
-        corrected = {"pick": list(c.corrected_pick), "place": None if c.corrected_place is None else list(c.corrected_place)}
+        predicted = {
+            "pick": list(c.predicted_pick),
+            "place": None if c.predicted_place is None else list(c.predicted_place),
+        }
+        corrected = {
+            "pick": list(c.corrected_pick),
+            "place": None if c.corrected_place is None else list(c.corrected_place),
+        }
         with self._connect() as db:
             cur = db.execute(
                 "INSERT INTO corrections (created, family, seed, instruction, primitive, image, predicted, corrected,"
@@ -272,10 +304,27 @@ class CorrectionStore:
         """Full corrections (with images), oldest first."""
         where, args = self._where(family, ids)
         with self._connect() as db:
-            rows = db.execute(f"SELECT {_COLS}, image FROM corrections{where} ORDER BY id", args).fetchall()
+            rows = db.execute(
+                f"SELECT {_COLS}, image FROM corrections{where} ORDER BY id", args
+            ).fetchall()
         out = []
         for r in rows:
-            (cid, created, fam, seed, instr, prim, pred, corr, expert, diag, sym, ckpt, rnd, blob) = r
+            (
+                cid,
+                created,
+                fam,
+                seed,
+                instr,
+                prim,
+                pred,
+                corr,
+                expert,
+                diag,
+                sym,
+                ckpt,
+                rnd,
+                blob,
+            ) = r
             pred, corr = json.loads(pred), json.loads(corr)
             rgb, depth = _unpack_image(blob)
             tup = lambda v: None if v is None else tuple(v)  # noqa: E731

@@ -22,6 +22,11 @@ DATA_VERSION = 1
 TRAIN, TEST = "train", "test"
 
 
+def primitive_of(family: str) -> str:
+    """The primitive of a single-action family's key action."""
+    return {"pick": "pick", "push": "push"}.get(family, "pick_place")
+
+
 def split_seeds(split: str, n: int, start: int = 0) -> list[int]:
     """Seeds of a split: even for training, odd for evaluation."""
     if split not in (TRAIN, TEST):
@@ -70,7 +75,9 @@ class Samples:
         parts = [p for p in parts if len(p)]
         if not parts:
             raise AgentError("no samples to concatenate")
-        return Samples(**{f.name: np.concatenate([getattr(p, f.name) for p in parts]) for f in fields(Samples)})
+        return Samples(
+            **{f.name: np.concatenate([getattr(p, f.name) for p in parts]) for f in fields(Samples)}
+        )
 
     @property
     def has_place(self) -> np.ndarray:
@@ -92,7 +99,9 @@ class Samples:
         try:
             with np.load(path, allow_pickle=False) as z:
                 if int(z["version"]) != DATA_VERSION:
-                    raise AgentError(f"dataset {path} has version {int(z['version'])}, expected {DATA_VERSION}")
+                    raise AgentError(
+                        f"dataset {path} has version {int(z['version'])}, expected {DATA_VERSION}"
+                    )
                 return cls(**{f.name: z[f.name] for f in fields(cls)})
         except (OSError, KeyError, ValueError) as exc:
             raise AgentError(f"cannot read dataset {path}: {exc}") from None
@@ -101,7 +110,9 @@ class Samples:
     def single(cls, rgb, depth, instruction: str, family: str, seed: int, primitive: str, pick, place,
                symmetry: float) -> Samples:  # fmt: skip
         """One sample as a one-row `Samples`."""
-        place_row = np.full(4, np.nan, np.float32) if place is None else np.asarray(place, np.float32)
+        place_row = (
+            np.full(4, np.nan, np.float32) if place is None else np.asarray(place, np.float32)
+        )
         return cls(
             rgb=np.asarray(rgb, np.uint8)[None], depth=np.asarray(depth, np.float32)[None],
             instruction=np.array([instruction]), family=np.array([family]), seed=np.array([seed], np.int64),
@@ -144,10 +155,14 @@ def make_demos(family: str, seeds: list[int], spec: ImageSpec, world=None) -> Sa
             world.close()
 
 
-def dataset_path(home: Path, family: str, split: str, n: int, spec: ImageSpec, start: int = 0) -> Path:
+def dataset_path(
+    home: Path, family: str, split: str, n: int, spec: ImageSpec, start: int = 0
+) -> Path:
     """Cache file of a dataset (its name records everything it depends on)."""
     tag = f"r{spec.render}c{'-'.join(map(str, spec.crop))}"
-    return Path(home) / "policy" / "data" / f"{family}-{split}-{start}-{n}-{tag}-v{DATA_VERSION}.npz"
+    return (
+        Path(home) / "policy" / "data" / f"{family}-{split}-{start}-{n}-{tag}-v{DATA_VERSION}.npz"
+    )
 
 
 def load_demos(home: Path, family: str, split: str, n: int, spec: ImageSpec, start: int = 0,

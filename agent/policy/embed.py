@@ -22,7 +22,17 @@ import numpy as np
 
 from ..errors import AgentError
 
-RELATIONS = (" on top of ", " onto ", " on ", " into ", " in ", " with ", " by ", " to ", " next to ")
+RELATIONS = (
+    " on top of ",
+    " onto ",
+    " on ",
+    " into ",
+    " in ",
+    " with ",
+    " by ",
+    " to ",
+    " next to ",
+)
 PARTS = 3
 STOPWORDS = frozenset({"the", "a", "an", "of"})
 
@@ -98,7 +108,9 @@ class InstructionEncoder:
             return
         vecs = np.asarray(self.embedder.embed(missing), dtype=np.float32)
         if vecs.shape != (len(missing), self.part_dim):
-            raise AgentError(f"embedder {self.name} returned shape {vecs.shape}, expected ({len(missing)}, {self.part_dim})")
+            raise AgentError(
+                f"embedder {self.name} returned shape {vecs.shape}, expected ({len(missing)}, {self.part_dim})"
+            )
         self._cache.update(zip(missing, vecs, strict=True))
         self._write()
 

@@ -73,7 +73,11 @@ def pose_error(pred_pick, pred_place, pick, place, symmetry: float, primitive: s
 def within_tolerance(err: PoseError, family: str) -> bool:
     """The proxy success test (see the module docstring)."""
     tol = FAMILY_POS_TOL.get(family, POS_TOL)
-    ok = err.pick_pos < tol and err.pick_dz < Z_TOL and (math.isnan(err.place_pos) or err.place_pos < tol)
+    ok = (
+        err.pick_pos < tol
+        and err.pick_dz < Z_TOL
+        and (math.isnan(err.place_pos) or err.place_pos < tol)
+    )
     if family in ORIENTATION_FAMILIES:
         return ok and err.rot < YAW_TOL
     return ok and err.pick_rot < GRASP_YAW_TOL
@@ -92,10 +96,15 @@ class EvalResult:
     seconds: float
 
     def to_dict(self) -> dict:
-        return {k: getattr(self, k) for k in ("family", "n", "success", "pos_cm", "rot_deg", "mode", "seconds")}
+        return {
+            k: getattr(self, k)
+            for k in ("family", "n", "success", "pos_cm", "rot_deg", "mode", "seconds")
+        }
 
 
-def _summary(family: str, errs: list[PoseError], oks: list[bool], mode: str, t0: float) -> EvalResult:
+def _summary(
+    family: str, errs: list[PoseError], oks: list[bool], mode: str, t0: float
+) -> EvalResult:
     n = len(errs)
     return EvalResult(
         family, n, float(np.mean(oks)) if n else float("nan"),
@@ -110,8 +119,14 @@ def evaluate_proxy(policy: Policy, samples: Samples, family: str | None = None) 
     t0 = time.perf_counter()
     preds = policy.predict_many(samples.rgb, samples.depth, list(samples.instruction))
     errs = [
-        pose_error(p.pick, p.place, samples.pick[i], samples.place[i], float(samples.symmetry[i]),
-                   str(samples.primitive[i]))  # fmt: skip
+        pose_error(
+            p.pick,
+            p.place,
+            samples.pick[i],
+            samples.place[i],
+            float(samples.symmetry[i]),
+            str(samples.primitive[i]),
+        )  # fmt: skip
         for i, p in enumerate(preds)
     ]
     fam = family or str(samples.family[0])
@@ -150,7 +165,9 @@ def attempt(policy: Policy, world, family: str, seed: int) -> Attempt:
     held = acted_object(world, expert.pose0)
     pred = policy.predict(rgb, depth, task.instruction)
     place = None if expert.primitive == "pick" else expert.pose1
-    err = pose_error(pred.pick, pred.place, expert.pose0, place, held.shape.symmetry, expert.primitive)
+    err = pose_error(
+        pred.pick, pred.place, expert.pose0, place, held.shape.symmetry, expert.primitive
+    )
     action = Action(expert.primitive, pred.pick, None if place is None else pred.place)
     try:
         execute(world, action)

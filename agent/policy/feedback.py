@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import AgentError
-from .corrections import CorrectionStore, diagnose, make_correction
+from .corrections import CorrectionStore, clip_to_workspace, diagnose, make_correction
 
 CORRECTION_SEED_BASE = 100_000  # scenes for corrections: even seeds far from the demonstrations'
 
@@ -36,7 +36,11 @@ class SimulatedExpert:
     """
 
     def __init__(self, pos_noise: float = 0.0, yaw_noise: float = 0.0, seed: int = 0) -> None:
-        if not (math.isfinite(pos_noise) and math.isfinite(yaw_noise)) or pos_noise < 0 or yaw_noise < 0:
+        if (
+            not (math.isfinite(pos_noise) and math.isfinite(yaw_noise))
+            or pos_noise < 0
+            or yaw_noise < 0
+        ):
             raise AgentError("expert noise must be finite and >= 0")
         self.pos_noise, self.yaw_noise = pos_noise, yaw_noise
         self._rng = np.random.default_rng(seed)
@@ -52,7 +56,9 @@ class SimulatedExpert:
             p[:3] += self._rng.normal(0.0, self.pos_noise, 3)
             p[2] = max(p[2], 0.0)
         if self.yaw_noise:
-            p[3] = math.remainder(p[3] + math.radians(self._rng.normal(0.0, self.yaw_noise)), 2 * math.pi)
+            p[3] = math.remainder(
+                p[3] + math.radians(self._rng.normal(0.0, self.yaw_noise)), 2 * math.pi
+            )
         return tuple(float(v) for v in p)
 
 
@@ -132,7 +138,14 @@ def run_feedback(policy, store: CorrectionStore, config: FeedbackConfig, expert:
     rounds: list[RoundResult] = []
     try:
         if old_data is not None:
-            fit(policy.model, old_data, FitConfig(0, threads=config.threads), plugins, index=0, name="known")
+            fit(
+                policy.model,
+                old_data,
+                FitConfig(0, threads=config.threads),
+                plugins,
+                index=0,
+                name="known",
+            )
         start = evaluate_sim(policy, config.family, eval_seeds, world)
         say(f"round 0: success {start.success:.2f} before any correction")
         ids: list[int] = []
@@ -140,7 +153,11 @@ def run_feedback(policy, store: CorrectionStore, config: FeedbackConfig, expert:
         for r in range(1, config.rounds + 1):
             if rounds and rounds[-1].success >= config.target:
                 break
-            seeds = split_seeds("train", config.attempts, start=CORRECTION_SEED_BASE // 2 + (r - 1) * config.attempts)
+            seeds = split_seeds(
+                "train",
+                config.attempts,
+                start=CORRECTION_SEED_BASE // 2 + (r - 1) * config.attempts,
+            )
             failures, diags = 0, {}
             for s in seeds:
                 a = attempt(policy, world, config.family, s)
@@ -152,17 +169,23 @@ def run_feedback(policy, store: CorrectionStore, config: FeedbackConfig, expert:
                 diags[diag] = diags.get(diag, 0) + 1
                 c = make_correction(
                     family=a.family, seed=s, instruction=a.instruction, primitive=a.primitive, rgb=a.rgb,
-                    depth=a.depth, predicted_pick=_clip(a.prediction.pick),
-                    predicted_place=None if a.expert_place is None else _clip(a.prediction.place),
-                    corrected_pick=_clip(expert.correct(a.expert_pick)),
-                    corrected_place=None if a.expert_place is None else _clip(expert.correct(a.expert_place)),
+                    depth=a.depth, predicted_pick=clip_to_workspace(a.prediction.pick),
+                    predicted_place=None if a.expert_place is None else clip_to_workspace(a.prediction.place),
+                    corrected_pick=clip_to_workspace(expert.correct(a.expert_pick)),
+                    corrected_place=None if a.expert_place is None else clip_to_workspace(expert.correct(a.expert_place)),
                     expert=expert.name, diagnosis=diag, symmetry=a.symmetry, checkpoint=version, round=r,
                 )  # fmt: skip
                 ids.append(store.add(c))
             secs = 0.0
             if ids:
                 data = prepare(store.samples(ids), policy.spec, policy.encoder, task=1)
-                fc = FitConfig(config.steps, config.batch_size, config.lr, seed=config.seed + r, threads=config.threads)
+                fc = FitConfig(
+                    config.steps,
+                    config.batch_size,
+                    config.lr,
+                    seed=config.seed + r,
+                    threads=config.threads,
+                )
                 t0 = time.perf_counter()
                 res = fit(policy.model, data, fc, plugins, index=r, name=config.family)
                 secs = time.perf_counter() - t0
@@ -172,7 +195,11 @@ def run_feedback(policy, store: CorrectionStore, config: FeedbackConfig, expert:
             if save is not None and ids:
                 version = save(policy.model, {"kind": "correction", "family": config.family, "round": r,
                                               "corrections": len(ids), "success": ev.success, "parent": version})  # fmt: skip
-            rounds.append(RoundResult(r, len(seeds), failures, len(ids), diags, ev.success, secs, version, old))
+            rounds.append(
+                RoundResult(
+                    r, len(seeds), failures, len(ids), diags, ev.success, secs, version, old
+                )
+            )
             say(f"round {r}: {failures}/{len(seeds)} failed, {len(ids)} corrections so far, success {ev.success:.2f}, "
                 f"fine-tune {secs:.0f} s")  # fmt: skip
     finally:
@@ -185,12 +212,3 @@ def run_feedback(policy, store: CorrectionStore, config: FeedbackConfig, expert:
         "final_success": rounds[-1].success if rounds else start.success,
         "max_finetune_seconds": max((x.finetune_seconds for x in rounds), default=0.0),
     }  # fmt: skip
-
-
-def _clip(pose):
-    """Keep a pose inside the workspace the store accepts (noise can push it out)."""
-    from .corrections import POSE_HIGH, POSE_LOW
-
-    x, y, z, yaw = (float(v) for v in pose)
-    return (min(max(x, POSE_LOW[0]), POSE_HIGH[0]), min(max(y, POSE_LOW[1]), POSE_HIGH[1]),
-            min(max(z, POSE_LOW[2]), POSE_HIGH[2]), math.remainder(yaw, 2 * math.pi))  # fmt: skip

@@ -64,11 +64,18 @@ class ImageSpec:
         return CAMERAS[self.camera].resized(self.render, self.render)
 
     def to_dict(self) -> dict:
-        return {"camera": self.camera, "render": self.render, "crop": list(self.crop), "stride": self.stride}
+        return {
+            "camera": self.camera,
+            "render": self.render,
+            "crop": list(self.crop),
+            "stride": self.stride,
+        }
 
     @classmethod
     def from_dict(cls, d: dict) -> ImageSpec:
-        return cls(str(d["camera"]), int(d["render"]), tuple(int(v) for v in d["crop"]), int(d["stride"]))
+        return cls(
+            str(d["camera"]), int(d["render"]), tuple(int(v) for v in d["crop"]), int(d["stride"])
+        )
 
 
 def observe(world, spec: ImageSpec) -> tuple[np.ndarray, np.ndarray]:

@@ -72,6 +72,7 @@ def _merge(plans: list[TaskPlan | None]) -> TaskPlan:
             model=p.model if p.model is not None else out.model,
             data=p.data if p.data is not None else out.data,
             trainable=p.trainable if p.trainable is not None else out.trainable,
+            lr_scale=p.lr_scale if p.lr_scale is not None else out.lr_scale,
         )
     return out
 
@@ -112,7 +113,7 @@ def fit(model: nn.Module, data: Prepared, config: FitConfig, strategies: list[St
         params = {n: p for n, p in named.items() if p.requires_grad}
         if not params:
             raise AgentError("nothing to train: every parameter is frozen")
-        opt = torch.optim.Adam(params.values(), lr=config.lr)
+        opt = torch.optim.Adam(params.values(), lr=config.lr * (plan.lr_scale or 1.0))
         model.train()
         first = last = float("nan")
         for step in range(config.steps):
@@ -134,7 +135,9 @@ def fit(model: nn.Module, data: Prepared, config: FitConfig, strategies: list[St
                     grads = new
             for n, p in params.items():
                 p.grad = grads.get(n)
-            torch.nn.utils.clip_grad_norm_([p for p in params.values() if p.grad is not None], config.clip)
+            torch.nn.utils.clip_grad_norm_(
+                [p for p in params.values() if p.grad is not None], config.clip
+            )
             opt.step()
             last = float(per_sample.detach().mean())
             first = last if step == 0 else first

@@ -72,9 +72,17 @@ def soft_position(maps: torch.Tensor) -> torch.Tensor:
     """(B, 2) expected key point in cell units under the heat's softmax."""
     _, _, rows, cols = maps.shape
     p = F.softmax(maps[:, HEAT].flatten(1), dim=1)
-    gy, gx = torch.meshgrid(torch.arange(rows, dtype=maps.dtype), torch.arange(cols, dtype=maps.dtype), indexing="ij")
+    gy, gx = torch.meshgrid(
+        torch.arange(rows, dtype=maps.dtype), torch.arange(cols, dtype=maps.dtype), indexing="ij"
+    )
     off = torch.sigmoid(maps[:, [OFF_X, OFF_Y]]).flatten(2)
-    return torch.stack([(p * (gx.flatten()[None] + off[:, 0])).sum(1), (p * (gy.flatten()[None] + off[:, 1])).sum(1)], 1)
+    return torch.stack(
+        [
+            (p * (gx.flatten()[None] + off[:, 0])).sum(1),
+            (p * (gy.flatten()[None] + off[:, 1])).sum(1),
+        ],
+        1,
+    )
 
 
 def soft_direction(logits: torch.Tensor) -> torch.Tensor:
@@ -91,11 +99,16 @@ def geodesic(u: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
     return torch.atan2(cross, dot + 1e-8).abs() * (ROT_PERIOD / (2 * math.pi))
 
 
-def distill_loss(new: Outputs, old: Outputs, has_place: torch.Tensor, rot_weight: float = 10.0) -> torch.Tensor:
+def distill_loss(
+    new: Outputs, old: Outputs, has_place: torch.Tensor, rot_weight: float = 10.0
+) -> torch.Tensor:
     """(B,) LwF-style distance of two models' outputs: squared L2 on the expected
     positions (cells) plus squared geodesic distance on the yaws (radians, weighted)."""
     pick = ((soft_position(new.pick) - soft_position(old.pick)) ** 2).sum(1)
-    pick = pick + rot_weight * geodesic(soft_direction(new.pick_rot), soft_direction(old.pick_rot)) ** 2
+    pick = (
+        pick
+        + rot_weight * geodesic(soft_direction(new.pick_rot), soft_direction(old.pick_rot)) ** 2
+    )
     place = ((soft_position(new.place) - soft_position(old.place)) ** 2).sum(1)
     place = place + rot_weight * geodesic(soft_direction(new.turn), soft_direction(old.turn)) ** 2
     return pick + place * has_place.float()

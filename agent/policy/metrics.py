@@ -75,4 +75,10 @@ def auc(r) -> float:
 
 def summarize(r, b) -> dict[str, float]:
     """All five metrics of one matrix."""
-    return {"acc": acc(r), "bwt": bwt(r), "fwt": fwt(r, b), "forgetting": forgetting(r), "auc": auc(r)}
+    return {
+        "acc": acc(r),
+        "bwt": bwt(r),
+        "fwt": fwt(r, b),
+        "forgetting": forgetting(r),
+        "auc": auc(r),
+    }

@@ -105,7 +105,9 @@ class FiLMBlock(nn.Module):
     def forward(self, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
         x = F.relu(self.conv1(x))
         gamma, beta = self.film(z).chunk(2, dim=-1)
-        return F.relu(self.norm(self.conv2(x)) * (1 + gamma[:, :, None, None]) + beta[:, :, None, None])
+        return F.relu(
+            self.norm(self.conv2(x)) * (1 + gamma[:, :, None, None]) + beta[:, :, None, None]
+        )
 
 
 class PatchNet(nn.Module):
@@ -139,7 +141,12 @@ def patches(x: torch.Tensor, cells: torch.Tensor, cols: int, stride: int) -> tor
     padded = F.pad(x[:, :PATCH_CHANNELS], (half, half, half, half))
     rows = (cells // cols) * stride + stride // 2
     cs = (cells % cols) * stride + stride // 2
-    return torch.stack([padded[b, :, r : r + PATCH, c : c + PATCH] for b, (r, c) in enumerate(zip(rows.tolist(), cs.tolist()))])
+    return torch.stack(
+        [
+            padded[b, :, r : r + PATCH, c : c + PATCH]
+            for b, (r, c) in enumerate(zip(rows.tolist(), cs.tolist(), strict=True))
+        ]
+    )
 
 
 class PoseNet(nn.Module):
@@ -162,14 +169,17 @@ class PoseNet(nn.Module):
         self.place1 = FiLMBlock(c1, c1, f)
         self.place_head = nn.Conv2d(c1, MAP_CHANNELS, 1)
         d = MATCH_DIM
-        self.cell_feats = nn.Sequential(nn.Conv2d(PATCH_CHANNELS, 32, 1), nn.ReLU(), nn.Conv2d(32, 32, 1), nn.ReLU())
+        self.cell_feats = nn.Sequential(
+            nn.Conv2d(PATCH_CHANNELS, 32, 1), nn.ReLU(), nn.Conv2d(32, 32, 1), nn.ReLU()
+        )
         self.pick_keys = nn.Conv2d(c1 + 32, d, 1)
         self.pick_text = nn.Linear(config.text_dim, d)
         self.place_keys = nn.Conv2d(c1 + 32, d, 1)
         self.place_text = nn.Linear(config.text_dim, d)
         self.yaw = PatchNet(PATCH_CHANNELS, f, config.rot_bins)
-        self.turn_text = nn.Linear(f, config.rot_bins)
-        self.turn_gate = nn.Linear(f, 1)
+        part = config.text_dim // 3  # the embedding's last third: where to / how much
+        self.turn_text = nn.Linear(part, config.rot_bins)
+        self.turn_gate = nn.Linear(part, 1)
 
     def forward(self, x: torch.Tensor, emb: torch.Tensor, pick_cell: torch.Tensor | None = None,
                 place_cell: torch.Tensor | None = None) -> Outputs:  # fmt: skip
@@ -189,19 +199,26 @@ class PoseNet(nn.Module):
         y = self.dec1(torch.cat([F.interpolate(y, size=x1.shape[-2:]), x1], 1), z)
         # Shallow per-cell features (mean colour, height, edges of the cell) beside the deep ones.
         cells = self.cell_feats(F.avg_pool2d(x[:, :PATCH_CHANNELS], self.config.stride))
-        pick = self._with_match(self.pick_head(y), self.pick_keys(torch.cat([y, cells], 1)), self.pick_text(emb))
+        pick = self._with_match(
+            self.pick_head(y), self.pick_keys(torch.cat([y, cells], 1)), self.pick_text(emb)
+        )
         if pick_cell is None:
             pick_cell = pick[:, HEAT].flatten(1).argmax(1)
         feat = y.flatten(2)[torch.arange(y.shape[0]), :, pick_cell]
         yp = self.place1(y + self.pick_query(feat)[:, :, None, None], z)
-        place = self._with_match(self.place_head(yp), self.place_keys(torch.cat([yp, cells], 1)), self.place_text(emb))
+        place = self._with_match(
+            self.place_head(yp), self.place_keys(torch.cat([yp, cells], 1)), self.place_text(emb)
+        )
         if place_cell is None:
             place_cell = place[:, HEAT].flatten(1).argmax(1)
         cols, s = y.shape[-1], self.config.stride
         b = x.shape[0]
-        yaws = self.yaw(torch.cat([patches(x, pick_cell, cols, s), patches(x, place_cell, cols, s)]), torch.cat([z, z]))
+        yaws = self.yaw(
+            torch.cat([patches(x, pick_cell, cols, s), patches(x, place_cell, cols, s)]),
+            torch.cat([z, z]),
+        )
         pick_rot, place_yaw = yaws[:b], yaws[b:]
-        return Outputs(pick, place, pick_rot, self._turn(pick_rot, place_yaw, z))
+        return Outputs(pick, place, pick_rot, self._turn(pick_rot, place_yaw, emb))
 
     @staticmethod
     def _with_match(maps: torch.Tensor, keys: torch.Tensor, query: torch.Tensor) -> torch.Tensor:
@@ -210,8 +227,12 @@ class PoseNet(nn.Module):
         match = (keys * query[:, :, None, None]).sum(1, keepdim=True) / keys.shape[1] ** 0.5
         return torch.cat([maps[:, :1] + match, maps[:, 1:]], 1)
 
-    def _turn(self, pick_rot: torch.Tensor, place_yaw: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
-        """Turn logits: gate * relative yaw + (1 - gate) * instructed turn."""
+    def _turn(
+        self, pick_rot: torch.Tensor, place_yaw: torch.Tensor, emb: torch.Tensor
+    ) -> torch.Tensor:
+        """Turn logits: gate * relative yaw + (1 - gate) * instructed turn, both linear
+        read-outs of the instruction's "where to / how much" part (fastest to learn, and
+        "by 45 degrees" and "with the blue outline" share no weights there)."""
         p_pick = F.softmax(pick_rot, 1)
         p_place = F.softmax(place_yaw, 1)
         k = p_pick.shape[1]
@@ -219,8 +240,9 @@ class PoseNet(nn.Module):
         idx = (torch.arange(k)[:, None] + torch.arange(k)[None, :]) % k  # [t, j] -> j + t
         # The grasp yaw has its own label: only the place patch learns from the turn here.
         rel = torch.einsum("bj,btj->bt", p_pick.detach(), p_place[:, idx])
-        gate = torch.sigmoid(self.turn_gate(z))
-        mix = gate * rel + (1 - gate) * F.softmax(self.turn_text(z), 1)
+        how = emb[:, 2 * (emb.shape[1] // 3) :]
+        gate = torch.sigmoid(self.turn_gate(how))
+        mix = gate * rel + (1 - gate) * F.softmax(self.turn_text(how), 1)
         return torch.log(mix + 1e-6)
 
 
@@ -244,7 +266,9 @@ def orientation_channels(img: torch.Tensor) -> torch.Tensor:
     return torch.stack([(c4 * scale).sum(1), (s4 * scale).sum(1)], 1) * 4.0
 
 
-def make_input(rgb: torch.Tensor, height: torch.Tensor, orient: torch.Tensor | None = None) -> torch.Tensor:
+def make_input(
+    rgb: torch.Tensor, height: torch.Tensor, orient: torch.Tensor | None = None
+) -> torch.Tensor:
     """The network input (B, 8, H, W) from RGB (B, 3, H, W) uint8 and heights (B, H, W) in meters.
 
     Channels: RGB scaled to [-0.5, 0.5], surface height in decimeters, the two edge
@@ -260,7 +284,9 @@ def make_input(rgb: torch.Tensor, height: torch.Tensor, orient: torch.Tensor | N
     return torch.cat([img, orient, cols, rows], 1)
 
 
-def to_input(spec: ImageSpec, rgb: np.ndarray, depth: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+def to_input(
+    spec: ImageSpec, rgb: np.ndarray, depth: np.ndarray
+) -> tuple[torch.Tensor, torch.Tensor]:
     """(rgb (N, 3, H, W) uint8, heights (N, H, W) float16) tensors for cropped RGB-D images."""
     rgb = np.asarray(rgb)
     depth = np.asarray(depth, dtype=np.float32)

@@ -19,7 +19,9 @@ def _plt():
     return plt
 
 
-def r_heatmaps(matrices: dict[str, np.ndarray], families: list[str], path: Path, title: str = "") -> Path:
+def r_heatmaps(
+    matrices: dict[str, np.ndarray], families: list[str], path: Path, title: str = ""
+) -> Path:
     """One heatmap per strategy of its (mean) success matrix R[i, j]."""
     plt = _plt()
     names = list(matrices)

@@ -79,7 +79,9 @@ def yaw_from_logits(logits: np.ndarray, window: int = 2) -> float:
     return yaw * ROT_PERIOD / (2 * math.pi)
 
 
-def _decode_key(spec: ImageSpec, maps: np.ndarray, heights: np.ndarray, rot_logits: np.ndarray) -> KeyPoint:
+def _decode_key(
+    spec: ImageSpec, maps: np.ndarray, heights: np.ndarray, rot_logits: np.ndarray
+) -> KeyPoint:
     from .model import HEAT, HEIGHT, OFF_X, OFF_Y
 
     heat = maps[HEAT].reshape(-1)
@@ -91,7 +93,9 @@ def _decode_key(spec: ImageSpec, maps: np.ndarray, heights: np.ndarray, rot_logi
     row, col = cell_to_pixel(spec, cell, off)
     z = surface_height(heights, row, col) + float(v[HEIGHT]) / 10.0
     point = pixel_to_point(spec, row, col, z)
-    return KeyPoint(row, col, (float(point[0]), float(point[1]), float(z)), yaw_from_logits(rot_logits), conf)
+    return KeyPoint(
+        row, col, (float(point[0]), float(point[1]), float(z)), yaw_from_logits(rot_logits), conf
+    )
 
 
 def decode(spec: ImageSpec, out, depth: np.ndarray, turn: float | None = None) -> Prediction:
@@ -121,7 +125,9 @@ class Policy:
         info: where it came from (a checkpoint's manifest), for reports.
     """
 
-    def __init__(self, model, spec: ImageSpec, encoder, threads: int = 2, info: dict | None = None) -> None:
+    def __init__(
+        self, model, spec: ImageSpec, encoder, threads: int = 2, info: dict | None = None
+    ) -> None:
         self.model = model
         self.spec = spec
         self.encoder = encoder
@@ -153,7 +159,9 @@ class Policy:
             torch.set_num_threads(before)
         return [np.concatenate(p) for p in parts]
 
-    def predict_many(self, rgb: np.ndarray, depth: np.ndarray, instructions: list[str]) -> list[Prediction]:
+    def predict_many(
+        self, rgb: np.ndarray, depth: np.ndarray, instructions: list[str]
+    ) -> list[Prediction]:
         """Predictions for N cropped RGB-D images and their instructions."""
         rgb, depth = np.asarray(rgb), np.asarray(depth)
         if rgb.ndim == 3:

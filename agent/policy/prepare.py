@@ -60,7 +60,9 @@ class Batch:
     @staticmethod
     def cat(parts: list[Batch]) -> Batch:
         """Rows of several batches, in order."""
-        return Batch(**{f.name: torch.cat([getattr(p, f.name) for p in parts]) for f in fields(Batch)})
+        return Batch(
+            **{f.name: torch.cat([getattr(p, f.name) for p in parts]) for f in fields(Batch)}
+        )
 
 
 @dataclass(frozen=True)
@@ -109,7 +111,9 @@ class Prepared:
     @staticmethod
     def cat(parts: list[Prepared]) -> Prepared:
         """Rows of several sets, in order."""
-        return Prepared(**{f.name: torch.cat([getattr(p, f.name) for p in parts]) for f in fields(Prepared)})
+        return Prepared(
+            **{f.name: torch.cat([getattr(p, f.name) for p in parts]) for f in fields(Prepared)}
+        )
 
 
 def key_label(spec: ImageSpec, heights: np.ndarray, pose) -> tuple[int, tuple[float, float], float]:
@@ -132,7 +136,9 @@ def prepare(samples: Samples, spec: ImageSpec, encoder, task: int = 0) -> Prepar
     offs = {k: np.zeros((n, 2), np.float32) for k in ("pick_off", "place_off")}
     has_place = samples.has_place
     for i in range(n):
-        cells["pick_cell"][i], offs["pick_off"][i], cols["pick_h"][i] = key_label(spec, heights[i], samples.pick[i])
+        cells["pick_cell"][i], offs["pick_off"][i], cols["pick_h"][i] = key_label(
+            spec, heights[i], samples.pick[i]
+        )
         cols["pick_rot"][i] = yaw_mod(samples.pick[i, 3])
         if has_place[i]:
             c, o, h = key_label(spec, heights[i], samples.place[i])

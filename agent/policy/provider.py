@@ -3,8 +3,8 @@
 Satisfies `skills.poses.PoseProvider`. It sees what the policy sees (the top camera's
 RGB-D image) and the objects' descriptions (public to skill code), never their poses:
 
-- `pick_pose(world, obj, turn)`: instruction "pick up the <obj>"; the grasp yaw's
-  representative is chosen with the requested turn, as the oracle does.
+- `pick_pose(world, obj, turn, dest)`: instruction "pick up the <obj>"; the grasp yaw's
+  representative is chosen with the requested turn, as the oracle does (`dest` unused).
 - `place_pose(world, held, target)`: an instruction made from the two descriptions
   ("put the X in the Y" for a bowl, "stack the X on the Y" for a block, "align the X
   with the Y" for an outline, else "place the X on the Y"). It is read from the image
@@ -57,13 +57,16 @@ class PolicyPoseProvider:
         self.calls = 0
 
     @classmethod
-    def from_home(cls, home: Path, version: int | str | None = None, threads: int = 2) -> PolicyPoseProvider:
+    def from_home(
+        cls, home: Path, version: int | str | None = None, threads: int = 2
+    ) -> PolicyPoseProvider:
         """The provider of a checkpoint in the data home (the latest by default)."""
         from .train import load_policy
 
         return cls(load_policy(home, version, threads=threads))
 
-    def pick_pose(self, world: World, obj: SimObject, turn: float = 0.0) -> Pose:
+    def pick_pose(self, world: World, obj: SimObject, turn: float = 0.0, dest=None) -> Pose:
+        # `dest` (where the object will go) is not used: the grasp yaw comes from the image.
         rgb, depth = observe(world, self.policy.spec)
         pred = self.policy.predict(rgb, depth, f"pick up the {obj.description}")
         self._before_pick = {obj.body: (rgb, depth)}

@@ -27,7 +27,10 @@ from .data import Samples, load_demos
 from .geometry import ImageSpec
 
 STREAM = ("place", "stack", "put-in-bowl", "rotate", "align")
-ORDERS: dict[str, tuple[str, ...]] = {"A": STREAM, "B": ("align", "rotate", "put-in-bowl", "stack", "place")}
+ORDERS: dict[str, tuple[str, ...]] = {
+    "A": STREAM,
+    "B": ("align", "rotate", "put-in-bowl", "stack", "place"),
+}
 
 
 @dataclass(frozen=True)
@@ -94,7 +97,9 @@ def load_stream(home: Path, config: StreamConfig, spec: ImageSpec, encoder) -> S
 
     train, test = [], []
     for i, fam in enumerate(config.families):
-        train.append(prepare(load_demos(home, fam, "train", config.n_train, spec), spec, encoder, task=i))
+        train.append(
+            prepare(load_demos(home, fam, "train", config.n_train, spec), spec, encoder, task=i)
+        )
         test.append(load_demos(home, fam, "test", config.n_test, spec))
     return StreamData(train, test)
 
@@ -151,7 +156,13 @@ def run_strategy(strategy: str, config: StreamConfig, data: StreamData, spec: Im
     rows = [evaluate_row(Policy(model, spec, encoder, config.threads), data.test)]
     train_s, trainable = [], 0
     for i in range(1, len(config.families)):
-        fc = FitConfig(config.steps, config.batch_size, config.lr, seed=config.seed * 1000 + i, threads=config.threads)
+        fc = FitConfig(
+            config.steps,
+            config.batch_size,
+            config.lr,
+            seed=config.seed * 1000 + i,
+            threads=config.threads,
+        )
         res = fit(model, data.train[i], fc, plugins, index=i, name=config.families[i])
         model = res.model
         train_s.append(res.seconds)
@@ -183,7 +194,9 @@ def sim_check(policy, config: StreamConfig, world=None) -> dict:
     per_task, agree, total = {}, 0, 0
     try:
         for fam in config.families:
-            runs = [attempt(policy, world, fam, s) for s in split_seeds("test", config.sim_episodes)]
+            runs = [
+                attempt(policy, world, fam, s) for s in split_seeds("test", config.sim_episodes)
+            ]
             per_task[fam] = float(np.mean([r.success for r in runs]))
             agree += sum(within_tolerance(r.error, fam) == r.success for r in runs)
             total += len(runs)

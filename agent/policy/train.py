@@ -16,14 +16,14 @@ from pathlib import Path
 from ..errors import AgentError
 from .geometry import ImageSpec
 
-EMBED_CACHE = ("policy", "embeddings.npz")
-
 
 def encoder_for(home: Path, embedder=None):
-    """The instruction encoder, its cache in the data home; MiniLM unless told otherwise."""
+    """The instruction encoder, its cache in the data home (one file per embedder);
+    MiniLM unless told otherwise."""
     from .embed import InstructionEncoder, default_embedder
 
-    return InstructionEncoder(embedder or default_embedder(), Path(home).joinpath(*EMBED_CACHE))
+    embedder = embedder or default_embedder()
+    return InstructionEncoder(embedder, Path(home) / "policy" / f"embeddings-{embedder.name}.npz")
 
 
 def load_policy(home: Path, version: int | str | None = None, embedder=None, threads: int = 2):
@@ -39,7 +39,9 @@ def load_policy(home: Path, version: int | str | None = None, embedder=None, thr
     model, spec, payload = load_checkpoint(home, version)
     encoder = encoder_for(home, embedder)
     if encoder.name != payload["encoder"]:
-        raise AgentError(f"checkpoint was trained with embeddings {payload['encoder']!r}, not {encoder.name!r}")
+        raise AgentError(
+            f"checkpoint was trained with embeddings {payload['encoder']!r}, not {encoder.name!r}"
+        )
     return Policy(model, spec, encoder, threads, info=payload["manifest"])
 
 
@@ -75,7 +77,9 @@ def check_families(families) -> tuple[str, ...]:
         raise AgentError("no task family given")
     bad = [f for f in fams if f not in SINGLE_ACTION]
     if bad:
-        raise AgentError(f"the policy learns single-action families ({', '.join(SINGLE_ACTION)}); not {bad[0]!r}")
+        raise AgentError(
+            f"the policy learns single-action families ({', '.join(SINGLE_ACTION)}); not {bad[0]!r}"
+        )
     return fams
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ...errors import AgentError
-from .base import Strategy, StepContext, TaskContext, TaskOutcome, TaskPlan
+from .base import StepContext, Strategy, TaskContext, TaskOutcome, TaskPlan
 
 
 def _naive() -> Strategy:
@@ -92,9 +92,19 @@ def make_strategies(spec: str) -> list[Strategy]:
         raise AgentError("no strategy given")
     unknown = [n for n in names if n not in STRATEGIES]
     if unknown:
-        raise AgentError(f"unknown strategy {unknown[0]!r} (known: {', '.join(STRATEGIES)}; combine with '+')")
+        raise AgentError(
+            f"unknown strategy {unknown[0]!r} (known: {', '.join(STRATEGIES)}; combine with '+')"
+        )
     plugins = [STRATEGIES[n][0]() for n in names]
     return [p for p in plugins if type(p) is not Strategy] or plugins[:1]
 
 
-__all__ = ["STRATEGIES", "StepContext", "Strategy", "TaskContext", "TaskOutcome", "TaskPlan", "make_strategies"]
+__all__ = [
+    "STRATEGIES",
+    "StepContext",
+    "Strategy",
+    "TaskContext",
+    "TaskOutcome",
+    "TaskPlan",
+    "make_strategies",
+]

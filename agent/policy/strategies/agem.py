@@ -14,7 +14,9 @@ from .base import StepContext, Strategy, TaskContext
 from .buffer import Reservoir
 
 
-def project(grads: dict[str, torch.Tensor], ref: dict[str, torch.Tensor]) -> tuple[dict[str, torch.Tensor], bool]:
+def project(
+    grads: dict[str, torch.Tensor], ref: dict[str, torch.Tensor]
+) -> tuple[dict[str, torch.Tensor], bool]:
     """A-GEM's projection of `grads` against `ref`; also whether it changed anything."""
     names = [n for n in grads if n in ref]
     dot = sum((grads[n] * ref[n]).sum() for n in names)
@@ -36,7 +38,9 @@ class AGEM(Strategy):
         self.projected = 0
         self.last_ref: dict[str, torch.Tensor] = {}
 
-    def after_backward(self, step: StepContext, grads: dict[str, torch.Tensor]) -> dict[str, torch.Tensor] | None:
+    def after_backward(
+        self, step: StepContext, grads: dict[str, torch.Tensor]
+    ) -> dict[str, torch.Tensor] | None:
         if not len(self.buffer):
             return None
         batch, _ = self.buffer.sample(self.rows, step.task.gen)

@@ -4,7 +4,8 @@ A strategy is one small class with four hooks, each returning a value the loop a
 a strategy never changes the trainer's state behind its back:
 
 - `before_task(ctx) -> TaskPlan | None`: a model to train instead (LoRA wraps it), the
-  data to train on (joint: everything so far), the parameter names to train.
+  data to train on (joint: everything so far), the parameter names to train, a
+  learning-rate factor (adapters learn with a larger one).
 - `extra_loss(step) -> Tensor | None`: a scalar added to the supervised loss (replay,
   distillation, penalties).
 - `after_backward(step, grads) -> dict | None`: replacement gradients (A-GEM projection,
@@ -57,6 +58,7 @@ class TaskPlan:
     model: nn.Module | None = None
     data: Prepared | None = None
     trainable: tuple[str, ...] | None = None
+    lr_scale: float | None = None
 
 
 @dataclass(frozen=True)
@@ -98,7 +100,9 @@ class Strategy:
     def extra_loss(self, step: StepContext) -> torch.Tensor | None:
         return None
 
-    def after_backward(self, step: StepContext, grads: dict[str, torch.Tensor]) -> dict[str, torch.Tensor] | None:
+    def after_backward(
+        self, step: StepContext, grads: dict[str, torch.Tensor]
+    ) -> dict[str, torch.Tensor] | None:
         return None
 
     def after_task(self, ctx: TaskContext) -> TaskOutcome | None:

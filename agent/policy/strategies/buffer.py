@@ -50,7 +50,11 @@ class Reservoir:
                     slots[j] = (new, i)
         # Materialise the kept rows as one set (keeping whole experiences would grow).
         keep = [[i for p, i in slots if p == k] for k in range(len(parts))]
-        kept = [(d.take(ix), {n: v[ix] for n, v in e.items()}) for (d, e), ix in zip(parts, keep, strict=True) if ix]
+        kept = [
+            (d.take(ix), {n: v[ix] for n, v in e.items()})
+            for (d, e), ix in zip(parts, keep, strict=True)
+            if ix
+        ]
         self.data = Prepared.cat([d for d, _ in kept])
         names = set(kept[0][1])
         self.extra = {n: torch.cat([e[n] for _, e in kept]) for n in names}

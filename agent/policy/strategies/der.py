@@ -43,7 +43,11 @@ class DER(Strategy):
         outs = []
         with torch.no_grad():
             for s in range(0, len(ctx.data), 64):
-                outs.append(_flat(forward(ctx.model, ctx.data.batch(range(s, min(s + 64, len(ctx.data)))))).half())
+                outs.append(
+                    _flat(
+                        forward(ctx.model, ctx.data.batch(range(s, min(s + 64, len(ctx.data)))))
+                    ).half()
+                )
         self.buffer.offer(ctx.data, {"outputs": torch.cat(outs)})
 
     def info(self) -> dict:

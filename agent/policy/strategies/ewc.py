@@ -20,7 +20,9 @@ class OnlineEWC(Strategy):
 
     name = "ewc"
 
-    def __init__(self, lam: float = 200.0, gamma: float = 0.9, samples: int = 128, rows: int = 8) -> None:
+    def __init__(
+        self, lam: float = 200.0, gamma: float = 0.9, samples: int = 128, rows: int = 8
+    ) -> None:
         self.lam, self.gamma, self.samples, self.rows = lam, gamma, samples, rows
         self.fisher: dict[str, torch.Tensor] = {}
         self.anchor: dict[str, torch.Tensor] = {}
@@ -46,14 +48,18 @@ class OnlineEWC(Strategy):
         chunks = 0
         for s in range(0, n, self.rows):
             batch = ctx.data.batch(idx[s : s + self.rows])
-            grads = torch.autograd.grad(ctx.loss_fn(ctx.model, batch).mean(), list(params.values()), allow_unused=True)
+            grads = torch.autograd.grad(
+                ctx.loss_fn(ctx.model, batch).mean(), list(params.values()), allow_unused=True
+            )
             for (name, _), g in zip(params.items(), grads, strict=True):
                 if g is not None:
                     fisher[name] += g.detach() ** 2 * len(batch)
             chunks += len(batch)
         for name in fisher:
             fisher[name] /= max(chunks, 1)
-            self.fisher[name] = self.gamma * self.fisher.get(name, torch.zeros_like(fisher[name])) + fisher[name]
+            self.fisher[name] = (
+                self.gamma * self.fisher.get(name, torch.zeros_like(fisher[name])) + fisher[name]
+            )
             self.anchor[name] = params[name].detach().clone()
 
     def info(self) -> dict:

@@ -78,7 +78,9 @@ class AdapterRouter(nn.Module):
             return parts[0]
         inv = torch.empty(len(order), dtype=torch.long)
         inv[torch.tensor(order)] = torch.arange(len(order))
-        return type(parts[0])(*(torch.cat([p[k] for p in parts])[inv] for k in range(len(parts[0]))))
+        return type(parts[0])(
+            *(torch.cat([p[k] for p in parts])[inv] for k in range(len(parts[0])))
+        )
 
 
 def wrap(model: nn.Module, name: str, r: int, alpha: int, base_keys: torch.Tensor) -> AdapterRouter:
@@ -91,12 +93,13 @@ def wrap(model: nn.Module, name: str, r: int, alpha: int, base_keys: torch.Tenso
 
 
 class LoRA(Strategy):
-    """Args: r (rank) and alpha (scale) of the adapters."""
+    """Args: r (rank) and alpha (scale) of the adapters; lr_scale multiplies the learning
+    rate while an adapter trains (low-rank updates starting from zero learn slowly)."""
 
     name = "lora"
 
-    def __init__(self, r: int = 8, alpha: int = 16) -> None:
-        self.r, self.alpha = r, alpha
+    def __init__(self, r: int = 8, alpha: int = 16, lr_scale: float = 4.0) -> None:
+        self.r, self.alpha, self.lr_scale = r, alpha, lr_scale
         self.base_keys: torch.Tensor | None = None
         self.targets: list[str] = []
         self.trainable = 0
@@ -113,7 +116,9 @@ class LoRA(Strategy):
 
             targets = self.targets or [n for n in lora_targets(router.peft.get_base_model()) if "lora_" not in n
                                        and not n.endswith("base_layer")]  # fmt: skip
-            config = LoraConfig(r=self.r, lora_alpha=self.alpha, target_modules=targets, lora_dropout=0.0)
+            config = LoraConfig(
+                r=self.r, lora_alpha=self.alpha, target_modules=targets, lora_dropout=0.0
+            )
             router.peft.add_adapter(name, config)
         else:
             keys = self.base_keys if self.base_keys is not None else emb[:0]
@@ -121,8 +126,10 @@ class LoRA(Strategy):
             router = wrap(ctx.model, name, self.r, self.alpha, keys)
         router.add_keys(emb, name)
         router.peft.set_adapter(name)
-        trainable = tuple(n for n, _ in router.named_parameters() if "lora_" in n and f".{name}." in n)
-        return TaskPlan(model=router, trainable=trainable)
+        trainable = tuple(
+            n for n, _ in router.named_parameters() if "lora_" in n and f".{name}." in n
+        )
+        return TaskPlan(model=router, trainable=trainable, lr_scale=self.lr_scale)
 
     def info(self) -> dict:
         return {"buffer_size": 0}

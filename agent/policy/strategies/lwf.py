@@ -21,7 +21,7 @@ class LwF(Strategy):
 
     name = "lwf"
 
-    def __init__(self, weight: float = 1.0, rot_weight: float = 10.0) -> None:
+    def __init__(self, weight: float = 0.1, rot_weight: float = 10.0) -> None:
         self.weight, self.rot_weight = weight, rot_weight
         self.teacher = None
 
@@ -39,4 +39,7 @@ class LwF(Strategy):
             return None
         with torch.no_grad():
             old = forward(self.teacher, step.batch)
-        return self.weight * distill_loss(step.outputs, old, step.batch.has_place, self.rot_weight).mean()
+        return (
+            self.weight
+            * distill_loss(step.outputs, old, step.batch.has_place, self.rot_weight).mean()
+        )

@@ -24,10 +24,15 @@ class SPG(Strategy):
         self.samples, self.rows, self.steepness = samples, rows, steepness
         self.importance: dict[str, torch.Tensor] = {}
 
-    def after_backward(self, step: StepContext, grads: dict[str, torch.Tensor]) -> dict[str, torch.Tensor] | None:
+    def after_backward(
+        self, step: StepContext, grads: dict[str, torch.Tensor]
+    ) -> dict[str, torch.Tensor] | None:
         if not self.importance:
             return None
-        return {n: (g * (1 - self.importance[n]) if n in self.importance else g) for n, g in grads.items()}
+        return {
+            n: (g * (1 - self.importance[n]) if n in self.importance else g)
+            for n, g in grads.items()
+        }
 
     def after_task(self, ctx: TaskContext) -> None:
         params = {n: p for n, p in ctx.model.named_parameters() if p.requires_grad}
@@ -36,14 +41,22 @@ class SPG(Strategy):
         idx = torch.randperm(len(ctx.data), generator=ctx.gen)[:n]
         for s in range(0, n, self.rows):
             batch = ctx.data.batch(idx[s : s + self.rows])
-            grads = torch.autograd.grad(ctx.loss_fn(ctx.model, batch).mean(), list(params.values()), allow_unused=True)
+            grads = torch.autograd.grad(
+                ctx.loss_fn(ctx.model, batch).mean(), list(params.values()), allow_unused=True
+            )
             for name, g in zip(params, grads, strict=True):
                 if g is not None:
                     acc[name] += g.detach().abs()
         for name, a in acc.items():
-            z = (a - a.mean()) / (a.std(unbiased=False) + 1e-8) if a.numel() > 1 else a / (a.abs() + 1e-8)
+            z = (
+                (a - a.mean()) / (a.std(unbiased=False) + 1e-8)
+                if a.numel() > 1
+                else a / (a.abs() + 1e-8)
+            )
             imp = torch.tanh(self.steepness * z.clamp(min=0))
-            self.importance[name] = torch.maximum(self.importance.get(name, torch.zeros_like(imp)), imp)
+            self.importance[name] = torch.maximum(
+                self.importance.get(name, torch.zeros_like(imp)), imp
+            )
 
     def info(self) -> dict:
         return {"buffer_size": 0}

@@ -1,0 +1,293 @@
+"""`skillgrove bench continual`: every strategy through the task stream, side by side.
+
+For each (task order, seed) the base (first experience) is trained once and shared;
+each strategy then fine-tunes through the other experiences (`stream.run_strategy`),
+in a pool of worker processes (one torch thread each). The R matrices of success, position
+error and yaw error give ACC, BWT, FWT, forgetting and AUC (`metrics`), averaged over
+orders and seeds. The final policies are also executed in the simulator on a few
+held-out scenes per task (how far the pose-tolerance proxy agrees with real success).
+A correction run (simulated expert, `feedback`) teaches the base a new task.
+Everything goes to `<home>/policy/bench/`: results.json, results.md, and the plots.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import AgentError
+from .stream import ORDERS, StreamConfig
+
+ALL_STRATEGIES = (
+    "naive",
+    "joint",
+    "replay",
+    "der",
+    "lwf",
+    "ewc",
+    "agem",
+    "spg",
+    "lora",
+    "ema",
+    "replay+lwf",
+)
+QUICK = {"seeds": (0,), "orders": ("A",), "n_train": 200, "n_test": 30, "base_steps": 600, "steps": 120,
+         "sim_episodes": 6, "feedback": {"rounds": 3, "attempts": 12, "eval_episodes": 20, "steps": 100}}  # fmt: skip
+FULL = {"seeds": (0, 1, 2), "orders": ("A", "B"), "n_train": 400, "n_test": 50, "base_steps": 1200, "steps": 300,
+        "sim_episodes": 20, "feedback": {"rounds": 5, "attempts": 20, "eval_episodes": 30, "steps": 150}}  # fmt: skip
+FEEDBACK_TASK = "stack"  # the new task of the correction run (not in the base's experience)
+
+
+def _bench_dir(home: Path) -> Path:
+    d = Path(home) / "policy" / "bench"
+    d.mkdir(parents=True, exist_ok=True)
+    return d
+
+
+def _base_path(home: Path, cfg: StreamConfig, order: str, encoder: str) -> Path:
+    tag = f"{order}-s{cfg.seed}-n{cfg.n_train}-b{cfg.base_steps}-bs{cfg.batch_size}-{encoder}"
+    return _bench_dir(home) / f"base-{tag}.pt"
+
+
+def _encoder(home: Path, embedder=None):
+    from .train import encoder_for
+
+    return encoder_for(home, embedder)
+
+
+def _job(args: dict) -> dict:
+    """One strategy through one (order, seed) stream; runs in a worker process."""
+    import torch
+
+    from .geometry import ImageSpec
+    from .stream import load_stream, run_strategy
+
+    torch.set_num_threads(args["threads"])
+    cfg = StreamConfig(**{**args["config"], "families": tuple(args["config"]["families"])})
+    spec = ImageSpec()
+    enc = _encoder(Path(args["home"]), args.get("embedder"))
+    data = load_stream(Path(args["home"]), cfg, spec, enc)
+    base = torch.load(args["base"], weights_only=True)
+    res = run_strategy(args["strategy"], cfg, data, spec, enc, base["state"], base["baseline"])
+    return {**res.to_dict(), "order": args["order"], "seed": cfg.seed}
+
+
+def _prepare_bases(home: Path, configs: dict, progress, embedder=None) -> dict:
+    """Demonstrations, embeddings and the shared base of every (order, seed)."""
+    import torch
+
+    from .geometry import ImageSpec
+    from .stream import load_stream, train_base
+
+    spec, enc = ImageSpec(), _encoder(home, embedder)
+    paths = {}
+    for key, cfg in configs.items():
+        path = _base_path(home, cfg, key[0], enc.name)
+        paths[key] = path
+        if path.exists():
+            continue
+        progress(f"demonstrations and base model for order {key[0]}, seed {cfg.seed}")
+        data = load_stream(home, cfg, spec, enc)
+        model, baseline = train_base(cfg, data, spec, enc)
+        tmp = path.with_suffix(".tmp")
+        torch.save({"state": model.state_dict(), "baseline": baseline}, tmp)
+        tmp.replace(path)
+    return paths
+
+
+def _aggregate(runs: list[dict]) -> dict:
+    """Metrics of each run, then mean (and std) over the runs of a strategy."""
+    from .metrics import summarize
+
+    per: dict[str, list[dict]] = {}
+    for r in runs:
+        m = summarize(r["success"], r["baseline"]["success"])
+        pos = summarize(r["pos_cm"], r["baseline"]["pos_cm"])
+        rot = summarize(r["rot_deg"], r["baseline"]["rot_deg"])
+        row = {**m, "seconds": r["seconds"], "pos": pos, "rot": rot, "trainable_params": r["trainable_params"],
+               "buffer_size": r["buffer_size"], "max_round_seconds": max(r["train_seconds"] or [0.0]),
+               "sim_acc": r["sim"].get("acc"), "proxy_agreement": r["sim"].get("proxy_agreement")}  # fmt: skip
+        per.setdefault(r["strategy"], []).append(row)
+    out = {}
+    for name, rows in per.items():
+        agg = {}
+        for k in (
+            "acc",
+            "bwt",
+            "fwt",
+            "forgetting",
+            "auc",
+            "seconds",
+            "max_round_seconds",
+            "sim_acc",
+            "proxy_agreement",
+        ):
+            vals = [x[k] for x in rows if x[k] is not None]
+            agg[k] = float(np.mean(vals)) if vals else None
+            if k in ("acc", "bwt") and vals:
+                agg[f"{k}_std"] = float(np.std(vals))
+        for k in ("pos", "rot"):
+            agg[f"{k}_" + ("cm" if k == "pos" else "deg")] = {m: float(np.mean([x[k][m] for x in rows]))
+                                                              for m in ("acc", "bwt", "fwt", "forgetting", "auc")}  # fmt: skip
+        agg["trainable_params"] = int(max(x["trainable_params"] for x in rows))
+        agg["buffer_size"] = int(max(x["buffer_size"] for x in rows))
+        agg["runs"] = len(rows)
+        out[name] = agg
+    return out
+
+
+def _markdown(strategies: dict, settings: dict, feedback: dict | None) -> str:
+    head = ("| strategy | ACC | BWT | FWT | forgetting | AUC | pos err ACC (cm) | yaw err ACC (deg) | sim ACC | "
+            "trainable params | buffer | seconds |")  # fmt: skip
+    lines = [
+        "# Continual learning of the pose policy", "",
+        f"Stream: {' -> '.join(settings['families'])} (order A; order B reversed). Orders {settings['orders']}, "
+        f"seeds {settings['seeds']}; {settings['n_train']} demonstrations per task, base {settings['base_steps']} "
+        f"steps, {settings['steps']} steps per later experience. Success: pose-tolerance proxy on "
+        f"{settings['n_test']} held-out scenes per task; sim ACC: the final policy executed in the simulator on "
+        f"{settings['sim_episodes']} scenes per task.", "", head, "|" + "---|" * 12,
+    ]  # fmt: skip
+    f = lambda v, d=2: "-" if v is None else f"{v:.{d}f}"  # noqa: E731
+    for name, s in strategies.items():
+        lines.append(f"| {name} | {f(s['acc'])} | {f(s['bwt'])} | {f(s['fwt'])} | {f(s['forgetting'])} | {f(s['auc'])} | "
+                     f"{f(s['pos_cm']['acc'])} | {f(s['rot_deg']['acc'], 1)} | {f(s['sim_acc'])} | {s['trainable_params']} | "
+                     f"{s['buffer_size']} | {f(s['seconds'], 0)} |")  # fmt: skip
+    if feedback:
+        lines += ["", f"Corrections ({feedback['family']}, {feedback['strategy']}, expert {feedback['expert']}): "
+                  f"success {feedback['start_success']:.2f} before, "
+                  + ", ".join(f"{r['success']:.2f} after {r['corrections']} corrections (round {r['round']})"
+                              for r in feedback["rounds"])]  # fmt: skip
+    return "\n".join(lines) + "\n"
+
+
+def run_continual_bench(home: Path, quick: bool, strategies: tuple[str, ...] | None = None, seeds=None, orders=None,
+                        workers: int = 2, threads: int = 1, feedback: bool = True, progress=None, embedder=None,
+                        overrides: dict | None = None) -> dict:  # fmt: skip
+    """Run the benchmark and write its table and plots to `<home>/policy/bench/`.
+
+    Args:
+        home: the data home (datasets, bases and results are cached there).
+        quick: the small settings (one seed, one order, fewer steps; minutes on 2 cores).
+        strategies: names (combinations with "+"); default all of `ALL_STRATEGIES`.
+        seeds, orders: override the settings' seeds and task orders ("A", "B").
+        workers: worker processes (each one torch thread).
+        feedback: also run the correction experiment.
+        progress: callable(str) for progress lines.
+        embedder: the sentence embedder (default: the packaged MiniLM); must pickle
+            when workers > 1.
+        overrides: settings replacing the preset's (n_train, n_test, base_steps, steps,
+            sim_episodes, feedback), e.g. for tiny test runs.
+
+    Returns:
+        {"strategies": {name: {"acc", "bwt", "fwt", "forgetting", "auc", "seconds", ...}},
+         "settings", "feedback", "table", "plots", "results", "seconds"}
+    """
+    from .plots import r_heatmaps
+    from .strategies import make_strategies
+
+    say = progress or (lambda _m: None)
+    t0 = time.perf_counter()
+    preset = {**(QUICK if quick else FULL), **(overrides or {})}
+    names = tuple(strategies or ALL_STRATEGIES)
+    for n in names:
+        make_strategies(n)  # unknown names fail now, not in a worker
+    seeds = tuple(seeds if seeds is not None else preset["seeds"])
+    orders = tuple(orders if orders is not None else preset["orders"])
+    bad = [o for o in orders if o not in ORDERS]
+    if bad:
+        raise AgentError(f"unknown task order {bad[0]!r} (known: {', '.join(ORDERS)})")
+    base_cfg = StreamConfig(n_train=preset["n_train"], n_test=preset["n_test"], base_steps=preset["base_steps"],
+                            steps=preset["steps"], threads=threads, sim_episodes=preset["sim_episodes"])  # fmt: skip
+    configs = {(o, s): replace(base_cfg, families=ORDERS[o], seed=s) for o in orders for s in seeds}
+    bases = _prepare_bases(Path(home), configs, say, embedder)
+    jobs = [{"strategy": n, "order": o, "home": str(home), "base": str(bases[(o, s)]), "threads": threads,
+             "config": configs[(o, s)].to_dict(), "embedder": embedder} for (o, s) in configs for n in names]  # fmt: skip
+    say(f"{len(jobs)} strategy runs on {workers} worker(s)")
+    runs = _run_jobs(jobs, workers, say)
+    summary = _aggregate(runs)
+    out = _bench_dir(Path(home))
+    plots = []
+    for o in orders:
+        mats = {
+            n: np.mean(
+                [r["success"] for r in runs if r["strategy"] == n and r["order"] == o], axis=0
+            )
+            for n in names
+        }
+        plots.append(
+            str(
+                r_heatmaps(
+                    mats, list(ORDERS[o]), out / f"r_matrix_{o}.png", f"success R[i, j], order {o}"
+                )
+            )
+        )
+    fb = None
+    if feedback:
+        fb = _feedback_run(Path(home), configs[(orders[0], seeds[0])], bases[(orders[0], seeds[0])], preset, threads,
+                           say, embedder)  # fmt: skip
+        from .plots import correction_curve
+
+        plots.append(str(correction_curve([fb], out / "corrections.png")))
+    settings = {**{k: v for k, v in preset.items() if k != "feedback"}, "seeds": list(seeds), "orders": list(orders),
+                "families": list(ORDERS[orders[0]]), "workers": workers, "threads": threads, "quick": quick}  # fmt: skip
+    table = out / "results.md"
+    table.write_text(_markdown(summary, settings, fb))
+    result = {"strategies": summary, "settings": settings, "feedback": fb, "table": str(table), "plots": plots,
+              "seconds": time.perf_counter() - t0}  # fmt: skip
+    (out / "results.json").write_text(json.dumps({**result, "runs": runs}, indent=1, default=str))
+    result["results"] = str(out / "results.json")
+    return result
+
+
+def _run_jobs(jobs: list[dict], workers: int, say) -> list[dict]:
+    if workers <= 1:
+        out = []
+        for j in jobs:
+            out.append(_job(j))
+            say(f"done {j['strategy']} (order {j['order']}, seed {j['config']['seed']})")
+        return out
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    out = []
+    with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn")) as pool:
+        futures = {pool.submit(_job, j): j for j in jobs}
+        for fut in as_completed(futures):
+            j = futures[fut]
+            out.append(fut.result())
+            say(f"done {j['strategy']} (order {j['order']}, seed {j['config']['seed']})")
+    order = {(j["strategy"], j["order"], j["config"]["seed"]): i for i, j in enumerate(jobs)}
+    return sorted(out, key=lambda r: order[(r["strategy"], r["order"], r["seed"])])
+
+
+def _feedback_run(home: Path, cfg: StreamConfig, base_path: Path, preset: dict, threads: int, say,
+                  embedder=None) -> dict:  # fmt: skip
+    """Teach the shared base a new task with the simulated expert's corrections."""
+    import tempfile
+
+    import torch
+
+    from .corrections import CorrectionStore
+    from .feedback import FeedbackConfig, SimulatedExpert, run_feedback
+    from .geometry import ImageSpec
+    from .policy import Policy
+    from .stream import load_stream, new_model
+
+    spec, enc = ImageSpec(), _encoder(home, embedder)
+    data = load_stream(home, cfg, spec, enc)
+    model = new_model(cfg.seed)
+    model.load_state_dict(torch.load(base_path, weights_only=True)["state"])
+    policy = Policy(model, spec, enc, threads=max(threads, 1))
+    task = FEEDBACK_TASK if cfg.families[0] != FEEDBACK_TASK else cfg.families[1]
+    fb = preset["feedback"]
+    fc = FeedbackConfig(task, fb["rounds"], fb["attempts"], fb["eval_episodes"], fb["steps"], "replay",
+                        threads=max(threads, 1))  # fmt: skip
+    say(f"correction run: base learns {task} from the simulated expert")
+    with tempfile.TemporaryDirectory() as tmp:  # bench corrections do not mix with a user's
+        store = CorrectionStore(Path(tmp) / "corrections.sqlite")
+        return run_feedback(policy, store, fc, SimulatedExpert(), data.train[0], {cfg.families[0]: data.test[0]},
+                            progress=say)  # fmt: skip

@@ -1,0 +1,146 @@
+"""A person correcting the policy: show the scene, turn typed values into a pose, store it.
+
+Used by `skillgrove policy correct` (and usable by a web UI): `show_scene` builds a
+seeded scene, predicts, and writes a PNG with the predicted poses drawn on it;
+`corrected_pose` turns a corrected pixel (in that PNG) and angle, or offsets, into a
+pose, validating what was typed; `store_human_correction` diagnoses and stores it
+through `corrections` like every other correction.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import AgentError
+from .corrections import (
+    CorrectionStore,
+    clip_to_workspace,
+    diagnose,
+    make_correction,
+    store_path,
+    validate_angle,
+    validate_offsets,
+    validate_pixel,
+)
+from .draw import PICK_COLOR, PLACE_COLOR, SCALE, draw_poses
+from .geometry import height_map, pixel_to_point, surface_height
+
+
+@dataclass(frozen=True)
+class Scene:
+    """What the person sees: the task instance, the policy's prediction and the PNG."""
+
+    family: str
+    seed: int
+    instruction: str
+    primitive: str
+    rgb: np.ndarray
+    depth: np.ndarray
+    pick: tuple
+    place: tuple | None
+    symmetry: float
+    image: Path
+    checkpoint: int | None
+
+
+def show_scene(home: Path, policy, family: str, seed: int, world=None) -> Scene:
+    """Build the scene of (family, seed), predict, and draw the prediction to a PNG."""
+    from sim.runner import check_seed, reset_task
+    from sim.world import World
+
+    from .data import acted_object, primitive_of
+    from .geometry import observe
+    from .train import check_families
+
+    check_families([family])
+    check_seed(seed)
+    own = world is None
+    world = world or World()
+    try:
+        task = reset_task(world, family, seed)
+        rgb, depth = observe(world, policy.spec)
+        pred = policy.predict(rgb, depth, task.instruction)
+        symmetry = float(acted_object(world, pred.pick).shape.symmetry)
+    finally:
+        if own:
+            world.close()
+    prim = primitive_of(family)
+    place = None if prim == "pick" else pred.place
+    marks = [("pick", pred.pick, PICK_COLOR)] + (
+        [] if place is None else [("place", place, PLACE_COLOR)]
+    )
+    path = Path(home) / "policy" / "corrections" / f"{family}-s{seed}-{int(time.time() * 1000)}.png"
+    draw_poses(rgb, policy.spec, marks, path)
+    return Scene(family, seed, task.instruction, prim, rgb, depth, pred.pick, place, symmetry, path,
+                 policy.info.get("version"))  # fmt: skip
+
+
+def corrected_pose(spec, scene: Scene, action: str, pixel=None, angle=None, offsets=None) -> tuple:
+    """The corrected pose of `action` ("pick" or "place") from what a person typed.
+
+    Args:
+        pixel: (u, v) in the PNG of `show_scene` (enlarged `SCALE` times): the new point;
+            its height is the surface seen there plus the predicted height above it.
+        angle: the new gripper yaw in degrees, [-180, 180] (with or without a pixel).
+        offsets: (dx, dy, dz in meters, dyaw in degrees) added to the predicted pose.
+
+    Raises:
+        AgentError: out-of-image pixel, NaN, angle or offset out of range, both forms
+            given, or a place correction for a pick-only task.
+    """
+    if action not in ("pick", "place"):
+        raise AgentError(f"action must be pick or place, got {action!r}")
+    if action == "place" and scene.place is None:
+        raise AgentError(f"a {scene.family} action has no place pose to correct")
+    if offsets is not None and (pixel is not None or angle is not None):
+        raise AgentError("give a pixel and/or an angle, or offsets, not both")
+    if offsets is None and pixel is None and angle is None:
+        raise AgentError("nothing to correct: give a pixel and/or an angle, or offsets")
+    pred = scene.pick if action == "pick" else scene.place
+    if offsets is not None:
+        dx, dy, dz, dyaw = validate_offsets(*offsets)
+        return (
+            pred[0] + dx,
+            pred[1] + dy,
+            pred[2] + dz,
+            math.remainder(pred[3] + math.radians(dyaw), 2 * math.pi),
+        )
+    x, y, z, yaw = pred
+    if pixel is not None:
+        h, w = scene.rgb.shape[:2]
+        u, v = validate_pixel(pixel[0], pixel[1], w * SCALE, h * SCALE)
+        heights = height_map(spec, scene.depth)
+        from .draw import pose_pixel
+
+        pu, pv = pose_pixel(spec, pred)
+        above = z - surface_height(heights, pv / SCALE, pu / SCALE)
+        row, col = v / SCALE, u / SCALE
+        z = max(surface_height(heights, row, col) + above, 0.005)  # never below the table
+        x, y, _ = pixel_to_point(spec, row, col, z)
+    if angle is not None:
+        yaw = math.radians(validate_angle(angle))
+    return (float(x), float(y), float(z), float(yaw))
+
+
+def store_human_correction(
+    home: Path, scene: Scene, action: str, pose: tuple, expert: str = "human"
+) -> tuple[int, str]:
+    """Diagnose and store a person's correction of one action; returns (id, diagnosis)."""
+    # The action not corrected keeps the predicted pose (brought inside the workspace).
+    pick = pose if action == "pick" else clip_to_workspace(scene.pick)
+    place = pose if action == "place" or scene.place is None else clip_to_workspace(scene.place)
+    diag = diagnose(
+        scene.pick, scene.place, pick, place, scene.symmetry, scene.primitive, scene.family
+    )
+    c = make_correction(
+        family=scene.family, seed=scene.seed, instruction=scene.instruction, primitive=scene.primitive,
+        rgb=scene.rgb, depth=scene.depth, predicted_pick=scene.pick, predicted_place=scene.place,
+        corrected_pick=pick, corrected_place=place, expert=expert, diagnosis=diag, symmetry=scene.symmetry,
+        checkpoint=scene.checkpoint,
+    )  # fmt: skip
+    return CorrectionStore(store_path(home)).add(c), diag

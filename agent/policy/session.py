@@ -1,0 +1,60 @@
+"""A correction session on a saved policy: load it, run the feedback loop, save versions.
+
+`feedback_session` is what `skillgrove policy feedback` runs: the latest (or a given)
+checkpoint learns a family from the simulated expert's corrections; the families it was
+trained on are replayed (their demonstrations) and scored after every round; each round
+is saved as a new checkpoint version, and the success-vs-corrections curve is drawn.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+from ..errors import AgentError
+
+
+def feedback_session(home: Path, family: str, version=None, rounds: int = 5, attempts: int = 20,
+                     eval_episodes: int = 30, steps: int = 150, strategy: str = "replay", noise_pos: float = 0.0,
+                     noise_yaw: float = 0.0, threads: int = 2, n_old: int = 200, progress=None) -> dict:  # fmt: skip
+    """Run the correction loop on a checkpoint and return its curve (see `feedback.run_feedback`)."""
+    from .checkpoint import save_checkpoint
+    from .corrections import CorrectionStore, store_path
+    from .data import load_demos
+    from .feedback import FeedbackConfig, SimulatedExpert, run_feedback
+    from .plots import correction_curve
+    from .prepare import Prepared, prepare
+    from .strategies import make_strategies
+    from .train import check_families, load_policy
+
+    check_families([family])
+    make_strategies(strategy)  # an unknown strategy fails before any work
+    policy = load_policy(home, version, threads=threads)
+    known = [f for f in (policy.info.get("families") or []) if f != family]
+    old_data = None
+    old_tests = {}
+    if known:
+        old_data = Prepared.cat([prepare(load_demos(home, f, "train", n_old, policy.spec), policy.spec, policy.encoder, 0)
+                                 for f in known])  # fmt: skip
+        old_tests = {f: load_demos(home, f, "test", 30, policy.spec) for f in known}
+
+    def save(model, meta: dict) -> int:
+        meta = {**meta, "families": sorted(set(known) | {family}), "strategy": strategy}
+        return save_checkpoint(home, model, policy.spec, policy.encoder.name, meta).version
+
+    config = FeedbackConfig(
+        family, rounds, attempts, eval_episodes, steps, strategy, threads=threads
+    )
+    t0 = time.perf_counter()
+    res = run_feedback(policy, CorrectionStore(store_path(home)), config, SimulatedExpert(noise_pos, noise_yaw),
+                       old_data, old_tests, save, progress=progress)  # fmt: skip
+    res["seconds"] = time.perf_counter() - t0
+    res["start_checkpoint"] = policy.info.get("version")
+    out = Path(home) / "policy" / "feedback"
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    res["plot"] = str(correction_curve([res], out / f"{family}-{stamp}.png", config.target))
+    (out / f"{family}-{stamp}.json").write_text(json.dumps(res, indent=1, default=str))
+    if not res["rounds"]:
+        raise AgentError("no correction round ran")
+    return res
