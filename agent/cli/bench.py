@@ -75,35 +75,130 @@ def sandbox_(app: App, runs: int) -> None:
 
 
 @bench.command("continual")
-@click.option("--quick", is_flag=True, help="One seed, one order, fewer steps (under 15 min on 2 cores).")
-@click.option("--strategies", default=None, help="Comma-separated strategies (default: all; combine with '+').")
+@click.option(
+    "--quick", is_flag=True, help="One seed, one order, fewer steps (under 15 min on 2 cores)."
+)
+@click.option(
+    "--strategies",
+    default=None,
+    help="Comma-separated strategies (default: all; combine with '+').",
+)
 @click.option("--seeds", default=None, help="Comma-separated seeds (default: the preset's).")
-@click.option("--orders", default=None, help="Comma-separated task orders, A and/or B (default: the preset's).")
-@click.option("--workers", type=click.IntRange(1, 64), default=2, show_default=True,
-              help="Worker processes, one torch thread each.")  # fmt: skip
+@click.option(
+    "--orders",
+    default=None,
+    help="Comma-separated task orders, A and/or B (default: the preset's).",
+)
+@click.option(
+    "--n-train",
+    type=click.IntRange(1, 5000),
+    default=None,
+    help="Demonstrations per task (default: the preset's).",
+)
+@click.option(
+    "--n-test",
+    type=click.IntRange(1, 1000),
+    default=None,
+    help="Held-out scenes per task (default: the preset's).",
+)
+@click.option(
+    "--base-steps",
+    type=click.IntRange(1, 100000),
+    default=None,
+    help="Optimizer steps of the first experience (default: the preset's).",
+)
+@click.option(
+    "--steps",
+    type=click.IntRange(1, 100000),
+    default=None,
+    help="Optimizer steps of every later experience (default: the preset's).",
+)
+@click.option(
+    "--sim-episodes",
+    type=click.IntRange(0, 500),
+    default=None,
+    help="Simulator episodes per task for the final policies, 0 for none (default: the preset's).",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=2,
+    show_default=True,
+    help="Worker processes, one torch thread each.",
+)
 @click.option("--no-feedback", is_flag=True, help="Skip the correction-rounds experiment.")
 @json_option
 @pass_app
 def continual_(app: App, quick: bool, strategies: str | None, seeds: str | None, orders: str | None,
-               workers: int, no_feedback: bool) -> None:  # fmt: skip
-    """Continual-learning strategies through the task stream: ACC, BWT, FWT, forgetting."""
-    from agent.policy.bench import run_continual_bench
+               n_train: int | None, n_test: int | None, base_steps: int | None, steps: int | None,
+               sim_episodes: int | None, workers: int, no_feedback: bool) -> None:  # fmt: skip
+    """Continual-learning strategies through the task stream: ACC, BWT, FWT, forgetting.
 
-    def split(text: str | None, name: str, cast=str):
-        if text is None:
-            return None
-        try:
-            return tuple(cast(s.strip()) for s in text.split(",") if s.strip())
-        except ValueError:
-            raise click.BadParameter(f"{name} must be comma-separated integers, got {text!r}") from None
+    --quick picks the small preset; --n-train, --n-test, --base-steps, --steps and
+    --sim-episodes override single settings of whichever preset runs.
+    """
+    from pathlib import Path
 
-    say = (lambda m: None) if app.json else (lambda m: click.echo(m, err=True))
-    res = run_continual_bench(app.home, quick, strategies=split(strategies, "--strategies"),
-                              seeds=split(seeds, "--seeds", int), orders=split(orders, "--orders"),
-                              workers=workers, feedback=not no_feedback, progress=say)  # fmt: skip
+    from agent.policy.bench import ALL_STRATEGIES, FULL, QUICK, run_continual_bench
+    from agent.policy.strategies import make_strategies
+    from agent.policy.stream import ORDERS
+
+    from .progress import progress
+
+    names = _names(strategies, "--strategies") if strategies is not None else ALL_STRATEGIES
+    for n in names:
+        make_strategies(n)  # unknown names fail before anything is written
+    seed_t = _seeds(seeds) if seeds is not None else None
+    order_t = tuple(o.upper() for o in _names(orders, "--orders")) if orders is not None else None
+    bad = [o for o in order_t or () if o not in ORDERS]
+    if bad:
+        raise click.BadParameter(f"unknown task order {bad[0]!r} (known: {', '.join(ORDERS)})",
+                                 param_hint="--orders")  # fmt: skip
+    given = {"n_train": n_train, "n_test": n_test, "base_steps": base_steps, "steps": steps,
+             "sim_episodes": sim_episodes}  # fmt: skip
+    overrides = {k: v for k, v in given.items() if v is not None}
+    preset = QUICK if quick else FULL
+    runs = len(names) * len(seed_t or preset["seeds"]) * len(order_t or preset["orders"])
+    with progress("bench continual", runs, quiet=app.json) as advance:
+
+        def say(message: str) -> None:
+            if app.json:
+                return
+            click.echo(message, err=True)
+            # agent.policy.bench reports each finished strategy run as "done <strategy> (...)"
+            if message.startswith("done "):
+                advance()
+
+        res = run_continual_bench(app.home, quick, strategies=names, seeds=seed_t, orders=order_t, workers=workers,
+                                  feedback=not no_feedback, progress=say, overrides=overrides)  # fmt: skip
 
     def human() -> None:
-        click.echo(open(res["table"]).read())
-        click.echo(f"table: {res['table']}\nplots: {', '.join(res['plots'])}\nresults: {res['results']}")
+        click.echo(Path(res["table"]).read_text().rstrip())
+        click.echo(
+            f"\ntable: {res['table']}\nplots: {', '.join(res['plots'])}\nresults: {res['results']}"
+        )
+        click.echo(f"{res['seconds']:.0f} s")
 
     emit(app, res, human)
+
+
+def _names(text: str, option: str) -> tuple[str, ...]:
+    """Comma-separated names, deduplicated in order; at least one."""
+    names = tuple(dict.fromkeys(s.strip() for s in text.split(",") if s.strip()))
+    if not names:
+        raise click.BadParameter(f"give at least one name, got {text!r}", param_hint=option)
+    return names
+
+
+def _seeds(text: str) -> tuple[int, ...]:
+    """Comma-separated seeds in [0, 2**31)."""
+    try:
+        seeds = tuple(int(s) for s in _names(text, "--seeds"))
+    except ValueError:
+        raise click.BadParameter(
+            f"must be comma-separated integers, got {text!r}", param_hint="--seeds"
+        ) from None
+    bad = [s for s in seeds if not 0 <= s < 2**31]
+    if bad:
+        raise click.BadParameter(f"seed {bad[0]} is out of range [0, 2**31)", param_hint="--seeds")
+    return seeds

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import math
+import os
 import sys
+import time
 from pathlib import Path
 
 import click
@@ -16,6 +20,37 @@ def _families(text: str) -> list[str]:
     from agent.policy.train import check_families
 
     return list(check_families(text.split(",")))
+
+
+def _say(app: App):
+    """Progress lines on stderr (none with --json)."""
+    return (lambda m: None) if app.json else (lambda m: click.echo(m, err=True))
+
+
+def _num(v, digits: int = 2) -> str:
+    """A number for a table cell ("-" when missing or NaN)."""
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "-"
+    return f"{v:.{digits}f}"
+
+
+def _pose(p) -> str:
+    """(x, y, z, yaw radians) as people read it."""
+    if p is None:
+        return "-"
+    return f"x {p[0]:.3f}  y {p[1]:.3f}  z {p[2]:.3f} m  yaw {math.degrees(p[3]):.1f} deg"
+
+
+def _table(columns: list[str], rows: list[list]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    t = Table(*columns)
+    for col in t.columns[:-1]:  # only the last (free-text) column wraps
+        col.no_wrap = True
+    for r in rows:
+        t.add_row(*[str(x) for x in r])
+    Console().print(t)
 
 
 @click.group()
@@ -63,18 +98,30 @@ def train(app: App, families: str, n_train: int, n_test: int, steps: int, seed: 
 
     settings = TrainSettings(tuple(_families(families)), n_train, n_test, steps, seed=seed, threads=threads,
                              sim_episodes=sim_episodes)  # fmt: skip
-    say = (lambda m: None) if app.json else (lambda m: click.echo(m, err=True))
-    res = train_policy(app.home, settings, progress=say)
+    res = train_policy(app.home, settings, progress=_say(app))
 
     def human() -> None:
+        click.echo(f"checkpoint v{res['version']:04d}: {res['checkpoint']}")
         click.echo(
-            f"checkpoint v{res['version']:04d}: {res['checkpoint']} ({res['train_seconds']:.0f} s training)"
+            f"{res['steps']} steps, {res['train_seconds']:.0f} s training, {res['seconds']:.0f} s in all"
         )
+        rows = []
         for fam, r in res["eval"].items():
             sim = res["sim"].get(fam, {}).get("success")
-            extra = f", sim {sim:.2f}" if sim is not None else ""
-            click.echo(f"  {fam:12s} proxy success {r['success']:.2f}{extra}, position {r['pos_cm']:.2f} cm, "
-                       f"yaw {r['rot_deg']:.1f} deg")  # fmt: skip
+            rows.append(
+                [
+                    fam,
+                    r["n"],
+                    _num(r["success"]),
+                    _num(r["pos_cm"]),
+                    _num(r["rot_deg"], 1),
+                    _num(sim),
+                ]
+            )
+        _table(
+            ["family", "held-out", "proxy success", "pos err (cm)", "yaw err (deg)", "sim success"],
+            rows,
+        )
 
     emit(app, res, human)
 
@@ -100,26 +147,54 @@ def eval_(
     from agent.policy.robot_eval import compare_providers
     from agent.policy.train import load_policy
 
+    from .progress import progress
+
+    asked = _families(families) if families else None  # bad names fail before any loading
     pol = load_policy(app.home, version, threads=threads)
-    fams = _families(families) if families else list(pol.info.get("families") or [])
+    fams = asked or list(pol.info.get("families") or [])
     if not fams:
         raise click.ClickException("the checkpoint names no families: pass --families")
     seeds = split_seeds("test", episodes)
-    if mode == "robot":
-        results = compare_providers(pol, fams, seeds)
-    elif mode == "sim":
-        results = {f: evaluate_sim(pol, f, seeds).to_dict() for f in fams}
-    else:
-        results = {
-            f: evaluate_proxy(pol, load_demos(app.home, f, "test", episodes, pol.spec), f).to_dict()
-            for f in fams
-        }
-    emit(app, {"version": pol.info.get("version"), "mode": mode, "results": results})
+    results = {}
+    with progress(f"policy eval ({mode})", len(fams), quiet=app.json) as advance:
+        for f in fams:
+            if mode == "robot":
+                results.update(compare_providers(pol, [f], seeds))
+            elif mode == "sim":
+                results[f] = evaluate_sim(pol, f, seeds).to_dict()
+            else:
+                results[f] = evaluate_proxy(
+                    pol, load_demos(app.home, f, "test", episodes, pol.spec), f
+                ).to_dict()
+            advance()
+    res = {
+        "version": pol.info.get("version"),
+        "mode": mode,
+        "episodes": episodes,
+        "results": results,
+    }
+
+    def human() -> None:
+        click.echo(
+            f"checkpoint v{res['version']:04d}, mode {mode}, {episodes} held-out scenes per family"
+        )
+        if mode == "robot":
+            rows = [[f, r["episodes"], _num(r["oracle"]), _num(r["policy"]), _num(r["seconds"], 1)]
+                    for f, r in results.items()]  # fmt: skip
+            _table(["family", "episodes", "oracle poses", "policy poses", "seconds"], rows)
+            return
+        rows = [[f, r["n"], _num(r["success"]), _num(r["pos_cm"]), _num(r["rot_deg"], 1), _num(r["seconds"], 1)]
+                for f, r in results.items()]  # fmt: skip
+        _table(["family", "episodes", "success", "pos err (cm)", "yaw err (deg)", "seconds"], rows)
+
+    emit(app, res, human)
 
 
 @policy.command("correct")
 @click.option("--family", required=True, help="Task family of the scene.")
-@click.option("--seed", type=int, default=1, show_default=True, help="Scene seed.")
+@click.option(
+    "--seed", type=click.IntRange(0, 2**32 - 1), default=1, show_default=True, help="Scene seed."
+)
 @click.option("--version", default="latest", show_default=True, help="Checkpoint version.")
 @click.option("--action", type=click.Choice(["pick", "place"]), default="pick", show_default=True)
 @click.option(
@@ -142,35 +217,84 @@ def eval_(
 @pass_app
 def correct(app: App, family: str, seed: int, version: str, action: str, pixel, angle, dx, dy, dz, dyaw,
             expert: str) -> None:  # fmt: skip
-    """Show the scene with the predicted pose (PNG) and store a person's correction."""
-    from agent.policy.human import corrected_pose, show_scene, store_human_correction
-    from agent.policy.train import load_policy
+    """Show the scene with the predicted pose (PNG) and store a person's correction.
 
-    pol = load_policy(app.home, version)
-    scene = show_scene(app.home, pol, family, seed)
+    The PNG (printed) is the policy's top view enlarged 4 times, with the predicted pick
+    (circle) and place (square). Correct with --pixel U V (a point in that PNG) and/or
+    --angle DEG, or with offsets --dx/--dy/--dz (meters) and --dyaw (degrees); without
+    any, a terminal asks for them.
+    """
+    from agent.errors import AgentError
+    from agent.policy.human import (
+        check_typed,
+        corrected_pose,
+        draw_scene,
+        show_scene,
+        store_human_correction,
+    )
+    from agent.policy.train import check_families, load_policy
+
+    check_families([family])
+    if not expert.strip() or len(expert) > 80:
+        raise AgentError("--expert must be a non-empty name of at most 80 characters")
     offsets = None
     if any(v is not None for v in (dx, dy, dz, dyaw)):
         offsets = tuple(v if v is not None else 0.0 for v in (dx, dy, dz, dyaw))
-    if not app.json:
-        click.echo(f"scene: {scene.instruction!r}; predicted pose drawn in {scene.image}")
-    if pixel is None and angle is None and offsets is None:
+    pol = load_policy(app.home, version)
+    typed = pixel is not None or angle is not None or offsets is not None
+    if typed:
+        check_typed(pol.spec, family, action, pixel, angle, offsets)  # before any file is written
+    scene = show_scene(app.home, pol, family, seed)
+    shown = {"family": family, "seed": seed, "checkpoint": scene.checkpoint, "image": str(scene.image),
+             "instruction": scene.instruction, "predicted": {"pick": scene.pick, "place": scene.place}}  # fmt: skip
+    if not typed:
         if app.json or not sys.stdin.isatty():
-            emit(app, {"stored": False, "image": str(scene.image), "instruction": scene.instruction,
-                       "predicted": {"pick": scene.pick, "place": scene.place},
-                       "hint": "pass --pixel U V and/or --angle DEG, or --dx/--dy/--dz/--dyaw, to store a correction"})  # fmt: skip
+            res = {"stored": False, **shown,
+                   "hint": "pass --pixel U V and/or --angle DEG, or --dx/--dy/--dz/--dyaw, to store a correction"}  # fmt: skip
+            emit(app, res, lambda: _show_correction(res))
             return
+        click.echo(f"scene: {scene.instruction!r}; predicted pose drawn in {scene.image}")
         pixel, angle = _prompt(scene, action, pol.spec)
-    pose = corrected_pose(pol.spec, scene, action, pixel, angle, offsets)
-    cid, diag = store_human_correction(app.home, scene, action, pose, expert)
-    emit(app, {"stored": True, "id": cid, "diagnosis": diag, "action": action, "image": str(scene.image),
-               "instruction": scene.instruction, "predicted": {"pick": scene.pick, "place": scene.place},
-               "corrected": pose})  # fmt: skip
+    try:
+        pose = corrected_pose(pol.spec, scene, action, pixel, angle, offsets)
+        cid, diag = store_human_correction(app.home, scene, action, pose, expert)
+    except AgentError:
+        with contextlib.suppress(OSError):
+            scene.image.unlink()  # nothing stored: leave nothing behind
+        raise
+    draw_scene(pol.spec, scene, action, pose)
+    res = {
+        "stored": True,
+        "id": cid,
+        "diagnosis": diag,
+        "action": action,
+        **shown,
+        "corrected": pose,
+    }
+    emit(app, res, lambda: _show_correction(res))
+
+
+def _show_correction(res: dict) -> None:
+    ver = res["checkpoint"]
+    click.echo(f"scene: {res['family']} seed {res['seed']}: {res['instruction']!r}"
+               + (f" (checkpoint v{ver:04d})" if isinstance(ver, int) else ""))  # fmt: skip
+    click.echo(f"predicted pick:  {_pose(res['predicted']['pick'])}")
+    if res["predicted"]["place"] is not None:
+        click.echo(f"predicted place: {_pose(res['predicted']['place'])}")
+    if res["stored"]:
+        click.echo(
+            f"corrected {res['action']}: {' ' * (5 - len(res['action']))}{_pose(res['corrected'])}"
+        )
+        click.echo(f"stored correction #{res['id']} (diagnosis: {res['diagnosis']})")
+    else:
+        click.echo(f"nothing stored: {res['hint']}")
+    click.echo(f"image: {res['image']}")
 
 
 def _prompt(scene, action: str, spec):
     """Ask for a pixel and an angle until they are valid (empty answers keep the prediction)."""
     from agent.errors import AgentError
-    from agent.policy.human import corrected_pose
+    from agent.policy.human import check_typed
 
     while True:
         raw = click.prompt(
@@ -182,9 +306,7 @@ def _prompt(scene, action: str, spec):
         pixel = tuple(raw.replace(",", " ").split()) if raw.strip() else None
         angle = ang.strip() or None
         try:
-            if pixel is not None and len(pixel) != 2:
-                raise AgentError("type two numbers: U V")
-            corrected_pose(spec, scene, action, pixel, angle, None)
+            check_typed(spec, scene.family, action, pixel, angle, None)
             return pixel, angle
         except AgentError as exc:
             click.echo(f"error: {exc}", err=True)
@@ -237,27 +359,60 @@ def feedback(app: App, family: str, version: str, rounds: int, attempts: int, ev
     """Correct the policy with the simulated expert, round after round, and fine-tune."""
     from agent.policy.session import feedback_session
 
-    say = (lambda m: None) if app.json else (lambda m: click.echo(m, err=True))
     res = feedback_session(app.home, family, version=version, rounds=rounds, attempts=attempts,
                            eval_episodes=eval_episodes, steps=steps, strategy=strategy, noise_pos=noise_pos / 100,
-                           noise_yaw=noise_yaw, threads=threads, progress=say)  # fmt: skip
-    emit(app, res)
+                           noise_yaw=noise_yaw, threads=threads, progress=_say(app))  # fmt: skip
+
+    def human() -> None:
+        start = res.get("start_checkpoint")
+        click.echo(f"{res['family']} with {res['strategy']}, expert {res['expert']}"
+                   + (f", from checkpoint v{start:04d}" if isinstance(start, int) else "")
+                   + f": success {_num(res['start_success'])} before any correction")  # fmt: skip
+        olds = sorted({f for r in res["rounds"] for f in r.get("old_tasks") or {}})
+        rows = []
+        for r in res["rounds"]:
+            ver = r.get("checkpoint")
+            rows.append([r["round"], f"{r['failures']}/{r['attempts']}", r["corrections"], _num(r["success"]),
+                         *[_num((r.get("old_tasks") or {}).get(f)) for f in olds], _num(r["finetune_seconds"], 1),
+                         f"v{ver:04d}" if isinstance(ver, int) else "-"])  # fmt: skip
+        _table(["round", "failed", "corrections", "success", *[f"{f} (kept)" for f in olds], "fine-tune s",
+                "checkpoint"], rows)  # fmt: skip
+        reached = res.get("reached_target_round")
+        click.echo(
+            f"target {res['target']:.2f}: "
+            + (f"reached in round {reached}" if reached else "not reached")
+        )
+        click.echo(f"plot: {res['plot']}")
+
+    emit(app, res, human)
 
 
 @policy.command("checkpoints")
 @json_option
 @pass_app
 def checkpoints(app: App) -> None:
-    """List the saved checkpoint versions."""
-    from agent.policy.checkpoint import list_checkpoints
+    """List the saved checkpoint versions (versioned, hash-checked, in <home>/policy/checkpoints)."""
+    from agent.policy.checkpoint import checkpoint_dir, list_checkpoints
 
     items = list_checkpoints(app.home)
 
     def human() -> None:
-        for m in items:
+        if not items:
             click.echo(
-                f"v{m.get('version', 0):04d}  {m.get('kind', '?'):10s} {','.join(m.get('families') or [m.get('family', '')])}"
+                f"no checkpoints in {checkpoint_dir(app.home)}: run `skillgrove policy train`"
             )
+            return
+        rows = []
+        for m in items:
+            fams = m.get("families") or ([m["family"]] if m.get("family") else [])
+            created = m.get("created")
+            when = time.strftime("%m-%d %H:%M", time.localtime(created)) if created else "-"
+            parent = m.get("parent")
+            rows.append([f"v{m.get('version', 0):04d}", m.get("error") or m.get("kind", "?"), m.get("strategy") or "-",
+                         f"v{parent:04d}" if isinstance(parent, int) else "-", when, (m.get("sha256") or "-")[:8],
+                         ",".join(fams) or "-"])  # fmt: skip
+        _table(["version", "kind", "strategy", "parent", "created", "sha256", "families"], rows)
+        click.echo(f"in {checkpoint_dir(app.home)}")
 
     emit(app, {"checkpoints": items}, human)
 
@@ -275,27 +430,86 @@ def corrections() -> None:
 def corrections_list(app: App, family: str | None, limit: int) -> None:
     """Stored corrections, newest first (without images)."""
     from agent.policy.corrections import CorrectionStore, store_path
+    from agent.policy.train import check_families
 
+    if family is not None:
+        check_families([family])
     store = CorrectionStore(store_path(app.home))
     rows = store.list(family, limit)
+    total = store.count(family)
 
     def human() -> None:
-        for r in rows:
-            click.echo(
-                f"#{r['id']:<5} {r['family']:12s} {r['expert']:24s} {r['diagnosis']:22s} {r['instruction']}"
-            )
+        if not rows:
+            click.echo("no corrections stored" + (f" for {family}" if family else ""))
+            return
+        _table(["id", "family", "seed", "expert", "diagnosis", "checkpoint", "instruction"],
+               [[r["id"], r["family"], r["seed"], r["expert"], r["diagnosis"],
+                 f"v{r['checkpoint']:04d}" if isinstance(r["checkpoint"], int) else "-", r["instruction"]]
+                for r in rows])  # fmt: skip
+        click.echo(f"{len(rows)} of {total} shown")
 
-    emit(app, {"total": store.count(family), "corrections": rows}, human)
+    emit(app, {"total": total, "corrections": rows}, human)
 
 
 @corrections.command("export")
-@click.argument("path", type=click.Path(dir_okay=False))
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--family", default=None)
 @json_option
 @pass_app
-def corrections_export(app: App, path: str, family: str | None) -> None:
+def corrections_export(app: App, path: Path, family: str | None) -> None:
     """Write corrections (with images) as JSON lines to PATH."""
     from agent.policy.corrections import CorrectionStore, store_path
+    from agent.policy.train import check_families
 
-    n = CorrectionStore(store_path(app.home)).export(Path(path), family)
-    emit(app, {"path": str(path), "count": n})
+    if family is not None:
+        check_families([family])
+    store = CorrectionStore(store_path(app.home))
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")  # complete file or none at all
+    try:
+        n = store.export(tmp, family)
+        tmp.replace(path)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise click.ClickException(f"cannot write {str(path)!r}: {exc.strerror or exc}") from None
+    emit(
+        app,
+        {"path": str(path), "count": n},
+        lambda: click.echo(f"exported {n} corrections to {path}"),
+    )
+
+
+@policy.command("queue")
+@click.option("--family", required=True, help="Task family of the held-out scenes.")
+@click.option("--episodes", type=click.IntRange(1, 1000), default=20, show_default=True,
+              help="Held-out scenes to try (odd seeds, as `policy eval`).")  # fmt: skip
+@click.option("--start", type=click.IntRange(0, 100000), default=0, show_default=True,
+              help="Skip this many held-out scenes first.")  # fmt: skip
+@click.option("--version", default="latest", show_default=True, help="Checkpoint version.")
+@click.option("--threads", type=click.IntRange(1, 64), default=2, show_default=True)
+@json_option
+@pass_app
+def queue(app: App, family: str, episodes: int, start: int, version: str, threads: int) -> None:
+    """Run the policy on held-out scenes and queue its failures for a person to correct.
+
+    Queued failures wait on the web UI's Corrections page (`skillgrove ui`); each one is
+    the scene `policy correct --family F --seed S` shows, so either can correct it.
+    """
+    from agent.policy.queue import enqueue_failures
+
+    say = (lambda m: None) if app.json else (lambda m: click.echo(m, err=True))
+    res = enqueue_failures(app.home, version, _families(family)[0], episodes, start=start, threads=threads,
+                           progress=say)  # fmt: skip
+
+    def human() -> None:
+        click.echo(f"v{res['version'] or 0:04d} on {res['tried']} held-out {res['family']} scenes: {res['failed']} "
+                   f"failed, {res['queued']} queued ({res['already_queued']} were queued already); "
+                   f"{res['waiting']} waiting in all")  # fmt: skip
+        for it in res["items"]:
+            click.echo(
+                f"  #{it['id']:<5} seed {it['seed']:<5} {it['diagnosis']:22s} {it['instruction']}"
+            )
+        if res["waiting"]:
+            click.echo("correct them on the Corrections page of `skillgrove ui`")
+
+    emit(app, res, human)

@@ -2,9 +2,10 @@
 
 Used by `skillgrove policy correct` (and usable by a web UI): `show_scene` builds a
 seeded scene, predicts, and writes a PNG with the predicted poses drawn on it;
+`check_typed` validates what a person typed before anything is built or written;
 `corrected_pose` turns a corrected pixel (in that PNG) and angle, or offsets, into a
-pose, validating what was typed; `store_human_correction` diagnoses and stores it
-through `corrections` like every other correction.
+pose; `draw_scene` redraws the PNG with the correction; `store_human_correction`
+diagnoses and stores it through `corrections` like every other correction.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from .corrections import (
     validate_offsets,
     validate_pixel,
 )
-from .draw import PICK_COLOR, PLACE_COLOR, SCALE, draw_poses
+from .draw import FIX_COLOR, PICK_COLOR, PLACE_COLOR, SCALE, draw_poses
 from .geometry import height_map, pixel_to_point, surface_height
 
 
@@ -71,13 +72,56 @@ def show_scene(home: Path, policy, family: str, seed: int, world=None) -> Scene:
             world.close()
     prim = primitive_of(family)
     place = None if prim == "pick" else pred.place
-    marks = [("pick", pred.pick, PICK_COLOR)] + (
-        [] if place is None else [("place", place, PLACE_COLOR)]
-    )
     path = Path(home) / "policy" / "corrections" / f"{family}-s{seed}-{int(time.time() * 1000)}.png"
-    draw_poses(rgb, policy.spec, marks, path)
-    return Scene(family, seed, task.instruction, prim, rgb, depth, pred.pick, place, symmetry, path,
-                 policy.info.get("version"))  # fmt: skip
+    scene = Scene(family, seed, task.instruction, prim, rgb, depth, pred.pick, place, symmetry, path,
+                  policy.info.get("version"))  # fmt: skip
+    draw_scene(policy.spec, scene)
+    return scene
+
+
+def draw_scene(
+    spec, scene: Scene, action: str | None = None, corrected: tuple | None = None
+) -> Path:
+    """(Re)write the scene's PNG: the predicted poses and, if given, the corrected pose of
+    `action` (green, labelled "<action> fix")."""
+    marks = [("pick", scene.pick, PICK_COLOR)]
+    if scene.place is not None:
+        marks.append(("place", scene.place, PLACE_COLOR))
+    if corrected is not None and action is not None:
+        marks.append((f"{action} fix", corrected, FIX_COLOR))
+    return draw_poses(scene.rgb, spec, marks, scene.image)
+
+
+def check_typed(spec, family: str, action: str, pixel=None, angle=None, offsets=None) -> None:
+    """Validate what a person typed, before any scene is built or any file written.
+
+    Args:
+        spec: the policy's `ImageSpec` (the PNG is its crop enlarged `SCALE` times).
+        family: the task family (a pick-only family has no place pose).
+        action, pixel, angle, offsets: as for `corrected_pose`.
+
+    Raises:
+        AgentError: see `corrected_pose`.
+    """
+    from .data import primitive_of
+
+    if action not in ("pick", "place"):
+        raise AgentError(f"action must be pick or place, got {action!r}")
+    if action == "place" and primitive_of(family) == "pick":
+        raise AgentError(f"a {family} action has no place pose to correct")
+    if offsets is not None and (pixel is not None or angle is not None):
+        raise AgentError("give a pixel and/or an angle, or offsets, not both")
+    if offsets is None and pixel is None and angle is None:
+        raise AgentError("nothing to correct: give a pixel and/or an angle, or offsets")
+    if pixel is not None:
+        if len(pixel) != 2:
+            raise AgentError(f"a pixel is two numbers U V, got {' '.join(map(str, pixel))!r}")
+        h, w = spec.shape
+        validate_pixel(pixel[0], pixel[1], w * SCALE, h * SCALE)
+    if angle is not None:
+        validate_angle(angle)
+    if offsets is not None:
+        validate_offsets(*offsets)
 
 
 def corrected_pose(spec, scene: Scene, action: str, pixel=None, angle=None, offsets=None) -> tuple:
@@ -93,14 +137,9 @@ def corrected_pose(spec, scene: Scene, action: str, pixel=None, angle=None, offs
         AgentError: out-of-image pixel, NaN, angle or offset out of range, both forms
             given, or a place correction for a pick-only task.
     """
-    if action not in ("pick", "place"):
-        raise AgentError(f"action must be pick or place, got {action!r}")
+    check_typed(spec, scene.family, action, pixel, angle, offsets)
     if action == "place" and scene.place is None:
         raise AgentError(f"a {scene.family} action has no place pose to correct")
-    if offsets is not None and (pixel is not None or angle is not None):
-        raise AgentError("give a pixel and/or an angle, or offsets, not both")
-    if offsets is None and pixel is None and angle is None:
-        raise AgentError("nothing to correct: give a pixel and/or an angle, or offsets")
     pred = scene.pick if action == "pick" else scene.place
     if offsets is not None:
         dx, dy, dz, dyaw = validate_offsets(*offsets)
@@ -133,7 +172,10 @@ def store_human_correction(
     """Diagnose and store a person's correction of one action; returns (id, diagnosis)."""
     # The action not corrected keeps the predicted pose (brought inside the workspace).
     pick = pose if action == "pick" else clip_to_workspace(scene.pick)
-    place = pose if action == "place" or scene.place is None else clip_to_workspace(scene.place)
+    if scene.place is None:  # a pick-only task has no place pose to keep or correct
+        place = None
+    else:
+        place = pose if action == "place" else clip_to_workspace(scene.place)
     diag = diagnose(
         scene.pick, scene.place, pick, place, scene.symmetry, scene.primitive, scene.family
     )
