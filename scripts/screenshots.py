@@ -4,7 +4,9 @@ Usage:
     python scripts/screenshots.py --home DIR [--out docs/screenshots] [--width 1200 --height 800]
 
 DIR is a data home with something in it (run `skillgrove --home DIR demo` first; the
-continual-learning table appears after `skillgrove --home DIR bench continual`). The home
+continual-learning table appears after `skillgrove --home DIR bench continual`, and the
+Corrections pages show a queue after `skillgrove --home DIR policy train` and
+`skillgrove --home DIR policy queue --family place`). The home
 is copied to a temporary directory first, so the screenshots never change it. The UI is
 served on 127.0.0.1 and a free port, and Debian's `chromium` takes the pictures over the
 DevTools protocol (`agent.ui.devtools`). PNGs are reduced to a 256-colour palette to
@@ -44,6 +46,18 @@ def pick_skill(lib) -> str | None:
         return None
     adapted = [i for i in infos if i.latest.parent]
     return max(adapted or infos, key=lambda i: (i.versions, i.uses)).name
+
+
+def oracle_key(home: Path, prediction_id: str):
+    """Where the scripted oracle would have acted in a queued scene (the pose to click), or None."""
+    try:
+        from agent.policy.queue import open_queue
+        from agent.ui.corrections import key_from_pose
+
+        item = open_queue(home).get(int(prediction_id))
+        return key_from_pose(item.spec, item.oracle_pick)
+    except (ImportError, KeyError, ValueError):
+        return None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -91,23 +105,32 @@ def main(argv: list[str] | None = None) -> int:
         pages.insert(2, ("skill", f"/skills/{skill}"))
     if run:
         pages.insert(4, ("run", f"/runs/{run.run_id}"))
+    fix = None
     if pending:
         pages.append(("correction", f"/corrections/{pending[0].id}"))
+        fix = oracle_key(home, pending[0].id)
     t0 = time.perf_counter()
     with serve(app) as url, Browser(width=args.width, height=args.height) as b:
         for name, path in pages:
             b.goto(url + path)
+            # lazy images do not hold the load event back: wait for those on screen
+            b.wait_for(
+                "Array.from(document.images).every(i => i.complete || i.getBoundingClientRect().top > innerHeight)"
+            )
             if name == "correction":  # show a correction being made: a click and a turn
                 b.wait_for("document.querySelector('#scene').dataset.ready === '1'")
                 box = b.evaluate("(() => { const r = document.querySelector('#scene-img').getBoundingClientRect();"
                                  " return [r.left, r.top, r.width, r.height]; })()")  # fmt: skip
-                p = pending[0].pick
-                b.click(box[0] + box[2] * min(0.95, (p.col + 6) / pending[0].width),
-                        box[1] + box[3] * min(0.95, (p.row + 4) / pending[0].height))  # fmt: skip
-                b.evaluate("(() => { const s = document.querySelector('#angle'); s.value = String(Number(s.value) + 30);"
+                p = fix or pending[0].pick
+                if fix is None:
+                    p = type(p)(p.row + 4, p.col + 6, p.angle + 30)
+                b.click(box[0] + box[2] * min(0.99, p.col / pending[0].width),
+                        box[1] + box[3] * min(0.99, p.row / pending[0].height))  # fmt: skip
+                b.evaluate(f"(() => {{ const s = document.querySelector('#angle'); s.value = '{round(p.angle)}';"
                            " s.dispatchEvent(new Event('input')); })()")  # fmt: skip
-            elif name == "learning":
-                b.evaluate("window.scrollTo(0, 0)")
+            elif name == "learning":  # the policy's benchmark when there is one, else the top
+                b.evaluate("(() => { const t = document.querySelector('#continual .md');"
+                           " if (t) document.querySelector('#continual').scrollIntoView(); else window.scrollTo(0, 0); })()")  # fmt: skip
             out = b.screenshot(args.out / f"{name}.png")
             shrink(out)
             print(

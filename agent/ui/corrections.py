@@ -2,10 +2,11 @@
 
 The page shows a failed prediction's scene image with the predicted key poses drawn on
 it; the person clicks the correct point(s) and sets the angle(s); the correction is
-stored by the policy's own correction store, the same function `skillgrove policy
-correct` uses. This module holds the small interface the page talks to
-(`CorrectionQueue`) and `default_queue(home)`, which connects it to
-`agent.policy.corrections` when that module is installed.
+stored by the policy's own correction store, through the same functions `skillgrove
+policy correct` uses. This module holds the small interface the page talks to
+(`CorrectionQueue`) and `default_queue(home)`, which returns `PolicyCorrectionQueue`: the
+queue `skillgrove policy queue` fills (`agent.policy.queue`, failures of a checkpoint on
+held-out scenes) and the corrections store of `agent.policy.corrections`.
 
 Positions on the page are pixels of the image the queue hands out (row, col; continuous,
 origin at the top-left corner); angles are degrees, counter-clockwise as seen in the
@@ -119,13 +120,159 @@ def png_bytes(rgb: np.ndarray) -> bytes:
 def default_queue(home: Path) -> tuple[CorrectionQueue | None, str | None]:
     """The policy's correction queue for a data home, or (None, why not)."""
     try:
-        import agent.policy.corrections  # noqa: F401
+        import agent.policy.queue  # noqa: F401
     except ModuleNotFoundError as exc:
-        if exc.name not in ("agent.policy.corrections", "agent.policy"):
+        if exc.name not in ("agent.policy.queue", "agent.policy.corrections", "agent.policy"):
             raise
         return None, ("The pose policy's correction store (agent.policy.corrections) is not installed: "
                       "the Corrections page has nothing to show.")  # fmt: skip
-    return None, "The policy's correction store has no queue adapter yet."
+    return PolicyCorrectionQueue(Path(home)), None
+
+
+class PolicyCorrectionQueue:
+    """`CorrectionQueue` over the policy's store: `agent.policy.queue` and its corrections.
+
+    The queue's scenes come from `skillgrove policy queue`; a correction is stored with
+    the functions of `skillgrove policy correct` (`corrected_pose`, then
+    `store_human_correction`), so it is the row the CLI would store for the same pixel
+    and angle. Nothing is created in the home until there is something to store: without
+    a store the queue is simply empty (and `setup_steps` says what to run).
+
+    Args:
+        home: the data home.
+        expert: the name stored with each correction.
+    """
+
+    #: a key is "unchanged" when the page sends back the prediction rounded as it shows it
+    SAME_PX = 0.02
+    SAME_DEG = 0.1
+
+    def __init__(self, home: Path, expert: str = "human:ui") -> None:
+        self.home = Path(home)
+        self.expert = expert
+
+    def _queue(self):
+        from agent.policy.corrections import store_path
+        from agent.policy.queue import PendingQueue
+
+        path = store_path(self.home)
+        return PendingQueue(path) if path.is_file() else None
+
+    def _item(self, ps) -> PendingPrediction:
+        sc = ps.scene
+        h, w = sc.rgb.shape[:2]
+        pick = key_from_pose(ps.spec, sc.pick)
+        place = None if sc.place is None else key_from_pose(ps.spec, sc.place)
+        diag = "" if ps.diagnosis == "none" else ps.diagnosis
+        return PendingPrediction(str(ps.id), sc.instruction, sc.family, int(sc.seed), sc.primitive, diag,
+                                 ps.detail, int(w), int(h), pick, place, ps.created)  # fmt: skip
+
+    def _waiting(self, prediction_id: str):
+        q = self._queue()
+        try:
+            ps = q.get(int(prediction_id)) if q is not None else None
+        except (KeyError, ValueError):
+            ps = None
+        if ps is None or ps.correction is not None:
+            raise KeyError(prediction_id)
+        return ps
+
+    def pending(self, limit: int = 50, offset: int = 0) -> list[PendingPrediction]:
+        q = self._queue()
+        return [] if q is None else [self._item(ps) for ps in q.waiting(limit, offset)]
+
+    def count(self) -> int:
+        q = self._queue()
+        return 0 if q is None else q.count()
+
+    def get(self, prediction_id: str) -> PendingPrediction:
+        return self._item(self._waiting(prediction_id))
+
+    def image(self, prediction_id: str) -> np.ndarray:
+        return self._waiting(prediction_id).scene.rgb
+
+    def _given(self, ps, action: str, key: KeyPose) -> dict | None:
+        """What the person changed of one key pose, as `corrected_pose` takes it (None: nothing)."""
+        from agent.policy.draw import SCALE
+
+        pose = ps.scene.pick if action == "pick" else ps.scene.place
+        was = key_from_pose(ps.spec, pose)
+        moved = abs(key.row - was.row) > self.SAME_PX or abs(key.col - was.col) > self.SAME_PX
+        turned = abs((key.angle - was.angle + 180.0) % 360.0 - 180.0) > self.SAME_DEG
+        if not (moved or turned):
+            return None
+        from agent.policy.human import corrected_pose
+
+        h, w = ps.scene.rgb.shape[:2]
+        # the page allows the image's far edges; the CLI's pixels stop just inside them
+        row, col = min(key.row, h - 1e-3), min(key.col, w - 1e-3)
+        # the point as drawn (also when only turned: its height then comes from the surface
+        # seen there, as for a click, so a prediction below the table becomes usable)
+        given = {"pixel": (col * SCALE, row * SCALE), "angle": None}
+        if turned:  # the image angle at the point -> the world yaw the CLI takes, in degrees
+            z = corrected_pose(ps.spec, ps.scene, action, given["pixel"], None, None)[2]
+            yaw = pose_from_key(ps.spec, KeyPose(row, col, key.angle), z)[3]
+            given["angle"] = float(np.degrees(yaw))
+        return given
+
+    def correct(self, prediction_id: str, pick: KeyPose, place: KeyPose | None) -> StoredCorrection:
+        from agent.errors import AgentError
+        from agent.policy.queue import correct_pending
+
+        ps = self._waiting(prediction_id)
+        sc = ps.scene
+        if (place is None) != (sc.place is None):
+            raise ValueError(
+                "a place pose is needed"
+                if place is None
+                else f"a {sc.family} task has no place pose"
+            )
+        try:
+            given_pick = self._given(ps, "pick", pick)
+            given_place = None if place is None else self._given(ps, "place", place)
+            cid, diag = correct_pending(self.home, ps.id, given_pick, given_place, self.expert)
+        except AgentError as exc:
+            raise ValueError(str(exc)) from None
+        from agent.policy.corrections import CorrectionStore, store_path
+
+        (c,) = CorrectionStore(store_path(self.home)).get([cid])
+        pred = {"pick": c.predicted_pick, "place": c.predicted_place}
+        corr = {"pick": c.corrected_pick, "place": c.corrected_place}
+        return StoredCorrection(str(cid), str(ps.id), c.instruction, c.family, float(c.created),
+                                _summary(pred, corr, diag, c.expert))  # fmt: skip
+
+    def recent(self, limit: int = 20) -> list[StoredCorrection]:
+        from agent.policy.corrections import CorrectionStore
+
+        q = self._queue()
+        if q is None:
+            return []
+        rows = CorrectionStore(q.path).list(limit=limit)
+        src = q.sources([r["id"] for r in rows])
+        return [StoredCorrection(str(r["id"]), str(src.get(r["id"], "")), r["instruction"], r["family"],
+                                 float(r["created"]), _summary(r["predicted"], r["corrected"], r["diagnosis"],
+                                                               r["expert"])) for r in rows]  # fmt: skip
+
+    def setup_steps(self) -> list[str]:
+        """The commands that fill the queue, given what the home has so far."""
+        import shlex
+
+        from agent.policy.checkpoint import list_checkpoints
+
+        cli = f"skillgrove --home {shlex.quote(str(self.home))}"
+        made = list_checkpoints(self.home)
+        families = (made[-1].get("families") or ["place"]) if made else ["place"]
+        steps = [] if made else [f"{cli} policy train"]
+        return steps + [f"{cli} policy queue --family {families[0]} --episodes 20"]
+
+
+def _summary(predicted: dict, corrected: dict, diagnosis: str, expert: str) -> str:
+    """'pick moved 3.2 cm, turned 15°; place kept (diagnosis: position, by human:ui)'."""
+    from agent.policy.queue import pose_change
+
+    moves = [f"{k} {pose_change(predicted.get(k), corrected[k])}" for k in ("pick", "place")
+             if corrected.get(k) is not None]  # fmt: skip
+    return f"{'; '.join(moves)} (diagnosis: {diagnosis}, by {expert})"
 
 
 # -- between the page's pixels and the policy's world poses ---------------------------------

@@ -49,8 +49,10 @@ def queue_page(request: Request, page: int = 1, stored: str = ""):
     items = q.pending(p.size, p.offset)
     recent = q.recent(20)
     done = next((c for c in recent if c.id == stored), None) if stored else None
+    # the commands that fill an empty queue (the policy's queue knows what the home lacks)
+    steps = q.setup_steps() if not items and hasattr(q, "setup_steps") else []
     return render(request, "corrections.html", {"nav_active": "corrections", "available": True, "items": items,
-                                                "recent": recent, "pager": p, "stored": done})  # fmt: skip
+                                                "recent": recent, "pager": p, "stored": done, "steps": steps})  # fmt: skip
 
 
 @router.get("/corrections/{prediction_id}")

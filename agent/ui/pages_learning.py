@@ -45,6 +45,12 @@ def continual_dirs(home: Path) -> list[Path]:
     return sorted(found, key=lambda d: max(f.stat().st_mtime for f in d.glob("*.md")), reverse=True)
 
 
+def _without_title(text: str) -> str:
+    """A report without its leading '# title' line (the section has its own heading)."""
+    first, _, rest = text.lstrip().partition("\n")
+    return rest if first.startswith("# ") else text
+
+
 def _load_report(d: Path) -> dict | None:
     try:
         data = json.loads((d / "report.json").read_text())
@@ -67,7 +73,7 @@ def learning_page(request: Request, report: str = ""):
         continual = {
             "dir": d.relative_to(ctx.home).as_posix(),
             "tables": [
-                (f.name, render_markdown(f.read_text(errors="replace")))
+                (f.name, render_markdown(_without_title(f.read_text(errors="replace"))))
                 for f in sorted(d.glob("*.md"))
             ],
             "images": sorted(f.name for f in d.glob("*.png") if _SAFE.match(f.name)),

@@ -1,18 +1,23 @@
 """End to end in a real headless Chromium: search the library, open a skill, store a correction.
 
 The app is served by uvicorn on 127.0.0.1 and a free port in a thread; Chromium is driven
-over the DevTools protocol by `agent.ui.devtools` (stdlib only). Skipped, with the reason,
-when no chromium binary is installed (Debian: `apt-get install -y chromium`).
+over the DevTools protocol by `agent.ui.devtools` (stdlib only). The Corrections page runs
+on the policy's real store: a tiny checkpoint trained in the home, its failures queued
+with `enqueue_failures` (see test_ui_queue.py). Skipped, with the reason, when no chromium
+binary is installed (Debian: `apt-get install -y chromium`).
 """
 
 from __future__ import annotations
+
+import math
 
 import pytest
 
 from agent.ui.app import create_app
 from agent.ui.devtools import Browser, find_chromium, serve
 
-from .test_ui import FakeQueue, make_home
+from .test_ui import make_home
+from .test_ui_queue import cli_scene, queued_home, stored_rows, with_policy
 
 pytestmark = pytest.mark.skipif(
     find_chromium() is None, reason="chromium is not installed (apt-get install -y chromium)"
@@ -23,15 +28,15 @@ pytestmark = pytest.mark.skipif(
 def site(tmp_path_factory):
     home = tmp_path_factory.mktemp("browser") / "home"
     lib = make_home(home)
-    queue = FakeQueue()
-    app = create_app(home, library=lib, corrections=queue)
+    with_policy(queued_home(tmp_path_factory), home)
+    app = create_app(home, library=lib)
     with serve(app) as url, Browser(width=1200, height=800) as browser:
-        yield url, browser, queue, lib
+        yield url, browser, app.state.ctx.corrections, lib, home
     lib.close()
 
 
 def test_search_open_a_skill_and_correct_a_prediction(site):
-    url, b, queue, lib = site
+    url, b, queue, lib, home = site
     b.goto(url + "/")
     assert b.evaluate("document.title").startswith("Library")
     rows = b.evaluate("document.querySelectorAll('#listing a.skill-link').length")
@@ -67,11 +72,11 @@ def test_search_open_a_skill_and_correct_a_prediction(site):
     assert b.evaluate("document.querySelectorAll('#code .tok-keyword').length") > 0
 
     # correct a prediction: click the point on the scene image, set the angle, store
+    item = queue.pending()[0]
     b.goto(url + "/corrections")
     b.events.clear()
     b.click_selector("#queue a.card")
     b.wait_event("Page.loadEventFired")
-    item = queue.items[0]
     assert b.evaluate("location.pathname") == f"/corrections/{item.id}"
     b.wait_for("document.querySelector('#scene').dataset.ready === '1'")
     box = b.evaluate("(() => { const e = document.querySelector('#scene-img'); e.scrollIntoView({block: 'center'});"
@@ -95,13 +100,32 @@ def test_search_open_a_skill_and_correct_a_prediction(site):
             )
     angle = b.evaluate("Number(document.querySelector('[name=pick_angle]').value)")
     assert angle == start + 5
+    row, col = b.evaluate(
+        "['pick_row', 'pick_col'].map(n => Number(document.querySelector(`[name=${n}]`).value))"
+    )
+    assert abs(col - want_col) < 1.0 and abs(row - want_row) < 1.0
     b.events.clear()
     b.click_selector("#store")
     b.wait_event("Page.loadEventFired")
     assert b.evaluate("!!document.querySelector('#stored')")
-    assert len(queue.stored) == 1
-    pid, pick, place = queue.stored[0]
-    assert pid == item.id
-    assert abs(pick.col - want_col) < 1.0 and abs(pick.row - want_row) < 1.0 and pick.angle == angle
-    assert place == item.place  # not touched: the prediction is kept
+    # stored in the policy's store, as `policy correct --pixel U V --angle DEG` stores it
+    from agent.policy.corrections import clip_to_workspace
+    from agent.policy.draw import SCALE
+    from agent.policy.human import corrected_pose
+    from agent.ui.corrections import KeyPose, key_from_pose, pose_from_key
+
+    (got,) = stored_rows(home)
+    scene, spec = cli_scene(home, item.family, item.seed)
+    z = corrected_pose(spec, scene, "pick", (col * SCALE, row * SCALE))[2]
+    yaw = math.degrees(pose_from_key(spec, KeyPose(row, col, angle), z)[3])
+    assert got.corrected_pick == corrected_pose(
+        spec, scene, "pick", (col * SCALE, row * SCALE), yaw
+    )
+    assert got.predicted_pick == clip_to_workspace(scene.pick) and got.expert == "human:ui"
+    if scene.place is not None:  # not touched: the prediction is kept
+        assert got.corrected_place == clip_to_workspace(scene.place)
+    back = key_from_pose(spec, got.corrected_pick)  # drawn where it was clicked, at that angle
+    assert abs(back.row - row) < 0.01 and abs(back.col - col) < 0.01
+    assert abs(math.remainder(math.radians(back.angle - angle), 2 * math.pi)) < 1e-6
+    assert item.id not in [i.id for i in queue.pending()]
     assert b.console == []  # app.js ran under the CSP, nothing was blocked, no script error

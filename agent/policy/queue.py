@@ -1,0 +1,387 @@
+"""Failed predictions waiting for a person's correction, beside the corrections they become.
+
+`enqueue_failures` runs a checkpoint on held-out scenes (odd seeds, executed in the
+simulator like `policy eval`), and queues each failure: the scene exactly as `skillgrove
+policy correct` shows it (`human.show_scene`: image, prediction, symmetry, checkpoint,
+and its PNG with the predicted poses drawn), the diagnosis against the oracle's poses,
+and a line of detail. The queue is the `pending` table of the correction store's own
+SQLite file (`corrections.store_path`); a row is marked with the id of its correction
+once a person has corrected it (the web UI's Corrections page, through `correct`), which
+stores the correction with the CLI's own functions (`human.corrected_pose`,
+`human.store_human_correction`).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sqlite3
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import AgentError
+from .corrections import (
+    CorrectionStore,
+    _pack_image,
+    _unpack_image,
+    clip_to_workspace,
+    diagnose,
+    make_correction,
+    store_path,
+)
+from .geometry import ImageSpec
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS pending (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    created REAL NOT NULL,
+    family TEXT NOT NULL,
+    seed INTEGER NOT NULL,
+    instruction TEXT NOT NULL,
+    primitive TEXT NOT NULL,
+    checkpoint INTEGER,
+    spec TEXT NOT NULL,
+    image BLOB NOT NULL,
+    predicted TEXT NOT NULL,
+    oracle TEXT NOT NULL,
+    symmetry REAL NOT NULL,
+    diagnosis TEXT NOT NULL,
+    detail TEXT NOT NULL,
+    png TEXT NOT NULL,
+    correction INTEGER,
+    corrected REAL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS pending_scene ON pending(family, seed, checkpoint);
+"""
+_COLS = ("id, created, family, seed, instruction, primitive, checkpoint, spec, predicted, oracle, symmetry, "
+         "diagnosis, detail, png, correction, corrected")  # fmt: skip
+_KEYS = tuple(k.strip() for k in _COLS.split(","))
+CLAIMED = -1  # `correction` while a correction is being stored (no second one meanwhile)
+
+
+@dataclass(frozen=True)
+class PendingScene:
+    """A queued failure: the scene as `policy correct` shows it, and why it failed.
+
+    Attributes:
+        id: the queue's id.
+        scene: the `human.Scene` (image, prediction, symmetry, checkpoint, PNG path).
+        spec: the policy's image spec (pixels <-> world).
+        oracle_pick, oracle_place: the scripted oracle's poses (place None for a pick).
+        diagnosis: position, orientation, position+orientation or none (see `diagnose`).
+        detail: a line about the failure.
+        created: when it was queued.
+        correction: id of its stored correction (None while it waits).
+    """
+
+    id: int
+    scene: object
+    spec: ImageSpec
+    oracle_pick: tuple
+    oracle_place: tuple | None
+    diagnosis: str
+    detail: str
+    created: float
+    correction: int | None = None
+
+
+class PendingQueue:
+    """The `pending` table in the correction store's SQLite file (created on first use).
+
+    Args:
+        path: the database file (`corrections.store_path(home)`).
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        CorrectionStore(self.path)  # the file and the corrections table, created the one way
+        try:
+            with self._connect() as db:
+                db.executescript(SCHEMA)
+        except sqlite3.DatabaseError as exc:
+            raise AgentError(f"corrections store {self.path} is unusable: {exc}") from None
+
+    def _connect(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, timeout=30)
+        db.execute("PRAGMA journal_mode=WAL")
+        return db
+
+    def add(
+        self, scene, spec: ImageSpec, oracle_pick, oracle_place, diagnosis: str, detail: str
+    ) -> int | None:
+        """Queue a failed scene; None when this (family, seed, checkpoint) is queued already."""
+        predicted = {
+            "pick": list(scene.pick),
+            "place": None if scene.place is None else list(scene.place),
+        }
+        oracle = {
+            "pick": list(oracle_pick),
+            "place": None if oracle_place is None else list(oracle_place),
+        }
+        with self._connect() as db:
+            cur = db.execute(
+                "INSERT OR IGNORE INTO pending (created, family, seed, instruction, primitive, checkpoint, spec, image,"
+                " predicted, oracle, symmetry, diagnosis, detail, png) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (time.time(), scene.family, int(scene.seed), scene.instruction, scene.primitive, scene.checkpoint,
+                 json.dumps(spec.to_dict()), _pack_image(scene.rgb, scene.depth), json.dumps(predicted),
+                 json.dumps(oracle), float(scene.symmetry), diagnosis, detail, self._png_name(scene.image)),
+            )  # fmt: skip
+            return int(cur.lastrowid) if cur.rowcount == 1 else None
+
+    def has(self, family: str, seed: int, checkpoint: int | None) -> bool:
+        """Whether this scene is queued (waiting or corrected) for this checkpoint."""
+        with self._connect() as db:
+            row = db.execute("SELECT 1 FROM pending WHERE family = ? AND seed = ? AND checkpoint IS ?",
+                             (family, int(seed), checkpoint)).fetchone()  # fmt: skip
+        return row is not None
+
+    def _png_name(self, path: Path) -> str:
+        """The PNG's path relative to the store's folder when inside it (the home can move)."""
+        try:
+            return Path(path).resolve().relative_to(self.path.parent.resolve()).as_posix()
+        except ValueError:
+            return str(path)
+
+    def count(self) -> int:
+        """How many scenes wait for a correction."""
+        with self._connect() as db:
+            return int(
+                db.execute("SELECT COUNT(*) FROM pending WHERE correction IS NULL").fetchone()[0]
+            )
+
+    def waiting(self, limit: int = 50, offset: int = 0) -> list[PendingScene]:
+        """Scenes waiting for a correction, oldest first."""
+        with self._connect() as db:
+            rows = db.execute(f"SELECT {_COLS}, image FROM pending WHERE correction IS NULL ORDER BY id"
+                              f" LIMIT {int(limit)} OFFSET {int(offset)}").fetchall()  # fmt: skip
+        return [self._scene(r) for r in rows]
+
+    def get(self, pending_id: int) -> PendingScene:
+        """One queued scene (waiting or corrected); KeyError when there is none."""
+        with self._connect() as db:
+            row = db.execute(
+                f"SELECT {_COLS}, image FROM pending WHERE id = ?", (int(pending_id),)
+            ).fetchone()
+        if row is None:
+            raise KeyError(pending_id)
+        return self._scene(row)
+
+    def claim(self, pending_id: int) -> bool:
+        """Mark a waiting scene as being corrected; False if it is not waiting."""
+        with self._connect() as db:
+            cur = db.execute("UPDATE pending SET correction = ? WHERE id = ? AND correction IS NULL",
+                             (CLAIMED, int(pending_id)))  # fmt: skip
+            return cur.rowcount == 1
+
+    def release(self, pending_id: int) -> None:
+        """Put a claimed scene back in the queue (storing its correction failed)."""
+        with self._connect() as db:
+            db.execute("UPDATE pending SET correction = NULL WHERE id = ? AND correction = ?",
+                       (int(pending_id), CLAIMED))  # fmt: skip
+
+    def done(self, pending_id: int, correction_id: int) -> None:
+        """Record the correction a claimed scene became."""
+        with self._connect() as db:
+            db.execute("UPDATE pending SET correction = ?, corrected = ? WHERE id = ?",
+                       (int(correction_id), time.time(), int(pending_id)))  # fmt: skip
+
+    def sources(self, correction_ids: list[int]) -> dict[int, int]:
+        """{correction id: queue id} for corrections made from queued scenes."""
+        if not correction_ids:
+            return {}
+        with self._connect() as db:
+            rows = db.execute(
+                f"SELECT correction, id FROM pending WHERE correction IN ({','.join('?' * len(correction_ids))})",
+                [int(c) for c in correction_ids],
+            ).fetchall()
+        return {int(c): int(i) for c, i in rows}
+
+    def _scene(self, row) -> PendingScene:
+        from .human import Scene
+
+        d = dict(zip(_KEYS, row[:-1], strict=True))
+        rgb, depth = _unpack_image(row[-1])
+        pred, orc = json.loads(d["predicted"]), json.loads(d["oracle"])
+        tup = lambda v: None if v is None else tuple(float(x) for x in v)  # noqa: E731
+        scene = Scene(d["family"], int(d["seed"]), d["instruction"], d["primitive"], rgb, depth, tup(pred["pick"]),
+                      tup(pred["place"]), float(d["symmetry"]), self.path.parent / d["png"], d["checkpoint"])  # fmt: skip
+        return PendingScene(int(d["id"]), scene, ImageSpec.from_dict(json.loads(d["spec"])), tup(orc["pick"]),
+                            tup(orc["place"]), d["diagnosis"], d["detail"], float(d["created"]),
+                            None if d["correction"] is None else int(d["correction"]))  # fmt: skip
+
+
+def open_queue(home: Path) -> PendingQueue:
+    """The queue of a data home (`<home>/policy/corrections.sqlite`)."""
+    return PendingQueue(store_path(home))
+
+
+# -- filling the queue ---------------------------------------------------------------------
+def _detail(checkpoint: int | None, err, diagnosis: str) -> str:
+    where = f"checkpoint v{checkpoint:04d}: " if checkpoint is not None else ""
+    off = f"{err.pos * 100:.1f} cm and {math.degrees(err.rot):.0f}° off the oracle's pose"
+    if diagnosis == "none":
+        return f"{where}within tolerance of the oracle ({off}), yet the executed action failed"
+    return f"{where}{off}; the executed action failed"
+
+
+def enqueue_failures(home: Path, version: int | str | None, family: str, episodes: int, *, start: int = 0,
+                     embedder=None, threads: int = 2, progress: Callable[[str], None] | None = None) -> dict:  # fmt: skip
+    """Run a checkpoint on held-out scenes and queue each failure for a person to correct.
+
+    Each scene (odd seeds, as `policy eval`) is built, the prediction executed in the
+    simulator (`evaluate.attempt`); a failure is queued with the scene exactly as
+    `policy correct --family F --seed S` shows it (`human.show_scene`, which also writes
+    its PNG) and its diagnosis against the oracle's poses. A scene already queued for the
+    same checkpoint is not tried again (it is counted as failed and already queued).
+
+    Args:
+        home: the data home (checkpoint and correction store).
+        version: the checkpoint ("latest", 3, "v0003").
+        family: the task family (a single-action one the policy learns).
+        episodes: how many held-out scenes to try.
+        start: skip this many held-out scenes first.
+        embedder: the sentence embedder the checkpoint was trained with (default MiniLM).
+        threads: torch threads.
+        progress: callable(str) for progress lines.
+
+    Returns:
+        {"version", "family", "tried", "failed", "queued", "already_queued", "waiting",
+         "items": [{"id", "seed", "instruction", "diagnosis", "detail", "image"}]}
+    """
+    from sim.world import World
+
+    from .data import split_seeds
+    from .evaluate import attempt
+    from .human import show_scene
+    from .train import check_families, load_policy
+
+    (family,) = check_families([family])
+    if episodes < 1 or start < 0:
+        raise AgentError("episodes must be at least 1 and start at least 0")
+    say = progress or (lambda _m: None)
+    policy = load_policy(home, version, embedder=embedder, threads=threads)
+    version_no = policy.info.get("version")
+    queue = open_queue(home)
+    seeds = split_seeds("test", episodes, start)
+    failed, items, again = 0, [], 0
+    world = World(image_size=(policy.spec.render, policy.spec.render))
+    try:
+        for i, seed in enumerate(seeds):
+            if queue.has(
+                family, seed, version_no
+            ):  # it failed before (the same scene, the same weights)
+                failed, again = failed + 1, again + 1
+                continue
+            at = attempt(policy, world, family, seed)
+            if at.success:
+                continue
+            failed += 1
+            scene = show_scene(home, policy, family, seed, world=world)
+            diag = diagnose(scene.pick, scene.place, at.expert_pick, at.expert_place, at.symmetry, at.primitive,
+                            family)  # fmt: skip
+            detail = _detail(scene.checkpoint, at.error, diag)
+            pid = queue.add(scene, policy.spec, at.expert_pick, at.expert_place, diag, detail)
+            if pid is None:  # queued meanwhile by another run
+                again += 1
+                scene.image.unlink(missing_ok=True)
+                continue
+            items.append({"id": pid, "seed": seed, "instruction": scene.instruction, "diagnosis": diag,
+                          "detail": detail, "image": str(scene.image)})  # fmt: skip
+            say(f"{i + 1}/{len(seeds)}: seed {seed} failed ({diag}), queued as #{pid}")
+    finally:
+        world.close()
+    return {"version": version_no, "family": family, "tried": len(seeds), "failed": failed,
+            "queued": len(items), "already_queued": again, "waiting": queue.count(), "items": items}  # fmt: skip
+
+
+# -- storing a person's correction of a queued scene ---------------------------------------
+def store_correction_poses(
+    home: Path, scene, pick: tuple, place: tuple | None, expert: str
+) -> tuple[int, str]:
+    """Diagnose and store a correction giving every key pose (place None for a pick).
+
+    The steps of `human.store_human_correction`, which corrects one action and keeps the
+    other as predicted: here both are given (and a pick-only scene has no place at all).
+    """
+    diag = diagnose(
+        scene.pick, scene.place, pick, place, scene.symmetry, scene.primitive, scene.family
+    )
+    c = make_correction(
+        family=scene.family, seed=scene.seed, instruction=scene.instruction, primitive=scene.primitive,
+        rgb=scene.rgb, depth=scene.depth, predicted_pick=scene.pick, predicted_place=scene.place,
+        corrected_pick=pick, corrected_place=place, expert=expert, diagnosis=diag, symmetry=scene.symmetry,
+        checkpoint=scene.checkpoint,
+    )  # fmt: skip
+    return CorrectionStore(store_path(home)).add(c), diag
+
+
+def correct_pending(home: Path, pending_id: int, pick: dict | None, place: dict | None,
+                    expert: str = "human") -> tuple[int, str]:  # fmt: skip
+    """Store a person's correction of a queued scene, as `policy correct` would, and dequeue it.
+
+    Args:
+        pick, place: what the person gave for each key pose, in the terms of
+            `human.corrected_pose`: {"pixel": (u, v) in the enlarged PNG or None,
+            "angle": yaw degrees or None}; None for a key pose left as predicted.
+            A place for a pick-only task is an error.
+
+    Returns:
+        (correction id, diagnosis).
+
+    Raises:
+        KeyError: no scene with this id is waiting.
+        AgentError: a pixel, angle or pose that `corrected_pose`/`make_correction` refuse.
+    """
+    from .human import corrected_pose, store_human_correction
+
+    queue = open_queue(home)
+    item = queue.get(pending_id)
+    if item.correction is not None or not queue.claim(pending_id):
+        raise KeyError(pending_id)
+    try:
+        sc, spec = item.scene, item.spec
+        poses = {a: corrected_pose(spec, sc, a, g.get("pixel"), g.get("angle"), None)
+                 for a, g in (("pick", pick), ("place", place)) if g is not None}  # fmt: skip
+        pose = poses.get("pick") or clip_to_workspace(sc.pick)  # nothing given: kept as predicted
+        if sc.place is None:
+            # store_human_correction would diagnose a pick-only scene with the pick as its place
+            cid, diag = store_correction_poses(home, sc, pose, None, expert)
+        elif "place" in poses and "pick" in poses:
+            cid, diag = store_correction_poses(home, sc, poses["pick"], poses["place"], expert)
+        elif "place" in poses:
+            cid, diag = store_human_correction(home, sc, "place", poses["place"], expert)
+        else:
+            cid, diag = store_human_correction(home, sc, "pick", pose, expert)
+    except BaseException:
+        queue.release(pending_id)
+        raise
+    queue.done(pending_id, cid)
+    _redraw(spec, sc, poses)
+    return cid, diag
+
+
+def _redraw(spec: ImageSpec, scene, poses: dict) -> None:
+    """Add the corrected poses to the scene's PNG, as `policy correct` does after storing."""
+    from .draw import FIX_COLOR, PICK_COLOR, PLACE_COLOR, draw_poses
+
+    if not poses or not scene.image.parent.is_dir():
+        return
+    marks = [("pick", scene.pick, PICK_COLOR)] + (
+        [] if scene.place is None else [("place", scene.place, PLACE_COLOR)]
+    )
+    marks += [(f"{a} fix", p, FIX_COLOR) for a, p in poses.items()]
+    draw_poses(scene.rgb, spec, marks, scene.image)
+
+
+def pose_change(predicted, corrected) -> str:
+    """'moved 3.2 cm, turned 15°' between two (x, y, z, yaw) poses ('' when the same)."""
+    if predicted is None or corrected is None:
+        return ""
+    d = math.dist(predicted[:3], corrected[:3]) * 100
+    turn = abs(math.degrees(math.remainder(float(corrected[3]) - float(predicted[3]), 2 * math.pi)))
+    parts = ([f"moved {d:.1f} cm"] if d >= 0.05 else []) + (
+        [f"turned {turn:.0f}°"] if turn >= 0.5 else []
+    )
+    return ", ".join(parts) or "kept"
