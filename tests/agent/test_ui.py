@@ -404,6 +404,9 @@ def test_correction_queue_and_page(client, queue):
             f'href="/corrections/{it.id}"' in r.text
             and f'src="/corrections/{it.id}/image.png"' in r.text
         )
+        # each card has the predicted poses drawn over its image
+        k = it.pick
+        assert f'transform="translate({k.col:.2f} {k.row:.2f}) rotate({-k.angle:.1f})"' in r.text
     page = client.get("/corrections/pred-1").text
     assert 'id="pred-pick" class="glyph" transform="translate(40.00 31.00) rotate(-10.0)"' in page
     assert 'id="pred-place" class="glyph" transform="translate(100.00 60.00) rotate(20.0)"' in page
