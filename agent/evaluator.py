@@ -5,6 +5,12 @@ syntax/AST (the sandbox's validator) -> runtime (every episode runs without an e
 Evaluation seeds come from a range no run seed may use, so a skill is never verified on
 the very scene it is then run on. Episodes run in parallel through an `Executor`: a local
 pool of sandbox workers by default, Ray when asked (`RayExecutor`), with no change here.
+
+Perception: the Evaluator judges the skill's code, so its executor gives the robot API
+oracle poses (the agent builds it so; see `agent.factory`). A candidate is then never
+rejected, nor a library skill's statistics lowered, for the pose policy's mistakes; the
+run itself uses the perception the user chose (`run --perception policy`), and its
+record says which.
 """
 
 from __future__ import annotations
@@ -88,10 +94,17 @@ class Executor(Protocol):
 
 
 class LocalExecutor:
-    """A pool of warm sandbox worker processes on this machine (started on first use)."""
+    """A pool of warm sandbox worker processes on this machine (started on first use).
 
-    def __init__(self, workers: int = 2) -> None:
+    Args:
+        workers: worker processes.
+        provider: the pose provider the workers build (`skills.poses.ProviderSpec`;
+            default the oracle).
+    """
+
+    def __init__(self, workers: int = 2, provider=None) -> None:
         self.workers = workers
+        self.provider = provider
         self._pool = None
         self._lock = threading.Lock()
 
@@ -101,7 +114,7 @@ class LocalExecutor:
             if self._pool is None:
                 from skills.sandbox import SandboxPool
 
-                self._pool = SandboxPool(workers=self.workers)
+                self._pool = SandboxPool(workers=self.workers, provider=self.provider)
             return self._pool
 
     def run_one(self, job: Job):

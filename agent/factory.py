@@ -20,13 +20,21 @@ class AgentOptions:
     retries: int = 3
     executor: str = "local"  # local | ray
     ray_address: str | None = None
+    perception: str = "oracle"  # oracle | policy: where the run's poses come from
+    policy_version: str | None = None  # checkpoint for "policy" (None: the latest)
 
 
 @contextmanager
 def build_agent(home: Path, opts: AgentOptions, log=None):
-    """Yield a ready Agent; closes the sandbox workers, the library and the run store after."""
+    """Yield a ready Agent; closes the sandbox workers, the library and the run store after.
+
+    The Evaluator's workers always use oracle poses. With `perception="policy"` the run
+    itself goes to one more local worker that loads the policy checkpoint (checked here
+    first: a missing or corrupt one raises AgentError before anything runs).
+    """
     from skills.library import open_library
 
+    from .errors import AgentError
     from .evaluator import Evaluator, LocalExecutor, RayExecutor
     from .llm import make_llm, resolve_llm_config
     from .loop import Agent
@@ -35,6 +43,14 @@ def build_agent(home: Path, opts: AgentOptions, log=None):
     from .scenes import Scenes
     from .synthesizer import LLMSynthesizer, OfflineSynthesizer
 
+    runner = None
+    if opts.perception == "policy":
+        from .policy.provider import policy_spec
+
+        runner = LocalExecutor(1, provider=policy_spec(home, opts.policy_version))
+        runner.pool  # noqa: B018 - its worker loads the policy while the agent plans and verifies
+    elif opts.perception != "oracle":
+        raise AgentError(f"unknown perception {opts.perception!r} (oracle or policy)")
     config = resolve_llm_config(opts.llm, opts.llm_base_url, home)
     llm = make_llm(config.spec, config.base_url) if config else None
     executor = (
@@ -49,8 +65,11 @@ def build_agent(home: Path, opts: AgentOptions, log=None):
         else:
             planner, synth = LLMPlanner(llm), LLMSynthesizer(llm, opts.retries)
         evaluator = Evaluator(executor, opts.episodes, opts.pass_bar)
-        yield Agent(library, evaluator, planner, synth, runs, scenes, llm=llm, log=log)
+        yield Agent(library, evaluator, planner, synth, runs, scenes, llm=llm, log=log, runner=runner,
+                    perception=opts.perception)  # fmt: skip
     finally:
+        if runner is not None:
+            runner.close()
         executor.close()
         scenes.close()
         runs.close()

@@ -6,6 +6,10 @@ reuse a verified skill, adapt the closest ones, or synthesize a new one. New cod
 proved by the Evaluator on evaluation scenes of the task's family (never the run's own
 scene) and written back to the library when it passes. Then the plan runs once, in the
 sandbox, on the run's scene, and the run is recorded.
+
+Perception: the Evaluator verifies code with oracle poses; the run itself goes through
+`runner` (default: the Evaluator's executor), whose workers may ask the learned policy
+for poses instead. The record names the perception the run's workers reported.
 """
 
 from __future__ import annotations
@@ -38,11 +42,14 @@ class Resolved:
 class Agent:
     """Runs instructions with a library, a planner, a synthesizer and an Evaluator.
 
-    All collaborators are passed in (tests hand in fakes for the LLM).
+    All collaborators are passed in (tests hand in fakes for the LLM). `runner` executes
+    the run itself (default: the Evaluator's executor), with the perception named by
+    `perception`.
     """
 
     def __init__(self, library, evaluator: Evaluator, planner, synthesizer, runs: RunStore,
-                 scenes: Scenes | None = None, k: int = 5, llm=None, log=None) -> None:  # fmt: skip
+                 scenes: Scenes | None = None, k: int = 5, llm=None, log=None, runner=None,
+                 perception: str = "oracle") -> None:  # fmt: skip
         self.library = library
         self.evaluator = evaluator
         self.planner = planner
@@ -52,6 +59,8 @@ class Agent:
         self.k = k
         self.llm = llm
         self.log = log or (lambda msg: None)
+        self.runner = runner or evaluator.executor
+        self.perception = perception
 
     # -- the main job --------------------------------------------------------------------
     def run(self, instruction: str, family: str | None = None, seed: int = 0) -> RunRecord:
@@ -90,7 +99,7 @@ class Agent:
             resolved.append(skill)
         code, entry, args = self._program(plan, resolved)
         job = Job(code, entry, family, seed, args, self.evaluator.timeout, record=True)
-        result = self.evaluator.executor.run_many([job])[0]
+        result = self.runner.run_many([job])[0]
         for r in resolved:
             self.library.record_use(r.name)
         return self._finish(
@@ -228,7 +237,8 @@ class Agent:
         calls, tokens = self._llm_usage()
         record = RunRecord(
             run_id=new_run_id(), instruction=instruction.strip(), family=family, family_source=source,
-            seed=seed, planner=plan.planner, perception="oracle", plan=tuple(s.text for s in plan.steps),
+            seed=seed, planner=plan.planner, perception=result.perception if result else self.perception,
+            plan=tuple(s.text for s in plan.steps),
             decisions=tuple(decisions), skills=tuple(f"{r.name}@v{r.version}" for r in resolved),
             success=bool(result and result.success), status=result.status if result else "no-skill",
             reason=reason or (result.reason if result else None), seconds=time.perf_counter() - t0,

@@ -3,10 +3,16 @@
 `OraclePoseProvider` reads privileged simulator state (exact object poses). The learned
 policy (agent.policy) implements the same two methods from a camera image and an
 instruction, so the robot API and every skill work unchanged with either.
+
+Sandbox workers build their provider from a `ProviderSpec` (a "module:function" name and
+JSON keyword arguments) before the lockdown: `skills` never imports the packages that
+provide learned poses, and the worker can open no file once the skill runs.
 """
 
 from __future__ import annotations
 
+import importlib
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
@@ -16,7 +22,12 @@ if TYPE_CHECKING:
 
 
 class PoseProvider(Protocol):
-    """Source of end-effector poses (x, y, z, yaw radians) for the key actions."""
+    """Source of end-effector poses (x, y, z, yaw radians) for the key actions.
+
+    A provider may also have `prepare(world)`: a sandbox calls it once the scene is built
+    and before the lockdown (after which no file can be opened), to compute whatever the
+    poses on that scene will need. A `calls` counter, where present, is reported back.
+    """
 
     name: str
 
@@ -38,14 +49,43 @@ class OraclePoseProvider:
 
     name = "oracle"
 
+    def __init__(self) -> None:
+        self.calls = 0
+
     def pick_pose(self, world: World, obj: SimObject, turn: float = 0.0, dest=None) -> Pose:
         from sim import poses
 
+        self.calls += 1
         return poses.pick_pose(world, obj, turn, dest)
 
     def place_pose(self, world: World, held: SimObject, target: SimObject) -> Pose:
         from sim import poses
 
+        self.calls += 1
         xy = world.pose(target)[0][:2]
         yaw = world.panda.ee_pose()[1]
         return poses.place_pose(held, xy, poses.surface_z(world, target), yaw)
+
+
+@dataclass(frozen=True)
+class ProviderSpec:
+    """How a sandbox worker builds its pose provider: `factory(**kwargs)`.
+
+    Attributes:
+        factory: "package.module:function" returning a `PoseProvider`.
+        kwargs: JSON-serializable keyword arguments for it.
+    """
+
+    factory: str
+    kwargs: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return {"factory": self.factory, "kwargs": dict(self.kwargs)}
+
+
+def build_provider(spec: ProviderSpec | None) -> PoseProvider:
+    """The provider a spec names (the oracle for None)."""
+    if spec is None:
+        return OraclePoseProvider()
+    module, _, attr = spec.factory.partition(":")
+    return getattr(importlib.import_module(module), attr)(**spec.kwargs)

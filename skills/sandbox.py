@@ -4,8 +4,8 @@ Layers, outermost first:
 
 1. `skills.validate` (AST allow-list) in this process: rejected code is never sent anywhere.
 2. A worker process (`skills.sandbox_worker`) started with a clean environment and
-   isolated-mode Python, warm (numpy, PyBullet and the task families loaded once), which
-   forks one child per run from its pristine state. The child builds the task scene, then
+   isolated-mode Python, warm (numpy, PyBullet, the task families and the pose provider
+   loaded once), which forks one child per run from its pristine state. The child builds the task scene, then
    locks itself down (rlimits, no capabilities, Landlock, seccomp) before the skill's
    first line runs, with restricted builtins whose `__import__` allows only math and numpy.
 3. Wall-clock timeout with SIGKILL in the worker, and a second one here that kills and
@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import SkillError
+from .poses import ProviderSpec
 from .validate import validate
 
 STATUSES = ("ok", "rejected", "error", "timeout")
@@ -49,6 +50,13 @@ _BOOT = (
 )
 _THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS",
                 "VECLIB_MAXIMUM_THREADS", "BLIS_NUM_THREADS")  # fmt: skip
+# One thread everywhere (the lockdown binds only the thread that applies it), and no
+# model hub: a learned pose provider loads local files only.
+_WORKER_ENV = {
+    "TOKENIZERS_PARALLELISM": "false",
+    "HF_HUB_OFFLINE": "1",
+    "TRANSFORMERS_OFFLINE": "1",
+}
 
 
 @dataclass(frozen=True)
@@ -68,6 +76,8 @@ class SandboxResult:
         layers: the isolation layers applied to the run, e.g. ("rlimits", "seccomp").
         gif: with `record=True`, the episode's front-camera key frames as GIF bytes.
         poses: with `record=True`, every object's final (x, y, z, yaw degrees).
+        perception: the pose provider the robot API used ("oracle", "policy").
+        pose_calls: how many grasp and place poses the skill asked it for.
     """
 
     status: str
@@ -78,6 +88,8 @@ class SandboxResult:
     layers: tuple[str, ...] = field(default=())
     gif: bytes | None = field(default=None, repr=False)
     poses: dict[str, list[float]] | None = field(default=None, repr=False)
+    perception: str = "oracle"
+    pose_calls: int = 0
 
 
 class _WorkerLost(Exception):
@@ -97,13 +109,14 @@ class _WorkerLost(Exception):
 class _Worker:
     """Parent-side handle of one worker process."""
 
-    def __init__(self, debug: bool = False) -> None:
-        env = {"PATH": os.defpath, "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8"}
+    def __init__(self, debug: bool = False, provider: ProviderSpec | None = None) -> None:
+        env = {"PATH": os.defpath, "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8"} | _WORKER_ENV
         env |= {k: "1" for k in _THREAD_VARS}
         if debug:
             env["SKILLGROVE_SANDBOX_DEBUG"] = "1"
+        spec = [json.dumps(provider.to_dict())] if provider else []
         self.proc = subprocess.Popen(
-            [sys.executable, "-I", "-c", _BOOT, _ROOT],
+            [sys.executable, "-I", "-c", _BOOT, _ROOT, *spec],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=None if debug else subprocess.DEVNULL,
@@ -219,6 +232,9 @@ class SandboxPool:
         memory_mb: address space a run may add above the worker's own (MiB).
         output_limit: characters of printed output kept per run.
         debug: let workers write to this process's stderr (diagnosing start failures).
+        provider: the pose provider the workers build before their lockdown (default:
+            the oracle). A provider that cannot be built fails the worker's start: the
+            first `run` raises SkillError with its reason.
     """
 
     def __init__(
@@ -227,11 +243,13 @@ class SandboxPool:
         memory_mb: int = 1024,
         output_limit: int = 16_000,
         debug: bool = False,
+        provider: ProviderSpec | None = None,
     ) -> None:
         if workers < 1:
             raise SkillError("a sandbox pool needs at least one worker")
         self.memory_mb = memory_mb
         self.output_limit = output_limit
+        self.provider = provider
         self._debug = debug
         self._idle: queue.Queue[_Worker] = queue.Queue()
         self._all: list[_Worker] = []
@@ -241,7 +259,7 @@ class SandboxPool:
             self._idle.put(self._spawn())
 
     def _spawn(self) -> _Worker:
-        w = _Worker(self._debug)
+        w = _Worker(self._debug, self.provider)
         with self._lock:
             self._all.append(w)
         return w
@@ -397,7 +415,11 @@ def _result(msg: dict, seconds: float) -> SandboxResult:
         return SandboxResult("error", "the sandbox worker sent an invalid result", False, seconds)
     if status != "ok" and not reason:
         reason = status
-    return SandboxResult(status, reason, success, seconds, output, tuple(layers), *_record(msg))
+    gif, poses = _record(msg)
+    perception, calls = msg.get("perception", "oracle"), msg.get("pose_calls", 0)
+    return SandboxResult(status, reason, success, seconds, output, tuple(layers), gif, poses,
+                         perception if isinstance(perception, str) else "?",
+                         calls if isinstance(calls, int) and not isinstance(calls, bool) else 0)  # fmt: skip
 
 
 def _record(msg: dict) -> tuple[bytes | None, dict | None]:

@@ -2,11 +2,14 @@
 
 Started by `skills.sandbox` as `python -I -c ...` with a clean environment (no secrets
 to find in it). The server imports numpy, PyBullet and every task family once, builds
-its `World`, prepares the lockdown (a Landlock ruleset and a seccomp program), says it
+its `World` and its pose provider (the oracle, or what a `ProviderSpec` on the command
+line names, e.g. the learned policy: its checkpoint is read here, never after the
+lockdown), prepares the lockdown (a Landlock ruleset and a seccomp program), says it
 is ready, then reads one JSON request per line on stdin. It keeps one forked *spare*
 child waiting; each request goes to the spare, which
 
-1. builds the task's scene for the seed (`reset_task`) and a `Robot`;
+1. builds the task's scene for the seed (`reset_task`) and a `Robot`, and lets the pose
+   provider prepare for that scene (`prepare(world)`, where it has one);
 2. locks itself down: resource limits (address space, CPU, file size, open files,
    processes, no core dumps), all capabilities dropped, no new privileges, a Landlock
    domain (read-only access to the Python installation and nothing else on the file
@@ -41,6 +44,7 @@ import time
 import traceback
 
 from .errors import SkillError
+from .poses import ProviderSpec, build_provider
 from .validate import ALLOWED_MODULES, attr_allowed
 
 MAX_REQUEST_BYTES = 1 << 20
@@ -62,7 +66,10 @@ _SAFE_BUILTIN_NAMES = (
 
 # -- the server ----------------------------------------------------------------------------
 def main() -> None:
-    """Serve requests from the parent until stdin closes."""
+    """Serve requests from the parent until stdin closes.
+
+    `sys.argv[2]`, if given, is a JSON `ProviderSpec` (see `skills.poses`).
+    """
     out = os.fdopen(os.dup(1), "wb", buffering=0)
     devnull = os.open(os.devnull, os.O_RDWR)
     os.dup2(devnull, 1)  # C-level chatter (PyBullet) must never reach the protocol pipe
@@ -71,7 +78,8 @@ def main() -> None:
     os.close(devnull)
     sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the process
     try:
-        server = _Server(proto_fds=(0, out.fileno()))
+        spec = json.loads(sys.argv[2]) if len(sys.argv) > 2 else None
+        server = _Server((0, out.fileno()), ProviderSpec(**spec) if spec else None)
         server.prepare()
     except BaseException as exc:  # report, then exit: the parent shows the reason
         _send(out, {"ready": False, "error": f"{type(exc).__name__}: {exc}"})
@@ -113,9 +121,9 @@ def _reply(
 
 
 class _Server:
-    """Owns the warm World; keeps one forked spare child waiting for the next request."""
+    """Owns the warm World and pose provider; keeps one forked spare child waiting."""
 
-    def __init__(self, proto_fds: tuple[int, ...]) -> None:
+    def __init__(self, proto_fds: tuple[int, ...], provider: ProviderSpec | None = None) -> None:
         import numpy  # noqa: F401 - warm import, inherited by every child
         import numpy.fft  # noqa: F401
         import numpy.linalg  # noqa: F401
@@ -143,6 +151,13 @@ class _Server:
                 self.families.append(family)
             except Exception:  # noqa: S112 - a family not built yet is simply not offered
                 continue
+        # Built here, in the worker, not in the parent: a learned provider's torch then
+        # starts in this process (never forked mid-flight) and reads its checkpoint now.
+        self.provider = build_provider(provider)
+        self.prepare_scene = getattr(self.provider, "prepare", None)
+        if self.prepare_scene is not None and self.families:
+            reset_task(self.world, self.families[0], 0)
+            self.prepare_scene(self.world)  # warms whatever it does lazily
         self.lockdown = _Lockdown(_python_dirs())
         gc.collect()
         gc.freeze()  # children then leave the warm objects' pages shared (fewer copy-on-write faults)
@@ -204,7 +219,8 @@ class _Server:
                 pass  # the spare died: its exit status says how
             finally:
                 os.close(req_w)
-            return self._collect(pid, reply_r, deadline, cap)
+            # The perception is this server's to say; the child only counts the calls.
+            return self._collect(pid, reply_r, deadline, cap) | {"perception": self.provider.name}
         finally:
             os.close(reply_r)
 
@@ -308,8 +324,12 @@ def _parse_child_reply(data: bytes, code: int) -> dict:
 
 
 def _record_fields(msg: dict) -> dict:
-    """The episode record (GIF as base64, final poses) if present and well-formed."""
+    """The episode record (GIF as base64, final poses) and the number of pose provider
+    calls, each if present and well-formed."""
     out: dict = {}
+    calls = msg.get("pose_calls")
+    if isinstance(calls, int) and not isinstance(calls, bool) and 0 <= calls < 10**6:
+        out["pose_calls"] = calls
     gif, poses = msg.get("gif"), msg.get("poses")
     if isinstance(gif, str) and len(gif) <= RECORD_CAP:
         out["gif"] = gif
@@ -358,7 +378,9 @@ def _child(server: _Server, req: dict, wfd: int) -> None:
             os.chdir("/")
         task = server.reset_task(server.world, req["family"], int(req["seed"]))
         params = req["params"] if req.get("params") is not None else dict(task.params)
-        robot = server.Robot(server.world, seed=int(req["seed"]))
+        robot = server.Robot(server.world, server.provider, seed=int(req["seed"]))
+        if server.prepare_scene is not None:
+            server.prepare_scene(server.world)  # the last moment files may be read
         frames = _start_recording(server.world) if req.get("record") else None
         layers = server.lockdown.apply(float(req["timeout"]), int(req.get("memory_mb", 1024)))
         status, reason = _run_skill(req["code"], req["entry"], robot, params, capture)
@@ -368,9 +390,9 @@ def _child(server: _Server, req: dict, wfd: int) -> None:
             status, reason = "error", f"success check failed: {type(exc).__name__}: {exc}"
     except BaseException as exc:  # the sandbox's own failure (scene, lockdown)
         reason = f"sandbox: {type(exc).__name__}: {exc}"
-    record = {}
+    record = {"pose_calls": _calls(server.provider)}
     if frames is not None:
-        record = _finish_recording(server.world, frames)
+        record |= _finish_recording(server.world, frames)
     try:
         line = json.dumps(
             _reply(status, (reason or "")[:1000] or None, success, capture.text(), layers) | record
@@ -382,6 +404,11 @@ def _child(server: _Server, req: dict, wfd: int) -> None:
         _write_all(wfd, payload)
     finally:
         os._exit(0)
+
+
+def _calls(provider) -> int:
+    calls = getattr(provider, "calls", 0)
+    return calls if isinstance(calls, int) else 0
 
 
 RECORD_CAP = 4_000_000  # bytes of base64 GIF a recorded run may send back
@@ -526,6 +553,8 @@ class _Lockdown:
             self.bpf = _seccomp_bpf()
 
     def apply(self, timeout: float, memory_mb: int) -> list[str]:
+        if _thread_count() > 1:  # seccomp and Landlock bind this thread only
+            raise SkillError("more than one thread before the lockdown: the others would escape it")
         layers = [_rlimits(timeout, memory_mb)]
         with contextlib.suppress(OSError, AttributeError):  # no capset (not Linux): nothing to drop
             if _drop_capabilities():
@@ -542,6 +571,14 @@ class _Lockdown:
             _load_bpf(self.bpf)
             layers.append("seccomp")
         return layers
+
+
+def _thread_count() -> int:
+    """Threads of this process (1 where /proc cannot tell)."""
+    try:
+        return len(os.listdir("/proc/self/task"))
+    except OSError:
+        return 1
 
 
 def _rlimits(timeout: float, memory_mb: int) -> str:

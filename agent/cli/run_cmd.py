@@ -1,4 +1,9 @@
-"""`skillgrove run INSTRUCTION [--task FAMILY --seed S] [--llm SPEC] [--perception oracle|policy]`."""
+"""`skillgrove run INSTRUCTION [--task FAMILY --seed S] [--llm SPEC] [--perception oracle|policy]`.
+
+With `--perception policy` the run's grasp and place poses come from the learned policy
+(checkpoint `--policy-version`, default the latest); candidate skills are still verified
+with oracle poses (see `agent.evaluator`).
+"""
 
 from __future__ import annotations
 
@@ -19,29 +24,34 @@ from .agent_opts import agent_options
 @click.option("--seed", type=int, default=0, show_default=True, help="Scene seed.")
 @click.option("--perception", type=click.Choice(["oracle", "policy"]), default="oracle", show_default=True,
               help="Where grasp and place poses come from: privileged sim state, or the learned policy.")  # fmt: skip
+@click.option("--policy-version", metavar="N", default=None,
+              help="Policy checkpoint for --perception policy (default: the latest).")  # fmt: skip
 @agent_options
 @json_option
 @pass_app
-def run(app: App, instruction: str, family: str | None, seed: int, perception: str, opts) -> None:
+def run(app: App, instruction: str, family: str | None, seed: int, perception: str,
+        policy_version: str | None, opts) -> None:  # fmt: skip
     """Carry out INSTRUCTION: reuse, adapt or write a skill, prove it in simulation, run it."""
+    from dataclasses import replace
+
     from agent.errors import AgentError
     from agent.factory import build_agent
 
-    if perception != "oracle":
-        raise AgentError(
-            "--perception policy is not available yet: the learned pose policy is still being built"
-        )
+    if policy_version is not None and perception != "policy":
+        raise AgentError("--policy-version needs --perception policy")
+    opts = replace(opts, perception=perception, policy_version=policy_version)
     log = (lambda m: None) if app.json else (lambda m: click.echo(m, err=True))
     with build_agent(app.home, opts, log=log) as agent:
         record = agent.run(instruction, family, seed)
-    data = record.summary()
+    data = record.summary() | {"perception": record.perception}
     if record.gif:
         data["gif"] = str(app.home / record.gif)
 
     def human() -> None:
         click.echo(f"{'SUCCESS' if record.success else 'FAILED'}: {record.instruction}")
         click.echo(
-            f"  family {record.family} ({record.family_source}), seed {record.seed}, planner {record.planner}"
+            f"  family {record.family} ({record.family_source}), seed {record.seed}, planner {record.planner}, "
+            f"perception {record.perception}"
         )
         for d in record.decisions:
             click.echo(

@@ -11,20 +11,30 @@ RGB-D image) and the objects' descriptions (public to skill code), never their p
   taken before the pick (as a Transporter action is one observation for both poses):
   while the arm holds the object above the table it hides part of the scene. The
   gripper keeps its yaw (a placement does not turn the object).
+
+In the sandbox (`run --perception policy`) each worker builds the provider with
+`sandbox_provider` before its lockdown, from the `ProviderSpec` that `policy_spec` makes
+in the parent (which checks the checkpoint first, so that a missing or corrupt one is a
+one-line error before any worker starts). After the lockdown no file can be opened, so
+`prepare(world)` embeds, while it still may, every instruction the provider can ask
+about the scene's objects.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..errors import AgentError
 from .geometry import grasp_and_place_yaw, observe
 
 if TYPE_CHECKING:
     from sim.objects import SimObject
     from sim.poses import Pose
     from sim.world import World
+    from skills.poses import ProviderSpec
 
     from .policy import Policy
 
@@ -54,16 +64,35 @@ class PolicyPoseProvider:
     def __init__(self, policy: Policy) -> None:
         self.policy = policy
         self._before_pick: dict[int, tuple] = {}  # body -> (rgb, depth) seen just before its pick
+        self._warm = False
         self.calls = 0
 
     @classmethod
     def from_home(
         cls, home: Path, version: int | str | None = None, threads: int = 2
     ) -> PolicyPoseProvider:
-        """The provider of a checkpoint in the data home (the latest by default)."""
+        """The provider of a checkpoint in the data home (the latest by default), with
+        the embedder its manifest names."""
+        from .checkpoint import resolve
         from .train import load_policy
 
-        return cls(load_policy(home, version, threads=threads))
+        embedder = embedder_for(resolve(home, version).manifest.get("encoder", ""))
+        return cls(load_policy(home, version, embedder, threads=threads))
+
+    def prepare(self, world: World) -> None:
+        """Embed every instruction this provider may ask about the scene's objects (the
+        sandbox calls this before its lockdown); the first call also predicts once, so
+        that what torch does lazily is done before any lockdown."""
+        objs = world.objects
+        texts = [f"pick up the {o.description}" for o in objs if o.shape.graspable]
+        texts += [place_instruction(h.description, t.description, t.shape.name)
+                  for h in objs if h.shape.graspable for t in objs if t is not h]  # fmt: skip
+        if texts:
+            self.policy.encoder(texts)
+        if not self._warm and texts:
+            rgb, depth = observe(world, self.policy.spec)
+            self.policy.predict(rgb, depth, texts[0])
+            self._warm = True
 
     def pick_pose(self, world: World, obj: SimObject, turn: float = 0.0, dest=None) -> Pose:
         # `dest` (where the object will go) is not used: the grasp yaw comes from the image.
@@ -82,3 +111,52 @@ class PolicyPoseProvider:
         self.calls += 1
         yaw = world.panda.ee_pose()[1]
         return (*pred.place[:3], float(math.remainder(yaw, 2 * math.pi)))
+
+
+def embedder_for(encoder: str):
+    """The embedder behind an encoder name of a checkpoint's manifest ("hash32-x3": a
+    `HashEmbedder(32)`); None for the default (MiniLM)."""
+    from skills.embed import HashEmbedder
+
+    m = re.fullmatch(r"hash(\d+)-x\d+", encoder)
+    return HashEmbedder(int(m.group(1))) if m else None
+
+
+def policy_spec(home: Path, version: int | str | None = None) -> ProviderSpec:
+    """The sandbox workers' recipe for policy poses from checkpoint `version` (latest by
+    default), pinned to that version's number.
+
+    Raises:
+        AgentError: no such checkpoint, its weights file is missing, or it is corrupt
+            (SHA-256 mismatch; the worker checks it again when it loads it).
+    """
+    from skills.poses import ProviderSpec
+
+    from .checkpoint import resolve, sha256_file
+
+    info = resolve(home, version)
+    if not info.path.is_file():
+        raise AgentError(f"checkpoint {info.name} is missing its weights file {info.path}")
+    if sha256_file(info.path) != info.sha256:
+        raise AgentError(f"checkpoint {info.name} is corrupt (its SHA-256 does not match the manifest); "
+                         "refusing to load it")  # fmt: skip
+    kwargs = {"home": str(Path(home).resolve()), "version": info.version}
+    return ProviderSpec("agent.policy.provider:sandbox_provider", kwargs)
+
+
+def sandbox_provider(home: str, version: int) -> PolicyPoseProvider:
+    """The provider a sandbox worker builds before its lockdown (see `policy_spec`).
+
+    The checkpoint is loaded and hash-checked here; torch runs on one thread (the
+    lockdown binds only the thread applying it, and forbids starting others); the
+    instruction embeddings cached in the data home are read, the model behind them is
+    loaded now, and nothing is ever written back (the parent is the only writer).
+    """
+    import torch
+
+    torch.set_num_threads(1)
+    provider = PolicyPoseProvider.from_home(Path(home), version, threads=1)
+    encoder = provider.policy.encoder
+    encoder.cache_path = None
+    encoder.embedder.embed(["pick up the red cube"])  # loads the embedding model now
+    return provider

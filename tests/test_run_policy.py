@@ -1,0 +1,148 @@
+"""`run --perception policy`: the sandbox's robot API asks the learned policy for poses.
+
+A tiny checkpoint (a small untrained PoseNet over the hashing embedder) is enough for
+the plumbing: the worker loads and hash-checks it before its lockdown, the skill's poses
+come from it, the agent verifies with oracle poses and records the run's perception,
+and skill code still cannot open a file (not even the checkpoint the worker read).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from agent.errors import AgentError
+from agent.evaluator import LocalExecutor
+from agent.policy.provider import policy_spec
+from skills.sandbox import _Worker, _WorkerLost
+
+PLACE = """
+def place(robot, obj, target, **params):
+    robot.place_on(robot.find(obj), robot.find(target))
+"""
+# The worker's own layers, validator bypassed: reach the real open() through a walk.
+READ_FILE = """
+def _os_namespace():
+    for cls in ().__class__.__base__.__subclasses__():
+        if cls.__name__ == "_wrap_close":
+            return cls.__init__.__globals__
+
+
+def attack(robot, **params):
+    print(_os_namespace()["__builtins__"]["open"]({path!r}, "rb").read(64))
+"""
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory):
+    """A data home with one tiny checkpoint, v0001."""
+    from agent.policy.checkpoint import save_checkpoint
+    from agent.policy.geometry import ImageSpec
+    from tests.agent.test_policy_common import tiny_encoder, tiny_model
+
+    home = tmp_path_factory.mktemp("home")
+    save_checkpoint(home, tiny_model(), ImageSpec(), tiny_encoder().name, {"families": ["place"]})
+    return home
+
+
+@pytest.fixture(scope="module")
+def runner(home):
+    ex = LocalExecutor(1, provider=policy_spec(home))
+    yield ex
+    ex.close()
+
+
+@pytest.fixture(scope="module")
+def oracle():
+    ex = LocalExecutor(1)
+    yield ex
+    ex.close()
+
+
+def cli(capsys, *args: str) -> tuple[int, dict]:
+    from agent.cli import main
+
+    rc = main([*args, "--json"])
+    return rc, json.loads(capsys.readouterr().out)
+
+
+def test_the_policy_gives_the_poses_in_the_sandbox(runner):
+    r = runner.pool.run(PLACE, "place", "place", 1)
+    assert r.perception == "policy" and r.pose_calls >= 1, r
+
+
+def test_skill_code_still_cannot_open_files_with_the_policy_loaded(runner, oracle, home, tmp_path):
+    from agent.policy.checkpoint import resolve
+
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOP-SECRET")
+    secret.chmod(0o644)
+    probe = runner.pool.run("def f(robot, **params):\n    pass\n", "f", "pick", 0)
+    for path in (secret, resolve(home).path):  # the checkpoint too: the worker read it before
+        r = runner.pool._execute(READ_FILE.format(path=str(path)), "attack", "pick", 0)
+        assert r.status == "error" and "PermissionError" in (r.reason or ""), r
+        assert "TOP-SECRET" not in r.output and "PK" not in r.output
+    assert probe.status == "ok" and probe.perception == "policy"
+    same = oracle.pool.run("def f(robot, **params):\n    pass\n", "f", "pick", 0)
+    assert same.perception == "oracle" and probe.layers == same.layers  # every layer in force
+
+
+def test_agent_verifies_with_the_oracle_and_runs_with_the_policy(runner, oracle, tmp_path):
+    from agent.evaluator import Evaluator
+    from agent.loop import Agent
+    from agent.planner import OfflinePlanner
+    from agent.runs import RunStore
+    from agent.scenes import Scenes
+    from agent.synthesizer import OfflineSynthesizer
+    from skills.embed import HashEmbedder
+    from skills.index import MemoryIndex
+    from skills.library import SkillLibrary
+
+    library = SkillLibrary(tmp_path, HashEmbedder(), MemoryIndex(), install_seeds=True)
+    scenes, runs = Scenes(), RunStore(tmp_path)
+    try:
+        agent = Agent(library, Evaluator(oracle, episodes=1, pass_bar=1.0), OfflinePlanner(),
+                      OfflineSynthesizer(), runs, scenes, runner=runner, perception="policy")  # fmt: skip
+        record = agent.run(scenes.scene("place", 3).instruction, "place", 3)
+        assert record.perception == "policy" and runs.get(record.run_id).perception == "policy"
+        verdicts = [v for d in record.decisions for v in d.verdicts]
+        assert verdicts and verdicts[-1]["success_rate"] == 1.0  # verified with oracle poses
+        assert record.status in ("ok", "error") and record.skills
+    finally:
+        scenes.close()
+        runs.close()
+        library.close()
+
+
+def test_missing_checkpoint_is_a_one_line_error(tmp_path, capsys):
+    rc, out = cli(capsys, "--home", str(tmp_path), "run", "pick up the red cube",
+                  "--perception", "policy")  # fmt: skip
+    assert rc == 1 and "no policy checkpoint" in out["error"] and "\n" not in out["error"]
+    rc, out = cli(capsys, "--home", str(tmp_path), "run", "pick up the red cube",
+                  "--policy-version", "2")  # fmt: skip
+    assert rc == 1 and "needs --perception policy" in out["error"]
+
+
+def test_a_corrupt_checkpoint_is_refused_by_the_cli_and_by_the_worker(home, tmp_path, capsys):
+    from agent.policy.checkpoint import resolve
+
+    bad = tmp_path / "bad"
+    shutil.copytree(home, bad)
+    spec = policy_spec(bad)  # checked while still intact: the worker must check again
+    weights = resolve(bad).path
+    data = bytearray(weights.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    weights.write_bytes(bytes(data))
+    rc, out = cli(capsys, "--home", str(bad), "run", "pick up the red cube", "--perception",
+                  "policy", "--policy-version", "1")  # fmt: skip
+    assert rc == 1 and "corrupt" in out["error"]
+    with pytest.raises(AgentError, match="corrupt"):
+        policy_spec(bad, 1)
+    worker = _Worker(provider=spec)  # one start (a pool would try twice)
+    try:
+        with pytest.raises(_WorkerLost, match="failed to start: AgentError: .*corrupt"):
+            worker.wait_ready()
+    finally:
+        worker.kill()
