@@ -76,26 +76,47 @@ def _job(args: dict) -> dict:
     return {**res.to_dict(), "order": args["order"], "seed": cfg.seed}
 
 
-def _prepare_bases(home: Path, configs: dict, progress, embedder=None) -> dict:
-    """Demonstrations, embeddings and the shared base of every (order, seed)."""
+def _base_job(args: dict) -> dict:
+    """Train and save the shared base of one (order, seed); runs in a worker process."""
     import torch
 
     from .geometry import ImageSpec
     from .stream import load_stream, train_base
 
+    torch.set_num_threads(args["threads"])
+    cfg = StreamConfig(**{**args["config"], "families": tuple(args["config"]["families"])})
+    spec, enc = ImageSpec(), _encoder(Path(args["home"]), args.get("embedder"))
+    model, baseline = train_base(cfg, load_stream(Path(args["home"]), cfg, spec, enc), spec, enc)
+    path = Path(args["base"])
+    tmp = path.with_suffix(".tmp")
+    torch.save({"state": model.state_dict(), "baseline": baseline}, tmp)
+    tmp.replace(path)
+    return {"label": f"the base of order {args['order']}, seed {cfg.seed}"}
+
+
+def _prepare_bases(
+    home: Path, configs: dict, workers: int, threads: int, progress, embedder=None
+) -> dict:
+    """Demonstrations, embeddings and the shared base of every (order, seed).
+
+    The demonstrations are rendered once here (every order uses the same families);
+    the bases missing from the cache are then trained in the worker pool.
+    """
+    from .geometry import ImageSpec
+    from .stream import load_stream
+
     spec, enc = ImageSpec(), _encoder(home, embedder)
-    paths = {}
+    paths, todo = {}, []
     for key, cfg in configs.items():
-        path = _base_path(home, cfg, key[0], enc.name)
-        paths[key] = path
-        if path.exists():
-            continue
-        progress(f"demonstrations and base model for order {key[0]}, seed {cfg.seed}")
-        data = load_stream(home, cfg, spec, enc)
-        model, baseline = train_base(cfg, data, spec, enc)
-        tmp = path.with_suffix(".tmp")
-        torch.save({"state": model.state_dict(), "baseline": baseline}, tmp)
-        tmp.replace(path)
+        paths[key] = _base_path(home, cfg, key[0], enc.name)
+        if not paths[key].exists():
+            todo.append({"order": key[0], "home": str(home), "base": str(paths[key]), "threads": threads,
+                         "config": cfg.to_dict(), "embedder": embedder})  # fmt: skip
+    if todo:
+        progress("rendering demonstrations (cached in the data home)")
+        load_stream(home, next(iter(configs.values())), spec, enc)
+        progress(f"training {len(todo)} base model(s) on {workers} worker(s)")
+        _pool_map(_base_job, todo, workers, progress, verb="trained")
     return paths
 
 
@@ -203,7 +224,7 @@ def run_continual_bench(home: Path, quick: bool, strategies: tuple[str, ...] | N
     base_cfg = StreamConfig(n_train=preset["n_train"], n_test=preset["n_test"], base_steps=preset["base_steps"],
                             steps=preset["steps"], threads=threads, sim_episodes=preset["sim_episodes"])  # fmt: skip
     configs = {(o, s): replace(base_cfg, families=ORDERS[o], seed=s) for o in orders for s in seeds}
-    bases = _prepare_bases(Path(home), configs, say, embedder)
+    bases = _prepare_bases(Path(home), configs, workers, threads, say, embedder)
     jobs = [{"strategy": n, "order": o, "home": str(home), "base": str(bases[(o, s)]), "threads": threads,
              "config": configs[(o, s)].to_dict(), "embedder": embedder} for (o, s) in configs for n in names]  # fmt: skip
     say(f"{len(jobs)} strategy runs on {workers} worker(s)")
@@ -244,24 +265,32 @@ def run_continual_bench(home: Path, quick: bool, strategies: tuple[str, ...] | N
 
 
 def _run_jobs(jobs: list[dict], workers: int, say) -> list[dict]:
-    if workers <= 1:
+    for j in jobs:
+        j["label"] = f"{j['strategy']} (order {j['order']}, seed {j['config']['seed']})"
+    return _pool_map(_job, jobs, workers, say)
+
+
+def _pool_map(fn, jobs: list[dict], workers: int, say, verb: str = "done") -> list:
+    """`fn` over `jobs` in `workers` spawned processes (in this one if 1), results in job order."""
+    if workers <= 1 or len(jobs) <= 1:
         out = []
         for j in jobs:
-            out.append(_job(j))
-            say(f"done {j['strategy']} (order {j['order']}, seed {j['config']['seed']})")
+            out.append(fn(j))
+            say(f"{verb} {j.get('label') or out[-1].get('label')}")
         return out
     import multiprocessing as mp
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
-    out = []
-    with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn")) as pool:
-        futures = {pool.submit(_job, j): j for j in jobs}
+    out: list = [None] * len(jobs)
+    with ProcessPoolExecutor(
+        max_workers=min(workers, len(jobs)), mp_context=mp.get_context("spawn")
+    ) as pool:
+        futures = {pool.submit(fn, j): i for i, j in enumerate(jobs)}
         for fut in as_completed(futures):
-            j = futures[fut]
-            out.append(fut.result())
-            say(f"done {j['strategy']} (order {j['order']}, seed {j['config']['seed']})")
-    order = {(j["strategy"], j["order"], j["config"]["seed"]): i for i, j in enumerate(jobs)}
-    return sorted(out, key=lambda r: order[(r["strategy"], r["order"], r["seed"])])
+            i = futures[fut]
+            out[i] = fut.result()
+            say(f"{verb} {jobs[i].get('label') or out[i].get('label')}")
+    return out
 
 
 def _feedback_run(home: Path, cfg: StreamConfig, base_path: Path, preset: dict, threads: int, say,
