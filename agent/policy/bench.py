@@ -59,8 +59,36 @@ def _encoder(home: Path, embedder=None):
     return encoder_for(home, embedder)
 
 
+def code_version() -> str:
+    """A hash of the policy package's source: cached results of other code are not reused."""
+    import hashlib
+
+    h = hashlib.sha256()
+    for f in sorted(Path(__file__).parent.rglob("*.py")):
+        h.update(f.read_bytes())
+    return h.hexdigest()[:12]
+
+
+def _result_path(args: dict) -> Path:
+    """Where a strategy run's result is cached (its settings, base and code in the name)."""
+    import hashlib
+
+    key = json.dumps(
+        {k: args[k] for k in ("strategy", "order", "base", "config", "code")}, sort_keys=True
+    )
+    digest = hashlib.sha256(key.encode()).hexdigest()[:16]
+    return Path(args["base"]).parent / "runs" / f"{args['strategy']}-{args['order']}-{digest}.json"
+
+
 def _job(args: dict) -> dict:
-    """One strategy through one (order, seed) stream; runs in a worker process."""
+    """One strategy through one (order, seed) stream; runs in a worker process.
+
+    Its result is cached next to the bases, so an interrupted benchmark resumes where it
+    stopped.
+    """
+    cached = _result_path(args)
+    if cached.exists():
+        return json.loads(cached.read_text())
     import torch
 
     from .geometry import ImageSpec
@@ -73,7 +101,12 @@ def _job(args: dict) -> dict:
     data = load_stream(Path(args["home"]), cfg, spec, enc)
     base = torch.load(args["base"], weights_only=True)
     res = run_strategy(args["strategy"], cfg, data, spec, enc, base["state"], base["baseline"])
-    return {**res.to_dict(), "order": args["order"], "seed": cfg.seed}
+    out = {**res.to_dict(), "order": args["order"], "seed": cfg.seed}
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    tmp = cached.with_suffix(".tmp")
+    tmp.write_text(json.dumps(out))
+    tmp.replace(cached)
+    return out
 
 
 def _base_job(args: dict) -> dict:
@@ -225,7 +258,8 @@ def run_continual_bench(home: Path, quick: bool, strategies: tuple[str, ...] | N
                             steps=preset["steps"], threads=threads, sim_episodes=preset["sim_episodes"])  # fmt: skip
     configs = {(o, s): replace(base_cfg, families=ORDERS[o], seed=s) for o in orders for s in seeds}
     bases = _prepare_bases(Path(home), configs, workers, threads, say, embedder)
-    jobs = [{"strategy": n, "order": o, "home": str(home), "base": str(bases[(o, s)]), "threads": threads,
+    code = code_version()
+    jobs = [{"strategy": n, "order": o, "home": str(home), "base": str(bases[(o, s)]), "threads": threads, "code": code,
              "config": configs[(o, s)].to_dict(), "embedder": embedder} for (o, s) in configs for n in names]  # fmt: skip
     say(f"{len(jobs)} strategy runs on {workers} worker(s)")
     runs = _run_jobs(jobs, workers, say)
