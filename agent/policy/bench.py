@@ -160,8 +160,8 @@ def _aggregate(runs: list[dict]) -> dict:
     per: dict[str, list[dict]] = {}
     for r in runs:
         m = summarize(r["success"], r["baseline"]["success"])
-        pos = summarize(r["pos_cm"], r["baseline"]["pos_cm"])
-        rot = summarize(r["rot_deg"], r["baseline"]["rot_deg"])
+        pos = summarize(r["pos_cm"], r["baseline"]["pos_cm"], higher_is_better=False)
+        rot = summarize(r["rot_deg"], r["baseline"]["rot_deg"], higher_is_better=False)
         row = {**m, "seconds": r["seconds"], "pos": pos, "rot": rot, "trainable_params": r["trainable_params"],
                "buffer_size": r["buffer_size"], "max_round_seconds": max(r["train_seconds"] or [0.0]),
                "sim_acc": r["sim"].get("acc"), "proxy_agreement": r["sim"].get("proxy_agreement")}  # fmt: skip

@@ -182,8 +182,10 @@ def load_checkpoint(home: Path, version: int | str | None = None) -> tuple[Any, 
         model.load_state_dict(payload["state_dict"])
     except AgentError:
         raise
-    except Exception as exc:  # torch raises many types for a bad file
-        raise AgentError(f"checkpoint {info.name} cannot be loaded: {exc}") from None
+    except Exception as exc:  # torch raises many types for a bad file, some with many lines
+        lines = [x.strip() for x in str(exc).splitlines() if x.strip()] or [type(exc).__name__]
+        why = " ".join(lines[:2]) if lines[0].endswith(":") else lines[0]
+        raise AgentError(f"checkpoint {info.name} cannot be loaded: {why}") from None
     model.eval()
     payload["manifest"] = info.manifest
     return model, ImageSpec.from_dict(payload["spec"]), payload

@@ -4,7 +4,7 @@
     repeat `steps` times:
         batch from the plan's data; loss = supervised + sum(strategies.extra_loss(step))
         backward; grads = strategies.after_backward(step, grads), chained in order
-        clip, optimizer step
+        clip, optimizer step (scaled per parameter by the plan's update_scale)
     outcome = strategies.after_task(ctx)        weights to keep (EMA)
 
 Strategies combine by listing several (e.g. replay + LwF): extra losses add up, gradient
@@ -73,6 +73,7 @@ def _merge(plans: list[TaskPlan | None]) -> TaskPlan:
             data=p.data if p.data is not None else out.data,
             trainable=p.trainable if p.trainable is not None else out.trainable,
             lr_scale=p.lr_scale if p.lr_scale is not None else out.lr_scale,
+            update_scale=p.update_scale if p.update_scale is not None else out.update_scale,
         )
     return out
 
@@ -114,6 +115,7 @@ def fit(model: nn.Module, data: Prepared, config: FitConfig, strategies: list[St
         if not params:
             raise AgentError("nothing to train: every parameter is frozen")
         opt = torch.optim.Adam(params.values(), lr=config.lr * (plan.lr_scale or 1.0))
+        scaled = {n: s for n, s in (plan.update_scale or {}).items() if n in params}
         model.train()
         first = last = float("nan")
         for step in range(config.steps):
@@ -138,7 +140,11 @@ def fit(model: nn.Module, data: Prepared, config: FitConfig, strategies: list[St
             torch.nn.utils.clip_grad_norm_(
                 [p for p in params.values() if p.grad is not None], config.clip
             )
+            old = {n: params[n].detach().clone() for n in scaled}
             opt.step()
+            with torch.no_grad():
+                for n, f in scaled.items():
+                    params[n].copy_(old[n] + f * (params[n] - old[n]))
             last = float(per_sample.detach().mean())
             first = last if step == 0 else first
         model.eval()

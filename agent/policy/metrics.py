@@ -4,7 +4,8 @@ R[i, j] is the score on task j after training through experience i (T x T); b[j]
 score of the model before any training on task j (the random initialisation), used by
 FWT. For success rates higher is better; the same formulas applied to error matrices
 (position error in cm, yaw error in degrees) read the other way round (a positive BWT
-on errors means they grew).
+on errors means they grew), except forgetting, which needs `higher_is_better=False` to
+measure from the lowest error.
 
 - ACC = mean_j R[T-1, j]: average score at the end.
 - BWT = mean_{j < T-1} (R[T-1, j] - R[j, j]): how learning later tasks changed earlier
@@ -57,12 +58,20 @@ def fwt(r, b) -> float:
     return float(np.mean([r[j - 1, j] - b[j] for j in range(1, t)]))
 
 
-def forgetting(r) -> float:
-    """Average drop from each task's best score to its final one (0 for a single task)."""
+def forgetting(r, higher_is_better: bool = True) -> float:
+    """Average drop from each task's best score to its final one (0 for a single task).
+
+    Args:
+        higher_is_better: False for an error matrix (position or yaw error): the best
+            score is then the lowest, and forgetting is how much the error grew from it
+            (positive: forgotten, in both cases).
+    """
     r = _check(r)
     t = r.shape[0]
     if t < 2:
         return 0.0
+    if not higher_is_better:
+        return float(np.mean([r[-1, j] - r[j : t - 1, j].min() for j in range(t - 1)]))
     return float(np.mean([r[j : t - 1, j].max() - r[-1, j] for j in range(t - 1)]))
 
 
@@ -73,12 +82,12 @@ def auc(r) -> float:
     return float(np.mean([r[k:, k].sum() / (t - k) for k in range(t)]))
 
 
-def summarize(r, b) -> dict[str, float]:
-    """All five metrics of one matrix."""
+def summarize(r, b, higher_is_better: bool = True) -> dict[str, float]:
+    """All five metrics of one matrix (`higher_is_better=False` for error matrices)."""
     return {
         "acc": acc(r),
         "bwt": bwt(r),
         "fwt": fwt(r, b),
-        "forgetting": forgetting(r),
+        "forgetting": forgetting(r, higher_is_better),
         "auc": auc(r),
     }

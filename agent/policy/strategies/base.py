@@ -5,7 +5,8 @@ a strategy never changes the trainer's state behind its back:
 
 - `before_task(ctx) -> TaskPlan | None`: a model to train instead (LoRA wraps it), the
   data to train on (joint: everything so far), the parameter names to train, a
-  learning-rate factor (adapters learn with a larger one).
+  learning-rate factor (adapters learn with a larger one), per-parameter factors of each
+  update (SPG's soft mask).
 - `extra_loss(step) -> Tensor | None`: a scalar added to the supervised loss (replay,
   distillation, penalties).
 - `after_backward(step, grads) -> dict | None`: replacement gradients (A-GEM projection,
@@ -53,12 +54,19 @@ class TaskContext:
 
 @dataclass(frozen=True)
 class TaskPlan:
-    """What a strategy asks for before an experience (None fields: no change)."""
+    """What a strategy asks for before an experience (None fields: no change).
+
+    `update_scale` maps parameter names to factors (tensors of the parameter's shape)
+    that multiply every optimizer update of those parameters: a soft mask that works
+    with Adam, whose per-parameter normalisation undoes the same factor applied to the
+    gradient.
+    """
 
     model: nn.Module | None = None
     data: Prepared | None = None
     trainable: tuple[str, ...] | None = None
     lr_scale: float | None = None
+    update_scale: dict[str, torch.Tensor] | None = None
 
 
 @dataclass(frozen=True)

@@ -53,9 +53,13 @@ class AdapterRouter(nn.Module):
         self.owners += [owner] * len(emb)
 
     def route(self, emb: torch.Tensor) -> list[str]:
-        """The adapter each instruction goes to (nearest key)."""
+        """The adapter each instruction goes to: the nearest key's; among keys as near as it
+        (the same instruction, up to rounding) the newest, so an instruction trained on
+        again goes to the adapter that learnt it last."""
         sims = F.normalize(emb.float(), dim=1) @ self.keys.t()
-        return [self.owners[i] for i in sims.argmax(1).tolist()]
+        near = sims >= sims.max(1, keepdim=True).values - 1e-6
+        last = len(self.owners) - 1
+        return [self.owners[last - i] for i in near.flip(1).int().argmax(1).tolist()]
 
     def forward(self, x, emb, pick_cell=None, place_cell=None):
         routes = self.route(emb)
@@ -114,8 +118,14 @@ class LoRA(Strategy):
             router = ctx.model
             from peft import LoraConfig
 
-            targets = self.targets or [n for n in lora_targets(router.peft.get_base_model()) if "lora_" not in n
-                                       and not n.endswith("base_layer")]  # fmt: skip
+            k = 1  # a loaded router may already hold this name (a new loop counts from 1 again)
+            while name in router.peft.peft_config:
+                name, k = f"task{ctx.index}_{k}", k + 1
+
+            # A loaded router: peft wrapped every target layer, whose own Linear/Conv2d is now
+            # `<target>.base_layer`.
+            targets = self.targets or [n.removesuffix(".base_layer") for n in lora_targets(router.peft.get_base_model())
+                                       if n.endswith(".base_layer")]  # fmt: skip
             config = LoraConfig(
                 r=self.r, lora_alpha=self.alpha, target_modules=targets, lora_dropout=0.0
             )

@@ -4,15 +4,18 @@ After each experience, every parameter's importance for it is measured as the ma
 of the loss gradient on the experience's data, standardised within its tensor and
 squashed to [0, 1) by tanh (Konishi et al., 2023); importances accumulate across
 experiences by element-wise max. While training later, each gradient is multiplied by
-(1 - importance): parameters important to earlier tasks barely move, the others stay
-free. There is no extra loss and no memory of data.
+(1 - importance), and so is each update (the plan's `update_scale`, applied by the loop
+after the optimizer step): Adam divides a gradient by its running magnitude, which undoes
+a constant factor on it, so the gradient mask alone would leave every weight as free as
+before. Parameters important to earlier tasks barely move, the others stay free. There
+is no extra loss and no memory of data.
 """
 
 from __future__ import annotations
 
 import torch
 
-from .base import StepContext, Strategy, TaskContext
+from .base import StepContext, Strategy, TaskContext, TaskPlan
 
 
 class SPG(Strategy):
@@ -23,6 +26,11 @@ class SPG(Strategy):
     def __init__(self, samples: int = 128, rows: int = 16, steepness: float = 1.0) -> None:
         self.samples, self.rows, self.steepness = samples, rows, steepness
         self.importance: dict[str, torch.Tensor] = {}
+
+    def before_task(self, ctx: TaskContext) -> TaskPlan | None:
+        if not self.importance:
+            return None
+        return TaskPlan(update_scale={n: 1 - imp for n, imp in self.importance.items()})
 
     def after_backward(
         self, step: StepContext, grads: dict[str, torch.Tensor]
