@@ -59,13 +59,19 @@ def _encoder(home: Path, embedder=None):
     return encoder_for(home, embedder)
 
 
+# Modules a strategy run does not execute: editing them keeps cached results valid.
+NOT_IN_A_RUN = {"bench.py", "plots.py", "human.py", "queue.py", "draw.py", "session.py", "finetune.py",
+                "provider.py", "robot_eval.py", "corrections.py"}  # fmt: skip
+
+
 def code_version() -> str:
-    """A hash of the policy package's source: cached results of other code are not reused."""
+    """A hash of the source a strategy run executes: cached results of other code are not reused."""
     import hashlib
 
     h = hashlib.sha256()
     for f in sorted(Path(__file__).parent.rglob("*.py")):
-        h.update(f.read_bytes())
+        if f.name not in NOT_IN_A_RUN:
+            h.update(f.read_bytes())
     return h.hexdigest()[:12]
 
 
