@@ -13,13 +13,16 @@ Modules, each doing one thing:
 - `checkpoint`: versioned, hash-checked checkpoints in the data home.
 - `provider`: `PolicyPoseProvider` for the robot API (skills.poses.PoseProvider).
 - `evaluate`: pose errors, the pose-tolerance proxy and sim-executed success.
-- `corrections`, `feedback`: the SQLite correction store and the SC-MLLM style loop.
+- `corrections`, `feedback`: the SQLite correction store and the SC-MLLM style loop
+  (simulated expert); `human`, `draw`, `queue`: a person's corrections (CLI and web UI);
+  `session`, `finetune`: correction rounds on a saved checkpoint.
 - `strategies`: continual-learning plugins; `metrics`: accuracy-matrix metrics;
   `stream`, `bench`: the continual-learning benchmark.
 
 Nothing heavy (torch, pybullet) is imported when this package is imported.
 
-Status (issue 5, in progress): every module above now exists, written this session and
-committed untested; the CLI (`policy train|eval|correct`), `bench continual`, the wiring
-of `run --perception policy` into the sandbox, tests and measurements are still to do.
+Entry points: `skillgrove policy ...` (agent/cli/policy_cmd.py), `skillgrove bench
+continual` (`bench.run_continual_bench`), `skillgrove run --perception policy` (the sandbox
+worker builds a `PolicyPoseProvider` before its lockdown, see `provider.sandbox_provider`),
+and the web UI's Corrections page (`queue`).
 """
