@@ -1,4 +1,4 @@
-"""`skillgrove policy train|eval|correct|feedback|checkpoints|corrections`."""
+"""`skillgrove policy train|eval|correct|queue|finetune|feedback|checkpoints|corrections`."""
 
 from __future__ import annotations
 
@@ -383,6 +383,56 @@ def feedback(app: App, family: str, version: str, rounds: int, attempts: int, ev
             + (f"reached in round {reached}" if reached else "not reached")
         )
         click.echo(f"plot: {res['plot']}")
+
+    emit(app, res, human)
+
+
+@policy.command("finetune")
+@click.option("--version", default="latest", show_default=True, help="Checkpoint to start from.")
+@click.option("--family", "families", multiple=True, metavar="F",
+              help="Only corrections of this family (repeat for several; default: all).")  # fmt: skip
+@click.option("--strategy", default="replay", show_default=True,
+              help="Continual-learning strategy (e.g. replay+lwf).")  # fmt: skip
+@click.option("--steps", type=click.IntRange(1, 10000), default=150, show_default=True,
+              help="Fine-tuning steps.")  # fmt: skip
+@click.option("--all", "use_all", is_flag=True,
+              help="Learn from every stored correction, not only those no fine-tune has used.")  # fmt: skip
+@click.option("--eval-episodes", type=click.IntRange(0, 500), default=20, show_default=True,
+              help="Held-out scenes per corrected family executed before and after (0: none).")  # fmt: skip
+@click.option("--threads", type=click.IntRange(1, 64), default=2, show_default=True)
+@json_option
+@pass_app
+def finetune(app: App, version: str, families: tuple[str, ...], strategy: str, steps: int, use_all: bool,
+             eval_episodes: int, threads: int) -> None:  # fmt: skip
+    """Fine-tune on people's stored corrections and save a new checkpoint version.
+
+    Takes the corrections no fine-tune has used yet (`policy correct`, or the queue's
+    Corrections page in the web UI), fine-tunes with --strategy while the families the
+    checkpoint knows are protected, and executes held-out scenes of the corrected
+    families before and after.
+    """
+    from agent.policy.finetune import FinetuneConfig, finetune_session
+
+    config = FinetuneConfig(version, tuple(f for f in families), strategy, steps, use_all, eval_episodes,
+                            threads=threads)  # fmt: skip
+    res = finetune_session(app.home, config, progress=_say(app))
+
+    def human() -> None:
+        parent = res["parent"]
+        click.echo(f"checkpoint v{res['version']:04d}: {res['checkpoint']}")
+        start = f"from v{parent:04d}" if isinstance(parent, int) else "from an unnumbered one"
+        click.echo(f"{start}, {len(res['corrections'])} corrections of {', '.join(res['corrected_families'])}, "
+                   f"{res['strategy']}, {res['steps']} steps in {res['train_seconds']:.1f} s, "
+                   f"loss {res['first_loss']:.3f} -> {res['final_loss']:.3f}")  # fmt: skip
+        if not res["eval"]:
+            click.echo("no evaluation (--eval-episodes 0)")
+            return
+        rows = [[f, r["after"]["n"], _num(r["before"]["success"]), _num(r["after"]["success"]),
+                 f"{_num(r['before']['pos_cm'])} -> {_num(r['after']['pos_cm'])}",
+                 f"{_num(r['before']['rot_deg'], 1)} -> {_num(r['after']['rot_deg'], 1)}"]
+                for f, r in res["eval"].items()]  # fmt: skip
+        _table(["family", "held-out (sim)", "success before", "after", "pos err (cm)", "yaw err (deg)"],
+               rows)  # fmt: skip
 
     emit(app, res, human)
 

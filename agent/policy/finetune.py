@@ -26,6 +26,7 @@ import json
 import sqlite3
 import time
 from collections.abc import Callable
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -80,7 +81,8 @@ class FinetuneConfig:
 
 
 class FinetuneLog:
-    """Which corrections each fine-tune used (tables in the correction store's file).
+    """Which corrections each fine-tune used (tables in the correction store's file,
+    created by the first `record`; reading an older store writes nothing).
 
     Args:
         path: the correction store's SQLite file (see `corrections.store_path`).
@@ -88,26 +90,34 @@ class FinetuneLog:
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
-        try:
-            with self._connect() as db:
-                db.executescript(SCHEMA)
-        except sqlite3.DatabaseError as exc:
-            raise AgentError(f"corrections store {self.path} is unusable: {exc}") from None
 
     def _connect(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.path, timeout=30)
         db.execute("PRAGMA journal_mode=WAL")
         return db
 
+    @staticmethod
+    def _exists(db: sqlite3.Connection) -> bool:
+        q = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'finetune_uses'"
+        return db.execute(q).fetchone() is not None
+
+    def _read(self, sql: str) -> list[tuple]:
+        """Rows of a query on the tables ([] while they do not exist)."""
+        try:
+            with closing(self._connect()) as db:
+                return db.execute(sql).fetchall() if self._exists(db) else []
+        except sqlite3.DatabaseError as exc:
+            raise AgentError(f"corrections store {self.path} is unusable: {exc}") from None
+
     def used(self) -> set[int]:
         """Ids of the corrections some fine-tune has used."""
-        with self._connect() as db:
-            return {int(r[0]) for r in db.execute("SELECT DISTINCT correction FROM finetune_uses")}
+        return {int(r[0]) for r in self._read("SELECT DISTINCT correction FROM finetune_uses")}
 
     def record(self, version: int, sha256: str, parent: int | None, strategy: str,
                families: list[str], ids: list[int]) -> None:  # fmt: skip
         """Note that checkpoint `version` (file hash `sha256`) learned from `ids`."""
-        with self._connect() as db:
+        with closing(self._connect()) as db, db:
+            db.executescript(SCHEMA)
             if db.execute("SELECT 1 FROM finetunes WHERE sha256 = ?", (sha256,)).fetchone():
                 return
             cur = db.execute(
@@ -123,22 +133,17 @@ class FinetuneLog:
     def reconcile(self, manifests: list[dict]) -> None:
         """Record fine-tune checkpoints whose manifest exists but whose row does not (a
         crash between saving and recording)."""
+        known = {r[0] for r in self._read("SELECT sha256 FROM finetunes")}
         for m in manifests:
-            if (
-                m.get("kind") == "finetune"
-                and m.get("sha256")
-                and isinstance(m.get("corrections"), list)
-            ):
+            if (m.get("kind") == "finetune" and m.get("sha256") not in known | {None}
+                    and isinstance(m.get("corrections"), list)):  # fmt: skip
                 self.record(m["version"], m["sha256"], m.get("parent"), str(m.get("strategy")),
                             list(m.get("families") or []), [int(i) for i in m["corrections"]])  # fmt: skip
 
     def list(self) -> list[dict]:
         """Every fine-tune, oldest first."""
-        with self._connect() as db:
-            rows = db.execute(
-                "SELECT id, created, version, parent, strategy, families, corrections FROM finetunes ORDER BY id"
-            ).fetchall()
         keys = ("id", "created", "version", "parent", "strategy", "families", "corrections")
+        rows = self._read(f"SELECT {', '.join(keys)} FROM finetunes ORDER BY id")
         out = [dict(zip(keys, r, strict=True)) for r in rows]
         for d in out:
             d["families"], d["corrections"] = (
@@ -151,7 +156,7 @@ class FinetuneLog:
 def select_corrections(
     home: Path, families: tuple[str, ...] = (), use_all: bool = False
 ) -> list[dict]:
-    """The stored corrections (without images, oldest first) a fine-tune would learn from.
+    """The stored corrections a fine-tune would learn from: {"id", "family", "seed"}, oldest first.
 
     Raises:
         AgentError: no store, nothing stored (for those families), or nothing new.
@@ -165,7 +170,12 @@ def select_corrections(
     which = f" for {', '.join(families)}" if families else ""
     if not path.exists():  # do not create an empty store just to find it empty
         raise AgentError(f"no corrections stored: {hint}")
-    rows = CorrectionStore(path).list()[::-1]
+    try:  # read here, the connection closed at once: a refusal leaves no file behind
+        with closing(sqlite3.connect(path, timeout=30)) as db:
+            got = db.execute("SELECT id, family, seed FROM corrections ORDER BY id").fetchall()
+    except sqlite3.DatabaseError as exc:
+        raise AgentError(f"corrections store {path} is unusable: {exc}") from None
+    rows = [{"id": int(i), "family": f, "seed": int(s)} for i, f, s in got]
     if families:
         rows = [r for r in rows if r["family"] in families]
     if not rows:
@@ -194,7 +204,7 @@ def held_out_seeds(n: int, avoid: set[int]) -> list[int]:
 def _known_data(home: Path, policy, families: list[str]):
     """Demonstrations of the families the checkpoint knows, prepared (None if none): the
     cached training set of its base training when there is one, at most KNOWN_ROWS each."""
-    from .data import load_demos
+    from .data import dataset_path, load_demos
     from .prepare import Prepared, prepare
 
     if not families:
@@ -202,7 +212,8 @@ def _known_data(home: Path, policy, families: list[str]):
     n = int(policy.info.get("n_known") or policy.info.get("n_train") or KNOWN_ROWS)
     parts = []
     for f in families:
-        s = load_demos(home, f, "train", n, policy.spec)
+        cached = dataset_path(home, f, "train", n, policy.spec).exists()
+        s = load_demos(home, f, "train", n if cached else min(n, KNOWN_ROWS), policy.spec)
         parts.append(
             prepare(s.take(range(min(len(s), KNOWN_ROWS))), policy.spec, policy.encoder, 0)
         )
@@ -243,8 +254,8 @@ def finetune_session(home: Path, config: FinetuneConfig, embedder=None,
     t0 = time.perf_counter()
     families = check_families(config.families) if config.families else ()
     make_strategies(config.strategy)  # an unknown strategy fails before any work
+    policy = load_policy(home, config.version, embedder, threads=config.threads)  # hash-checked
     rows = select_corrections(home, families, config.use_all)
-    policy = load_policy(home, config.version, embedder, threads=config.threads)
     ids = [int(r["id"]) for r in rows]
     store = CorrectionStore(store_path(home))
     corrections = store.get(ids)
