@@ -36,9 +36,10 @@ ALL_STRATEGIES = (
     "replay+lwf",
 )
 QUICK = {"seeds": (0,), "orders": ("A",), "n_train": 200, "n_test": 30, "base_steps": 600, "steps": 120,
-         "sim_episodes": 6, "feedback": {"rounds": 3, "attempts": 12, "eval_episodes": 20, "steps": 100}}  # fmt: skip
-FULL = {"seeds": (0, 1, 2), "orders": ("A", "B"), "n_train": 400, "n_test": 50, "base_steps": 1200, "steps": 300,
-        "sim_episodes": 20, "feedback": {"rounds": 5, "attempts": 20, "eval_episodes": 30, "steps": 150}}  # fmt: skip
+         "sim_episodes": 4, "feedback": {"rounds": 3, "attempts": 12, "eval_episodes": 12, "steps": 100}}  # fmt: skip
+# Sized so that 3 seeds x 2 orders of the main strategies fit in about an hour on 2 cores.
+FULL = {"seeds": (0, 1, 2), "orders": ("A", "B"), "n_train": 200, "n_test": 30, "base_steps": 800, "steps": 150,
+        "sim_episodes": 6, "feedback": {"rounds": 5, "attempts": 20, "eval_episodes": 30, "steps": 150}}  # fmt: skip
 FEEDBACK_TASK = "stack"  # the new task of the correction run (not in the base's experience)
 
 
