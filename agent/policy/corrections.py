@@ -228,6 +228,22 @@ CREATE INDEX IF NOT EXISTS corrections_family ON corrections(family);
 _COLS = "id, created, family, seed, instruction, primitive, predicted, corrected, expert, diagnosis, symmetry, checkpoint, round"
 
 
+def connect(path: Path) -> sqlite3.Connection:
+    """A connection to the corrections file (WAL: the UI reads while a command writes)."""
+    db = sqlite3.connect(path, timeout=30)
+    db.execute("PRAGMA journal_mode=WAL")
+    return db
+
+
+def create_tables(path: Path, schema: str) -> None:
+    """Create `schema`'s tables in the corrections file; one-line error if it is unusable."""
+    try:
+        with connect(path) as db:
+            db.executescript(schema)
+    except sqlite3.DatabaseError as exc:
+        raise AgentError(f"corrections store {path} is unusable: {exc}") from None
+
+
 class CorrectionStore:
     """The corrections table in one SQLite file (created on first use).
 
@@ -238,16 +254,10 @@ class CorrectionStore:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            with self._connect() as db:
-                db.executescript(SCHEMA)
-        except sqlite3.DatabaseError as exc:
-            raise AgentError(f"corrections store {self.path} is unusable: {exc}") from None
+        create_tables(self.path, SCHEMA)
 
     def _connect(self) -> sqlite3.Connection:
-        db = sqlite3.connect(self.path, timeout=30)
-        db.execute("PRAGMA journal_mode=WAL")
-        return db
+        return connect(self.path)
 
     def add(self, c: Correction) -> int:
         """Store a correction made by `make_correction`; returns its id."""

@@ -126,7 +126,7 @@ def run_feedback(policy, store: CorrectionStore, config: FeedbackConfig, expert:
 
     from .data import split_seeds
     from .evaluate import attempt, evaluate_proxy, evaluate_sim
-    from .loop import FitConfig, fit
+    from .loop import FitConfig, fit, observe
     from .prepare import prepare
     from .strategies import make_strategies
 
@@ -138,14 +138,7 @@ def run_feedback(policy, store: CorrectionStore, config: FeedbackConfig, expert:
     rounds: list[RoundResult] = []
     try:
         if old_data is not None:
-            fit(
-                policy.model,
-                old_data,
-                FitConfig(0, threads=config.threads),
-                plugins,
-                index=0,
-                name="known",
-            )
+            observe(policy.model, old_data, plugins, config.threads)
         start = evaluate_sim(policy, config.family, eval_seeds, world)
         say(f"round 0: success {start.success:.2f} before any correction")
         ids: list[int] = []

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import AgentError
-from .corrections import CorrectionStore, store_path
+from .corrections import CorrectionStore, connect, store_path
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS finetunes (
@@ -92,9 +92,7 @@ class FinetuneLog:
         self.path = Path(path)
 
     def _connect(self) -> sqlite3.Connection:
-        db = sqlite3.connect(self.path, timeout=30)
-        db.execute("PRAGMA journal_mode=WAL")
-        return db
+        return connect(self.path)
 
     @staticmethod
     def _exists(db: sqlite3.Connection) -> bool:
@@ -276,7 +274,7 @@ def finetune_session(home: Path, config: FinetuneConfig, embedder=None,
     from sim.world import World
 
     from .checkpoint import save_checkpoint
-    from .loop import FitConfig, fit
+    from .loop import FitConfig, fit, observe
     from .prepare import prepare
 
     plugins = make_strategies(config.strategy)
@@ -289,14 +287,7 @@ def finetune_session(home: Path, config: FinetuneConfig, embedder=None,
         if before:
             say("before: " + ", ".join(f"{f} {r['success']:.2f}" for f, r in before.items()))
         if old_data is not None:  # the strategy observes what the checkpoint knows
-            fit(
-                policy.model,
-                old_data,
-                FitConfig(0, threads=config.threads),
-                plugins,
-                index=0,
-                name="known",
-            )
+            observe(policy.model, old_data, plugins, config.threads)
         data = prepare(store.samples(ids), policy.spec, policy.encoder, task=1)
         fc = FitConfig(
             config.steps, config.batch_size, config.lr, seed=config.seed, threads=config.threads

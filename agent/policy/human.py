@@ -176,6 +176,13 @@ def store_human_correction(
         place = None
     else:
         place = pose if action == "place" else clip_to_workspace(scene.place)
+    return store_correction_poses(home, scene, pick, place, expert)
+
+
+def store_correction_poses(
+    home: Path, scene: Scene, pick: tuple, place: tuple | None, expert: str
+) -> tuple[int, str]:
+    """Diagnose and store a correction giving every key pose (place None for a pick)."""
     diag = diagnose(
         scene.pick, scene.place, pick, place, scene.symmetry, scene.primitive, scene.family
     )

@@ -156,3 +156,13 @@ def fit(model: nn.Module, data: Prepared, config: FitConfig, strategies: list[St
         return FitResult(model, time.perf_counter() - t0, config.steps, first, last, n_train)
     finally:
         torch.set_num_threads(before)
+
+
+def observe(model: nn.Module, data: Prepared, strategies: list[Strategy], threads: int = 1,
+            name: str = "known") -> None:  # fmt: skip
+    """Let the strategies see an experience without training on it (experience 0).
+
+    Their hooks run with zero steps: replay buffers fill, EWC measures the Fisher, SPG the
+    importance, LwF and LoRA take the model as it is as their reference.
+    """
+    fit(model, data, FitConfig(0, threads=threads), strategies, index=0, name=name)

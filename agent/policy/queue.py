@@ -27,8 +27,9 @@ from .corrections import (
     _pack_image,
     _unpack_image,
     clip_to_workspace,
+    connect,
+    create_tables,
     diagnose,
-    make_correction,
     store_path,
 )
 from .geometry import ImageSpec
@@ -97,16 +98,10 @@ class PendingQueue:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         CorrectionStore(self.path)  # the file and the corrections table, created the one way
-        try:
-            with self._connect() as db:
-                db.executescript(SCHEMA)
-        except sqlite3.DatabaseError as exc:
-            raise AgentError(f"corrections store {self.path} is unusable: {exc}") from None
+        create_tables(self.path, SCHEMA)
 
     def _connect(self) -> sqlite3.Connection:
-        db = sqlite3.connect(self.path, timeout=30)
-        db.execute("PRAGMA journal_mode=WAL")
-        return db
+        return connect(self.path)
 
     def add(
         self, scene, spec: ImageSpec, oracle_pick, oracle_place, diagnosis: str, detail: str
@@ -297,26 +292,6 @@ def enqueue_failures(home: Path, version: int | str | None, family: str, episode
 
 
 # -- storing a person's correction of a queued scene ---------------------------------------
-def store_correction_poses(
-    home: Path, scene, pick: tuple, place: tuple | None, expert: str
-) -> tuple[int, str]:
-    """Diagnose and store a correction giving every key pose (place None for a pick).
-
-    The steps of `human.store_human_correction`, which corrects one action and keeps the
-    other as predicted: here both are given (and a pick-only scene has no place at all).
-    """
-    diag = diagnose(
-        scene.pick, scene.place, pick, place, scene.symmetry, scene.primitive, scene.family
-    )
-    c = make_correction(
-        family=scene.family, seed=scene.seed, instruction=scene.instruction, primitive=scene.primitive,
-        rgb=scene.rgb, depth=scene.depth, predicted_pick=scene.pick, predicted_place=scene.place,
-        corrected_pick=pick, corrected_place=place, expert=expert, diagnosis=diag, symmetry=scene.symmetry,
-        checkpoint=scene.checkpoint,
-    )  # fmt: skip
-    return CorrectionStore(store_path(home)).add(c), diag
-
-
 def correct_pending(home: Path, pending_id: int, pick: dict | None, place: dict | None,
                     expert: str = "human") -> tuple[int, str]:  # fmt: skip
     """Store a person's correction of a queued scene, as `policy correct` would, and dequeue it.
@@ -334,7 +309,7 @@ def correct_pending(home: Path, pending_id: int, pick: dict | None, place: dict 
         KeyError: no scene with this id is waiting.
         AgentError: a pixel, angle or pose that `corrected_pose`/`make_correction` refuse.
     """
-    from .human import corrected_pose, store_human_correction
+    from .human import corrected_pose, store_correction_poses, store_human_correction
 
     queue = open_queue(home)
     item = queue.get(pending_id)

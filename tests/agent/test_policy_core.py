@@ -35,43 +35,16 @@ from agent.policy.geometry import (
     yaw_error,
     yaw_mod,
 )
+from tests.agent.policy_helpers import (
+    SPEC,
+    TINY_DIM,
+    flip_a_bit,
+    one_line,
+    tiny_encoder,
+    tiny_model,
+)
 
-TINY_DIM = 16
-SPEC = ImageSpec()
-
-
-def tiny_encoder():
-    from agent.policy.embed import InstructionEncoder
-    from skills.embed import HashEmbedder
-
-    return InstructionEncoder(HashEmbedder(TINY_DIM))
-
-
-def tiny_model(seed: int = 0):
-    import torch
-
-    from agent.policy.model import ModelConfig, PoseNet
-
-    torch.manual_seed(seed)
-    return PoseNet(ModelConfig(text_dim=3 * TINY_DIM, film_dim=8, channels=(8, 8, 8)))
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """Torch work outside the policy's own thread setting runs on one thread (a busy
-    machine makes two spinning threads many times slower)."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
-def one_line(exc: pytest.ExceptionInfo) -> str:
-    msg = str(exc.value)
-    assert msg and "\n" not in msg, msg
-    return msg
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 # -- metrics ---------------------------------------------------------------------------------
@@ -331,9 +304,7 @@ def _fix_hash(info) -> None:
 
 
 def _flip(info) -> None:
-    raw = bytearray(info.path.read_bytes())
-    raw[len(raw) // 2] ^= 0xFF
-    info.path.write_bytes(bytes(raw))
+    flip_a_bit(info.path, 0xFF)
 
 
 def _truncate(info) -> None:
@@ -679,7 +650,7 @@ def test_simulated_expert_noise():
             SimulatedExpert(**bad)
 
 
-def _feedback(world, tmp_path, expert, attempts):
+def _feedback(world, tmp_path, expert, attempts, save=None):
     from agent.policy.corrections import CorrectionStore
     from agent.policy.feedback import FeedbackConfig, run_feedback
     from agent.policy.policy import Policy
@@ -690,7 +661,7 @@ def _feedback(world, tmp_path, expert, attempts):
     store = CorrectionStore(tmp_path / "corrections.sqlite")
     cfg = FeedbackConfig("pick", rounds=1, attempts=attempts, eval_episodes=1, steps=2,
                          batch_size=2, threads=1)  # fmt: skip
-    report = run_feedback(policy, store, cfg, expert, world=world)
+    report = run_feedback(policy, store, cfg, expert, save=save, world=world)
     return report, store.get(), before, policy
 
 
@@ -705,11 +676,21 @@ def test_feedback_round_stores_full_corrections_and_fine_tunes(world, tmp_path):
     from agent.policy.feedback import CORRECTION_SEED_BASE, SimulatedExpert
 
     weights = tiny_model(5).state_dict()
-    report, got, before, policy = _feedback(world, tmp_path, SimulatedExpert(), attempts=2)
+    saved = []
+    save = lambda model, meta: saved.append((model, meta)) or 8  # noqa: E731
+    report, got, before, policy = _feedback(world, tmp_path, SimulatedExpert(), 2, save)
     # An untrained policy fails every attempt: each one is corrected and stored.
     (rnd,) = report["rounds"]
     assert (rnd["attempts"], rnd["failures"], rnd["corrections"]) == (2, 2, 2)
-    assert report["expert"] == "oracle" and rnd["checkpoint"] == 7 and rnd["finetune_seconds"] > 0
+    assert report["expert"] == "oracle" and rnd["finetune_seconds"] > 0
+    assert report["max_finetune_seconds"] == rnd["finetune_seconds"]
+    assert report["final_success"] == rnd["success"] and "start_success" in report
+    assert report["reached_target_round"] in (None, 1)
+    # The round's fine-tuned model was saved as a child of the version that predicted.
+    ((model, meta),) = saved
+    assert model is policy.model and rnd["checkpoint"] == 8
+    assert meta == {"kind": "correction", "family": "pick", "round": 1, "corrections": 2,
+                    "success": rnd["success"], "parent": 7}  # fmt: skip
     assert sum(rnd["diagnoses"].values()) == 2
     assert [c.seed for c in got] == [CORRECTION_SEED_BASE, CORRECTION_SEED_BASE + 2]
     demos = _oracle(world, got)

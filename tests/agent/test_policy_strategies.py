@@ -15,7 +15,6 @@ import pytest
 import torch
 
 from agent.errors import AgentError
-from agent.policy.geometry import ImageSpec
 from agent.policy.loop import FitConfig, fit, supervised_loss
 from agent.policy.losses import forward
 from agent.policy.prepare import Prepared
@@ -26,38 +25,20 @@ from agent.policy.strategies import (
     TaskContext,
     make_strategies,
 )
+from tests.agent.policy_helpers import SPEC, tiny_encoder, tiny_model
 
-TINY_DIM = 16
-SPEC = ImageSpec()
+# Hooks called outside `fit` run with torch's own thread count: one thread.
+pytestmark = pytest.mark.usefixtures("one_thread")
 CFG = FitConfig(steps=3, batch_size=4, lr=2e-3, seed=0, threads=1)
-
-
-def tiny_model(seed: int = 0):
-    from agent.policy.model import ModelConfig, PoseNet
-
-    torch.manual_seed(seed)
-    return PoseNet(ModelConfig(text_dim=3 * TINY_DIM, film_dim=8, channels=(8, 8, 8)))
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """Hooks called outside `fit` run with torch's own thread count; on a busy machine two
-    spinning threads are many times slower than one."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture(scope="module")
 def tasks(world) -> tuple[Prepared, Prepared]:
     """Experience 0 ("place", 4 scenes) and experience 1 ("pick", 4 scenes)."""
     from agent.policy.data import make_demos, split_seeds
-    from agent.policy.embed import InstructionEncoder
     from agent.policy.prepare import prepare
-    from skills.embed import HashEmbedder
 
-    enc = InstructionEncoder(HashEmbedder(TINY_DIM))
+    enc = tiny_encoder()
     seeds = split_seeds("train", 4)
     return (
         prepare(make_demos("place", seeds, SPEC, world), SPEC, enc, task=0),
@@ -199,6 +180,20 @@ def test_unknown_strategy_names_give_one_line(spec):
     assert "\n" not in msg and ("unknown strategy" in msg or msg == "no strategy given")
     if spec.strip("+"):
         assert "known: naive, joint, replay" in msg
+
+
+@pytest.mark.parametrize("name", [*STRATEGIES, "replay+lwf"])
+def test_every_strategy_runs_two_experiences(tasks, name):
+    """Every registered strategy (a new one too) trains through two experiences, ends
+    with finite outputs and reports its buffer size."""
+    plugins = make_strategies(name)
+    model = fit(tiny_model(), tasks[0], CFG, plugins).model
+    res = fit(model, tasks[1], CFG, plugins, index=1)
+    assert res.steps == CFG.steps and math.isfinite(res.final_loss)
+    with torch.no_grad():
+        out = forward(res.model, tasks[1].batch([0, 1]))
+    assert all(torch.isfinite(t).all() for t in out)
+    assert all("buffer_size" in p.info() for p in plugins)
 
 
 def test_naive_is_plain_fine_tuning(tasks):
@@ -554,6 +549,7 @@ def test_lora_checkpoint_round_trip_and_resume(tasks, tmp_path):
     save_checkpoint(tmp_path, router, SPEC, "hash16-x3")
     loaded, _, payload = load_checkpoint(tmp_path)
     assert isinstance(loaded, AdapterRouter) and payload["lora"]["adapters"] == ["task1"]
+    assert loaded.owners == router.owners  # the routes too
     mixed = Prepared.cat([old.take([0, 1]), new.take([0, 1])]).batch(range(4))
     with torch.no_grad():
         for a, b in zip(router(mixed.x, mixed.emb), loaded(mixed.x, mixed.emb), strict=True):

@@ -1,14 +1,16 @@
 """`run --perception policy`: the sandbox's robot API asks the learned policy for poses.
 
-A tiny checkpoint (a small untrained PoseNet over the hashing embedder) is enough for
-the plumbing: the worker loads and hash-checks it before its lockdown, the skill's poses
-come from it, the agent verifies with oracle poses and records the run's perception,
-and skill code still cannot open a file (not even the checkpoint the worker read).
-"""
+The provider itself first (the robot API's protocol, one camera view for a pick and its
+place, the place instruction it builds). Then the sandbox: a tiny checkpoint (a small
+untrained PoseNet over the hashing embedder) is enough for the plumbing: the worker
+loads and hash-checks it before its lockdown, the skill's poses come from it, the agent
+verifies with oracle poses and records the run's perception, and skill code still
+cannot open a file (not even the checkpoint the worker read)."""
 
 from __future__ import annotations
 
-import json
+import inspect
+import math
 import shutil
 
 import pytest
@@ -17,6 +19,14 @@ from agent.errors import AgentError
 from agent.evaluator import LocalExecutor
 from agent.policy.provider import policy_spec
 from skills.sandbox import _Worker, _WorkerLost
+from tests.agent.policy_helpers import (
+    SPEC,
+    fails,
+    flip_a_bit,
+    save_tiny_checkpoint,
+    tiny_encoder,
+    tiny_model,
+)
 
 PLACE = """
 def place(robot, obj, target, **params):
@@ -35,15 +45,44 @@ def attack(robot, **params):
 """
 
 
+def test_provider_satisfies_the_pose_provider_protocol_and_reuses_the_pre_pick_view(
+    world, monkeypatch
+):
+    from agent.policy import provider as P
+    from agent.policy.policy import Policy
+    from sim.runner import reset_task
+    from skills.poses import PoseProvider
+
+    for name in ("pick_pose", "place_pose"):
+        want = list(inspect.signature(getattr(PoseProvider, name)).parameters)
+        assert list(inspect.signature(getattr(P.PolicyPoseProvider, name)).parameters) == want
+    prov = P.PolicyPoseProvider(Policy(tiny_model(), SPEC, tiny_encoder(), threads=1))
+    assert prov.name == "policy"
+    task = reset_task(world, "place", 1)
+    views = []
+    real = P.observe
+    monkeypatch.setattr(P, "observe", lambda w, s: views.append(1) or real(w, s))
+    pick = prov.pick_pose(world, task.obj, turn=math.radians(30))
+    place = prov.place_pose(world, task.obj, task.target)
+    assert len(pick) == 4 and len(place) == 4 and all(math.isfinite(v) for v in (*pick, *place))
+    assert len(views) == 1  # the place was read from the image taken before the pick
+
+
+def test_place_instructions_follow_the_target_kind():
+    from agent.policy.provider import place_instruction
+
+    assert place_instruction("red cube", "blue bowl", "bowl") == "put the red cube in the blue bowl"
+    assert (
+        place_instruction("red cube", "blue cube", "cube") == "stack the red cube on the blue cube"
+    )
+    assert place_instruction("red cube", "blue pad", "pad") == "place the red cube on the blue pad"
+
+
 @pytest.fixture(scope="module")
 def home(tmp_path_factory):
     """A data home with one tiny checkpoint, v0001."""
-    from agent.policy.checkpoint import save_checkpoint
-    from agent.policy.geometry import ImageSpec
-    from tests.agent.test_policy_common import tiny_encoder, tiny_model
-
     home = tmp_path_factory.mktemp("home")
-    save_checkpoint(home, tiny_model(), ImageSpec(), tiny_encoder().name, {"families": ["place"]})
+    save_tiny_checkpoint(home, {"families": ["place"]})
     return home
 
 
@@ -59,13 +98,6 @@ def oracle():
     ex = LocalExecutor(1)
     yield ex
     ex.close()
-
-
-def cli(capsys, *args: str) -> tuple[int, dict]:
-    from agent.cli import main
-
-    rc = main([*args, "--json"])
-    return rc, json.loads(capsys.readouterr().out)
 
 
 def test_the_policy_gives_the_poses_in_the_sandbox(runner):
@@ -116,28 +148,24 @@ def test_agent_verifies_with_the_oracle_and_runs_with_the_policy(runner, oracle,
         library.close()
 
 
-def test_missing_checkpoint_is_a_one_line_error(tmp_path, capsys):
-    rc, out = cli(capsys, "--home", str(tmp_path), "run", "pick up the red cube",
-                  "--perception", "policy")  # fmt: skip
-    assert rc == 1 and "no policy checkpoint" in out["error"] and "\n" not in out["error"]
-    rc, out = cli(capsys, "--home", str(tmp_path), "run", "pick up the red cube",
-                  "--policy-version", "2")  # fmt: skip
-    assert rc == 1 and "needs --perception policy" in out["error"]
+def test_missing_checkpoint_is_a_one_line_error(tmp_path):
+    assert "no policy checkpoint" in fails(
+        tmp_path, "run", "pick up the red cube", "--perception", "policy", code=1
+    )
+    assert "needs --perception policy" in fails(
+        tmp_path, "run", "pick up the red cube", "--policy-version", "2", code=1
+    )
 
 
-def test_a_corrupt_checkpoint_is_refused_by_the_cli_and_by_the_worker(home, tmp_path, capsys):
+def test_a_corrupt_checkpoint_is_refused_by_the_cli_and_by_the_worker(home, tmp_path):
     from agent.policy.checkpoint import resolve
 
     bad = tmp_path / "bad"
     shutil.copytree(home, bad)
     spec = policy_spec(bad)  # checked while still intact: the worker must check again
-    weights = resolve(bad).path
-    data = bytearray(weights.read_bytes())
-    data[len(data) // 2] ^= 0xFF
-    weights.write_bytes(bytes(data))
-    rc, out = cli(capsys, "--home", str(bad), "run", "pick up the red cube", "--perception",
-                  "policy", "--policy-version", "1")  # fmt: skip
-    assert rc == 1 and "corrupt" in out["error"]
+    flip_a_bit(resolve(bad).path, 0xFF)
+    assert "corrupt" in fails(bad, "run", "pick up the red cube", "--perception", "policy",
+                              "--policy-version", "1", code=1)  # fmt: skip
     with pytest.raises(AgentError, match="corrupt"):
         policy_spec(bad, 1)
     worker = _Worker(provider=spec)  # one start (a pool would try twice)

@@ -7,73 +7,29 @@ output, and bad input: one line on stderr, a non-zero exit, and nothing written.
 
 from __future__ import annotations
 
-import io
 import json
 import math
 import shutil
 import subprocess
 import sys
 import textwrap
-from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
 import pytest
 
-from agent.cli import main
+from tests.agent.policy_helpers import fails, files, flip_a_bit, forbid_torch_load, invoke, run
 
 TRAIN = ("policy", "train", "--families", "place", "--n-train", "8", "--n-test", "3", "--steps", "5",
          "--threads", "1")  # fmt: skip
 
 
-def _fast_embedder():
-    from skills.embed import HashEmbedder
-
-    return HashEmbedder(384)
-
-
-@pytest.fixture(scope="module", autouse=True)
-def fast_embeddings():
-    """Every policy command in this process embeds instructions with the hashing embedder."""
-    import agent.policy.embed
-
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(agent.policy.embed, "default_embedder", _fast_embedder)
-        yield
-
-
-def invoke(home: Path, *args: str, as_json: bool = True) -> tuple[int, str, str]:
-    """(exit code, stdout, stderr) of `skillgrove --home HOME ARGS [--json]`, in process."""
-    out, err = io.StringIO(), io.StringIO()
-    with redirect_stdout(out), redirect_stderr(err):
-        code = main(["--home", str(home), *args, *(["--json"] if as_json else [])])
-    return code, out.getvalue(), err.getvalue()
-
-
-def run(home: Path, *args: str) -> dict:
-    """The one JSON object a successful command prints."""
-    code, out, err = invoke(home, *args)
-    assert code == 0, (out, err)
-    lines = out.splitlines()
-    assert len(lines) == 1, out
-    return json.loads(lines[0])
-
-
-def fails(home: Path, *args: str) -> str:
-    """The one-line error of a failing command (checked on stdout as JSON and on stderr)."""
-    code, out, err = invoke(home, *args)
-    assert code != 0, out
-    (line,) = out.splitlines()
-    message = json.loads(line)["error"]
-    assert err.splitlines() == [f"error: {message}"], err
-    return message
-
-
-def files(home: Path) -> set[str]:
-    return {str(p.relative_to(home)) for p in home.rglob("*")}
+# `policy train` and the bench build the full-width network (MiniLM's 384 dimensions).
+EMBED_DIM = 384
+pytestmark = pytest.mark.usefixtures("fast_embeddings")
 
 
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory) -> tuple[Path, dict]:
+def trained(tmp_path_factory, fast_embeddings) -> tuple[Path, dict]:
     home = tmp_path_factory.mktemp("policy-home")
     return home, run(home, *TRAIN)
 
@@ -214,8 +170,6 @@ def test_bad_input_is_one_line_and_writes_nothing(trained, args, needle):
 
 
 def test_missing_unknown_and_corrupt_checkpoints_are_refused(trained, tmp_path, monkeypatch):
-    import torch
-
     from agent.policy.checkpoint import checkpoint_dir
 
     empty = tmp_path / "empty"
@@ -225,13 +179,8 @@ def test_missing_unknown_and_corrupt_checkpoints_are_refused(trained, tmp_path, 
 
     home = tmp_path / "corrupt"
     shutil.copytree(checkpoint_dir(trained[0]), checkpoint_dir(home))
-    pt = checkpoint_dir(home) / "v0001.pt"
-    data = bytearray(pt.read_bytes())
-    data[len(data) // 2] ^= 0x01  # one flipped bit
-    pt.write_bytes(bytes(data))
-    monkeypatch.setattr(
-        torch, "load", lambda *a, **k: pytest.fail("a corrupt checkpoint was loaded")
-    )
+    flip_a_bit(checkpoint_dir(home) / "v0001.pt")
+    forbid_torch_load(monkeypatch)
     before = files(home)
     assert "corrupt" in fails(home, "policy", "eval")
     assert "corrupt" in fails(home, "policy", "correct", "--family", "place", "--angle", "10")
@@ -255,7 +204,7 @@ def test_json_stdout_is_one_object_and_no_pybullet_banner(trained):
         import sys
         import agent.policy.embed
         from skills.embed import HashEmbedder
-        agent.policy.embed.default_embedder = lambda: HashEmbedder(384)
+        agent.policy.embed.default_embedder = lambda: HashEmbedder({EMBED_DIM})
         from agent.cli import main
         sys.exit(main(["--home", {str(home)!r}, "policy", "eval", "--mode", "robot", "--episodes", "1", "--json"]))
     """)
@@ -264,31 +213,29 @@ def test_json_stdout_is_one_object_and_no_pybullet_banner(trained):
     assert "pybullet build time" not in res.stdout + res.stderr
     (line,) = res.stdout.splitlines()
     out = json.loads(line)
-    assert out["mode"] == "robot" and set(out["results"]["place"]) >= {
-        "oracle",
-        "policy",
-        "episodes",
-    }
+    assert out["mode"] == "robot"
+    assert set(out["results"]["place"]) >= {"oracle", "policy", "episodes", "seconds"}
     assert out["results"]["place"]["oracle"] == 1.0  # the canonical skill works with oracle poses
 
 
-def test_bench_continual_tiny_run(tmp_path):
-    home = tmp_path / "bench"
-    res = run(home, "bench", "continual", "--quick", "--strategies", "naive,replay", "--n-train", "6", "--n-test",
-              "3", "--base-steps", "3", "--steps", "2", "--sim-episodes", "0", "--no-feedback", "--workers", "1")  # fmt: skip
+BENCH = ("bench", "continual", "--quick", "--n-train", "6", "--n-test", "3", "--base-steps", "3", "--steps", "2",
+         "--workers", "1")  # fmt: skip
+METRICS = {"acc", "bwt", "fwt", "forgetting", "auc", "seconds", "trainable_params", "buffer_size"}
+
+
+@pytest.fixture(scope="module")
+def bench_home(tmp_path_factory, fast_embeddings) -> Path:
+    """One home for the bench runs: the second reuses the first's datasets and base."""
+    return tmp_path_factory.mktemp("bench")
+
+
+def test_bench_continual_tiny_run(bench_home):
+    res = run(
+        bench_home, *BENCH, "--strategies", "naive,replay", "--sim-episodes", "0", "--no-feedback"
+    )
     assert list(res["strategies"]) == ["naive", "replay"]
     for s in res["strategies"].values():
-        assert {
-            "acc",
-            "bwt",
-            "fwt",
-            "forgetting",
-            "auc",
-            "seconds",
-            "trainable_params",
-            "buffer_size",
-        } <= set(s)
-        assert s["runs"] == 1
+        assert set(s) >= METRICS and s["runs"] == 1 and s["sim_acc"] is None
     settings = res["settings"]
     assert (settings["n_train"], settings["n_test"], settings["base_steps"], settings["steps"]) == (
         6,
@@ -301,10 +248,38 @@ def test_bench_continual_tiny_run(tmp_path):
     )
     assert res["feedback"] is None
     table = Path(res["table"]).read_text()
-    assert "| naive |" in table and "| replay |" in table
+    assert "| naive |" in table and "| replay |" in table and "Corrections" not in table
     assert [Path(p).name for p in res["plots"]] == ["r_matrix_A.png"]
     assert all(Path(p).read_bytes()[:4] == b"\x89PNG" for p in res["plots"])
+    saved = json.loads(Path(res["results"]).read_text())["strategies"]
+    assert saved.keys() == res["strategies"].keys()
+
+
+def test_bench_continual_with_sim_episodes_and_the_correction_run(bench_home, monkeypatch):
+    """A combined strategy, the final policies executed in the simulator, and the
+    correction experiment (shrunk to one round of two attempts)."""
+    from agent.policy import bench
+
+    tiny = {"rounds": 1, "attempts": 2, "eval_episodes": 1, "steps": 2}
+    monkeypatch.setitem(bench.QUICK, "feedback", tiny)
+    res = run(bench_home, *BENCH, "--strategies", "replay+lwf", "--sim-episodes", "1")
+    (s,) = res["strategies"].values()
+    assert list(res["strategies"]) == ["replay+lwf"] and set(s) >= METRICS
+    assert res["settings"]["sim_episodes"] == 1 and 0.0 <= s["sim_acc"] <= 1.0
+    fb = res["feedback"]
     assert (
-        json.loads(Path(res["results"]).read_text())["strategies"].keys()
-        == res["strategies"].keys()
+        fb["family"] == bench.FEEDBACK_TASK
+        and fb["strategy"] == "replay"
+        and fb["expert"] == "oracle"
     )
+    (rnd,) = fb["rounds"]
+    assert rnd["attempts"] == 2 and rnd["corrections"] == rnd["failures"]
+    assert set(fb) >= {
+        "start_success",
+        "final_success",
+        "reached_target_round",
+        "max_finetune_seconds",
+    }
+    assert [Path(p).name for p in res["plots"]] == ["r_matrix_A.png", "corrections.png"]
+    assert all(Path(p).read_bytes()[:4] == b"\x89PNG" for p in res["plots"])
+    assert f"Corrections ({fb['family']}, replay, expert oracle)" in Path(res["table"]).read_text()

@@ -1,0 +1,32 @@
+"""Fixtures of the policy tests (their plain helpers are in policy_helpers.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture(scope="module")
+def one_thread():
+    """Torch work outside the policy's own thread setting runs on one thread (on a busy
+    machine two spinning threads are many times slower than one)."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="module")
+def fast_embeddings(request):
+    """Every policy command of the module embeds instructions with the hashing embedder
+    instead of loading MiniLM: `policy_helpers.TINY_DIM` wide (for `tiny_model`), or the
+    module's `EMBED_DIM`."""
+    import agent.policy.embed
+    from skills.embed import HashEmbedder
+    from tests.agent.policy_helpers import TINY_DIM
+
+    dim = getattr(request.module, "EMBED_DIM", TINY_DIM)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(agent.policy.embed, "default_embedder", lambda: HashEmbedder(dim))
+        yield
