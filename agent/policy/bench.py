@@ -35,8 +35,8 @@ ALL_STRATEGIES = (
     "ema",
     "replay+lwf",
 )
-QUICK = {"seeds": (0,), "orders": ("A",), "n_train": 200, "n_test": 30, "base_steps": 600, "steps": 120,
-         "sim_episodes": 4, "feedback": {"rounds": 3, "attempts": 12, "eval_episodes": 12, "steps": 100}}  # fmt: skip
+QUICK = {"seeds": (0,), "orders": ("A",), "n_train": 150, "n_test": 20, "base_steps": 500, "steps": 100,
+         "sim_episodes": 3, "feedback": {"rounds": 3, "attempts": 10, "eval_episodes": 10, "steps": 100}}  # fmt: skip
 # Sized so that 3 seeds x 2 orders of the main strategies fit in about an hour on 2 cores.
 FULL = {"seeds": (0, 1, 2), "orders": ("A", "B"), "n_train": 200, "n_test": 30, "base_steps": 800, "steps": 150,
         "sim_episodes": 6, "feedback": {"rounds": 5, "attempts": 20, "eval_episodes": 30, "steps": 150}}  # fmt: skip
