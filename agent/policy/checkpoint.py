@@ -7,7 +7,10 @@
 A version is only visible once its manifest exists (written last, atomically), so a
 crash mid-save leaves no half checkpoint behind. Loading recomputes the file's SHA-256
 and refuses a mismatch: a corrupt or tampered checkpoint is never loaded silently. The
-.pt is read with `torch.load(weights_only=True)` (no pickled code).
+.pt is read with `torch.load(weights_only=True)` (no pickled code). The manifest is not
+under the hash, so what it says is checked against the hashed file: a version's manifest
+must name that version's own file, and the weights must carry the same version number
+(a manifest pointed at another version's weights and hash is refused).
 """
 
 from __future__ import annotations
@@ -72,7 +75,7 @@ def list_checkpoints(home: Path) -> list[dict]:
     return out
 
 
-def _payload(model, spec, encoder_name: str) -> dict[str, Any]:
+def _payload(model, spec, encoder_name: str, version: int) -> dict[str, Any]:
     from .strategies.lora import AdapterRouter
 
     lora, router = None, None
@@ -84,7 +87,7 @@ def _payload(model, spec, encoder_name: str) -> dict[str, Any]:
         router = {"keys": model.keys.clone(), "owners": list(model.owners)}
         net = model.peft.get_base_model()
     return {
-        "format": FORMAT, "state_dict": {k: v.detach().clone() for k, v in model.state_dict().items()},
+        "format": FORMAT, "version": version, "state_dict": {k: v.detach().clone() for k, v in model.state_dict().items()},
         "model_config": net.config.to_dict(), "spec": spec.to_dict(), "encoder": encoder_name,
         "lora": lora, "router": router,
     }  # fmt: skip
@@ -111,7 +114,7 @@ def save_checkpoint(
         version += 1
     path = d / f"v{version:04d}.pt"
     tmp = path.with_suffix(".pt.tmp")
-    torch.save(_payload(model, spec, encoder_name), tmp)
+    torch.save(_payload(model, spec, encoder_name, version), tmp)
     tmp.replace(path)
     digest = sha256_file(path)
     manifest = {"version": version, "file": path.name, "sha256": digest, "created": time.time(),
@@ -145,10 +148,12 @@ def resolve(home: Path, version: int | str | None = None) -> CheckpointInfo:
     mpath = checkpoint_dir(home) / f"v{v:04d}.json"
     try:
         manifest = json.loads(mpath.read_text())
-        path = checkpoint_dir(home) / manifest["file"]
-        digest = manifest["sha256"]
-    except (OSError, ValueError, KeyError) as exc:
+        name, digest = manifest["file"], manifest["sha256"]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
         raise AgentError(f"checkpoint v{v:04d} has an unreadable manifest: {exc}") from None
+    if name != f"v{v:04d}.pt":
+        raise AgentError(f"checkpoint v{v:04d}'s manifest names the file {name!r}, not v{v:04d}.pt; refusing it")
+    path = checkpoint_dir(home) / name
     return CheckpointInfo(v, path, digest, manifest)
 
 
@@ -176,6 +181,8 @@ def load_checkpoint(home: Path, version: int | str | None = None) -> tuple[Any, 
             raise AgentError(
                 f"checkpoint {info.name} has format {payload.get('format')}, expected {FORMAT}"
             )
+        if payload.get("version", info.version) != info.version:  # saved before versions were stored: no check
+            raise AgentError(f"checkpoint {info.name} holds the weights of v{payload['version']:04d}; refusing it")
         model = PoseNet(ModelConfig.from_dict(payload["model_config"]))
         if payload.get("lora"):
             model = _rebuild_lora(model, payload)

@@ -13,6 +13,7 @@ import hashlib
 import io
 import json
 import math
+import shutil
 
 import numpy as np
 import pytest
@@ -357,9 +358,23 @@ def _wrong_format_rehashed(info) -> None:
     _fix_hash(info)
 
 
+def _manifest_points_at_v1(info) -> None:
+    m = json.loads(info.path.with_suffix(".json").read_text())
+    v1 = info.path.with_name("v0001.pt")
+    m["file"], m["sha256"] = v1.name, hashlib.sha256(v1.read_bytes()).hexdigest()
+    info.path.with_suffix(".json").write_text(json.dumps(m))
+
+
+def _v1_weights_under_v2_rehashed(info) -> None:
+    shutil.copyfile(info.path.with_name("v0001.pt"), info.path)
+    _fix_hash(info)
+
+
 @pytest.mark.parametrize(
     "damage, words",
     [
+        (_manifest_points_at_v1, "names the file 'v0001.pt'"),
+        (_v1_weights_under_v2_rehashed, "holds the weights of v0001"),
         (_flip, "corrupt"),
         (_truncate, "corrupt"),
         (_edit_hash, "corrupt"),
