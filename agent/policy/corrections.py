@@ -24,7 +24,7 @@ import numpy as np
 
 from ..errors import AgentError
 from .data import Samples
-from .evaluate import FAMILY_POS_TOL, POS_TOL, YAW_TOL, pose_error
+from .evaluate import faults, pose_error
 
 DIAGNOSES = ("position", "orientation", "position+orientation", "none")
 ACTIONS = ("pick", "place")
@@ -111,11 +111,9 @@ def diagnose(
     pred_pick, pred_place, pick, place, symmetry: float, primitive: str, family: str
 ) -> str:
     """What was wrong with a prediction against the expert's poses: position,
-    orientation, both, or none (tolerances of `evaluate`)."""
+    orientation, both, or none (the proxy's tolerances, `evaluate.faults`)."""
     err = pose_error(pred_pick, pred_place, pick, place, symmetry, primitive)
-    tol = FAMILY_POS_TOL.get(family, POS_TOL)
-    pos_bad = err.pos > tol
-    rot_bad = err.rot > YAW_TOL
+    pos_bad, rot_bad = faults(err, family)
     if pos_bad and rot_bad:
         return "position+orientation"
     return "position" if pos_bad else "orientation" if rot_bad else "none"

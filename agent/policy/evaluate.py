@@ -70,17 +70,24 @@ def pose_error(pred_pick, pred_place, pick, place, symmetry: float, primitive: s
     return PoseError(max(pp, lp), max(pr, lr), pp, lp, pr, lr, dz)
 
 
-def within_tolerance(err: PoseError, family: str) -> bool:
-    """The proxy success test (see the module docstring)."""
+def faults(err: PoseError, family: str) -> tuple[bool, bool]:
+    """(position wrong, orientation wrong) of a prediction under the proxy's tolerances:
+    horizontal position of each key pose and grasp height; yaw of both key poses for the
+    orientation-critical families, the grasp yaw (looser) for the others."""
     tol = FAMILY_POS_TOL.get(family, POS_TOL)
-    ok = (
-        err.pick_pos < tol
-        and err.pick_dz < Z_TOL
-        and (math.isnan(err.place_pos) or err.place_pos < tol)
+    pos_bad = (
+        not err.pick_pos < tol
+        or not err.pick_dz < Z_TOL
+        or not (math.isnan(err.place_pos) or err.place_pos < tol)
     )
     if family in ORIENTATION_FAMILIES:
-        return ok and err.rot < YAW_TOL
-    return ok and err.pick_rot < GRASP_YAW_TOL
+        return pos_bad, not err.rot < YAW_TOL
+    return pos_bad, not err.pick_rot < GRASP_YAW_TOL
+
+
+def within_tolerance(err: PoseError, family: str) -> bool:
+    """The proxy success test (see the module docstring)."""
+    return not any(faults(err, family))
 
 
 @dataclass(frozen=True)

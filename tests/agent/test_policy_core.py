@@ -627,9 +627,12 @@ def _turned(pose, deg=0.0, dx=0.0):
         ("place", "pick_place", CUBE, (0, 0), (0, 0), "none"),
         ("place", "pick_place", CUBE, (0, 0.05), (0, 0), "position"),
         ("place", "pick_place", CUBE, (0, 0), (0, 0.03), "position"),
-        ("place", "pick_place", CUBE, (25, 0), (0, 0), "orientation"),
-        ("place", "pick_place", CUBE, (0, 0), (-20, 0.0), "orientation"),
-        ("place", "pick_place", CUBE, (30, 0.05), (0, 0), "position+orientation"),
+        ("place", "pick_place", CUBE, (35, 0), (0, 0), "orientation"),
+        ("place", "pick_place", CUBE, (20, 0), (0, 0), "none"),  # the proxy's 30 deg grasp tolerance
+        ("place", "pick_place", CUBE, (0, 0), (-20, 0.0), "none"),  # placed turned: still placed
+        ("rotate", "pick_place", CUBE, (0, 0), (-20, 0.0), "orientation"),  # rotate: 12 deg
+        ("align", "pick_place", CUBE, (14, 0), (0, 0), "orientation"),
+        ("place", "pick_place", CUBE, (40, 0.05), (0, 0), "position+orientation"),
         ("place", "pick_place", CUBE, (90, 0.01), (0, 0.01), "none"),  # a cube turned 90
         ("place", "pick_place", 0.0, (40, 0), (40, 0), "none"),  # a cylinder: any yaw
         ("push", "push", CUBE, (40, 0), (40, 0), "none"),  # a push picks its own yaw
@@ -637,7 +640,7 @@ def _turned(pose, deg=0.0, dx=0.0):
         ("align", "pick_place", CUBE, (0, 0), (0, 0.018), "position"),  # align: 1.5 cm
         ("place", "pick_place", CUBE, (0, 0), (0, 0.018), "none"),  # elsewhere: 2 cm
         ("pick", "pick", CUBE, (0, 0.03), None, "position"),
-        ("pick", "pick", CUBE, (15, 0), None, "orientation"),
+        ("pick", "pick", CUBE, (35, 0), None, "orientation"),
     ],
 )
 def test_diagnosis_of_constructed_predictions(family, primitive, sym, pick_err, place_err, want):
@@ -647,6 +650,14 @@ def test_diagnosis_of_constructed_predictions(family, primitive, sym, pick_err, 
     place = None if place_err is None else PLACE
     pred_place = None if place_err is None else _turned(PLACE, *place_err)
     assert diagnose(pred_pick, pred_place, PICK, place, sym, primitive, family) == want
+
+
+def test_a_grasp_too_high_or_too_low_is_a_position_fault():
+    from agent.policy.corrections import diagnose
+
+    for dz in (0.02, -0.02):
+        high = (PICK[0], PICK[1], PICK[2] + dz, PICK[3])
+        assert diagnose(high, PLACE, PICK, PLACE, CUBE, "pick_place", "place") == "position"
 
 
 # -- the feedback loop -----------------------------------------------------------------------
