@@ -595,6 +595,24 @@ def test_ema_keeps_averaging_across_experiences(tasks):
         torch.testing.assert_close(v, 0.9 * shadow0[k] + 0.1 * probe.weights[0][k])
 
 
+def test_ema_averages_lora_adapters(tasks):
+    """lora+ema: the average follows the adapters LoRA adds; the base stays untouched."""
+    from agent.policy.strategies.ema import EMA
+    from agent.policy.strategies.lora import AdapterRouter, LoRA
+
+    old, new = tasks
+    model = fit(tiny_model(), old, FitConfig(2, 4, threads=1), [LoRA(), EMA(decay=0.5)]).model
+    lora_only = fit(copy.deepcopy(model), new, FitConfig(3, 4, threads=1), [LoRA()], index=1).model
+    both = fit(copy.deepcopy(model), new, FitConfig(3, 4, threads=1), [LoRA(), EMA(decay=0.5)], index=1).model
+    assert isinstance(both, AdapterRouter)
+    a, b = state(lora_only), state(both)
+    assert a.keys() == b.keys()
+    for k in a:
+        if ".task1." not in k:
+            assert torch.equal(a[k], b[k]), k  # the frozen base is the same
+    assert any(not torch.equal(a[k], b[k]) for k in a if ".task1." in k and "lora_B" in k)
+
+
 def test_joint_trains_on_the_union_of_tasks(tasks):
     from agent.policy.strategies.joint import Joint
 
