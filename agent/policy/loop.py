@@ -14,6 +14,7 @@ transforms chain, a later plan's fields override an earlier one's.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import torch
@@ -36,6 +37,8 @@ class FitConfig:
         clip: gradient-norm clip.
         seed: seed of the batch sampling.
         threads: torch intra-op threads while training (restored afterwards).
+        augment: a callable(batch, generator) -> batch applied to every step's batch
+            (`augment.Augment`: random table turns and shifts), or None.
     """
 
     steps: int = 300
@@ -44,6 +47,7 @@ class FitConfig:
     clip: float = 5.0
     seed: int = 0
     threads: int = 2
+    augment: Callable[[Batch, torch.Generator], Batch] | None = None
 
 
 @dataclass(frozen=True)
@@ -120,6 +124,8 @@ def fit(model: nn.Module, data: Prepared, config: FitConfig, strategies: list[St
         first = last = float("nan")
         for step in range(config.steps):
             batch = train_data.sample(config.batch_size, gen)
+            if config.augment is not None:
+                batch = config.augment(batch, gen)
             outputs = forward(model, batch)
             per_sample = pose_loss(outputs, batch)
             loss = per_sample.mean()

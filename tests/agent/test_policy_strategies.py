@@ -8,6 +8,7 @@ is for, on numbers it can compute itself.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import math
 
 import numpy as np
@@ -136,6 +137,19 @@ def test_loop_calls_the_hooks_in_order(tasks):
     ]
     assert log == [("a", "before_task"), ("b", "before_task"), *step, *step,
                    ("a", "after_task"), ("b", "after_task")]  # fmt: skip
+
+
+def test_loop_trains_on_each_steps_augmented_batch(tasks):
+    seen = []
+
+    def flip(batch, gen):  # a stand-in augmentation: zero the image, record the rows
+        seen.append(len(batch))
+        return dataclasses.replace(batch, x=torch.zeros_like(batch.x))
+
+    probe = Probe()
+    fit(tiny_model(), tasks[0], FitConfig(3, 4, threads=1, augment=flip), [probe])
+    assert seen == [4, 4, 4]
+    assert all(float(b.x.abs().sum()) == 0 for b in probe.batches)
 
 
 def test_loop_refuses_empty_data_and_a_frozen_model(tasks):
