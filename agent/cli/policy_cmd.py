@@ -16,6 +16,14 @@ from . import App, emit, json_option, pass_app
 DEFAULT_FAMILIES = "pick,place,stack,put-in-bowl,rotate,align"
 
 
+augment_option = click.option(
+    "--augment/--no-augment",
+    default=True,
+    show_default=True,
+    help="Train on random turns and shifts of the table in each correction's image (SE(2) augmentation).",
+)
+
+
 def _families(text: str) -> list[str]:
     from agent.policy.train import check_families
 
@@ -352,16 +360,21 @@ def _prompt(scene, action: str, spec):
     help="Expert noise, degrees.",
 )
 @click.option("--threads", type=click.IntRange(1, 64), default=2, show_default=True)
+@augment_option
+@click.option("--keep-successes/--corrections-only", default=True, show_default=True,
+              help="Also train on the attempts that succeeded (the policy's own verified poses).")  # fmt: skip
 @json_option
 @pass_app
 def feedback(app: App, family: str, version: str, rounds: int, attempts: int, eval_episodes: int, steps: int,
-             strategy: str, noise_pos: float, noise_yaw: float, threads: int) -> None:  # fmt: skip
+             strategy: str, noise_pos: float, noise_yaw: float, threads: int, augment: bool,
+             keep_successes: bool) -> None:  # fmt: skip
     """Correct the policy with the simulated expert, round after round, and fine-tune."""
     from agent.policy.session import feedback_session
 
     res = feedback_session(app.home, family, version=version, rounds=rounds, attempts=attempts,
                            eval_episodes=eval_episodes, steps=steps, strategy=strategy, noise_pos=noise_pos / 100,
-                           noise_yaw=noise_yaw, threads=threads, progress=_say(app))  # fmt: skip
+                           noise_yaw=noise_yaw, threads=threads, augment=augment,
+                           keep_successes=keep_successes, progress=_say(app))  # fmt: skip
 
     def human() -> None:
         start = res.get("start_checkpoint")
@@ -372,10 +385,11 @@ def feedback(app: App, family: str, version: str, rounds: int, attempts: int, ev
         rows = []
         for r in res["rounds"]:
             ver = r.get("checkpoint")
-            rows.append([r["round"], f"{r['failures']}/{r['attempts']}", r["corrections"], _num(r["success"]),
+            rows.append([r["round"], f"{r['failures']}/{r['attempts']}", r["corrections"], r["successes_kept"],
+                         _num(r["success"]),
                          *[_num((r.get("old_tasks") or {}).get(f)) for f in olds], _num(r["finetune_seconds"], 1),
                          f"v{ver:04d}" if isinstance(ver, int) else "-"])  # fmt: skip
-        _table(["round", "failed", "corrections", "success", *[f"{f} (kept)" for f in olds], "fine-tune s",
+        _table(["round", "failed", "corrections", "successes kept", "success", *[f"{f} (kept)" for f in olds], "fine-tune s",
                 "checkpoint"], rows)  # fmt: skip
         reached = res.get("reached_target_round")
         click.echo(
@@ -400,10 +414,11 @@ def feedback(app: App, family: str, version: str, rounds: int, attempts: int, ev
 @click.option("--eval-episodes", type=click.IntRange(0, 500), default=20, show_default=True,
               help="Held-out scenes per corrected family executed before and after (0: none).")  # fmt: skip
 @click.option("--threads", type=click.IntRange(1, 64), default=2, show_default=True)
+@augment_option
 @json_option
 @pass_app
 def finetune(app: App, version: str, families: tuple[str, ...], strategy: str, steps: int, use_all: bool,
-             eval_episodes: int, threads: int) -> None:  # fmt: skip
+             eval_episodes: int, threads: int, augment: bool) -> None:  # fmt: skip
     """Fine-tune on people's stored corrections and save a new checkpoint version.
 
     Takes the corrections no fine-tune has used yet (`policy correct`, or the queue's
@@ -414,7 +429,7 @@ def finetune(app: App, version: str, families: tuple[str, ...], strategy: str, s
     from agent.policy.finetune import FinetuneConfig, finetune_session
 
     config = FinetuneConfig(version, tuple(f for f in families), strategy, steps, use_all, eval_episodes,
-                            threads=threads)  # fmt: skip
+                            augment=augment, threads=threads)  # fmt: skip
     res = finetune_session(app.home, config, progress=_say(app))
 
     def human() -> None:

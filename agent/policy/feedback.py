@@ -10,6 +10,11 @@ One round:
 5. after the round, the policy is fine-tuned on the corrections so far with a
    continual-learning strategy (replay of the earlier demonstrations by default), saved
    as a new checkpoint version, and re-evaluated in sim on held-out scenes.
+
+Attempts that succeeded are kept as training rows too (`keep_successes`): their poses are
+the policy's own, executed and verified by the simulator, so they cost the expert nothing;
+they confirm what the policy already does right while the corrections fix the rest.
+Every row is seen turned and shifted (`augment`).
 """
 
 from __future__ import annotations
@@ -74,6 +79,8 @@ class FeedbackConfig:
         steps: fine-tuning steps per round.
         strategy: continual-learning strategy of the fine-tuning ("replay" by default).
         target: stop once held-out success reaches this.
+        augment: train on random table turns and shifts of each row (`augment.Augment`).
+        keep_successes: also train on the attempts that succeeded (their own poses).
         batch_size, lr, seed, threads: optimisation.
     """
 
@@ -84,6 +91,8 @@ class FeedbackConfig:
     steps: int = 150
     strategy: str = "replay"
     target: float = 0.9
+    augment: bool = True
+    keep_successes: bool = True
     batch_size: int = 16
     lr: float = 2e-3
     seed: int = 0
@@ -92,7 +101,7 @@ class FeedbackConfig:
 
 @dataclass(frozen=True)
 class RoundResult:
-    """One round: corrections so far, held-out success, timings."""
+    """One round: corrections (and kept successes) so far, held-out success, timings."""
 
     round: int
     attempts: int
@@ -103,6 +112,7 @@ class RoundResult:
     finetune_seconds: float
     checkpoint: int | None
     old_tasks: dict = field(default_factory=dict)
+    successes_kept: int = 0
 
 
 def run_feedback(policy, store: CorrectionStore, config: FeedbackConfig, expert: SimulatedExpert,
@@ -124,7 +134,8 @@ def run_feedback(policy, store: CorrectionStore, config: FeedbackConfig, expert:
     """
     from sim.world import World
 
-    from .data import split_seeds
+    from .augment import Augment
+    from .data import Samples, split_seeds
     from .evaluate import attempt, evaluate_proxy, evaluate_sim
     from .loop import FitConfig, fit, observe
     from .prepare import prepare
@@ -142,6 +153,7 @@ def run_feedback(policy, store: CorrectionStore, config: FeedbackConfig, expert:
         start = evaluate_sim(policy, config.family, eval_seeds, world)
         say(f"round 0: success {start.success:.2f} before any correction")
         ids: list[int] = []
+        kept: list[Samples] = []
         version = policy.info.get("version")
         for r in range(1, config.rounds + 1):
             if rounds and rounds[-1].success >= config.target:
@@ -155,6 +167,10 @@ def run_feedback(policy, store: CorrectionStore, config: FeedbackConfig, expert:
             for s in seeds:
                 a = attempt(policy, world, config.family, s)
                 if a.success:
+                    if config.keep_successes:
+                        place = None if a.expert_place is None else a.prediction.place
+                        kept.append(Samples.single(a.rgb, a.depth, a.instruction, a.family, s, a.primitive,
+                                                   a.prediction.pick, place, a.symmetry))  # fmt: skip
                     continue
                 failures += 1
                 diag = diagnose(a.prediction.pick, a.prediction.place, a.expert_pick, a.expert_place, a.symmetry,
@@ -170,14 +186,16 @@ def run_feedback(policy, store: CorrectionStore, config: FeedbackConfig, expert:
                 )  # fmt: skip
                 ids.append(store.add(c))
             secs = 0.0
-            if ids:
-                data = prepare(store.samples(ids), policy.spec, policy.encoder, task=1)
+            if ids or kept:
+                rows = Samples.concat(([store.samples(ids)] if ids else []) + kept)
+                data = prepare(rows, policy.spec, policy.encoder, task=1)
                 fc = FitConfig(
                     config.steps,
                     config.batch_size,
                     config.lr,
                     seed=config.seed + r,
                     threads=config.threads,
+                    augment=Augment(policy.spec) if config.augment else None,
                 )
                 t0 = time.perf_counter()
                 res = fit(policy.model, data, fc, plugins, index=r, name=config.family)
@@ -185,22 +203,25 @@ def run_feedback(policy, store: CorrectionStore, config: FeedbackConfig, expert:
                 policy.model = res.model
             ev = evaluate_sim(policy, config.family, eval_seeds, world)
             old = {f: evaluate_proxy(policy, t, f).success for f, t in (old_tests or {}).items()}
-            if save is not None and ids:
+            if save is not None and (ids or kept):
                 version = save(policy.model, {"kind": "correction", "family": config.family, "round": r,
-                                              "corrections": len(ids), "success": ev.success, "parent": version})  # fmt: skip
+                                              "corrections": len(ids), "success": ev.success, "parent": version,
+                                              "successes_kept": len(kept), "augment": config.augment})  # fmt: skip
             rounds.append(
                 RoundResult(
-                    r, len(seeds), failures, len(ids), diags, ev.success, secs, version, old
+                    r, len(seeds), failures, len(ids), diags, ev.success, secs, version, old, len(kept)
                 )
             )
-            say(f"round {r}: {failures}/{len(seeds)} failed, {len(ids)} corrections so far, success {ev.success:.2f}, "
+            say(f"round {r}: {failures}/{len(seeds)} failed, {len(ids)} corrections and {len(kept)} successes so far, "
+                f"success {ev.success:.2f}, "
                 f"fine-tune {secs:.0f} s")  # fmt: skip
     finally:
         if own:
             world.close()
     reached = next((x.round for x in rounds if x.success >= config.target), None)
     return {
-        "family": config.family, "strategy": config.strategy, "expert": expert.name, "start_success": start.success,
+        "family": config.family, "strategy": config.strategy, "augment": config.augment,
+        "keep_successes": config.keep_successes, "expert": expert.name, "start_success": start.success,
         "rounds": [x.__dict__ for x in rounds], "reached_target_round": reached, "target": config.target,
         "final_success": rounds[-1].success if rounds else start.success,
         "max_finetune_seconds": max((x.finetune_seconds for x in rounds), default=0.0),

@@ -65,6 +65,7 @@ class FinetuneConfig:
         use_all: every stored correction, not only those no fine-tune has used.
         eval_episodes: held-out scenes per corrected family executed before and after
             (0: no evaluation).
+        augment: train on random table turns and shifts of each correction's image.
         batch_size, lr, seed, threads: optimisation.
     """
 
@@ -74,6 +75,7 @@ class FinetuneConfig:
     steps: int = 150
     use_all: bool = False
     eval_episodes: int = 20
+    augment: bool = True
     batch_size: int = 16
     lr: float = 2e-3
     seed: int = 0
@@ -274,6 +276,7 @@ def finetune_session(home: Path, config: FinetuneConfig, embedder=None,
     from sim.world import World
 
     from .checkpoint import save_checkpoint
+    from .augment import Augment
     from .loop import FitConfig, fit, observe
     from .prepare import prepare
 
@@ -289,9 +292,8 @@ def finetune_session(home: Path, config: FinetuneConfig, embedder=None,
         if old_data is not None:  # the strategy observes what the checkpoint knows
             observe(policy.model, old_data, plugins, config.threads)
         data = prepare(store.samples(ids), policy.spec, policy.encoder, task=1)
-        fc = FitConfig(
-            config.steps, config.batch_size, config.lr, seed=config.seed, threads=config.threads
-        )
+        fc = FitConfig(config.steps, config.batch_size, config.lr, seed=config.seed, threads=config.threads,
+                       augment=Augment(policy.spec) if config.augment else None)  # fmt: skip
         res = fit(policy.model, data, fc, plugins, index=1, name="+".join(corrected))
         policy.model = res.model
         say(
@@ -305,7 +307,7 @@ def finetune_session(home: Path, config: FinetuneConfig, embedder=None,
     evals = {f: {"before": before[f], "after": after[f]} for f in before}
     meta = {"kind": "finetune", "parent": parent, "corrections": ids, "strategy": config.strategy,
             "families": list(dict.fromkeys([*known, *corrected])), "corrected_families": corrected,
-            "steps": config.steps, "seed": config.seed, "n_known": n_known or None, "eval": evals,
+            "steps": config.steps, "augment": config.augment, "seed": config.seed, "n_known": n_known or None, "eval": evals,
             "eval_seeds": seeds}  # fmt: skip
     info = save_checkpoint(home, policy.model, policy.spec, policy.encoder.name, meta)
     FinetuneLog(store_path(home)).record(
@@ -313,6 +315,6 @@ def finetune_session(home: Path, config: FinetuneConfig, embedder=None,
     )
     return {"version": info.version, "parent": parent, "checkpoint": str(info.path), "strategy": config.strategy,
             "families": meta["families"], "corrected_families": corrected, "corrections": ids,
-            "steps": config.steps, "train_seconds": res.seconds, "first_loss": res.first_loss,
+            "steps": config.steps, "augment": config.augment, "train_seconds": res.seconds, "first_loss": res.first_loss,
             "final_loss": res.final_loss, "seconds": time.perf_counter() - t0, "eval_seeds": seeds,
             "eval": evals}  # fmt: skip

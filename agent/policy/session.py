@@ -17,7 +17,8 @@ from ..errors import AgentError
 
 def feedback_session(home: Path, family: str, version=None, rounds: int = 5, attempts: int = 20,
                      eval_episodes: int = 30, steps: int = 150, strategy: str = "replay", noise_pos: float = 0.0,
-                     noise_yaw: float = 0.0, threads: int = 2, n_old: int = 200, progress=None) -> dict:  # fmt: skip
+                     noise_yaw: float = 0.0, threads: int = 2, n_old: int = 200, augment: bool = True,
+                     keep_successes: bool = True, progress=None) -> dict:  # fmt: skip
     """Run the correction loop on a checkpoint and return its curve (see `feedback.run_feedback`)."""
     from .checkpoint import save_checkpoint
     from .corrections import CorrectionStore, store_path
@@ -44,7 +45,8 @@ def feedback_session(home: Path, family: str, version=None, rounds: int = 5, att
         return save_checkpoint(home, model, policy.spec, policy.encoder.name, meta).version
 
     config = FeedbackConfig(
-        family, rounds, attempts, eval_episodes, steps, strategy, threads=threads
+        family, rounds, attempts, eval_episodes, steps, strategy, augment=augment, keep_successes=keep_successes,
+        threads=threads
     )
     t0 = time.perf_counter()
     res = run_feedback(policy, CorrectionStore(store_path(home)), config, SimulatedExpert(noise_pos, noise_yaw),

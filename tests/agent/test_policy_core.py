@@ -716,7 +716,8 @@ def test_feedback_round_stores_full_corrections_and_fine_tunes(world, tmp_path):
     ((model, meta),) = saved
     assert model is policy.model and rnd["checkpoint"] == 8
     assert meta == {"kind": "correction", "family": "pick", "round": 1, "corrections": 2,
-                    "success": rnd["success"], "parent": 7}  # fmt: skip
+                    "success": rnd["success"], "parent": 7, "successes_kept": 0, "augment": True}  # fmt: skip
+    assert report["augment"] is True
     assert sum(rnd["diagnoses"].values()) == 2
     assert [c.seed for c in got] == [CORRECTION_SEED_BASE, CORRECTION_SEED_BASE + 2]
     demos = _oracle(world, got)
@@ -743,6 +744,52 @@ def test_feedback_round_stores_full_corrections_and_fine_tunes(world, tmp_path):
     # The policy was fine-tuned in place on them.
     after = policy.model.state_dict()
     assert any(not np.array_equal(after[k].numpy(), v.numpy()) for k, v in weights.items())
+
+
+@pytest.mark.parametrize("keep", [True, False])
+def test_successful_attempts_are_kept_as_training_rows_with_their_own_poses(world, tmp_path, monkeypatch, keep):
+    """The round's first attempt (a training scene: even seed; held-out ones are odd) is
+    made to count as a success: with keep_successes its scene and the policy's own poses
+    join the corrections in the round's training rows."""
+    import dataclasses
+
+    import agent.policy.evaluate as evaluate
+    import agent.policy.prepare as prep
+    from agent.policy.corrections import CorrectionStore
+    from agent.policy.feedback import FeedbackConfig, SimulatedExpert, run_feedback
+    from agent.policy.policy import Policy
+
+    real_attempt, real_prepare = evaluate.attempt, prep.prepare
+    made, trained = [], []
+
+    def attempt(*args, **kw):
+        a = real_attempt(*args, **kw)
+        if a.seed % 2:
+            return a
+        made.append(dataclasses.replace(a, success=not made))
+        return made[-1]
+
+    def prepare(samples, *args, **kw):
+        trained.append(samples)
+        return real_prepare(samples, *args, **kw)
+
+    monkeypatch.setattr(evaluate, "attempt", attempt)
+    monkeypatch.setattr(prep, "prepare", prepare)
+    policy = Policy(tiny_model(5), SPEC, tiny_encoder(), threads=1)
+    cfg = FeedbackConfig("pick", rounds=1, attempts=3, eval_episodes=1, steps=2, batch_size=2, threads=1,
+                         keep_successes=keep)  # fmt: skip
+    report = run_feedback(policy, CorrectionStore(tmp_path / "c.sqlite"), cfg, SimulatedExpert(), world=world)
+    (rnd,) = report["rounds"]
+    assert (rnd["failures"], rnd["corrections"], rnd["successes_kept"]) == (2, 2, int(keep))
+    (rows,) = trained
+    assert len(rows) == 2 + int(keep)
+    if keep:
+        ok = made[0]
+        assert int(rows.seed[-1]) == ok.seed and rows.instruction[-1] == ok.instruction
+        np.testing.assert_array_equal(rows.rgb[-1], ok.rgb)
+        np.testing.assert_allclose(rows.pick[-1], ok.prediction.pick, atol=1e-6)  # its own pose
+        assert np.isnan(rows.place[-1]).all()  # a pick has no place
+    assert report["keep_successes"] is keep
 
 
 def test_a_noisy_experts_corrections_are_near_the_oracle(world, tmp_path):
