@@ -104,7 +104,12 @@ class Augment:
         h, w = self.spec.shape
 
         def moved(cell: torch.Tensor, off: torch.Tensor) -> torch.Tensor:
-            pix = torch.stack([(cell % cols) + off[:, 0].double(), (cell // cols) + off[:, 1].double()], 1) * s
+            pix = (
+                torch.stack(
+                    [(cell % cols) + off[:, 0].double(), (cell // cols) + off[:, 1].double()], 1
+                )
+                * s
+            )
             return torch.einsum("nij,nj->ni", m, pix - center) + center + t
 
         new_pick = moved(batch.pick_cell, batch.pick_off)
@@ -112,7 +117,12 @@ class Augment:
         margin = 0.5
 
         def inside(p: torch.Tensor) -> torch.Tensor:
-            return (p[:, 0] >= margin) & (p[:, 0] < w - margin) & (p[:, 1] >= margin) & (p[:, 1] < h - margin)
+            return (
+                (p[:, 0] >= margin)
+                & (p[:, 0] < w - margin)
+                & (p[:, 1] >= margin)
+                & (p[:, 1] < h - margin)
+            )
 
         ok = inside(new_pick) & (inside(new_place) | ~batch.has_place)
         ok &= (theta != 0) | (t != 0).any(1)
@@ -135,21 +145,29 @@ class Augment:
         place_cell = torch.where(batch.has_place, place_cell, batch.place_cell)
         place_off = torch.where(batch.has_place[:, None], place_off, batch.place_off)
         pick_rot = batch.pick_rot.clone()
-        pick_rot[ok] = torch.remainder(batch.pick_rot[ok].double() + theta, ROT_PERIOD).to(pick_rot.dtype)
+        pick_rot[ok] = torch.remainder(batch.pick_rot[ok].double() + theta, ROT_PERIOD).to(
+            pick_rot.dtype
+        )
         return replace(batch, x=x, pick_cell=pick_cell, pick_off=pick_off, place_cell=place_cell,
                        place_off=place_off, pick_rot=pick_rot)  # fmt: skip
 
-    def warp(self, x: torch.Tensor, m: torch.Tensor, t: torch.Tensor, center: torch.Tensor) -> torch.Tensor:
+    def warp(
+        self, x: torch.Tensor, m: torch.Tensor, t: torch.Tensor, center: torch.Tensor
+    ) -> torch.Tensor:
         """Rows of the network input with the image moved by p -> M (p - c) + c + t."""
         n, _, h, w = x.shape
         v, u = torch.meshgrid(torch.arange(h, dtype=torch.float64) + 0.5, torch.arange(w, dtype=torch.float64) + 0.5,
                               indexing="ij")  # fmt: skip
         q = torch.stack([u, v], -1).reshape(1, -1, 2) - center - t[:, None]
         src = torch.einsum("nij,nkj->nki", torch.linalg.inv(m), q) + center
-        grid = torch.stack([src[..., 0] / w * 2 - 1, src[..., 1] / h * 2 - 1], -1).reshape(n, h, w, 2)
+        grid = torch.stack([src[..., 0] / w * 2 - 1, src[..., 1] / h * 2 - 1], -1).reshape(
+            n, h, w, 2
+        )
         img = x[:, :IMAGE_CHANNELS]
         # the table's colour and height come in from outside: replicate the border
-        out = F.grid_sample(img, grid.to(img.dtype), mode="nearest", padding_mode="border", align_corners=False)
+        out = F.grid_sample(
+            img, grid.to(img.dtype), mode="nearest", padding_mode="border", align_corners=False
+        )
         y = x.clone()
         y[:, :IMAGE_CHANNELS] = out
         y[:, ORIENT] = orientation_channels(out)

@@ -152,7 +152,9 @@ def resolve(home: Path, version: int | str | None = None) -> CheckpointInfo:
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise AgentError(f"checkpoint v{v:04d} has an unreadable manifest: {exc}") from None
     if name != f"v{v:04d}.pt":
-        raise AgentError(f"checkpoint v{v:04d}'s manifest names the file {name!r}, not v{v:04d}.pt; refusing it")
+        raise AgentError(
+            f"checkpoint v{v:04d}'s manifest names the file {name!r}, not v{v:04d}.pt; refusing it"
+        )
     path = checkpoint_dir(home) / name
     return CheckpointInfo(v, path, digest, manifest)
 
@@ -181,8 +183,12 @@ def load_checkpoint(home: Path, version: int | str | None = None) -> tuple[Any, 
             raise AgentError(
                 f"checkpoint {info.name} has format {payload.get('format')}, expected {FORMAT}"
             )
-        if payload.get("version", info.version) != info.version:  # saved before versions were stored: no check
-            raise AgentError(f"checkpoint {info.name} holds the weights of v{payload['version']:04d}; refusing it")
+        if (
+            payload.get("version", info.version) != info.version
+        ):  # saved before versions were stored: no check
+            raise AgentError(
+                f"checkpoint {info.name} holds the weights of v{payload['version']:04d}; refusing it"
+            )
         model = PoseNet(ModelConfig.from_dict(payload["model_config"]))
         if payload.get("lora"):
             model = _rebuild_lora(model, payload)

@@ -209,7 +209,16 @@ def run_feedback(policy, store: CorrectionStore, config: FeedbackConfig, expert:
                                               "successes_kept": len(kept), "augment": config.augment})  # fmt: skip
             rounds.append(
                 RoundResult(
-                    r, len(seeds), failures, len(ids), diags, ev.success, secs, version, old, len(kept)
+                    r,
+                    len(seeds),
+                    failures,
+                    len(ids),
+                    diags,
+                    ev.success,
+                    secs,
+                    version,
+                    old,
+                    len(kept),
                 )
             )
             say(f"round {r}: {failures}/{len(seeds)} failed, {len(ids)} corrections and {len(kept)} successes so far, "

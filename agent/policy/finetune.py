@@ -275,8 +275,8 @@ def finetune_session(home: Path, config: FinetuneConfig, embedder=None,
 
     from sim.world import World
 
-    from .checkpoint import save_checkpoint
     from .augment import Augment
+    from .checkpoint import save_checkpoint
     from .loop import FitConfig, fit, observe
     from .prepare import prepare
 

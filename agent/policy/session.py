@@ -45,8 +45,15 @@ def feedback_session(home: Path, family: str, version=None, rounds: int = 5, att
         return save_checkpoint(home, model, policy.spec, policy.encoder.name, meta).version
 
     config = FeedbackConfig(
-        family, rounds, attempts, eval_episodes, steps, strategy, augment=augment, keep_successes=keep_successes,
-        threads=threads
+        family,
+        rounds,
+        attempts,
+        eval_episodes,
+        steps,
+        strategy,
+        augment=augment,
+        keep_successes=keep_successes,
+        threads=threads,
     )
     t0 = time.perf_counter()
     res = run_feedback(policy, CorrectionStore(store_path(home)), config, SimulatedExpert(noise_pos, noise_yaw),

@@ -37,7 +37,9 @@ def _turn_scene(world, pivot, theta: float, shift) -> None:
         dx, dy = pos[0] - pivot[0], pos[1] - pivot[1]
         new = (pivot[0] + c * dx - s * dy + shift[0], pivot[1] + s * dx + c * dy + shift[1], pos[2])
         turn = cl.getQuaternionFromEuler((0.0, 0.0, theta))
-        cl.resetBasePositionAndOrientation(o.body, new, cl.multiplyTransforms((0, 0, 0), turn, (0, 0, 0), orn)[1])
+        cl.resetBasePositionAndOrientation(
+            o.body, new, cl.multiplyTransforms((0, 0, 0), turn, (0, 0, 0), orn)[1]
+        )
 
 
 @pytest.fixture(scope="module")
@@ -73,9 +75,11 @@ def test_augmented_view_matches_the_turned_scene(world, one_thread, family, seed
     after = prepare(_sample(world, task, family, seed), SPEC, enc).batch([0])
 
     th = torch.tensor([theta], dtype=torch.float64)
-    got = aug.apply(before, th, aug.pixel_rotations(th), torch.tensor([shift_px], dtype=torch.float64))
+    got = aug.apply(
+        before, th, aug.pixel_rotations(th), torch.tensor([shift_px], dtype=torch.float64)
+    )
     # key points land where the turned scene's oracle puts them (perspective: ~1 px)
-    for g, w in zip(_pixels(got, 0), _pixels(after, 0)):
+    for g, w in zip(_pixels(got, 0), _pixels(after, 0), strict=True):
         assert np.abs(g - w).max() < 1.6, (g, w)
     assert not np.allclose(_pixels(got, 0)[0], _pixels(before, 0)[0], atol=2.0)
     # the grasp yaw turned with the scene, the turn between grasp and place did not
@@ -84,6 +88,7 @@ def test_augmented_view_matches_the_turned_scene(world, one_thread, family, seed
         assert min(d, ROT_PERIOD - d) < math.radians(3)
         d = (float(got.place_rot[0]) - float(after.place_rot[0])) % ROT_PERIOD
         assert min(d, ROT_PERIOD - d) < math.radians(3)
+
     # the image: colours and heights agree with the real render but for object edges
     # (aliasing) and shading (the light does not turn with the scene)
     def differ(u, v, channels):
@@ -112,7 +117,9 @@ def test_random_draws_are_seeded_and_bounded():
     t1, _, s1 = aug.draw(200, torch.Generator().manual_seed(3))
     t2, _, s2 = aug.draw(200, torch.Generator().manual_seed(3))
     assert torch.equal(t1, t2) and torch.equal(s1, s2)
-    assert float(t1.abs().max()) <= 0.5 and float(s1.abs().max()) <= 4.0 and float(t1.abs().min()) > 0
+    assert (
+        float(t1.abs().max()) <= 0.5 and float(s1.abs().max()) <= 4.0 and float(t1.abs().min()) > 0
+    )
     none = Augment(SPEC, prob=0.0).draw(50, torch.Generator().manual_seed(0))
     assert float(none[0].abs().max()) == 0 and float(none[2].abs().max()) == 0
     with pytest.raises(ValueError):

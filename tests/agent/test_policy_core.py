@@ -628,7 +628,14 @@ def _turned(pose, deg=0.0, dx=0.0):
         ("place", "pick_place", CUBE, (0, 0.05), (0, 0), "position"),
         ("place", "pick_place", CUBE, (0, 0), (0, 0.03), "position"),
         ("place", "pick_place", CUBE, (35, 0), (0, 0), "orientation"),
-        ("place", "pick_place", CUBE, (20, 0), (0, 0), "none"),  # the proxy's 30 deg grasp tolerance
+        (
+            "place",
+            "pick_place",
+            CUBE,
+            (20, 0),
+            (0, 0),
+            "none",
+        ),  # the proxy's 30 deg grasp tolerance
         ("place", "pick_place", CUBE, (0, 0), (-20, 0.0), "none"),  # placed turned: still placed
         ("rotate", "pick_place", CUBE, (0, 0), (-20, 0.0), "orientation"),  # rotate: 12 deg
         ("align", "pick_place", CUBE, (14, 0), (0, 0), "orientation"),
@@ -747,7 +754,9 @@ def test_feedback_round_stores_full_corrections_and_fine_tunes(world, tmp_path):
 
 
 @pytest.mark.parametrize("keep", [True, False])
-def test_successful_attempts_are_kept_as_training_rows_with_their_own_poses(world, tmp_path, monkeypatch, keep):
+def test_successful_attempts_are_kept_as_training_rows_with_their_own_poses(
+    world, tmp_path, monkeypatch, keep
+):
     """The round's first attempt (a training scene: even seed; held-out ones are odd) is
     made to count as a success: with keep_successes its scene and the policy's own poses
     join the corrections in the round's training rows."""
@@ -778,7 +787,9 @@ def test_successful_attempts_are_kept_as_training_rows_with_their_own_poses(worl
     policy = Policy(tiny_model(5), SPEC, tiny_encoder(), threads=1)
     cfg = FeedbackConfig("pick", rounds=1, attempts=3, eval_episodes=1, steps=2, batch_size=2, threads=1,
                          keep_successes=keep)  # fmt: skip
-    report = run_feedback(policy, CorrectionStore(tmp_path / "c.sqlite"), cfg, SimulatedExpert(), world=world)
+    report = run_feedback(
+        policy, CorrectionStore(tmp_path / "c.sqlite"), cfg, SimulatedExpert(), world=world
+    )
     (rnd,) = report["rounds"]
     assert (rnd["failures"], rnd["corrections"], rnd["successes_kept"]) == (2, 2, int(keep))
     (rows,) = trained

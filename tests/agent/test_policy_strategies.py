@@ -617,7 +617,9 @@ def test_ema_averages_lora_adapters(tasks):
     old, new = tasks
     model = fit(tiny_model(), old, FitConfig(2, 4, threads=1), [LoRA(), EMA(decay=0.5)]).model
     lora_only = fit(copy.deepcopy(model), new, FitConfig(3, 4, threads=1), [LoRA()], index=1).model
-    both = fit(copy.deepcopy(model), new, FitConfig(3, 4, threads=1), [LoRA(), EMA(decay=0.5)], index=1).model
+    both = fit(
+        copy.deepcopy(model), new, FitConfig(3, 4, threads=1), [LoRA(), EMA(decay=0.5)], index=1
+    ).model
     assert isinstance(both, AdapterRouter)
     a, b = state(lora_only), state(both)
     assert a.keys() == b.keys()
