@@ -389,7 +389,7 @@ def feedback(app: App, family: str, version: str, rounds: int, attempts: int, ev
                          _num(r["success"]),
                          *[_num((r.get("old_tasks") or {}).get(f)) for f in olds], _num(r["finetune_seconds"], 1),
                          f"v{ver:04d}" if isinstance(ver, int) else "-"])  # fmt: skip
-        _table(["round", "failed", "corrections", "successes kept", "success", *[f"{f} (kept)" for f in olds], "fine-tune s",
+        _table(["round", "failed", "corrections", "kept", "success", *[f"{f} (old)" for f in olds], "fine-tune s",
                 "checkpoint"], rows)  # fmt: skip
         reached = res.get("reached_target_round")
         click.echo(

@@ -201,7 +201,12 @@ def load_checkpoint(home: Path, version: int | str | None = None) -> tuple[Any, 
         raise AgentError(f"checkpoint {info.name} cannot be loaded: {why}") from None
     model.eval()
     payload["manifest"] = info.manifest
-    return model, ImageSpec.from_dict(payload["spec"]), payload
+    spec = payload["spec"]
+    if "push_reach" not in spec and "push" not in (info.manifest.get("families") or []):
+        # saved before pushes were learnt by their object, and never taught a push:
+        # nothing to keep, so it learns pushes the current way
+        spec = {**spec, "push_reach": ImageSpec.push_reach}
+    return model, ImageSpec.from_dict(spec), payload
 
 
 def _rebuild_lora(model, payload: dict):

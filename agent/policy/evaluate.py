@@ -124,7 +124,9 @@ def _summary(
 def evaluate_proxy(policy: Policy, samples: Samples, family: str | None = None) -> EvalResult:
     """Pose errors and proxy success of `policy` on held-out demonstrations."""
     t0 = time.perf_counter()
-    preds = policy.predict_many(samples.rgb, samples.depth, list(samples.instruction))
+    preds = policy.predict_many(
+        samples.rgb, samples.depth, list(samples.instruction), list(samples.primitive)
+    )
     errs = [
         pose_error(
             p.pick,
@@ -170,7 +172,7 @@ def attempt(policy: Policy, world, family: str, seed: int) -> Attempt:
     rgb, depth = observe(world, policy.spec)
     expert = task.oracle()
     held = acted_object(world, expert.pose0)
-    pred = policy.predict(rgb, depth, task.instruction)
+    pred = policy.predict(rgb, depth, task.instruction, expert.primitive)
     place = None if expert.primitive == "pick" else expert.pose1
     err = pose_error(
         pred.pick, pred.place, expert.pose0, place, held.shape.symmetry, expert.primitive

@@ -9,6 +9,14 @@ and (x, y) is where the pixel's ray meets that height. A label is made the other
 round: the oracle's 3D point is projected into the image (`Camera.project`), so label and
 prediction use the same ray and the same height.
 
+A push is learnt by the object it moves: its first key point is not where the closed
+fingers come down (on the bare table, behind the object, where the image says nothing of
+the object's colour or shape) but `push_reach` further along the push, on the object
+itself, so that the instruction's words match what is seen there as they do for a grasp.
+`push_key` and `push_start` convert exactly both ways (the start is recovered from the
+key and the push's end). A checkpoint saved before this stored no `push_reach`: if it
+learnt pushes it reads as 0 (its key is the start), if not it takes the current value.
+
 Yaw is predicted modulo 90 degrees, the symmetry of every graspable block (cubes) or
 anything at all (cylinders): `ROT_BINS` bins over [0, 90) degrees, the grasp yaw
 for the pick and the turn (place yaw minus grasp yaw) for the place.
@@ -38,12 +46,15 @@ class ImageSpec:
         render: rendered image side in pixels (square).
         crop: (row0, row1, col0, col1) of the crop in the rendered image.
         stride: pixels per output cell.
+        push_reach: meters from a push's start to its first key point, along the push
+            (the fingers' 3.5 cm gap behind the object plus a block's radius, about 2 cm).
     """
 
     camera: str = "top"
     render: int = 160
     crop: tuple[int, int, int, int] = (32, 128, 8, 152)
     stride: int = 4
+    push_reach: float = 0.055
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -69,12 +80,17 @@ class ImageSpec:
             "render": self.render,
             "crop": list(self.crop),
             "stride": self.stride,
+            "push_reach": self.push_reach,
         }
 
     @classmethod
     def from_dict(cls, d: dict) -> ImageSpec:
         return cls(
-            str(d["camera"]), int(d["render"]), tuple(int(v) for v in d["crop"]), int(d["stride"])
+            str(d["camera"]),
+            int(d["render"]),
+            tuple(int(v) for v in d["crop"]),
+            int(d["stride"]),
+            float(d.get("push_reach", 0.0)),
         )
 
 
@@ -171,6 +187,28 @@ def pixel_to_point(spec: ImageSpec, row: float, col: float, z: float) -> np.ndar
     """World point at height `z` on the ray through a (cropped) pixel."""
     r0, _, c0, _ = spec.crop
     return spec.cam().pixel_to_table(col + c0, row + r0, table_z=z)
+
+
+def _along(point, toward, dist: float) -> tuple:
+    """`point` moved `dist` meters in the table plane toward `toward` (z and yaw kept)."""
+    p = np.asarray(point, dtype=float)
+    d = np.asarray(toward, dtype=float)[:2] - p[:2]
+    n = float(np.hypot(*d))
+    if dist == 0.0 or n < 1e-9:
+        return tuple(float(v) for v in p)
+    q = p.copy()
+    q[:2] += d / n * dist
+    return tuple(float(v) for v in q)
+
+
+def push_key(spec: ImageSpec, start, end) -> tuple:
+    """The first key point of a push (on the object) from where the push starts."""
+    return _along(start, end, spec.push_reach)
+
+
+def push_start(spec: ImageSpec, key, end) -> tuple:
+    """Where a push starts, from its first key point and its end (inverse of `push_key`)."""
+    return _along(key, end, -spec.push_reach)
 
 
 def yaw_mod(yaw: float) -> float:

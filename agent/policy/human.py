@@ -65,7 +65,7 @@ def show_scene(home: Path, policy, family: str, seed: int, world=None) -> Scene:
     try:
         task = reset_task(world, family, seed)
         rgb, depth = observe(world, policy.spec)
-        pred = policy.predict(rgb, depth, task.instruction)
+        pred = policy.predict(rgb, depth, task.instruction, primitive_of(family))
         symmetry = float(acted_object(world, pred.pick).shape.symmetry)
     finally:
         if own:

@@ -23,6 +23,7 @@ from .geometry import (
     height_map,
     near_zero,
     pixel_to_point,
+    push_start,
     surface_height,
 )
 
@@ -98,20 +99,26 @@ def _decode_key(
     )
 
 
-def decode(spec: ImageSpec, out, depth: np.ndarray, turn: float | None = None) -> Prediction:
+def decode(spec: ImageSpec, out, depth: np.ndarray, turn: float | None = None,
+           primitive: str | None = None) -> Prediction:  # fmt: skip
     """Poses from one sample's outputs (numpy `Outputs` rows) and its cropped depth image.
 
     Args:
         out: (pick map, place map, grasp-yaw logits, turn logits) of one sample.
         turn: if given, the turn to use instead of the predicted one (the robot API
             passes the turn it wants).
+        primitive: the action's primitive; for "push" the first key point is on the
+            object and the push's start is computed from it (`geometry.push_start`).
     """
     heights = height_map(spec, depth)
     pk = _decode_key(spec, out[0], heights, out[2])
     pl = _decode_key(spec, out[1], heights, out[3])
     turn = near_zero(pl.yaw_mod) if turn is None else float(turn)
     g, p = grasp_and_place_yaw(pk.yaw_mod, turn)
-    return Prediction((*pk.point, g), (*pl.point, p), turn, pk, pl)
+    first, second = (*pk.point, g), (*pl.point, p)
+    if primitive == "push":
+        first = push_start(spec, first, second)
+    return Prediction(tuple(first), second, turn, pk, pl)
 
 
 class Policy:
@@ -159,19 +166,24 @@ class Policy:
             torch.set_num_threads(before)
         return [np.concatenate(p) for p in parts]
 
-    def predict_many(
-        self, rgb: np.ndarray, depth: np.ndarray, instructions: list[str]
-    ) -> list[Prediction]:
-        """Predictions for N cropped RGB-D images and their instructions."""
+    def predict_many(self, rgb: np.ndarray, depth: np.ndarray, instructions: list[str],
+                     primitives: list[str] | None = None) -> list[Prediction]:  # fmt: skip
+        """Predictions for N cropped RGB-D images and their instructions (`primitives`:
+        each action's primitive where known; a push's start depends on it)."""
         rgb, depth = np.asarray(rgb), np.asarray(depth)
         if rgb.ndim == 3:
             rgb, depth = rgb[None], depth[None]
         out = self.outputs(rgb, depth, list(instructions))
-        return [decode(self.spec, [o[i] for o in out], depth[i]) for i in range(len(rgb))]
+        prims = list(primitives) if primitives is not None else [None] * len(rgb)
+        return [
+            decode(self.spec, [o[i] for o in out], depth[i], primitive=prims[i])
+            for i in range(len(rgb))
+        ]
 
-    def predict(self, rgb: np.ndarray, depth: np.ndarray, instruction: str) -> Prediction:
+    def predict(self, rgb: np.ndarray, depth: np.ndarray, instruction: str,
+                primitive: str | None = None) -> Prediction:  # fmt: skip
         """Prediction for one cropped RGB-D image and instruction."""
-        return self.predict_many(rgb, depth, [instruction])[0]
+        return self.predict_many(rgb, depth, [instruction], [primitive])[0]
 
     def predict_world(self, world, instruction: str) -> tuple[Prediction, np.ndarray, np.ndarray]:
         """Observe `world` through the policy's camera and predict; also returns the image."""

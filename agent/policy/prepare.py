@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from .data import Samples
-from .geometry import ImageSpec, point_to_pixel, surface_height, yaw_mod
+from .geometry import ImageSpec, point_to_pixel, push_key, surface_height, yaw_mod
 from .model import make_input, orientation_channels, to_input
 
 
@@ -136,8 +136,11 @@ def prepare(samples: Samples, spec: ImageSpec, encoder, task: int = 0) -> Prepar
     offs = {k: np.zeros((n, 2), np.float32) for k in ("pick_off", "place_off")}
     has_place = samples.has_place
     for i in range(n):
+        first = samples.pick[i]
+        if samples.primitive[i] == "push":  # learnt by the object pushed (geometry docstring)
+            first = push_key(spec, first, samples.place[i])
         cells["pick_cell"][i], offs["pick_off"][i], cols["pick_h"][i] = key_label(
-            spec, heights[i], samples.pick[i]
+            spec, heights[i], first
         )
         cols["pick_rot"][i] = yaw_mod(samples.pick[i, 3])
         if has_place[i]:
