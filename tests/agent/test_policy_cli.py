@@ -169,6 +169,26 @@ def test_bad_input_is_one_line_and_writes_nothing(trained, args, needle):
     assert files(home) == before
 
 
+@pytest.mark.parametrize("flags", [(), ("--no-augment", "--corrections-only")])
+def test_feedback_runs_a_round_and_records_how_it_trained(trained, tmp_path, flags):
+    import shutil
+
+    home = tmp_path / "home"
+    shutil.copytree(trained[0], home)
+    res = run(home, "policy", "feedback", "--family", "place", "--rounds", "1", "--attempts", "2",
+              "--eval-episodes", "1", "--steps", "2", "--threads", "1", *flags)  # fmt: skip
+    on = not flags
+    assert res["augment"] is on and res["keep_successes"] is on and len(res["rounds"]) == 1
+    (rnd,) = res["rounds"]
+    assert rnd["attempts"] == 2 and rnd["corrections"] == rnd["failures"]
+    assert rnd["successes_kept"] == (2 - rnd["failures"] if on else 0)
+    listed = run(home, "policy", "checkpoints")["checkpoints"]
+    assert listed[-1]["kind"] == "correction" and listed[-1]["augment"] is on
+    code, out, _ = invoke(home, "policy", "feedback", "--family", "place", "--rounds", "1", "--attempts", "1",
+                          "--eval-episodes", "1", "--steps", "1", "--threads", "1", *flags, as_json=False)  # fmt: skip
+    assert code == 0 and "target 0.90" in out and ("kept:" in out) is on
+
+
 def test_missing_unknown_and_corrupt_checkpoints_are_refused(trained, tmp_path, monkeypatch):
     from agent.policy.checkpoint import checkpoint_dir
 
