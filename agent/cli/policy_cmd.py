@@ -392,7 +392,9 @@ def feedback(app: App, family: str, version: str, rounds: int, attempts: int, ev
         _table(["round", "failed", "corrections", "kept", "success", *[f"{f} (old)" for f in olds], "fine-tune s",
                 "checkpoint"], rows)  # fmt: skip
         if res.get("keep_successes"):
-            click.echo("kept: attempts that succeeded, trained on with the policy's own (verified) poses")
+            click.echo(
+                "kept: attempts that succeeded, trained on with the policy's own (verified) poses"
+            )
         reached = res.get("reached_target_round")
         click.echo(
             f"target {res['target']:.2f}: "

@@ -220,8 +220,9 @@ def _markdown(strategies: dict, settings: dict, feedback: dict | None) -> str:
     if feedback:
         lines += ["", f"Corrections ({feedback['family']}, {feedback['strategy']}, expert {feedback['expert']}): "
                   f"success {feedback['start_success']:.2f} before, "
-                  + ", ".join(f"{r['success']:.2f} after {r['corrections']} corrections (round {r['round']})"
-                              for r in feedback["rounds"])]  # fmt: skip
+                  + ", ".join(f"{r['success']:.2f} after {r['corrections']} corrections"
+                              + (f" and {r['successes_kept']} kept successes" if r.get("successes_kept") else "")
+                              + f" (round {r['round']})" for r in feedback["rounds"])]  # fmt: skip
     return "\n".join(lines) + "\n"
 
 
