@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
+from functools import cached_property
 
 import numpy as np
 import torch
@@ -62,6 +63,11 @@ class Augment:
     def camera_map(self) -> tuple[np.ndarray, np.ndarray]:
         """(A, c): the 2x2 map from table (x, y) to cropped (col, row) pixels near the
         image center, and the principal point c in cropped (col, row) coordinates."""
+        return self._camera
+
+    @cached_property
+    def _camera(self) -> tuple[np.ndarray, np.ndarray]:
+        # computed once per Augment (fixed by the spec), not at every training step
         cam = self.spec.cam()
         r0, _, c0, _ = self.spec.crop
         k = cam.intrinsics
@@ -84,8 +90,7 @@ class Augment:
 
     def pixel_rotations(self, theta: torch.Tensor) -> torch.Tensor:
         """(n, 2, 2) maps of (col, row) offsets from the principal point for world yaw turns."""
-        a, _ = self.camera_map()
-        a = torch.as_tensor(a, dtype=torch.float64)
+        a = torch.as_tensor(self._camera[0], dtype=torch.float64)
         c, s = torch.cos(theta), torch.sin(theta)
         rot = torch.stack([torch.stack([c, -s], 1), torch.stack([s, c], 1)], 1)
         return a @ rot @ torch.linalg.inv(a)
@@ -97,8 +102,7 @@ class Augment:
 
     def apply(self, batch: Batch, theta: torch.Tensor, m: torch.Tensor, t: torch.Tensor) -> Batch:
         """`batch` transformed row by row (see `draw` for the arguments)."""
-        _, center = self.camera_map()
-        center = torch.as_tensor(center, dtype=torch.float64)
+        center = torch.as_tensor(self._camera[1], dtype=torch.float64)
         s = self.spec.stride
         rows, cols = self.spec.grid
         h, w = self.spec.shape

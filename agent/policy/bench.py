@@ -20,21 +20,11 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import AgentError
+from .strategies import STRATEGIES
 from .stream import ORDERS, StreamConfig
 
-ALL_STRATEGIES = (
-    "naive",
-    "joint",
-    "replay",
-    "der",
-    "lwf",
-    "ewc",
-    "agem",
-    "spg",
-    "lora",
-    "ema",
-    "replay+lwf",
-)
+# every registered strategy, then the combination the issue names
+ALL_STRATEGIES = (*STRATEGIES, "replay+lwf")
 QUICK = {"seeds": (0,), "orders": ("A",), "n_train": 150, "n_test": 20, "base_steps": 500, "steps": 100,
          "sim_episodes": 3, "feedback": {"rounds": 3, "attempts": 10, "eval_episodes": 10, "steps": 100}}  # fmt: skip
 # Sized so that 3 seeds x 2 orders of the main strategies fit in about an hour on 2 cores.

@@ -183,11 +183,10 @@ def load_checkpoint(home: Path, version: int | str | None = None) -> tuple[Any, 
             raise AgentError(
                 f"checkpoint {info.name} has format {payload.get('format')}, expected {FORMAT}"
             )
-        if (
-            payload.get("version", info.version) != info.version
-        ):  # saved before versions were stored: no check
+        stored = payload.get("version", info.version)  # none saved before versions were: no check
+        if stored != info.version:
             raise AgentError(
-                f"checkpoint {info.name} holds the weights of v{payload['version']:04d}; refusing it"
+                f"checkpoint {info.name} holds the weights of v{stored:04d}; refusing it"
             )
         model = PoseNet(ModelConfig.from_dict(payload["model_config"]))
         if payload.get("lora"):
