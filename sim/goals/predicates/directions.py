@@ -1,0 +1,50 @@
+"""Where one object stands relative to another: left_of, right_of, in_front_of, behind.
+
+Frame: left and right as the front camera sees the table (left = -y, right = +y); in
+front = toward the front camera (+x), behind = toward the robot (-x).
+
+Tolerances: a's center is at least 3 cm beyond b's center along the direction, and the
+direction dominates (the sideways offset is at most the offset along it: within 45 deg
+of the direction). Both are placed (not in the gripper, upright, resting on something),
+and neither rests on or in the other.
+"""
+
+from __future__ import annotations
+
+from ..state import Body, State
+from . import Constraint, apart, cm, placed, predicate
+
+GAP = 0.03
+# name -> (axis index, sign, word for the direction, word for its opposite)
+DIRECTIONS = {
+    "left_of": (1, -1, "left", "right"),
+    "right_of": (1, +1, "right", "left"),
+    "in_front_of": (0, +1, "in front", "behind"),
+    "behind": (0, -1, "behind", "in front"),
+}
+
+
+def relation(state: State, a: Body, b: Body, name: str) -> list[Constraint]:
+    axis, sign, word, opposite = DIRECTIONS[name]
+    along = sign * (a.pose[axis] - b.pose[axis])
+    side = abs(a.pose[1 - axis] - b.pose[1 - axis])
+    where = f"{cm(along)} {word} of" if along >= 0 else f"{cm(-along)} {opposite} of"
+    return [
+        *placed(state, a),
+        *placed(state, b),
+        *apart(a, b),
+        Constraint(along - GAP, "m", f"{a.description} is {where} {b.description}, needs >= 3.0 cm {word}"),
+        Constraint(along - side, "m", f"{a.description} is {cm(side)} to the side of {b.description}, more than {word} of it (within 45 deg)"),
+    ]  # fmt: skip
+
+
+def _register(name: str) -> None:
+    word = DIRECTIONS[name][2]
+
+    @predicate(name, "obj obj", f"a stands {word} of b (>= 3 cm, within 45 deg)")
+    def check(state: State, a: Body, b: Body) -> list[Constraint]:
+        return relation(state, a, b, name)
+
+
+for _name in DIRECTIONS:
+    _register(_name)
