@@ -15,8 +15,9 @@ atoms) is read as a set of literals and tested against what cannot hold at once:
   next_to(a, b)`: a relation means they stand side by side);
 - two objects where one object was, or aligned with one outline.
 
-A goal is refused only when every disjunct contradicts itself. `contradiction` returns
-the reason, or None.
+A painted zone is part of the table: resting in one is resting on the table. A goal is
+refused only when every disjunct contradicts itself; one too large to expand (more than
+MAX_DISJUNCTS disjuncts) is not refused. `contradiction` returns the reason, or None.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ RELATIONS = {"left_of", "right_of", "in_front_of", "behind", "next_to", "far_fro
 REGION_CLASH = [("left_side", "right_side"), ("front", "back"), ("middle", "left_side"),
                 ("middle", "right_side"), ("middle", "front"), ("middle", "back")]  # fmt: skip
 MAX_DISJUNCTS = 256
+PAINTED = (" zone", " outline")  # markings on the table: what rests in them rests on the table
 
 
 def disjuncts(f: Formula, positive: bool = True) -> list[list[Literal]]:
@@ -49,8 +51,24 @@ def disjuncts(f: Formula, positive: bool = True) -> list[list[Literal]]:
     return out
 
 
+def _count(f: Formula, positive: bool = True) -> int:
+    """How many disjuncts `disjuncts(f)` would have uncapped (counted up to MAX + 1)."""
+    if isinstance(f, Atom):
+        return 1
+    if isinstance(f, Not):
+        return _count(f.part, not positive)
+    sizes = [_count(p, positive) for p in f.parts]
+    n = 1 if isinstance(f, And) == positive else 0
+    for k in sizes:
+        n = n * k if isinstance(f, And) == positive else n + k
+        n = min(n, MAX_DISJUNCTS + 1)
+    return n
+
+
 def contradiction(f: Formula) -> str | None:
     """Why every disjunct of `f` contradicts itself, or None when one may hold."""
+    if _count(f) > MAX_DISJUNCTS:  # a capped list may have lost the disjunct that holds
+        return None
     reasons = [_conflict(d) for d in disjuncts(f)]
     if all(reasons):
         return reasons[0]
@@ -115,6 +133,7 @@ def _cycle(edges: dict[str, set[str]]) -> list[str] | None:
 
 def _support(pos: list[Atom]) -> str | None:
     rests: dict[str, tuple[str, Atom]] = {}  # object -> (what it rests on, the atom)
+    under: dict[str, set[str]] = {}  # object -> what it is on or in, zones included
     held = []
     for a in pos:
         pairs = []
@@ -129,6 +148,8 @@ def _support(pos: list[Atom]) -> str | None:
         elif a.pred == "held":
             held.append(a)
         for obj, base in pairs:
+            under.setdefault(obj, set()).add(base)
+            base = "the table" if base.endswith(PAINTED) else base
             if obj in rests and rests[obj][0] != base:
                 return f"{rests[obj][1]} and {a}: the {obj} cannot rest on two things"
             rests.setdefault(obj, (base, a))
@@ -151,7 +172,7 @@ def _support(pos: list[Atom]) -> str | None:
     for a in pos:
         if a.pred in RELATIONS:
             for x, y in product(a.args[:2], a.args[:3]):
-                if x != y and rests.get(x, ("",))[0] == y:
+                if x != y and y in under.get(x, ()):
                     return f"{rests[x][1]} and {a}: a relation means neither rests on the other"
     return None
 

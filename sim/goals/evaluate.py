@@ -84,7 +84,7 @@ def _atom(a: Atom, state: State, env: dict[str, str]) -> Atom:
     pred = P.get(a.pred)
     n, k = len(a.args), len(pred.kinds)
     if n < pred.min_args or (n > k and not pred.variadic):
-        want = f"{pred.min_args}{'+' if pred.variadic else ''}" if pred.min_args != k or pred.variadic else str(k)  # fmt: skip
+        want = f"{pred.min_args}+" if pred.variadic else " or ".join(str(i) for i in range(pred.min_args, k + 1))  # fmt: skip
         raise GoalError(f"{a}: {a.pred} takes {want} arguments, {pred.signature()}")
     args = []
     for i, arg in enumerate(a.args):

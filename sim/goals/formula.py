@@ -25,6 +25,7 @@ The text grammar is a Lark grammar (a well-kept parser library; no hand-written 
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -55,8 +56,8 @@ class Atom:
 class And:
     parts: tuple[Formula, ...]
 
-    def __str__(self) -> str:
-        return " and ".join(_wrap(p, (Or,)) for p in self.parts)
+    def __str__(self) -> str:  # a nested And keeps its parentheses: parse(str(f)) == f
+        return " and ".join(_wrap(p, (Or, And)) for p in self.parts)
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,7 @@ class Or:
     parts: tuple[Formula, ...]
 
     def __str__(self) -> str:
-        return " or ".join(str(p) for p in self.parts)
+        return " or ".join(_wrap(p, (Or,)) for p in self.parts)
 
 
 @dataclass(frozen=True)
@@ -92,8 +93,9 @@ Formula = Union[Atom, And, Or, Not, Quant]  # noqa: UP007
 
 
 def _arg_text(a: Arg) -> str:
-    if isinstance(a, float):
-        return f"{a:g}"
+    if isinstance(a, float):  # the shortest text that reads back as the same number
+        text = repr(a)
+        return text[:-2] if text.endswith(".0") else text
     return a
 
 
@@ -120,7 +122,7 @@ _AND.2: /\band\b/
 _NOT.2: /\bnot\b/
 _IN.2: /\bin\b/
 NAME: /[a-z_][a-z0-9_]*/
-NUMBER.3: /[-+]?(\d+(\.\d*)?|\.\d+)(?=\s*[,)])/
+NUMBER.3: /[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?(?=\s*[,)])/
 SETWORDS: /[^:()]+/
 WORDS: /[^,()]+/
 %import common.WS
@@ -146,9 +148,14 @@ def _build(tree) -> Formula:
         return Not(_build(ch[0]))
     if name == "quant":
         kind, var, words, body = ch
+        if not _squash(str(words)):
+            raise GoalError(f"cannot read the goal: {kind}({var} in ...) has an empty set")
         return Quant(str(kind), str(var), _squash(str(words)), _build(body))
     if name == "atom":
-        return Atom(str(ch[0]), tuple(_build_arg(a) for a in ch[1:]))
+        args = tuple(_build_arg(a) for a in ch[1:])
+        if "" in args:
+            raise GoalError(f"cannot read the goal: {ch[0]}(...) has an empty argument")
+        return Atom(str(ch[0]), args)
     raise GoalError(f"unexpected {name!r} in a goal")  # pragma: no cover - grammar bug
 
 
@@ -201,6 +208,9 @@ def to_json(f: Formula) -> dict:
     return {f.kind: {"var": f.var, "in": f.set, "where": to_json(f.body)}}
 
 
+_NAME = re.compile(r"[a-z_][a-z0-9_]*")
+
+
 def from_json(data) -> Formula:
     """Read the JSON form (a dict, or a JSON string). Raises GoalError on a bad shape."""
     if isinstance(data, str):
@@ -208,30 +218,44 @@ def from_json(data) -> Formula:
             data = json.loads(data)
         except json.JSONDecodeError as exc:
             raise GoalError(f"the goal is not valid JSON: {exc.msg}") from None
+    return _node(data)
+
+
+def _node(data) -> Formula:
     if not isinstance(data, dict) or len(data) != 1 and "pred" not in data:
         raise GoalError(f"a goal node must be one of pred/and/or/not/all/any: got {data!r:.80}")
     if "pred" in data:
-        args = data.get("args", [])
-        if not isinstance(data["pred"], str) or not isinstance(args, list):
+        args, pred = data.get("args", []), data["pred"]
+        pred = pred.strip().lower() if isinstance(pred, str) else pred
+        if not isinstance(pred, str) or not _NAME.fullmatch(pred) or not isinstance(args, list):
             raise GoalError(f"bad atom {data!r:.80}")
         out: list[Arg] = []
         for a in args:
             if isinstance(a, bool) or not isinstance(a, str | int | float):
-                raise GoalError(f"bad argument {a!r} in {data['pred']}")
-            out.append(float(a) if isinstance(a, int | float) else _squash(a))
-        return Atom(data["pred"].strip().lower(), tuple(out))
+                raise GoalError(f"bad argument {a!r:.40} in {pred}")
+            if isinstance(a, str) and (not _squash(a) or any(c in a for c in ",():")):
+                raise GoalError(f"bad argument {a!r:.40} in {pred}: empty, or has , ( ) or :")
+            if not isinstance(a, str) and not math.isfinite(a):
+                raise GoalError(f"bad argument {a!r} in {pred}: not a finite number")
+            out.append(_squash(a) if isinstance(a, str) else float(a))
+        return Atom(pred, tuple(out))
     ((key, val),) = data.items()
     if key in ("and", "or"):
         if not isinstance(val, list) or not val:
             raise GoalError(f"'{key}' needs a non-empty list")
-        parts = tuple(from_json(v) for v in val)
+        parts = tuple(_node(v) for v in val)
         return parts[0] if len(parts) == 1 else (And(parts) if key == "and" else Or(parts))
     if key == "not":
-        return Not(from_json(val))
+        return Not(_node(val))
     if key in ("all", "any"):
         if not isinstance(val, dict) or not {"var", "in", "where"} <= set(val):
             raise GoalError(f"'{key}' needs var, in and where")
-        return Quant(key, str(val["var"]), _squash(str(val["in"])), from_json(val["where"]))
+        var, words = str(val["var"]).strip().lower(), _squash(str(val["in"]))
+        if not _NAME.fullmatch(var):
+            raise GoalError(f"'{key}': the variable {val['var']!r:.40} is not a name like x")
+        if not words or any(c in words for c in ":()"):
+            raise GoalError(f"'{key}': bad set {val['in']!r:.40}")
+        return Quant(key, var, words, _node(val["where"]))
     raise GoalError(f"unknown goal node {key!r} (known: pred, and, or, not, all, any)")
 
 

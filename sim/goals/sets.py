@@ -1,13 +1,15 @@
 """Sets of objects picked out by words, for `all(x in SET: ...)` and `any(x in SET: ...)`.
 
     cubes                     every cube and small cube
-    small cubes | large cubes small cubes only | 4 cm cubes only
+    small cubes | large cubes small cubes only | 4 cm cubes only ("small ones" too)
+    red and blue cubes        either color; "cubes and cylinders": either kind
     red objects | red things  every movable object of that color ("objects", "things",
                               "items" and "blocks" mean the movable ones)
     bowls | trays | plates    fixed objects of that kind
     both cylinders            the cylinders, which must be exactly two
     cubes except red cube     less the objects the exception names (a description, or
-    every cube except the green one / except the red and blue ones / except red ones)
+    every cube except the green one / except the red and blue ones / except red ones);
+                              an exception that names nothing in the set is an error
 
 A set that picks out nothing is an error, as is "both" for other than two objects.
 """
@@ -33,8 +35,12 @@ def _singular(word: str) -> str:
 
 
 def _filter(words: list[str], text: str):
-    """A test on bodies from '<color>* <size>? <noun>?' words, e.g. ['red', 'small', 'cubes']."""
-    colors, size, noun = set(), None, None
+    """A test on bodies from '<color>* <size>? <noun>*' words, e.g. ['red', 'small', 'cubes'].
+
+    Several colors or nouns are a union ("red and blue cubes", "cubes and cylinders"); a
+    size keeps the small cubes ("small cubes", "small ones") or all but them ("large").
+    """
+    colors, size, nouns = set(), None, set()
     for w in words:
         s = _singular(w)
         if w in COLORS:
@@ -44,26 +50,29 @@ def _filter(words: list[str], text: str):
         elif w in LARGE:
             size = "large"
         elif s in GENERIC or s == "one":
-            noun = noun or "object"
+            nouns.add("object")
         elif s in SHAPES:
-            noun = s
+            nouns.add(s)
         elif w not in ("and", "or", ","):
             raise GoalError(f"the set {text!r}: unknown word {w!r}")
+
+    def kind_ok(b: Body, noun: str) -> bool:
+        if noun == "object":
+            return b.movable
+        if noun == "cube":
+            return b.shape_name in ("cube", "small cube")
+        return b.shape_name == noun
 
     def test(b: Body) -> bool:
         if colors and b.color not in colors:
             return False
-        if noun in (None, "object"):
-            kind_ok = b.movable
-        elif noun == "cube":
-            kind_ok = b.shape_name in ("cube", "small cube")
-        else:
-            kind_ok = b.shape_name == noun
-        if size == "small" and noun == "cube":
-            kind_ok = kind_ok and b.shape_name == "small cube"
-        if size == "large" and noun == "cube":
-            kind_ok = kind_ok and b.shape_name == "cube"
-        return kind_ok
+        if not any(kind_ok(b, n) for n in nouns or {"object"}):
+            return False
+        if size == "small":
+            return b.shape_name == "small cube"
+        if size == "large":
+            return b.shape_name != "small cube"
+        return True
 
     return test
 
@@ -77,11 +86,14 @@ def members(words: str, state: State) -> list[str]:
     if not head:
         raise GoalError(f"the set {words!r} names no kind of object")
     picked = [b for b in state.bodies if _filter(head, text)(b)]
+    base_set = {b.description for b in picked}
     for item in re.split(r",|\band\b|\bor\b", rest) if sep else []:
         toks = [w for w in item.split() if w not in LEADING]
         if not toks:
             continue
         if state.has(" ".join(toks)):
+            if " ".join(toks) not in base_set:
+                raise GoalError(f"the set {words!r}: the {' '.join(toks)} is not in it")
             picked = [b for b in picked if b.description != " ".join(toks)]
             continue
         drop = _filter(toks, text)

@@ -65,22 +65,30 @@ class Predicate:
     defaults: tuple[float, ...] = ()
     static: Callable[..., None] | None = None
     movers: int = 1  # how many leading object arguments the robot is asked to move
+    unit: str = "n"  # the name of a number argument: "degrees", "meters"
 
     def signature(self) -> str:
-        args = ", ".join(("?" + k) for k in self.kinds) + (", ..." if self.variadic else "")
-        return f"{self.name}({args})"
+        """E.g. "left_of(a, b)", "far_from(a, b, meters=0.15)", "in_row(a, b, ...)"."""
+        names, letters = [], iter("abcdefgh")
+        first_default = len(self.kinds) - len(self.defaults)
+        for i, k in enumerate(self.kinds):
+            name = next(letters) if k == "obj" else self.unit
+            if i >= first_default:
+                name += f"={self.defaults[i - first_default]:g}"
+            names.append(name)
+        return f"{self.name}({', '.join(names)}{', ...' if self.variadic else ''})"
 
 
 PREDICATES: dict[str, Predicate] = {}
 
 
 def predicate(name: str, kinds: str, doc: str, variadic: bool = False, min_args: int = 0,
-              defaults: tuple[float, ...] = (), static=None, movers: int = 1):  # fmt: skip
+              defaults: tuple[float, ...] = (), static=None, movers: int = 1, unit: str = "n"):  # fmt: skip
     """Register `fn(state, *args) -> list[Constraint]` as predicate `name`."""
 
     def deco(fn):
         k = tuple(kinds.split())
-        PREDICATES[name] = Predicate(name, k, doc.strip(), fn, variadic, min_args or len(k) - len(defaults), defaults, static, movers)  # fmt: skip
+        PREDICATES[name] = Predicate(name, k, doc.strip(), fn, variadic, min_args or len(k) - len(defaults), defaults, static, movers, unit)  # fmt: skip
         return fn
 
     return deco

@@ -6,15 +6,17 @@ Tolerances:
   to the right (+y) of the previous one, every center's x within 2 cm of their mean.
 - pyramid(l, r, t): l and r stand on the table side by side (centers' x within 1.5 cm,
   l left of r, centers 4-6 cm apart); t upright with its center within 2 cm of their
-  midpoint (horizontally) and its bottom at cube height (4 cm, within 1.2 cm).
+  midpoint (horizontally) and its bottom at cube height (4 cm, within 1.2 cm), not in the
+  gripper. All three must be movable (a fixed object is refused).
 """
 
 from __future__ import annotations
 
 import math
 
+from ..formula import GoalError
 from ..state import Body, State
-from . import Constraint, cm, predicate, standing, upright
+from . import Constraint, cm, not_held, predicate, standing, upright
 
 ROW_GAP = 0.04
 ROW_TOL = 0.02
@@ -34,7 +36,13 @@ def in_row(state: State, *bodies: Body) -> list[Constraint]:
     return out
 
 
-@predicate("pyramid", "obj obj obj", "l and r side by side on the table, t on top of both", movers=99)  # fmt: skip
+def _static_pyramid(state: State, *bodies: Body) -> None:
+    for b in bodies:
+        if not b.movable:
+            raise GoalError(f"the {b.description} is fixed to the table: the robot cannot move it")  # fmt: skip
+
+
+@predicate("pyramid", "obj obj obj", "a and b side by side on the table (a left), c on top of both", movers=99, static=_static_pyramid)  # fmt: skip
 def pyramid(state: State, left: Body, right: Body, top: Body) -> list[Constraint]:
     dx = abs(left.pose[0] - right.pose[0])
     d = math.hypot(left.pose[0] - right.pose[0], left.pose[1] - right.pose[1])
@@ -47,6 +55,7 @@ def pyramid(state: State, left: Body, right: Body, top: Body) -> list[Constraint
         Constraint(0.015 - dx, "m", f"the base cubes' x differ by {cm(dx)} (< 1.5 cm)"),
         Constraint(right.pose[1] - left.pose[1], "m", f"{left.description} is not left of {right.description}"),
         Constraint(min(d - 0.04, 0.06 - d), "m", f"the base cubes' centers are {cm(d)} apart (4-6 cm)"),
+        not_held(top),
         upright(top),
         Constraint(0.02 - off, "m", f"{top.description} is {cm(off)} from the bases' midpoint (< 2.0 cm)"),
         Constraint(0.012 - dz, "m", f"{top.description}'s bottom is {cm(top.z)} up (4 cm +- 1.2)"),

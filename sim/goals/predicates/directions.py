@@ -24,24 +24,31 @@ DIRECTIONS = {
 }
 
 
+def _of(word: str) -> str:
+    """'left' -> 'left of', 'in front' -> 'in front of', 'behind' -> 'behind'."""
+    return word if word == "behind" else f"{word} of"
+
+
 def relation(state: State, a: Body, b: Body, name: str) -> list[Constraint]:
     axis, sign, word, opposite = DIRECTIONS[name]
     along = sign * (a.pose[axis] - b.pose[axis])
     side = abs(a.pose[1 - axis] - b.pose[1 - axis])
-    where = f"{cm(along)} {word} of" if along >= 0 else f"{cm(-along)} {opposite} of"
-    return [
+    where = f"{cm(along)} {_of(word)}" if along >= 0 else f"{cm(-along)} {_of(opposite)}"
+    out = [
         *placed(state, a),
         *placed(state, b),
         *apart(a, b),
         Constraint(along - GAP, "m", f"{a.description} is {where} {b.description}, needs >= 3.0 cm {word}"),
-        Constraint(along - side, "m", f"{a.description} is {cm(side)} to the side of {b.description}, more than {word} of it (within 45 deg)"),
     ]  # fmt: skip
+    if along >= GAP:  # short of 3 cm the first reason says it all
+        out.append(Constraint(along - side, "m", f"{a.description} is {cm(side)} to the side of {b.description}, more than {cm(along)} {_of(word)} it (within 45 deg)"))  # fmt: skip
+    return out
 
 
 def _register(name: str) -> None:
-    word = DIRECTIONS[name][2]
+    phrase = name.replace("_", " ")
 
-    @predicate(name, "obj obj", f"a stands {word} of b (>= 3 cm, within 45 deg)")
+    @predicate(name, "obj obj", f"a stands {phrase} b (>= 3 cm, within 45 deg)")
     def check(state: State, a: Body, b: Body) -> list[Constraint]:
         return relation(state, a, b, name)
 

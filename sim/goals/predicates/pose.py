@@ -3,11 +3,13 @@
 Tolerances:
 - rotated_by(a, deg): a's yaw is within 12 deg of its start yaw + deg (counter-clockwise
   seen from above), modulo a's symmetry (90 deg for a cube); a placed. Meaningless for a
-  round object (refused).
+  round object, and for a turn within 12 deg of a multiple of the symmetry (a cube turned
+  by 90 deg looks as it started): both refused.
 - aligned(a, b): a stands on the table (upright, bottom below 1 cm) with its center within
   1.5 cm of b's center and its yaw within 12 deg of b's, modulo a's symmetry.
 - where_was(a, b): a stands on the table (upright, bottom below 1 cm) with its center
   within 2 cm of where b's center was when the episode started (b may be a itself).
+- a must be movable (a fixed object is refused).
 """
 
 from __future__ import annotations
@@ -32,20 +34,28 @@ def _yaw(a: Body, goal: float, what: str) -> Constraint:
     )
 
 
+def _static_mover(state: State, a: Body, *rest) -> None:
+    if not a.movable:
+        raise GoalError(f"the {a.description} is fixed to the table: the robot cannot move it")
+
+
 def _static_rotated(state: State, a: Body, deg: float) -> None:
     if not a.movable:
         raise GoalError(f"the {a.description} is fixed to the table: the robot cannot turn it")
     if a.shape.symmetry == 0.0:
         raise GoalError(f"rotated_by({a.description}, {deg:g}): a {a.shape_name} looks the same at every yaw")  # fmt: skip
+    if math.degrees(yaw_distance(math.radians(deg), 0.0, a.shape.symmetry)) <= YAW_TOL:
+        period = f"{math.degrees(a.shape.symmetry):g}"
+        raise GoalError(f"rotated_by({a.description}, {deg:g}): a {a.shape_name} turned by a multiple of {period} deg looks as it started")  # fmt: skip
 
 
-@predicate("rotated_by", "obj num", "a is turned by deg degrees (counter-clockwise from above) from its start", static=_static_rotated)  # fmt: skip
+@predicate("rotated_by", "obj num", "a is turned by that many degrees (counter-clockwise from above) from its start", static=_static_rotated, unit="degrees")  # fmt: skip
 def rotated_by(state: State, a: Body, deg: float) -> list[Constraint]:
     goal = a.start_pose[3] + math.radians(deg)
     return [*placed(state, a), _yaw(a, goal, f"its start yaw + {deg:g}")]
 
 
-@predicate("aligned", "obj obj", "a stands on b's center (1.5 cm), turned to b's yaw (12 deg)")
+@predicate("aligned", "obj obj", "a stands on b's center (1.5 cm), turned to b's yaw (12 deg)", static=_static_mover)  # fmt: skip
 def aligned(state: State, a: Body, b: Body) -> list[Constraint]:
     d = math.hypot(a.pose[0] - b.pose[0], a.pose[1] - b.pose[1])
     out = [
@@ -57,7 +67,7 @@ def aligned(state: State, a: Body, b: Body) -> list[Constraint]:
     return out
 
 
-@predicate("where_was", "obj obj", "a stands where b was at the start (within 2 cm)")
+@predicate("where_was", "obj obj", "a stands where b was at the start (within 2 cm)", static=_static_mover)  # fmt: skip
 def where_was(state: State, a: Body, b: Body) -> list[Constraint]:
     sx, sy = b.start_pose[0], b.start_pose[1]
     d = math.hypot(a.pose[0] - sx, a.pose[1] - sy)

@@ -3,7 +3,8 @@
 Tolerances:
 - next_to(a, b): the gap between their footprints along the line joining their centers
   is at most 5 cm; both placed; neither on or in the other.
-- far_from(a, b, d): their centers are at least d meters apart (default 0.15); both placed.
+- far_from(a, b, d): their centers are at least d meters apart (default 0.15); both
+  placed; neither on or in the other.
 - between(a, b, c): a's center lies within 3 cm of the segment from b to c, at least 3 cm
   from either end along it; all placed; a on or in neither.
 """
@@ -34,12 +35,13 @@ def next_to(state: State, a: Body, b: Body) -> list[Constraint]:
     ]  # fmt: skip
 
 
-@predicate("far_from", "obj obj num", "a's and b's centers are at least d meters apart", defaults=(FAR,))  # fmt: skip
+@predicate("far_from", "obj obj num", "a's and b's centers are at least that many meters apart", defaults=(FAR,), unit="meters")  # fmt: skip
 def far_from(state: State, a: Body, b: Body, d: float = FAR) -> list[Constraint]:
     gap = dist(a, b)
     return [
         *placed(state, a),
         *placed(state, b),
+        *apart(a, b),
         Constraint(gap - d, "m", f"{a.description} is {cm(gap)} from {b.description} (>= {cm(d)})"),
     ]  # fmt: skip
 

@@ -5,11 +5,12 @@ in thirds: left_side is y <= -0.093 (the left third as the front camera sees it)
 right_side y >= 0.093; front is x >= 0.58 (toward the front camera), back x <= 0.46
 (toward the robot); middle is the central cell (|y| <= 0.093 and 0.46 <= x <= 0.58).
 The object must be placed (not in the gripper, upright, resting on something) and
-inside the workspace.
+inside the workspace. A fixed object is refused (the robot cannot move it there).
 """
 
 from __future__ import annotations
 
+from ..formula import GoalError
 from ..state import Body, State
 from . import Constraint, cm, placed, predicate
 
@@ -32,13 +33,19 @@ REGIONS = {
 def workspace(b: Body) -> Constraint:
     x, y = b.xy
     slack = min(x - X0, X1 - x, y - Y0, Y1 - y)
-    return Constraint(slack, "m", f"{b.description} is {cm(-slack)} outside the workspace")
+    where = f"{cm(slack)} inside" if slack >= 0 else f"{cm(-slack)} outside"
+    return Constraint(slack, "m", f"{b.description} is {where} the workspace's edge")
+
+
+def _static(state: State, a: Body) -> None:
+    if not a.movable:
+        raise GoalError(f"the {a.description} is fixed to the table: the robot cannot move it")
 
 
 def _register(name: str) -> None:
     words, fn = REGIONS[name]
 
-    @predicate(name, "obj", f"a rests in {words}")
+    @predicate(name, "obj", f"a rests in {words}", static=_static)
     def check(state: State, a: Body) -> list[Constraint]:
         slack = fn(*a.xy)
         inside = "inside" if slack >= 0 else "outside"

@@ -5,11 +5,14 @@ Tolerances (meters, degrees):
   block's top within 1.2 cm, a upright (tilt < 15 deg), not in the gripper.
 - on(a, tray | plate | pad): a's center over the target (inside a tray's or plate's inner
   area less 1 cm: 6.5 cm from the center; inside a pad's 11 cm square), a's bottom on the
-  target's surface within 1.5 cm.
+  target's surface within 1.5 cm, not in the gripper.
 - in(a, bowl): a's center within the bowl's inner radius less 1 cm (5.2 cm) and its
-  bottom below the rim. in(a, tray) is on(a, tray). in(a, zone): a's center inside the
-  painted zone less 1 cm, upright, bottom below 1 cm. on(a, bowl) is in(a, bowl);
-  on(a, zone) is in(a, zone).
+  bottom below the rim, not in the gripper, resting on something (the bowl's floor or an
+  object in it, upright or tipped over; tilt allowed: a tilted object, 15 deg or more,
+  leans on something).
+  in(a, tray) is on(a, tray). in(a, zone): a's center inside the painted zone less 1 cm,
+  upright, bottom below 1 cm, not in the gripper. on(a, bowl) is in(a, bowl); on(a, zone)
+  is in(a, zone). Nothing is in a block or an outline.
 - on_table(a): upright, bottom below 1 cm, not in the gripper, and not over a tray,
   plate, pad or bowl (resting on the table itself).
 - stacked(a, b, c, ...): a tower, bottom first: a on the table, each next one on(...) the
@@ -26,6 +29,8 @@ from ..formula import GoalError
 from ..state import Body, State
 from . import (
     FIXED_SUPPORTS,
+    TABLE_Z,
+    UPRIGHT_TOL,
     Constraint,
     cm,
     inside,
@@ -33,6 +38,7 @@ from . import (
     not_held,
     predicate,
     standing,
+    supported_by,
     upright,
 )
 
@@ -58,7 +64,7 @@ def _static_on(state: State, a: Body, b: Body) -> None:
 
 def _static_in(state: State, a: Body, b: Body) -> None:
     _mover(a)
-    if b.movable:
+    if b.movable or b.shape_name == "outline":
         raise GoalError(
             f"in({a.description}, {b.description}): a {b.shape_name} is no container (use on)"
         )
@@ -81,6 +87,7 @@ def on(state: State, a: Body, b: Body) -> list[Constraint]:
     slack = inside(a.xy, b) if kind == "pad" else _inner(a, b)
     dz = abs(a.z - (b.z + b.shape.surface))
     return [
+        not_held(a),
         Constraint(slack, "m", f"{a.description}'s center is {cm(-slack)} outside {b.description}'s usable area" if slack < 0 else f"{a.description} is {cm(slack)} inside {b.description}'s edge"),
         Constraint(TARGET_Z - dz, "m", f"{a.description}'s bottom is {cm(dz)} from {b.description}'s surface (< 1.5 cm)"),
     ]  # fmt: skip
@@ -95,21 +102,41 @@ def _inner(a: Body, b: Body) -> float:
     return min(half - abs(lx), half - abs(ly))
 
 
+def _on_tipped(state: State, a: Body) -> bool:
+    """`a` rests on a tipped-over block, whose top is not at its pose's z + surface: a's
+    bottom at the block's highest point (within 1.5 cm), the block near enough below."""
+    for c in state.bodies:
+        if c is a or not c.movable or c.tilt < UPRIGHT_TOL:
+            continue
+        h, side = c.shape.height, c.shape.footprint[0]
+        top = c.z + h * math.cos(c.tilt) + side * math.sin(c.tilt)
+        reach = a.shape.radius + c.shape.radius + h * math.sin(c.tilt)
+        if math.hypot(a.pose[0] - c.pose[0], a.pose[1] - c.pose[1]) <= reach and abs(a.z - top) < TARGET_Z:  # fmt: skip
+            return True
+    return False
+
+
 @predicate("in", "obj obj", "a is inside b (a bowl, tray or zone)", static=_static_in)
 def into(state: State, a: Body, b: Body) -> list[Constraint]:
     kind = b.shape_name
     if kind == "bowl":
         d = math.hypot(a.pose[0] - b.pose[0], a.pose[1] - b.pose[1])
         rim = b.z + b.shape.height - a.z
+        # A tilted object leans on the bowl's wall or floor or on an object in it: its
+        # pose's z is not its lowest point, so `supported_by` cannot judge it.
+        rests = a.z < TABLE_Z or a.tilt >= UPRIGHT_TOL or supported_by(state, a) is not None
+        rests = rests or _on_tipped(state, a)
         return [
+            not_held(a),
+            Constraint(1.0 if rests else -1.0, "m", f"{a.description} rests on nothing ({cm(a.z)} up)"),
             Constraint(BOWL_INNER - d, "m", f"{a.description} is {cm(d)} from {b.description}'s center (< 5.2 cm)"),
-            Constraint(rim, "m", f"{a.description}'s bottom is {cm(-rim)} above {b.description}'s rim"),
+            Constraint(rim, "m", f"{a.description}'s bottom is {cm(abs(rim))} {'below' if rim >= 0 else 'above'} {b.description}'s rim"),
         ]  # fmt: skip
     if kind == "zone":
         slack = inside(a.xy, b, ZONE_MARGIN)
         return [
             Constraint(slack, "m", f"{a.description}'s center is {cm(abs(slack))} {'inside' if slack >= 0 else 'outside'} {b.description} (1 cm margin)"),
-            *standing(a)[1:],
+            *standing(a),
         ]  # fmt: skip
     return on(state, a, b)
 
