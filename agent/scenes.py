@@ -27,6 +27,8 @@ class Scene:
     params: tuple[
         tuple[str, str], ...
     ] = ()  # the family's params: for curricula (the teacher) only
+    goal: str = ""  # the family's goal for this scene (text form): what judges a run on it
+    start: tuple[dict, ...] = ()  # every object's pose at the start (sim.goals.State JSON)
 
 
 class Scenes:
@@ -34,6 +36,15 @@ class Scenes:
 
     def __init__(self) -> None:
         self._world = None
+
+    @property
+    def world(self):
+        """This process's own World (created on first use), for building scenes."""
+        if self._world is None:
+            from sim.world import World
+
+            self._world = World()
+        return self._world
 
     def close(self) -> None:
         if self._world is not None:
@@ -52,7 +63,8 @@ class Scenes:
             self._world = World()
         task = reset_task(self._world, family, seed)
         objects = tuple(o.description for o in self._world.objects)
-        return Scene(family, seed, objects, task.instruction, tuple(task.params.items()))
+        return Scene(family, seed, objects, task.instruction, tuple(task.params.items()),
+                     task.goal_text(), tuple(task.state().to_json()))  # fmt: skip
 
     def infer(self, instruction: str, seed: int) -> tuple[str, int]:
         """Family and the first seed >= `seed` whose scene is the task the text describes.
@@ -61,12 +73,17 @@ class Scenes:
         sets up a scene of that family whose task is the one asked for (same objects in
         the same roles), so that the family's success check judges what was asked.
         """
+        from sim.errors import SimError
+
         from .parse import parse
 
         text = normalize(instruction)
         kind = detect_kind(text, mentions(text))
         for s in range(seed, seed + MAX_SEED_SEARCH):
-            scene = self.scene(kind, s)
+            try:
+                scene = self.scene(kind, s)
+            except SimError:  # no scene for this seed (e.g. no room for an object): skip it
+                continue
             try:
                 intent = parse(instruction, list(scene.objects))
             except AgentError:

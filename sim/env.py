@@ -13,8 +13,9 @@ Action (a Dict), one primitive per step (Ravens/Transporter style):
     pose0: (x, y, z, yaw) of the grasp point: pick pose, or where a push starts.
     pose1: (x, y, z, yaw): place pose, or where a push ends; ignored by "pick".
 
-Reward is 1.0 on the step that reaches success, else 0.0; the episode terminates on
-success and is truncated after the family's `max_actions` primitives. `info` carries the
+Reward is 1.0 on the step that reaches success (the family's goal holds, judged by
+`sim.goals`), else 0.0; the episode terminates on success and is truncated after the
+family's `max_actions` primitives. `info` carries the
 instruction, the params, `success`, and `error` when a pose was out of reach.
 """
 
@@ -89,6 +90,7 @@ class TabletopEnv(gym.Env):
         self.world.clear()
         self.task.reset(self.np_random)
         self.world.settle()
+        self.task.begin()
         self._actions = 0
         return self._obs(), self._info()
 

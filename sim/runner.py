@@ -35,11 +35,13 @@ def check_seed(seed: int) -> int:
 
 
 def reset_task(world: World, family: str, seed: int):
-    """Clear `world`, build `family`'s scene for `seed`, and return the task."""
+    """Clear `world`, build `family`'s scene for `seed`, and return the task (begun: its
+    start poses recorded and its goal checked on the settled scene)."""
     task = task_class(family)(world)
     world.clear()
     task.reset(np.random.default_rng(check_seed(seed)))
     world.settle()
+    task.begin()
     return task
 
 

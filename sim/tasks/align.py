@@ -2,8 +2,9 @@
 
 Scene: a 4 cm cube, a painted square outline just larger than the cube (random yaw, no
 collision), sometimes a second outline of another color, and 1-2 distractor blocks.
-Success: the cube's center is within 1.5 cm of the outline's center, its yaw within 12
-degrees of the outline's yaw modulo 90 degrees, and it stands upright on the table.
+Goal: `aligned(?obj, ?target)`: the cube's center is within 1.5 cm of the outline's
+center, its yaw within 12 degrees of the outline's yaw modulo 90 degrees, and it stands
+upright on the table.
 Oracle: pick the cube and place it on the outline's center, turned by the smallest
 turn (modulo 90 degrees) that brings it to the outline's yaw.
 """
@@ -14,12 +15,11 @@ from ..geometry import wrap_angle
 from ..objects import BLOCKS
 from .base import Action, Task
 
-ALIGN_TOL = 0.015  # meters, center to center
-
 
 class Align(Task):
     family = "align"
     template = "align the {obj} with the {target}"
+    goal_template = "aligned(?obj, ?target)"
     slots = ("obj", "target")
     max_actions = 3
 
@@ -32,9 +32,6 @@ class Align(Task):
         for c in colors[3 : 3 + int(rng.integers(1, 3))]:
             self.spawn(str(rng.choice(BLOCKS)), c, rng)
         return {"obj": self.obj.description, "target": self.target.description}
-
-    def is_success(self) -> bool:
-        return self.aligned(self.obj, self.xy(self.target), self.yaw(self.target), tol=ALIGN_TOL)
 
     def oracle(self) -> Action | None:
         sym = self.obj.shape.symmetry

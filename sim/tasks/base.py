@@ -1,14 +1,23 @@
-"""What every task family shares: layout sampling, grasp/place poses, success predicates.
+"""What every task family shares: layout sampling, the goal, grasp/place poses.
 
-A task family is one module with one `Task` subclass of about a hundred lines:
+A task family is one module with one `Task` subclass of about a hundred lines, a goal
+template over the family's slots:
 `reset(rng)` builds a seeded scene and sets `params`; `instruction` fills the family's
-template; `is_success()` is the one definition of success (the Evaluator calls it too);
-`oracle()` returns the next primitive `Action` from privileged state, or None when done.
+template; `goal_template` is the family's goal in the goal language (`sim.goals`) with
+its slots as `?slot` variables, and `goal_text()` the concrete goal for the built scene;
+`begin()` (called once the scene has settled) records the start poses and checks the
+goal; `is_success()` is that goal evaluated on the simulator's state, the one definition
+of success (the Evaluator judges the same goal); `oracle()` returns the next primitive
+`Action` from privileged state, or None when done.
+
+The geometric helpers below (`resting_on`, `on_target`, `in_bowl`, `aligned`, ...) are
+for the oracles only: they never decide success.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
@@ -17,6 +26,7 @@ import numpy as np
 from .. import poses
 from ..errors import SimError
 from ..geometry import tilt_from_quat, wrap_angle, xy_dist, yaw_distance, yaw_from_quat
+from ..goals import Goal, State, check, evaluate, read_world, start_poses
 from ..objects import BOWL_INNER_RADIUS, COLORS, SHAPES, TRAY_INNER_HALF, SimObject
 
 if TYPE_CHECKING:
@@ -30,6 +40,7 @@ PRIMITIVES = ("pick_place", "push", "pick", "place")
 # Pick yaws for blocks put down at gripper yaw +90 degrees (fingers closing along x): the
 # wrist has room for that turn from anywhere in this window, everywhere on the table.
 GRASP_RANGE = (math.radians(-15), math.radians(105))  # pick yaws the oracle uses (a 120° window)
+BUILD_TRIES = 5  # scene builds tried (the seed's generator going on) before giving up
 
 
 @dataclass(frozen=True)
@@ -52,6 +63,7 @@ class Task:
 
     family: ClassVar[str]
     template: ClassVar[str]
+    goal_template: ClassVar[str]  # the goal with the slots as ?slot, e.g. "on(?obj, ?target)"
     slots: ClassVar[tuple[str, ...]] = ()
     max_actions: ClassVar[int] = 4
 
@@ -59,17 +71,30 @@ class Task:
         self.world = world
         self.params: dict[str, str] = {}
         self.rng: np.random.Generator = np.random.default_rng(0)
+        self.start: dict[int, tuple[float, float, float, float]] | None = None
+        self.goal: Goal | None = None
 
     # -- hooks ---------------------------------------------------------------------------
     def reset(self, rng: np.random.Generator) -> None:
-        """Build a seeded scene on the (already cleared) world and set `params`."""
+        """Build a seeded scene on the (already cleared) world and set `params`.
+
+        A build that finds no room for an object (SimError) is tried again on a cleared
+        table, the seed's generator going on, up to BUILD_TRIES times: a seed whose first
+        build succeeds keeps exactly the scene it always had.
+        """
         self.rng = rng
-        self.params = self.build(rng)
+        self.start, self.goal = None, None
+        for attempt in range(BUILD_TRIES):
+            if attempt:
+                self.world.clear()
+            try:
+                self.params = self.build(rng)
+                return
+            except SimError as exc:
+                error = exc
+        raise SimError(f"{self.family}: no scene after {BUILD_TRIES} tries ({error})")
 
     def build(self, rng: np.random.Generator) -> dict[str, str]:  # pragma: no cover - abstract
-        raise NotImplementedError
-
-    def is_success(self) -> bool:  # pragma: no cover - abstract
         raise NotImplementedError
 
     def oracle(self) -> Action | None:  # pragma: no cover - abstract
@@ -78,6 +103,32 @@ class Task:
     @property
     def instruction(self) -> str:
         return self.template.format(**self.params)
+
+    # -- the goal ------------------------------------------------------------------------
+    def goal_text(self) -> str:
+        """The concrete goal of the built scene: `goal_template` with the params filled in."""
+
+        def fill(m: re.Match) -> str:
+            if m.group(1) not in self.params:
+                raise SimError(f"{self.family}: the goal template names no slot {m.group(1)!r}")
+            return self.params[m.group(1)]
+
+        return re.sub(r"\?([a-z_]+)", fill, self.goal_template)
+
+    def begin(self) -> None:
+        """Start the episode on the settled scene: record the start poses, check the goal."""
+        self.start = start_poses(self.world)
+        self.goal = check(self.goal_text(), self.state())
+
+    def state(self) -> State:
+        """The simulator's state as the goal language reads it (start poses included)."""
+        return read_world(self.world, self.start)
+
+    def is_success(self) -> bool:
+        """The goal holds in the simulator now."""
+        if self.goal is None:
+            raise SimError(f"{self.family}: begin() was not called after the scene settled")
+        return evaluate(self.goal, self.state()).value
 
     # -- scene building ------------------------------------------------------------------
     def spawn(
@@ -192,7 +243,7 @@ class Task:
             "pick_place", pick, self.place_pose(obj, xy, surface_z, wrap_angle(pick[3] + turn))
         )
 
-    # -- success predicates --------------------------------------------------------------
+    # -- geometric tests (for the oracles; success is the goal) ---------------------------
     def resting_on(self, obj: SimObject, base: SimObject, tol: float = POS_TOL) -> bool:
         """`obj` sits on top of `base`: centered within tol, bottom at base's top, upright."""
         z_ok = abs(self.z(obj) - (self.z(base) + base.shape.surface)) < 0.012

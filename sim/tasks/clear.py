@@ -3,9 +3,10 @@
 Scene: a target (tray, plate or pad) with 1-3 blocks resting on it (at most 2 on a pad),
 side by side on a line along the target's axis nearest the world x axis, squared to the
 target (±11 degrees), and 0-2 other blocks elsewhere on the table.
-Success: no block's center lies over the target's footprint (a tray's or pad's square, a
-plate's disc), and every block stands upright (tilt < 15 degrees) on the table (bottom
-below 1 cm) with its center inside the workspace.
+Goal: `all(x in objects: on_table(x) and not on(x, ?target))`: every block stands
+upright (tilt < 15 degrees) on the table itself (bottom below 1 cm), its center over no
+tray, plate, pad or bowl (their whole footprint: a tray's or pad's square, a plate's
+disc), so none is on the target.
 Oracle: move each block over the target (then any block not upright on the table) to a
 free table spot clear of every object, grasping it with the fingers across the line (on a
 tray, fingers along the line would land on the wall or on a neighbor).
@@ -30,6 +31,7 @@ MARGIN = 0.035
 class Clear(Task):
     family = "clear"
     template = "clear the {target}"
+    goal_template = "all(x in objects: on_table(x) and not on(x, ?target))"
     slots = ("target",)
     max_actions = 5
 
@@ -71,9 +73,6 @@ class Clear(Task):
         (x0, x1), (y0, y1) = WORKSPACE
         x, y = self.xy(obj)
         return super().on_table(obj) and x0 <= x <= x1 and y0 <= y <= y1
-
-    def is_success(self) -> bool:
-        return all(not self.over_target(o) and self.on_table(o) for o in self._blocks())
 
     def oracle(self) -> Action | None:
         blocks = self._blocks()

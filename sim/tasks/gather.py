@@ -3,9 +3,10 @@
 Scene: a target (tray or plate, or a pad for two objects) of another color; 2-3 objects of
 the named color with different shapes (cube, small cube, cylinder), so their descriptions
 are unique; 1-3 distractor blocks of other colors.
-Success (`on_target`): every object of the color has its center over the target (inside a
-tray's or plate's inner area less 1 cm, inside a pad's footprint) resting on its surface
-(±1.5 cm), and no object of another color is on the target.
+Goal: `all(x in ?color objects: on(x, ?target)) and all(x in objects except ?color ones:
+not on(x, ?target))`: every object of the color has its center over the target (inside
+a tray's or plate's inner area less 1 cm, inside a pad's footprint) resting on its
+surface (±1.5 cm), and no object of another color is on the target.
 Oracle: first move any object of another color off the target; then move each object of
 the color not yet on it to the free slot on the target, turned square to the target. The
 slots lie on a line through the target's center along the target's axis nearest the world
@@ -33,6 +34,10 @@ MARGIN = 0.035
 class Gather(Task):
     family = "gather"
     template = "put all the {color} objects on the {target}"
+    goal_template = (
+        "all(x in ?color objects: on(x, ?target))"
+        " and all(x in objects except ?color ones: not on(x, ?target))"
+    )
     slots = ("color", "target")
     max_actions = 5
 
@@ -52,11 +57,6 @@ class Gather(Task):
 
     def _blocks(self):
         return [o for o in self.world.objects if o.shape.graspable]
-
-    def is_success(self) -> bool:
-        return all(
-            self.on_target(o, self.target) == (o.color == self.color) for o in self._blocks()
-        )
 
     def oracle(self) -> Action | None:
         surface = self.z(self.target) + self.target.shape.surface

@@ -4,9 +4,9 @@ Left to right is as seen by the front camera: increasing world y (see `sim.camer
 
 Scene: three blocks (cubes, small cubes, cylinders) of different colors and 1-2
 distractor blocks.
-Success: the three blocks stand upright on the table (bottom below 1 cm, tilt < 15°),
-first.y < second.y < third.y with center gaps of at least 4 cm, and their centers' x
-all within 2 cm of their mean.
+Goal: `in_row(?first, ?second, ?third)`: the three blocks stand upright on the table
+(bottom below 1 cm, tilt < 15°), first.y < second.y < third.y with center gaps of at
+least 4 cm, and their centers' x all within 2 cm of their mean.
 Oracle (closed loop): choose a row once: slots 7 cm apart along y, anchored on one of
 the three blocks where it stands when the other two slots are free, otherwise on a free
 stretch of table. Then move the blocks, in order, to the slots they are not yet in,
@@ -34,6 +34,7 @@ IN_SLOT = 0.012
 class LineUp(Task):
     family = "line-up"
     template = "line up the {first}, the {second} and the {third} from left to right"
+    goal_template = "in_row(?first, ?second, ?third)"
     slots = ("first", "second", "third")
     max_actions = 5
 
@@ -52,11 +53,6 @@ class LineUp(Task):
         xs, ys = [p[0] for p in xys], [p[1] for p in xys]
         in_order = ys[1] - ys[0] >= GAP and ys[2] - ys[1] >= GAP
         return bool(in_order and max(abs(x - float(np.mean(xs))) for x in xs) <= ROW_TOL)
-
-    def is_success(self) -> bool:
-        return all(self.on_table(b) for b in self.blocks) and self.lined_up(
-            [self.xy(b) for b in self.blocks]
-        )
 
     # -- oracle --------------------------------------------------------------------------
     def room(self, slots: list[np.ndarray], keep: SimObject | None) -> bool:

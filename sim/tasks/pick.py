@@ -1,7 +1,7 @@
 """pick: "pick up the {obj}".
 
 Scene: the object to pick among 2-3 distractors (cubes, small cubes, cylinders).
-Success: the object is held by the gripper with its bottom at least 5 cm above the table.
+Goal: `held(?obj)`: the gripper holds the object, its bottom at least 5 cm above the table.
 Oracle: a top-down "pick" at the object's center, fingers on two faces.
 """
 
@@ -10,12 +10,11 @@ from __future__ import annotations
 from ..objects import BLOCKS
 from .base import Action, Task
 
-LIFT = 0.05
-
 
 class Pick(Task):
     family = "pick"
     template = "pick up the {obj}"
+    goal_template = "held(?obj)"
     slots = ("obj",)
     max_actions = 3
 
@@ -26,9 +25,6 @@ class Pick(Task):
         objs = [self.spawn(s, c, rng) for s, c in zip(shapes, colors, strict=True)]
         self.obj = objs[0]
         return {"obj": self.obj.description}
-
-    def is_success(self) -> bool:
-        return self.world.panda.held == self.obj.body and self.z(self.obj) > LIFT
 
     def oracle(self) -> Action | None:
         if self.world.panda.held is not None and self.world.panda.held != self.obj.body:

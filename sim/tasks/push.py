@@ -6,8 +6,8 @@ distractor blocks (one fewer when the table is crowded) kept clear of the zone, 
 push path and of the spot behind the object where the fingers come down. The fingers come
 down at least 2 cm inside the workspace's near edge: right by the robot's base the arm
 tracks low poses poorly.
-Success: the object's center lies inside the zone's square footprint less a 1 cm margin
-(measured in the zone's own frame) and the object stands upright on the table.
+Goal: `in(?obj, ?zone)`: the object's center lies inside the zone's square footprint
+less a 1 cm margin (in the zone's own frame) and the object stands upright on the table.
 Oracle: closed-loop pushes with the closed fingers ("push" primitive, never a grasp):
 each starts just behind the object, on the side away from the zone's center, and ends
 where the object's center should reach the zone's center; it repeats while needed.
@@ -24,7 +24,6 @@ from ..geometry import xy_dist
 from ..objects import BLOCKS, SHAPES
 from .base import WORKSPACE, Action, Task
 
-MARGIN = 0.01  # the object's center must be this far inside the zone's edges
 BEHIND = 0.035  # gap between the object's edge and the fingers where they come down
 FINGER = 0.02  # about where the pushed object's edge ends up, ahead of the grasp point
 PUSH_Z = 0.018  # height of the grasp point while pushing
@@ -45,6 +44,7 @@ def _inside(xy, lo, hi) -> bool:
 class Push(Task):
     family = "push"
     template = "push the {obj} into the {zone}"
+    goal_template = "in(?obj, ?zone)"
     slots = ("obj", "zone")
     max_actions = 4
 
@@ -82,16 +82,6 @@ class Push(Task):
                 self.world.add(shape, color, xy, rng.uniform(-math.pi / 4, math.pi / 4))
                 return
         # A crowded table simply gets one distractor fewer.
-
-    def in_zone(self, obj, margin: float = MARGIN) -> bool:
-        """`obj`'s center is inside the zone's footprint, `margin` away from its edges."""
-        d = self.xy(obj) - self.xy(self.zone)
-        c, s = math.cos(-self.yaw(self.zone)), math.sin(-self.yaw(self.zone))
-        local = np.array([c * d[0] - s * d[1], s * d[0] + c * d[1]])
-        return bool(np.all(np.abs(local) < np.array(self.zone.shape.footprint) - margin))
-
-    def is_success(self) -> bool:
-        return self.in_zone(self.obj) and self.upright(self.obj) and self.z(self.obj) < 0.01
 
     def oracle(self) -> Action | None:
         p, c = self.xy(self.obj), self.xy(self.zone)

@@ -1,8 +1,9 @@
 """put-in-bowl: "put the {obj} in the {bowl}".
 
 Scene: one or two bowls of different colors, the object and 1-2 distractor blocks.
-Success: the object's center is within the bowl's inner radius (less 1 cm) and below
-the bowl's rim. Oracle: pick the object, lower it into the bowl's center.
+Goal: `in(?obj, ?bowl)`: the object's center is within the bowl's inner radius (less
+1 cm) and its bottom below the bowl's rim (tipped over, leaning, or on another object
+in the bowl counts). Oracle: pick the object, lower it into the bowl's center.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from .base import Action, Task
 class PutInBowl(Task):
     family = "put-in-bowl"
     template = "put the {obj} in the {bowl}"
+    goal_template = "in(?obj, ?bowl)"
     slots = ("obj", "bowl")
     max_actions = 3
 
@@ -26,9 +28,6 @@ class PutInBowl(Task):
         for c in colors[3 : 3 + int(rng.integers(1, 3))]:
             self.spawn(str(rng.choice(BLOCKS)), c, rng)
         return {"obj": self.obj.description, "bowl": self.bowl.description}
-
-    def is_success(self) -> bool:
-        return self.in_bowl(self.obj, self.bowl)
 
     def oracle(self) -> Action | None:
         surface = self.z(self.bowl) + self.bowl.shape.surface

@@ -3,9 +3,9 @@
 Left and right are as seen by the front camera (image left is world -y, see `sim.camera`).
 
 Scene: three 4 cm cubes of different colors and 1-2 distractor blocks.
-Success: the left and right cubes stand upright on the table (bottom below 1 cm, tilt
-< 15°) side by side: their centers' x within 1.5 cm, left.y < right.y, center distance
-in [4 cm, 6 cm]; the top cube is upright, its center within 2 cm (horizontally) of the
+Goal: `pyramid(?left, ?right, ?top)`: the left and right cubes stand upright on the
+table (bottom below 1 cm, tilt < 15°) side by side: their centers' x within 1.5 cm,
+left.y < right.y, center distance in [4 cm, 6 cm]; the top cube is upright, its center within 2 cm (horizontally) of the
 bases' midpoint and its bottom at cube height (±1.2 cm).
 Oracle (closed loop): choose a site once, keeping the left (or else the right) cube where
 it is when there is room beside it, otherwise a free spot. Then: the left cube to its
@@ -36,6 +36,7 @@ SITE_X = (0.44, 0.64)
 class Pyramid(Task):
     family = "pyramid"
     template = "build a pyramid with the {left} and the {right} at the base and the {top} on top"
+    goal_template = "pyramid(?left, ?right, ?top)"
     slots = ("left", "right", "top")
     max_actions = 5
 
@@ -67,15 +68,6 @@ class Pyramid(Task):
             and lxy[1] < rxy[1]
             and CUBE + slack / 4 <= d <= CUBE + 0.02 - slack
         )
-
-    def is_success(self) -> bool:
-        mid = (self.xy(self.left) + self.xy(self.right)) / 2
-        top_ok = (
-            self.upright(self.top)
-            and xy_dist(self.xy(self.top), mid) < 0.02
-            and abs(self.z(self.top) - CUBE) < 0.012
-        )
-        return bool(self.base_ok() and top_ok)
 
     # -- oracle --------------------------------------------------------------------------
     def room(self, left_xy, ignore: tuple[SimObject, ...]) -> bool:

@@ -3,8 +3,9 @@
 Scene: a 4 cm cube and 1-3 distractor blocks. `angle` is a counter-clockwise turn seen
 from above (positive yaw about world z), one of 30, 45, 60, 120, 135, 150: never a
 multiple of the cube's 90-degree symmetry, so the initial scene is not already a success.
-Success: the cube's yaw is within 12 degrees of (initial yaw + angle) modulo 90 degrees,
-its center is within 2 cm of where it started, and it stands upright on the table.
+Goal: `rotated_by(?obj, ?angle) and where_was(?obj, ?obj)`: the cube's yaw is within 12
+degrees of (initial yaw + angle) modulo 90 degrees, its center is within 2 cm of where
+it started, and it stands upright on the table.
 Oracle: pick the cube and put it back on its starting spot turned by the remaining angle
 (the whole angle while the cube is still near its initial yaw, else the smallest
 correction modulo the symmetry); the grasp is chosen to keep the wrist in range.
@@ -16,7 +17,7 @@ import math
 
 from ..geometry import wrap_angle, yaw_distance
 from ..objects import BLOCKS
-from .base import POS_TOL, YAW_TOL, Action, Task
+from .base import YAW_TOL, Action, Task
 
 ANGLES = (30, 45, 60, 120, 135, 150)
 
@@ -24,6 +25,7 @@ ANGLES = (30, 45, 60, 120, 135, 150)
 class Rotate(Task):
     family = "rotate"
     template = "rotate the {obj} by {angle} degrees"
+    goal_template = "rotated_by(?obj, ?angle) and where_was(?obj, ?obj)"
     slots = ("obj", "angle")
     max_actions = 3
 
@@ -38,9 +40,6 @@ class Rotate(Task):
         self.start_yaw = self.yaw(self.obj)
         self.goal_yaw = wrap_angle(self.start_yaw + math.radians(angle))
         return {"obj": self.obj.description, "angle": str(angle)}
-
-    def is_success(self) -> bool:
-        return self.aligned(self.obj, self.start_xy, self.goal_yaw, tol=POS_TOL)
 
     def oracle(self) -> Action | None:
         sym = self.obj.shape.symmetry

@@ -4,9 +4,10 @@ Scene: 2-3 cubes (4 cm) of distinct colors and one bowl of each of those colors;
 cubes, often a third bowl of another color as a distractor. Bowls are 15 cm wide and the table
 small, so each bowl goes in its own cell of a 2 x 3 grid over the workspace (jittered
 inside the cell); the cubes are spread over the space left.
-Success (`in_bowl`): every cube's center is within its bowl's inner radius less 1 cm and
-below the bowl's rim. Oracle: move the next cube that is not in its bowl into the bowl's
-center.
+Goal: `in(cube, bowl)` for each cube and the bowl of its color, joined by `and`
+(`goal_text()` builds the conjunction): every cube's center is within its bowl's inner
+radius less 1 cm and its bottom below the bowl's rim (see `sim.goals.predicates.support`).
+Oracle: move the next cube that is not in its bowl into the bowl's center.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ def _cell(k: int) -> tuple[tuple[float, float], tuple[float, float]]:
 class Sort(Task):
     family = "sort"
     template = "put each cube in the bowl of the same color"
+    # No slots: the goal is one `in(...)` per cube, built by `goal_text()`.
+    goal_template = "in(?cube, ?bowl) for each cube and the bowl of its color"
     slots = ()
     max_actions = 5
 
@@ -45,8 +48,10 @@ class Sort(Task):
         self.pairs = [(self.spawn("cube", c, rng, margin=MARGIN), bowls[c]) for c in colors[:n]]
         return {}
 
-    def is_success(self) -> bool:
-        return all(self.in_bowl(cube, bowl) for cube, bowl in self.pairs)
+    def goal_text(self) -> str:
+        return " and ".join(
+            f"in({cube.description}, {bowl.description})" for cube, bowl in self.pairs
+        )
 
     def oracle(self) -> Action | None:
         for cube, bowl in self.pairs:

@@ -1,8 +1,9 @@
 """stack: "stack the {top} on the {base}".
 
 Scene: two blocks (cubes or small cubes, the top never larger than the base) and 1-2
-distractors. Success: the top block rests on the base block, centers within 2 cm
-horizontally, bottom of the top at the base's top (±1.2 cm), upright (tilt < 15°).
+distractors. Goal: `on(?top, ?base)`: the top block rests on the base block, centers
+within 2 cm horizontally, bottom of the top at the base's top (±1.2 cm), upright (tilt
+< 15°), out of the gripper.
 Oracle: pick the top block, place it on the base block's center.
 """
 
@@ -14,6 +15,7 @@ from .base import Action, Task
 class Stack(Task):
     family = "stack"
     template = "stack the {top} on the {base}"
+    goal_template = "on(?top, ?base)"
     slots = ("top", "base")
     max_actions = 3
 
@@ -25,9 +27,6 @@ class Stack(Task):
         for c in colors[2 : 2 + int(rng.integers(1, 3))]:
             self.spawn(str(rng.choice(["cube", "cylinder", "small cube"])), c, rng)
         return {"top": self.top.description, "base": self.base.description}
-
-    def is_success(self) -> bool:
-        return self.resting_on(self.top, self.base)
 
     def oracle(self) -> Action | None:
         surface = self.z(self.base) + self.base.shape.surface

@@ -1,9 +1,10 @@
 """tower: "build a tower with the {bottom} at the bottom, then the {middle}, then the {top}".
 
 Scene: three 4 cm cubes of different colors and 1-2 distractor blocks.
-Success: the middle cube rests on the bottom cube and the top cube on the middle one
-(`resting_on`: centers within 2 cm horizontally, bottom at the lower cube's top ±1.2 cm,
-tilt < 15°), and the bottom cube stands upright on the table (bottom below 1 cm).
+Goal: `stacked(?bottom, ?middle, ?top)`: the middle cube rests on the bottom cube and
+the top cube on the middle one (centers within 2 cm horizontally, bottom at the lower
+cube's top ±1.2 cm, tilt < 15°), and the bottom cube stands upright on the table itself
+(bottom below 1 cm).
 Oracle (closed loop): if the middle cube is not on the bottom one (centered within
 8 mm), move it there; otherwise move the top cube onto the middle one. Each placed cube
 is turned to the yaw of the cube below it and grasped so that the hand stays clear of
@@ -24,6 +25,7 @@ CENTER_TOL = 0.008  # the oracle re-centers a middle cube placed further off tha
 class Tower(Task):
     family = "tower"
     template = "build a tower with the {bottom} at the bottom, then the {middle}, then the {top}"
+    goal_template = "stacked(?bottom, ?middle, ?top)"
     slots = ("bottom", "middle", "top")
     max_actions = 5
 
@@ -37,13 +39,6 @@ class Tower(Task):
             "middle": self.middle.description,
             "top": self.top.description,
         }
-
-    def is_success(self) -> bool:
-        return (
-            self.on_table(self.bottom)
-            and self.resting_on(self.middle, self.bottom)
-            and self.resting_on(self.top, self.middle)
-        )
 
     def stack_on(self, obj: SimObject, base: SimObject) -> Action:
         """Move `obj` onto `base`'s center, turned to match `base`'s yaw (cubes: modulo 90°).
