@@ -1,0 +1,490 @@
+"""Scenes from words: "red cube, blue bowl, green cube on yellow plate, cube in the middle".
+
+`parse_objects(text)` reads a comma-separated list of entries
+``[color] [small] shape [relation reference]``:
+
+- color: one of `sim.objects.COLORS`, or left out (a free color is chosen when the scene
+  is built, so that every description stays unique);
+- shape: one of `sim.objects.SHAPES` ("small cube" is a shape; "block" means cube);
+- relation (optional): `on`, `in`, `left of`, `right of`, `in front of`, `behind`,
+  `next to` / `near`, `far from` followed by another object (``[color] [small] shape``;
+  one not listed on its own is added to the scene), or a part of the table: `on the left
+  side`, `on the right side`, `in the middle`, `in the front`, `at the back` (`of the
+  table` may follow).
+
+Entries are separated by commas (or "and"); a JSON list of entries reads the same.
+
+`build_scene(world, objects, rng, distractors=0, goal=None)` places the objects, seeded
+by `rng` alone: reachable (inside the workspace), collision-free with room for the
+fingers (3.5 cm around every block), every start relation true with a margin (the
+layout sampler `sim.goals.solve.sample_layout`, judged by the goal predicates), plus
+`distractors` objects of other descriptions. The scene is settled and its relations
+checked again on the simulator's state; a sample that fails is drawn again. With a
+`goal`, the scene must make it false (doing nothing never passes). It returns a `Layout`
+that `place(world, layout)` rebuilds exactly. A request no layout can satisfy raises
+SimError with one line naming the object or relation.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass
+
+from .errors import SimError
+from .goals import And, Atom, Body, Goal, State, check, evaluate, ground, read_world, start_poses
+from .goals.consistency import contradiction
+from .goals.formula import GoalError, atoms, parse
+from .goals.predicates import DEG_AS_M
+from .goals.predicates.regions import X0, X1, Y0, Y1
+from .goals.solve import CLEARANCE, FINGER_ROOM, hypothetical, margin_ok, sample_layout
+from .objects import COLORS, SHAPES
+
+Pose = tuple[float, float, float, float]  # x, y, z_bottom (m), yaw (radians)
+
+SYNONYMS = {"block": "cube", "blocks": "cube"}
+SMALL = ("small", "little", "tiny")
+ARTICLES = ("a", "an", "the")
+# relation words -> predicate (longest first where one starts another)
+RELATIONS = {
+    "in front of": "in_front_of", "to the left of": "left_of", "left of": "left_of",
+    "to the right of": "right_of", "right of": "right_of", "next to": "next_to",
+    "beside": "next_to", "near": "next_to", "far from": "far_from", "behind": "behind",
+    "on top of": "on", "inside": "in", "on": "on", "in": "in", "at": "at",
+}  # fmt: skip
+REGION_WORDS = {
+    "left side": "left_side", "left": "left_side", "right side": "right_side",
+    "right": "right_side", "middle": "middle", "center": "middle", "centre": "middle",
+    "front": "front", "back": "back",
+}  # fmt: skip
+_ENTRY = re.compile(
+    r"^(?P<subj>.+?)\s+(?P<rel>" + "|".join(re.escape(w) for w in RELATIONS) + r")\s+(?P<ref>.+)$"
+)
+_REGION = re.compile(
+    r"^(?:the\s+)?(?P<part>" + "|".join(REGION_WORDS) + r")(?:\s+(?:side\s+)?of\s+the\s+table)?$"
+)
+DISTRACTOR_SHAPES = ("cube", "small cube", "cylinder", "cube", "small cube", "cylinder", "plate", "pad", "bowl")  # fmt: skip
+LAYOUT_TRIES = 25  # draws (of 8 restarts each) after which a layout that never fits is refused
+SETTLE_XY = 0.01  # an object may slide this far while the scene settles
+WORKSPACE_AREA = (X1 - X0) * (Y1 - Y0)
+
+
+@dataclass(frozen=True)
+class ObjectSpec:
+    """One entry of an object list.
+
+    Attributes:
+        shape: a shape of `sim.objects.SHAPES`.
+        color: a color of `sim.objects.COLORS`, or None (chosen when the scene is built).
+        relation: a predicate ("on", "in", "left_of", ..., "left_side", "middle", ...) the
+            object starts in, or None.
+        ref: index, in the same list, of the object the relation refers to (None for the
+            parts of the table).
+        text: the words the entry was read from.
+    """
+
+    shape: str
+    color: str | None = None
+    relation: str | None = None
+    ref: int | None = None
+    text: str = ""
+
+    @property
+    def description(self) -> str | None:
+        return f"{self.color} {self.shape}" if self.color else None
+
+
+@dataclass(frozen=True)
+class Layout:
+    """A scene: per object (description, shape, color, pose (x, y, z_bottom, yaw rad))."""
+
+    objects: tuple[tuple[str, str, str, Pose], ...]
+
+    @property
+    def descriptions(self) -> list[str]:
+        return [o[0] for o in self.objects]
+
+    def to_json(self) -> dict:
+        """{"objects": [{"description", "shape", "color", "pose": [x, y, z_bottom, yaw_deg]}]}"""
+        return {
+            "objects": [
+                {"description": d, "shape": s, "color": c,
+                 "pose": [p[0], p[1], p[2], math.degrees(p[3])]}
+                for d, s, c, p in self.objects
+            ]
+        }  # fmt: skip
+
+    @classmethod
+    def from_json(cls, data) -> Layout:
+        """The inverse of `to_json` (a dict, its "objects" list, or JSON text)."""
+        if isinstance(data, str):
+            try:
+                data = json.loads(data)
+            except json.JSONDecodeError as exc:
+                raise SimError(f"the layout is not valid JSON: {exc.msg}") from None
+        rows = data.get("objects") if isinstance(data, dict) else data
+        if not isinstance(rows, list):
+            raise SimError("a layout is {'objects': [...]}")
+        out = []
+        for r in rows:
+            try:
+                shape, color = str(r["shape"]), str(r["color"])
+                x, y, z, yaw = (float(v) for v in r["pose"])
+            except (KeyError, TypeError, ValueError):
+                raise SimError(f"bad layout entry {r!r:.80}") from None
+            if shape not in SHAPES or color not in COLORS:
+                raise SimError(f"bad layout entry {r!r:.80}: unknown shape or color")
+            out.append((r.get("description") or f"{color} {shape}", shape, color, (x, y, z, math.radians(yaw))))  # fmt: skip
+        return cls(tuple(out))
+
+    def place(self, world) -> None:
+        place(world, self)
+
+
+# -- words -> specs -------------------------------------------------------------------------
+def _words(text: str) -> list[str]:
+    return [w for w in re.sub(r"\s+", " ", text.strip().lower()).split(" ") if w]
+
+
+def parse_description(text: str) -> tuple[str | None, str]:
+    """(color or None, shape) of "[color] [small] shape" ("blue small cube", "small blue
+    cube", "block"). Raises SimError naming the word it does not know."""
+    words = [w for w in _words(text) if w not in ARTICLES]
+    color, small, rest = None, False, []
+    for w in words:
+        if w in COLORS and color is None and not rest:
+            color = w
+        elif w in SMALL and not rest:
+            small = True
+        else:
+            rest.append(w)
+    noun = SYNONYMS.get(" ".join(rest), " ".join(rest))
+    shape = f"small {noun}" if small and noun else noun
+    if shape in SHAPES:
+        return color, shape
+    known = ", ".join(SHAPES)
+    if not rest:
+        raise SimError(f"{text.strip()!r} names no shape (known: {known})")
+    tail = SYNONYMS.get(rest[-1], rest[-1])
+    if len(rest) > 1 and tail in SHAPES and rest[0] not in COLORS:
+        raise SimError(f"unknown color {rest[0]!r} in {text.strip()!r} (known: {', '.join(COLORS)})")  # fmt: skip
+    raise SimError(f"unknown shape {' '.join(rest)!r} in {text.strip()!r} (known: {known})")
+
+
+def parse_objects(text) -> list[ObjectSpec]:
+    """Read an object list (text "red cube, green cube on yellow plate", or a list of such
+    entries, or its JSON text). A referenced object that is not listed on its own is added
+    right after the entry naming it. Raises SimError on what it cannot read."""
+    entries = _entries(text)
+    if not entries:
+        raise SimError("the object list is empty")
+    rows = []  # (color, shape, relation, ref words, text)
+    for e in entries:
+        m = _ENTRY.match(" ".join(_words(e)))
+        rel, ref_words = None, None
+        subj = e
+        if m:
+            subj, rel, ref_words = m.group("subj"), RELATIONS[m.group("rel")], m.group("ref")
+            region = _REGION.match(ref_words)
+            if rel in ("on", "in", "at") and region:
+                rel, ref_words = REGION_WORDS[region.group("part")], None
+            elif rel == "at":
+                raise SimError(f"{e.strip()!r}: 'at' takes a part of the table (at the back)")
+        color, shape = parse_description(subj)
+        ref = parse_description(ref_words) if ref_words is not None else None
+        rows.append((color, shape, rel, ref, e.strip()))
+    # Lay out the final list: each entry, then the objects it names that are not listed.
+    final: list[tuple] = []
+    explicit = [(c, s) for c, s, *_ in rows]
+    placed_ref: dict[int, int] = {}  # row -> index of its reference in `final`
+    row_at: dict[int, int] = {}
+    pending: list[tuple[int, int]] = []  # (row, explicit row it refers to)
+    implicit: dict[tuple, int] = {}  # an unlisted reference -> its index in `final`
+    for i, (color, shape, rel, ref, txt) in enumerate(rows):
+        row_at[i] = len(final)
+        final.append((color, shape, rel, txt))
+        if ref is None:
+            continue
+        j = _match(ref, explicit, i, txt)
+        if j is None and ref[0] is None:  # "plate": the one another entry named, if one
+            named = [k for k in implicit if k[1] == ref[1]]
+            ref = named[0] if len(named) == 1 else ref
+        if j is None:
+            if ref not in implicit:
+                implicit[ref] = len(final)
+                final.append((ref[0], ref[1], None, " ".join(x for x in ref if x)))
+            placed_ref[i] = implicit[ref]
+        else:
+            pending.append((i, j))
+    for i, j in pending:
+        placed_ref[i] = row_at[j]
+    specs = [
+        ObjectSpec(shape, color, rel, None, txt) for color, shape, rel, txt in final
+    ]  # refs below
+    for i, k in placed_ref.items():
+        s = specs[row_at[i]]
+        specs[row_at[i]] = ObjectSpec(s.shape, s.color, s.relation, k, s.text)
+    _check_specs(specs)
+    return specs
+
+
+def _entries(text) -> list[str]:
+    if isinstance(text, str) and text.lstrip().startswith("["):
+        try:
+            text = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise SimError(f"the object list is not valid JSON: {exc.msg}") from None
+    if isinstance(text, str):
+        return [e for e in re.split(r",|;|\band\b", text) if e.strip()]
+    if isinstance(text, list | tuple) and all(isinstance(e, str) for e in text):
+        return [e for e in text if e.strip()]
+    raise SimError("objects are a text list or a JSON list of descriptions")
+
+
+def _match(ref: tuple[str | None, str], explicit: list, me: int, txt: str) -> int | None:
+    """Index of the listed entry a reference names, or None (not listed)."""
+    color, shape = ref
+    if color is not None:
+        if explicit[me] == (color, shape):
+            raise SimError(f"{txt!r}: an object cannot relate to itself")
+        hits = [j for j, e in enumerate(explicit) if e == (color, shape)]
+        return hits[0] if hits else None
+    hits = [j for j, e in enumerate(explicit) if e[1] == shape and j != me]
+    if len(hits) > 1:
+        raise SimError(f"{txt!r}: which {shape}? the list has {len(hits)} (give its color)")
+    return hits[0] if hits else None
+
+
+def _check_specs(specs: list[ObjectSpec]) -> None:
+    seen: dict[str, str] = {}
+    for s in specs:
+        if s.shape not in SHAPES:
+            raise SimError(f"unknown shape {s.shape!r} (known: {', '.join(SHAPES)})")
+        if s.color is not None and s.color not in COLORS:
+            raise SimError(f"unknown color {s.color!r} (known: {', '.join(COLORS)})")
+        d = s.description
+        if d is not None:
+            if d in seen:
+                raise SimError(f"two objects are both the {d} ({seen[d]!r} and {s.text!r}): descriptions must differ")  # fmt: skip
+            seen[d] = s.text
+        if s.ref is not None and not 0 <= s.ref < len(specs):
+            raise SimError(f"{s.text!r}: its reference is not in the list")
+
+
+# -- building -------------------------------------------------------------------------------
+def _footprint_area(shape: str, gap: float) -> float:
+    return math.pi * (SHAPES[shape].radius + gap / 2) ** 2
+
+
+def _check_room(specs: list[ObjectSpec], distractors: int) -> None:
+    """Refuse what cannot fit on the table however it is laid out."""
+    on_something = {i for i, s in enumerate(specs) if s.relation in ("on", "in") and s.ref is not None}  # fmt: skip
+    need = 0.0
+    for i, s in enumerate(specs):
+        if i not in on_something:
+            gap = FINGER_ROOM if SHAPES[s.shape].graspable else CLEARANCE
+            need += _footprint_area(s.shape, gap)
+    need += distractors * _footprint_area("small cube", FINGER_ROOM)
+    if need > 0.9 * WORKSPACE_AREA:
+        n = len(specs) + distractors
+        raise SimError(
+            f"too many objects for the table: {n} objects need about {need:.2f} m2 with room"
+            f" for the fingers, the reachable table has {WORKSPACE_AREA:.2f} m2"
+        )
+
+
+def _colors(specs: list[ObjectSpec], rng, wanted: list[str] = ()) -> list[str]:
+    """A color for every object: as given, else one that makes a `wanted` description
+    (one the goal names) if any is free for its shape, else a random free one."""
+    used = {(s.color, s.shape) for s in specs if s.color}
+    out = []
+    for s in specs:
+        if s.color:
+            out.append(s.color)
+            continue
+        want = [d.split(" ", 1)[0] for d in wanted if d.split(" ", 1)[1:] == [s.shape]]
+        want = [c for c in want if c in COLORS and (c, s.shape) not in used]
+        if want:
+            used.add((want[0], s.shape))
+            out.append(want[0])
+            continue
+        free = [c for c in COLORS if (c, s.shape) not in used]
+        if not free:
+            raise SimError(f"no free color left for another {s.shape} ({s.text!r}): every {s.shape} color is taken")  # fmt: skip
+        c = str(free[int(rng.integers(len(free)))])
+        used.add((c, s.shape))
+        out.append(c)
+    return out
+
+
+def _distractors(taken: list[tuple[str, str]], n: int, rng) -> list[tuple[str, str]]:
+    """n (shape, color) pairs whose descriptions differ from the taken ones and each other."""
+    used = set(taken)
+    out = []
+    for _ in range(n):
+        for _ in range(100):
+            shape = DISTRACTOR_SHAPES[int(rng.integers(len(DISTRACTOR_SHAPES)))]
+            color = list(COLORS)[int(rng.integers(len(COLORS)))]
+            if (shape, color) not in used:
+                break
+        else:  # pragma: no cover - 72 descriptions
+            raise SimError("no description left for another distractor")
+        used.add((shape, color))
+        out.append((shape, color))
+    return out
+
+
+def _atoms(specs: list[ObjectSpec], descs: list[str]) -> list[tuple[Atom, str]]:
+    out = []
+    for i, s in enumerate(specs):
+        if s.relation is None:
+            continue
+        args = (descs[i],) if s.ref is None else (descs[i], descs[s.ref])
+        out.append((Atom(s.relation, args), s.text))
+    return out
+
+
+def build_scene(
+    world, objects, rng, distractors: int = 0, goal=None, tries: int = 50, margin: float = 0.01
+) -> Layout:
+    """Build a seeded scene of `objects` in `world` and return its `Layout`.
+
+    Args:
+        world: a `sim.world.World`; it is cleared and holds the scene afterwards.
+        objects: the object list (text, list of entries, or `ObjectSpec`s).
+        rng: a numpy Generator, the only source of randomness (same seed, same layout).
+        distractors: how many more objects, of descriptions not in the list.
+        goal: a goal (text, JSON or formula) the scene must make false.
+        tries: how many layouts to draw before giving up.
+        margin: the least margin (m) of every start relation in the sampled layout.
+    """
+    specs = objects if _is_specs(objects) else parse_objects(objects)
+    _check_specs(specs)
+    if distractors < 0:
+        raise SimError(f"distractors must be >= 0, got {distractors}")
+    _check_room(specs, distractors)
+    formula = parse(goal) if goal is not None else None
+    named = [x for a in atoms(formula) for x in a.args if isinstance(x, str)] if formula else []
+    why = {"layout": 0, "goal": 0, "settle": 0}
+    last_settle = ""
+    for _ in range(tries):
+        colors = _colors(specs, rng, named)
+        objs = [(s.shape, c) for s, c in zip(specs, colors, strict=True)]
+        objs += _distractors(objs, distractors, rng)
+        descs = [f"{c} {s}" for s, c in objs]
+        state0 = State(tuple(Body(d, c, s, (0.0, 0.0, 0.0, 0.0)) for d, (s, c) in zip(descs, objs, strict=True)))  # fmt: skip
+        relations = _atoms(specs, descs)
+        for atom, txt in relations:
+            _check_relation(atom, txt, state0)
+        clash = contradiction(And(tuple(a for a, _ in relations))) if relations else None
+        if clash:
+            raise SimError(f"the start relations contradict each other: {clash}")
+        target = check(formula, state0) if formula is not None else None
+        movers = sorted(descs, key=lambda d: -SHAPES[d.split(" ", 1)[1]].radius)
+        poses = sample_layout(state0, [a for a, _ in relations], movers, rng, margin=margin, tries=8)  # fmt: skip
+        if poses is None:
+            why["layout"] += 1
+            if why["layout"] >= LAYOUT_TRIES and not why["goal"] + why["settle"]:
+                break  # the objects and relations alone do not fit: say why
+            continue
+        if target is not None and evaluate(target, hypothetical(state0, poses)).value:
+            why["goal"] += 1
+            continue
+        layout = Layout(tuple((d, s, c, poses[d]) for d, (s, c) in zip(descs, objs, strict=True)))
+        place(world, layout)
+        bad = _settled_badly(world, layout, [a for a, _ in relations])
+        if bad:
+            why["settle"] += 1
+            last_settle = bad
+            continue
+        if target is not None and evaluate(target, read_world(world, start_poses(world))).value:
+            why["goal"] += 1
+            continue
+        return layout
+    world.clear()
+    if why["goal"] and not why["layout"] and not why["settle"]:
+        raise SimError(f"the goal already holds in every scene sampled: {formula} ({tries} scenes)")  # fmt: skip
+    if why["layout"] >= max(why["goal"], why["settle"]):
+        raise SimError(_diagnose(specs, named, rng, margin, sum(why.values())))
+    if why["settle"] >= why["goal"]:
+        raise SimError(f"no scene stayed put after settling in {tries} tries ({last_settle})")
+    raise SimError(
+        f"the goal already holds in every scene sampled where the objects fit: {formula}"
+    )
+
+
+def _check_relation(atom: Atom, txt: str, state: State) -> None:
+    """Refuse a start relation that means nothing (SimError naming the entry). A fixed
+    object may stand anywhere (`blue tray on the left side`), but not on or in anything."""
+    subject = state.get(atom.args[0])
+    if not subject.movable:
+        if atom.pred in ("on", "in"):
+            raise SimError(f"{txt!r}: the {subject.description} is fixed to the table, it cannot stand on or in anything")  # fmt: skip
+        return  # the goal language refuses fixed objects asked to move; a scene places them
+    try:
+        ground(atom, state)
+    except GoalError as exc:
+        raise SimError(f"{txt!r}: {exc}") from None
+
+
+def _is_specs(objects) -> bool:
+    return isinstance(objects, list | tuple) and bool(objects) and all(isinstance(o, ObjectSpec) for o in objects)  # fmt: skip
+
+
+def _diagnose(specs, named, rng, margin, tries) -> str:
+    """Which start relation cannot hold on its own, or that the objects do not fit."""
+    colors = _colors(specs, rng, named)
+    descs = [f"{c} {s.shape}" for s, c in zip(specs, colors, strict=True)]
+    relations = _atoms(specs, descs)
+    state0 = State(tuple(Body(d, c, s.shape, (0.0, 0.0, 0.0, 0.0)) for d, s, c in zip(descs, specs, colors, strict=True)))  # fmt: skip
+    for atom, txt in relations:
+        objs = [x for x in atom.args if isinstance(x, str)]
+        alone = State(tuple(b for b in state0.bodies if b.description in objs))
+        if sample_layout(alone, [atom], objs, rng, margin=margin, tries=20) is None:
+            return f"the start relation {txt!r} ({atom}) cannot hold on the table"
+    for k in range(2, len(relations) + 1):  # the first relation that the ones before rule out
+        some = [a for a, _ in relations[:k]]
+        objs = {x for a in some for x in a.args if isinstance(x, str)}
+        sub = State(tuple(b for b in state0.bodies if b.description in objs))
+        movers = sorted(objs, key=lambda d: (-sub.get(d).shape.radius, descs.index(d)))
+        if sample_layout(sub, some, movers, rng, margin=margin, tries=20) is None:
+            return f"found no layout where the start relation {relations[k - 1][1]!r} holds together with the ones listed before it"  # fmt: skip
+    n = len(specs)
+    return f"no collision-free layout of the {n} objects with every start relation found in {tries} tries (too crowded?)"  # fmt: skip
+
+
+def _settled_badly(world, layout: Layout, relations: list[Atom]) -> str:
+    """Why the settled scene is not the one sampled (moved, tipped, touching, a relation
+    broken), or ""."""
+    state = read_world(world)
+    for (d, _, _, p), b in zip(layout.objects, state.bodies, strict=True):
+        moved = math.hypot(b.pose[0] - p[0], b.pose[1] - p[1])
+        if moved > SETTLE_XY or abs(b.z - p[2]) > 0.01:
+            return f"the {d} moved {100 * moved:.1f} cm while settling"
+        if b.tilt > math.radians(10):
+            return f"the {d} tipped over"
+    bodies = {o.body: o.description for o in world.objects}
+    for pt in world.client.getContactPoints():
+        if pt[1] in bodies and pt[2] in bodies and pt[8] < -0.005:
+            return f"the {bodies[pt[1]]} and the {bodies[pt[2]]} interpenetrate"
+    if relations:
+        f = And(tuple(relations))
+        verdict = evaluate(Goal(f, f), state)
+        for a, r in zip(relations, verdict.atoms, strict=False):
+            m = r.margin * (DEG_AS_M if r.unit == "deg" else 1.0)
+            if not margin_ok(a.pred, r.value, m, 0.0):
+                return f"{r.atom} is false after settling ({r.detail})"
+    return ""
+
+
+def place(world, layout: Layout) -> None:
+    """Clear `world` and rebuild `layout` exactly (objects on others at their height), then
+    let it settle."""
+    world.clear()
+    for _, shape, color, (x, y, z, yaw) in layout.objects:
+        world.add(shape, color, (x, y), yaw, z)
+    world.settle()
+
+
+__all__ = ["Layout", "ObjectSpec", "build_scene", "parse_description", "parse_objects", "place"]
