@@ -1,0 +1,44 @@
+"""The one-line error for text that cannot be read: what was understood, what was not."""
+
+from __future__ import annotations
+
+from .cursor import Refusal
+from .lexicon import known, shown, tokenize
+
+
+def message(raw: str, p, r: Refusal) -> str:
+    understood = _understood(p.t, p.seen)
+    head = f"could not read a goal from '{raw}': understood {understood}; "
+    if r.why:
+        return head + f"did not understand {r.why}"
+    pos = p.far
+    if pos >= len(p.t):
+        wish = f" (expected {p.wish[0]})" if p.wish else ""
+        return head + f"did not understand where it ends after '{shown(p.t[-3:])}'{wish}"
+    end = pos + 1
+    while end < len(p.t) and end - pos < 4 and not known(p.t[end]):
+        end += 1
+    wish = f" (expected {p.wish[0]})" if p.wish else ""
+    return head + f"did not understand '{shown(p.t[pos:end])}'{wish}"
+
+
+def _understood(tokens: list[str], seen: list[tuple[int, str]]) -> str:
+    """The pieces that were read: verbs, relations and objects, in the order they came."""
+    from .reader import Parser
+
+    probe = Parser(tokens)
+    spans = list(seen)
+    for i in range(len(tokens)):
+        probe.i = i
+        try:
+            got = probe.np("target")
+        except Refusal:
+            got = None
+        if got is not None and probe.i > i:
+            spans.append((i, shown(tokens[i : probe.i])))
+    out, upto = [], 0
+    for start, words in sorted(spans, key=lambda s: (s[0], -len(s[1]))):
+        if start >= upto and words:
+            out.append(words)
+            upto = start + len(tokenize(words))
+    return ", ".join(out) if out else "nothing"
