@@ -36,15 +36,21 @@ def eval_seeds(n: int, offset: int = 0) -> list[int]:
 
 @dataclass(frozen=True)
 class Job:
-    """One sandboxed episode: code, entry, family, seed and keyword arguments."""
+    """One sandboxed episode: code, entry, family, seed and keyword arguments.
+
+    With `scene` (a `sim.scenes.Layout` as JSON) the episode runs on that scene instead
+    of the family's scene for the seed, and `goal` (text form) judges it.
+    """
 
     code: str
     entry: str
-    family: str
+    family: str | None
     seed: int
     params: dict
     timeout: float = 30.0
     record: bool = False
+    scene: list | dict | None = None
+    goal: str | None = None
 
 
 @dataclass(frozen=True)
@@ -118,9 +124,8 @@ class LocalExecutor:
             return self._pool
 
     def run_one(self, job: Job):
-        return self.pool.run(
-            job.code, job.entry, job.family, job.seed, job.params, job.timeout, record=job.record
-        )
+        return self.pool.run(job.code, job.entry, job.family, job.seed, job.params, job.timeout,
+                             record=job.record, scene=job.scene, goal=job.goal)  # fmt: skip
 
     def run_many(self, jobs: list[Job]) -> list:
         if len(jobs) <= 1 or self.workers == 1:
@@ -165,7 +170,8 @@ class RayExecutor:
 def _ray_episode(job: Job):
     from skills.sandbox import run_skill
 
-    return run_skill(job.code, job.entry, job.family, job.seed, job.params, job.timeout)
+    return run_skill(job.code, job.entry, job.family, job.seed, job.params, job.timeout,
+                     scene=job.scene, goal=job.goal)  # fmt: skip
 
 
 # (family, seed) -> keyword arguments for the candidate on that scene, or None if they

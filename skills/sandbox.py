@@ -68,8 +68,9 @@ class SandboxResult:
             ran), "error" (it raised, or the process was killed for breaking a limit or
             a rule), "timeout" (wall-clock or CPU limit).
         reason: one line saying why, for every status but "ok".
-        success: `task.is_success()` after the run (False when it did not run to the end
-            of the scene, e.g. rejected or timed out).
+        success: the goal evaluated on the simulator's end state, by the worker's server
+            (never by the process that ran the skill); False when the run did not reach
+            the end of the scene (rejected, timed out, killed).
         seconds: wall-clock seconds of the run as seen by the caller (excludes waiting
             for a free worker).
         output: what the skill printed, capped.
@@ -78,6 +79,10 @@ class SandboxResult:
         poses: with `record=True`, every object's final (x, y, z, yaw degrees).
         perception: the pose provider the robot API used ("oracle", "policy").
         pose_calls: how many grasp and place poses the skill asked it for.
+        goal: the goal judged (text form).
+        atoms: each ground atom of the goal: {"atom", "value", "margin", "unit", "detail"}.
+        objects: every object's description, start and end [x, y, z_bottom, yaw_deg],
+            size, tilt and whether the gripper held it (see `sim.goals.State.to_json`).
     """
 
     status: str
@@ -90,6 +95,9 @@ class SandboxResult:
     poses: dict[str, list[float]] | None = field(default=None, repr=False)
     perception: str = "oracle"
     pose_calls: int = 0
+    goal: str | None = None
+    atoms: tuple[dict, ...] = field(default=(), repr=False)
+    objects: tuple[dict, ...] | None = field(default=None, repr=False)
 
 
 class _WorkerLost(Exception):
@@ -300,8 +308,11 @@ class SandboxPool:
         params: dict | None = None,
         timeout: float = 10.0,
         record: bool = False,
+        scene: dict | list | None = None,
+        goal: str | None = None,
     ) -> SandboxResult:
-        """Validate `code`, then run its entry function on `family`'s scene for `seed`.
+        """Validate `code`, then run its entry function on `family`'s scene for `seed`
+        (or on the scene a layout gives, judged by `goal`).
 
         Args:
             code: skill source.
@@ -311,43 +322,42 @@ class SandboxPool:
             params: keyword arguments for the entry function (default: the task's params).
             timeout: wall-clock seconds for building the scene and running the skill.
             record: also bring back key frames (a GIF) and the objects' final poses.
+            scene: a scene given by its layout (`sim.scenes.Layout.to_json()`) instead of a
+                family's seed; `family` is then only a label and `goal` is required.
+            goal: the goal (text or JSON form) that judges a `scene` run.
 
         Raises:
             SkillError: for bad arguments (unknown family, bad seed or params), or when no
                 worker can be started; never for what the skill itself does.
         """
-        _check_call(family, seed, params, timeout)
+        _check_call(family, seed, params, timeout, scene, goal)
         t0 = time.perf_counter()
         try:
             checked = validate(code, entry)
         except SkillError as exc:
             return SandboxResult("rejected", str(exc), False, time.perf_counter() - t0)
-        return self._execute(
-            code,
-            checked.entry,
-            family,
-            seed,
-            params,
-            timeout,
-            spent=time.perf_counter() - t0,
-            record=record,
-        )
+        return self._execute(code, checked.entry, family, seed, params, timeout,
+                             spent=time.perf_counter() - t0, record=record, scene=scene, goal=goal)  # fmt: skip
 
     def _execute(
-        self, code, entry, family, seed, params=None, timeout=10.0, spent=0.0, record=False
-    ) -> SandboxResult:
+        self, code, entry, family, seed, params=None, timeout=10.0, spent=0.0, record=False,
+        scene=None, goal=None,
+    ) -> SandboxResult:  # fmt: skip
         """Run code in a worker WITHOUT validating it. Internal; tests use it to show the
         process-level layers hold on their own."""
         if self._closed:
             raise SkillError("the sandbox pool is closed")
-        _check_call(family, seed, params, timeout)
+        _check_call(family, seed, params, timeout, scene, goal)
         try:
             cwd = os.getcwd()
         except OSError:
             cwd = "/"
+        if isinstance(goal, dict):
+            goal = json.dumps(goal)
         payload = {"code": code, "entry": entry, "family": family, "seed": seed, "params": params,
                    "timeout": float(timeout), "cwd": cwd, "memory_mb": self.memory_mb,
-                   "output_limit": self.output_limit, "record": bool(record)}  # fmt: skip
+                   "output_limit": self.output_limit, "record": bool(record), "scene": scene,
+                   "goal": goal}  # fmt: skip
         try:
             line = json.dumps(payload).encode() + b"\n"
         except (TypeError, ValueError):
@@ -364,7 +374,7 @@ class SandboxPool:
                     if attempt == 2:
                         raise SkillError(str(exc)) from None
                     continue
-                if family not in worker.families:
+                if scene is None and family not in worker.families:
                     raise SkillError(f"task family {family!r} is not available in the sandbox")
                 start = time.perf_counter() - spent  # validation counts, waiting does not
                 cap = 8 * self.output_limit + 65_536 + (RECORD_CAP if record else 0)
@@ -382,14 +392,18 @@ class SandboxPool:
             self._idle.put(worker)
 
 
-def _check_call(family: str, seed: int, params: dict | None, timeout: float) -> None:
+def _check_call(family: str | None, seed: int, params: dict | None, timeout: float,
+                scene=None, goal=None) -> None:  # fmt: skip
     """The caller's arguments (not the skill's fault): SkillError if wrong."""
     from sim.errors import SimError
     from sim.families import check_family
     from sim.runner import check_seed
 
     try:
-        check_family(family)
+        if scene is None:
+            check_family(family)
+        elif goal is None:
+            raise SimError("a scene given by its layout needs a goal to judge it")
         check_seed(seed)
     except SimError as exc:
         raise SkillError(str(exc)) from None
@@ -417,9 +431,15 @@ def _result(msg: dict, seconds: float) -> SandboxResult:
         reason = status
     gif, poses = _record(msg)
     perception, calls = msg.get("perception", "oracle"), msg.get("pose_calls", 0)
+    goal, atoms, objects = msg.get("goal"), msg.get("atoms"), msg.get("objects")
+    if status == "ok" and msg.get("verdict_error"):
+        status, reason = "error", f"the goal could not be judged: {msg['verdict_error']}"
     return SandboxResult(status, reason, success, seconds, output, tuple(layers), gif, poses,
                          perception if isinstance(perception, str) else "?",
-                         calls if isinstance(calls, int) and not isinstance(calls, bool) else 0)  # fmt: skip
+                         calls if isinstance(calls, int) and not isinstance(calls, bool) else 0,
+                         goal if isinstance(goal, str) else None,
+                         tuple(a for a in atoms if isinstance(a, dict)) if isinstance(atoms, list) else (),
+                         tuple(objects) if isinstance(objects, list) else None)  # fmt: skip
 
 
 def _record(msg: dict) -> tuple[bytes | None, dict | None]:
@@ -451,6 +471,8 @@ def run_skill(
     params: dict | None = None,
     timeout: float = 10.0,
     memory_mb: int = 1024,
+    scene: dict | list | None = None,
+    goal: str | None = None,
 ) -> SandboxResult:
     """Run a skill once in a one-off pool (starts a worker: about a second more than `pool.run`)."""
     t0 = time.perf_counter()
@@ -459,7 +481,7 @@ def run_skill(
     except SkillError as exc:
         return SandboxResult("rejected", str(exc), False, time.perf_counter() - t0)
     with SandboxPool(workers=1, memory_mb=memory_mb) as pool:
-        return pool.run(code, checked.entry, family, seed, params, timeout)
+        return pool.run(code, checked.entry, family, seed, params, timeout, scene=scene, goal=goal)
 
 
 TRIVIAL_SKILL = '''

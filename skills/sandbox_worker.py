@@ -17,8 +17,13 @@ child waiting; each request goes to the spare, which
    (no exec, fork, sockets, ptrace, file writes, signals, namespaces, keyrings...),
    each where the kernel offers it;
 3. executes the (already validated) skill with a restricted set of builtins whose
-   `__import__` allows only math and numpy, calls the entry function, checks
-   `task.is_success()`, and writes one JSON line to a pipe, then is killed.
+   `__import__` allows only math and numpy, calls the entry function, reads every
+   object's start and end pose from the simulator, and writes one JSON line to a pipe,
+   then is killed.
+
+The verdict is not the child's to give: the server, which runs no skill code, evaluates
+the goal (the family's goal for the seed, or the goal the request carries for a scene
+given by its layout) with `sim.goals` on the state the child reported.
 
 The server enforces the wall-clock timeout (SIGKILL), caps what it reads from the child,
 and answers the parent with one JSON line. Every child starts from the server's pristine
@@ -131,9 +136,10 @@ class _Server:
         import PIL.GifImagePlugin  # noqa: F401 - recording encodes GIFs after the lockdown
         import PIL.Image  # noqa: F401
 
-        from sim import errors, geometry, poses, primitives  # noqa: F401 - robot imports these lazily
+        from sim import errors, geometry, goals, poses, primitives  # noqa: F401 - robot imports these lazily
         from sim.families import FAMILIES, task_class
         from sim.runner import reset_task
+        from sim.scenes import Layout, place
         from sim.world import World
 
         from . import poses as skill_poses  # noqa: F401
@@ -143,6 +149,10 @@ class _Server:
         self.world = World()
         self.Robot = Robot
         self.reset_task = reset_task
+        self.goals = goals
+        self.place_layout = lambda world, data: place(world, Layout.from_json(data))
+        self._family_goals: dict[tuple[str, int], str] = {}
+        goals.load()  # every predicate module, imported before any fork
         self.families = []
         for family in FAMILIES:
             try:
@@ -204,7 +214,10 @@ class _Server:
             cap += RECORD_CAP if req.get("record") else 0
         except (KeyError, TypeError, ValueError):
             return _reply("error", "malformed request")
-        if req.get("family") not in self.families:
+        scene = req.get("scene")
+        if scene is not None and not isinstance(req.get("goal"), str):
+            return _reply("error", "a scene given by its layout needs a goal")
+        if scene is None and req.get("family") not in self.families:
             return _reply(
                 "error", f"task family {req.get('family')!r} is not available in the sandbox"
             )
@@ -220,9 +233,38 @@ class _Server:
             finally:
                 os.close(req_w)
             # The perception is this server's to say; the child only counts the calls.
-            return self._collect(pid, reply_r, deadline, cap) | {"perception": self.provider.name}
+            reply = self._collect(pid, reply_r, deadline, cap) | {"perception": self.provider.name}
         finally:
             os.close(reply_r)
+        return reply | self.judge(req, reply.get("objects"))
+
+    def judge(self, req: dict, objects) -> dict:
+        """The verdict, from the state the child reported: this process runs no skill code."""
+        G = self.goals
+        try:
+            goal = req.get("goal") or self.family_goal(req)
+            if not isinstance(objects, list):
+                return {"success": False, "goal": goal, "atoms": []}
+            state = G.State.from_json(objects)
+            verdict = G.evaluate(G.check(goal, state), state)
+        except Exception as exc:  # a goal that cannot be judged is a failed run, said so
+            return {
+                "success": False,
+                "atoms": [],
+                "verdict_error": f"{type(exc).__name__}: {exc}"[:300],
+            }
+        atoms = [a.to_json() for a in verdict.atoms]
+        return {"success": bool(verdict.value), "goal": goal, "atoms": atoms}
+
+    def family_goal(self, req: dict) -> str:
+        """The goal of a family's scene for a seed, built in this process's own world."""
+        key = (str(req["family"]), int(req["seed"]))
+        if key not in self._family_goals:
+            task = self.reset_task(self.world, *key)
+            self._family_goals[key] = task.goal_text()
+            if len(self._family_goals) > 4096:
+                self._family_goals.pop(next(iter(self._family_goals)))
+        return self._family_goals[key]
 
     def _collect(self, pid: int, rfd: int, deadline: float, cap: int) -> dict:
         """Read the child's one-line reply (capped), killing it at the deadline."""
@@ -345,7 +387,31 @@ def _record_fields(msg: dict) -> dict:
         )
     ):
         out["poses"] = poses
+    objects = msg.get("objects")
+    if isinstance(objects, list) and len(objects) <= 64 and all(_object_row(r) for r in objects):
+        out["objects"] = objects
     return out
+
+
+def _object_row(r) -> bool:
+    """One well-formed row of the end state (see `sim.goals.State.to_json`)."""
+
+    def pose(v) -> bool:
+        return isinstance(v, list) and len(v) == 4 and all(_num(x) for x in v)
+
+    return (
+        isinstance(r, dict)
+        and isinstance(r.get("description"), str)
+        and len(r["description"]) < 64
+        and pose(r.get("start"))
+        and pose(r.get("end"))
+        and _num(r.get("tilt_deg"))
+        and isinstance(r.get("held"), bool)
+    )
+
+
+def _num(x) -> bool:
+    return isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x)
 
 
 # -- the child ------------------------------------------------------------------------------
@@ -370,14 +436,19 @@ def _child(server: _Server, req: dict, wfd: int) -> None:
     capture = _Capture(int(req.get("output_limit", 16_000)))
     sys.stdout = sys.stderr = capture
     status, reason, success, layers = "error", None, False, []
-    frames = None
+    frames, objects = None, None
     try:
         try:
             os.chdir(req.get("cwd") or "/")
         except OSError:
             os.chdir("/")
-        task = server.reset_task(server.world, req["family"], int(req["seed"]))
-        params = req["params"] if req.get("params") is not None else dict(task.params)
+        if req.get("scene") is not None:
+            server.place_layout(server.world, req["scene"])
+            params = req.get("params") or {}
+        else:
+            task = server.reset_task(server.world, req["family"], int(req["seed"]))
+            params = req["params"] if req.get("params") is not None else dict(task.params)
+        start = server.goals.start_poses(server.world)
         robot = server.Robot(server.world, server.provider, seed=int(req["seed"]))
         if server.prepare_scene is not None:
             server.prepare_scene(server.world)  # the last moment files may be read
@@ -385,12 +456,12 @@ def _child(server: _Server, req: dict, wfd: int) -> None:
         layers = server.lockdown.apply(float(req["timeout"]), int(req.get("memory_mb", 1024)))
         status, reason = _run_skill(req["code"], req["entry"], robot, params, capture)
         try:
-            success = bool(task.is_success())
+            objects = server.goals.read_world(server.world, start).to_json()
         except Exception as exc:
-            status, reason = "error", f"success check failed: {type(exc).__name__}: {exc}"
+            status, reason = "error", f"reading the end state failed: {type(exc).__name__}: {exc}"
     except BaseException as exc:  # the sandbox's own failure (scene, lockdown)
         reason = f"sandbox: {type(exc).__name__}: {exc}"
-    record = {"pose_calls": _calls(server.provider)}
+    record = {"pose_calls": _calls(server.provider), "objects": objects}
     if frames is not None:
         record |= _finish_recording(server.world, frames)
     try:
