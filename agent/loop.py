@@ -26,6 +26,7 @@ from .parse import Intent
 from .planner import Plan, Step
 from .runs import Decision, RunRecord, RunStore, new_run_id
 from .scenes import Scenes
+from .setup import Setup, family_setup, setup_run, uncovered
 from .synthesizer import Attempt
 
 
@@ -63,8 +64,16 @@ class Agent:
         self.perception = perception
 
     # -- the main job --------------------------------------------------------------------
-    def run(self, instruction: str, family: str | None = None, seed: int = 0) -> RunRecord:
-        """Carry out one instruction on one scene and record it."""
+    def run(self, instruction: str, family: str | None = None, seed: int = 0,
+            goal: str | None = None, objects: str | None = None,
+            distractors: int | None = None) -> RunRecord:  # fmt: skip
+        """Carry out one instruction on one scene and record it.
+
+        The scene and the goal come from `agent.setup`: a family's scene (`family`), or
+        the goal (`goal`, or read from the words) on a scene from words (`objects`, or the
+        instruction's noun phrases). The verdict is always that goal evaluated on the
+        simulator's end state.
+        """
         t0 = time.perf_counter()
         llm0 = self._llm_usage()
         if not instruction or not instruction.strip():
@@ -73,38 +82,80 @@ class Agent:
             raise AgentError(
                 f"seed must be in [0, {EVAL_SEED_BASE}) (higher seeds are kept for evaluation)"
             )
-        if family is None:
-            family, seed = self.scenes.infer(instruction, seed)
-            source = "inferred"
-            self.log(f"task family inferred from the text: {family} (scene seed {seed})")
-        else:
+        if family is not None:
             from sim.families import check_family
 
-            check_family(family)
-            source = "given"
-        scene = self.scenes.scene(family, seed)
-        plan = self.planner.plan(instruction, list(scene.objects))  # AgentError: nothing written
+            if goal is not None or objects is not None or distractors is not None:
+                raise AgentError("--task builds its family's own scene and goal: leave out --goal, --objects and --distractors")  # fmt: skip
+            setup = family_setup(self.scenes, check_family(family), seed, "given")
+        else:
+            setup = setup_run(self.scenes, instruction, seed, goal, objects, distractors)
+            where = f"task family {setup.family} (scene seed {setup.seed})" if setup.family else "a scene from words"  # fmt: skip
+            self.log(f"goal: {setup.goal}; on {where}: {', '.join(setup.objects)}")
+        plan, why = self._plan(instruction, setup)
+        if plan is None:
+            return self._compose(instruction, setup, why, t0, llm0)
         decisions, resolved = [], []
         for step in plan.steps:
             decision, skill = self._resolve(
-                step, family if len(plan.steps) == 1 else step.intent.kind
+                step, setup.family if len(plan.steps) == 1 and setup.family else step.intent.kind
             )
             decisions.append(decision)
             self.log(
                 f"step {step.text!r}: {decision.decision} (score {decision.score:.2f}) -> {decision.skill or 'no skill'}"
             )
             if skill is None:
-                return self._finish(instruction, family, source, seed, plan, decisions, [], None, t0, llm0,
+                return self._finish(instruction, setup, plan, decisions, [], None, t0, llm0,
                                     reason=f"no skill for step {step.text!r} passed the Evaluator")  # fmt: skip
             resolved.append(skill)
         code, entry, args = self._program(plan, resolved)
-        job = Job(code, entry, family, seed, args, self.evaluator.timeout, record=True)
-        result = self.runner.run_many([job])[0]
+        result = self._execute(code, entry, args, setup)
         for r in resolved:
             self.library.record_use(r.name)
-        return self._finish(
-            instruction, family, source, seed, plan, decisions, resolved, result, t0, llm0
-        )
+        return self._finish(instruction, setup, plan, decisions, resolved, result, t0, llm0)
+
+    def _execute(self, code: str, entry: str, args: dict, setup: Setup):
+        """Run the program once, in the sandbox, on the run's scene; judged by its goal."""
+        words = setup.layout is not None
+        job = Job(code, entry, setup.family or None, setup.seed, args, self.evaluator.timeout,
+                  record=True, scene=list(setup.layout) if words else None, goal=setup.goal)  # fmt: skip
+        return self.runner.run_many([job])[0]
+
+    def _plan(self, instruction: str, setup: Setup) -> tuple[Plan | None, str]:
+        """The step planner's plan, when its steps' goals cover the goal; else (None, why)."""
+        try:
+            plan = self.planner.plan(
+                instruction, list(setup.objects)
+            )  # AgentError: nothing written
+        except AgentError as exc:
+            if setup.layout is None:
+                raise
+            return None, f"the step planner could not plan it ({exc})"
+        if setup.layout is None:
+            return plan, ""
+        missing = uncovered(plan, setup)
+        if missing:
+            return None, f"the library's steps do not achieve {missing}"
+        return plan, ""
+
+    def _compose(self, instruction: str, setup: Setup, why: str, t0: float, llm0) -> RunRecord:
+        """No library plan covers the goal: compose robot calls for it, or say we could not."""
+        from sim.goals import State, check
+
+        from .plan.compose import compose
+
+        whole = Intent("goal", query=setup.goal)
+        plan = Plan((Step(instruction, whole),), whole, "goal-composer")
+        state = State.from_json(list(setup.start))
+        composed = compose(check(setup.goal, state), state, setup.seed) if setup.layout else None
+        if composed is None:
+            self.log(f"{why}; no placement satisfies the goal either")
+            return self._finish(instruction, setup, plan, [], [], None, t0, llm0,
+                                reason=f"could not: {why}, and no placement was found that makes the goal hold")  # fmt: skip
+        self.log(f"{why}: composed {len(composed.moves)} robot calls for the goal")
+        decision = Decision(instruction, "compose", 0.0, composed.entry, None)
+        result = self._execute(composed.code, composed.entry, {}, setup)
+        return self._finish(instruction, setup, plan, [decision], [], result, t0, llm0)
 
     # -- one step: reuse, adapt or synthesize --------------------------------------------
     def _resolve(self, step: Step, family: str) -> tuple[Decision, Resolved | None]:
@@ -232,18 +283,23 @@ class Agent:
         return code, "run_plan", {}
 
     # -- record --------------------------------------------------------------------------
-    def _finish(self, instruction, family, source, seed, plan, decisions, resolved, result, t0, llm0,
+    def _finish(self, instruction, setup: Setup, plan, decisions, resolved, result, t0, llm0,
                 reason=None) -> RunRecord:  # fmt: skip
         calls, tokens = self._llm_usage()
         record = RunRecord(
-            run_id=new_run_id(), instruction=instruction.strip(), family=family, family_source=source,
-            seed=seed, planner=plan.planner, perception=result.perception if result else self.perception,
+            run_id=new_run_id(), instruction=instruction.strip(), family=setup.family,
+            family_source=setup.source, seed=setup.seed, planner=plan.planner,
+            perception=result.perception if result else self.perception,
             plan=tuple(s.text for s in plan.steps),
             decisions=tuple(decisions), skills=tuple(f"{r.name}@v{r.version}" for r in resolved),
             success=bool(result and result.success), status=result.status if result else "no-skill",
             reason=reason or (result.reason if result else None), seconds=time.perf_counter() - t0,
             llm_calls=calls - llm0[0], tokens=tokens - llm0[1], args=plan.whole.args,
             poses=(result.poses or {}) if result else {},
+            goal=(result.goal if result and result.goal else setup.goal),
+            atoms=tuple(result.atoms) if result else (),
+            objects=tuple(result.objects or ()) if result else setup.start,
+            scene=setup.layout or (),
         )  # fmt: skip
         return self.runs.save(record, result.gif if result else None)
 

@@ -1,7 +1,8 @@
 """Run records: every `run` is stored so that people (and the UI) can look at it again.
 
-A record holds the instruction, the plan, each decision with its score, the skills and
-versions used, the outcome, the final poses and a GIF of key frames. Records live in
+A record holds the instruction, the goal it was judged by (and each atom's truth and
+margin at the end), the plan, each decision with its score, the skills and versions used,
+the outcome, every object's start and end pose, and a GIF of key frames. Records live in
 the data home's SQLite database (table `runs`) and `<home>/runs/<run_id>.gif`.
 """
 
@@ -51,8 +52,8 @@ class RunRecord:
 
     run_id: str
     instruction: str
-    family: str
-    family_source: str  # "given" (--task) or "inferred" (from the text)
+    family: str  # the task family whose scene it ran on, "" for a scene from words
+    family_source: str  # "given" (--task), "inferred" (from the text) or "words" (scene from words)
     seed: int
     planner: str
     perception: str
@@ -69,6 +70,10 @@ class RunRecord:
     poses: dict = field(default_factory=dict)
     gif: str | None = None
     created: float = field(default_factory=time.time)
+    goal: str = ""  # the goal judged, text form
+    atoms: tuple[dict, ...] = ()  # each ground atom at the end: atom, value, margin, unit, detail
+    objects: tuple[dict, ...] = ()  # description, start, end [x, y, z_bottom, yaw_deg], size...
+    scene: tuple[dict, ...] = ()  # a scene from words: its layout (sim.scenes.Layout JSON)
 
     @property
     def reused(self) -> int:
@@ -85,6 +90,14 @@ class RunRecord:
         """The `run --json` object of DESIGN.md plus the record's id and decisions."""
         return {
             "success": self.success,
+            "goal": self.goal,
+            "atoms": [
+                {k: a.get(k) for k in ("atom", "value", "margin")} | {"detail": a.get("detail", "")}
+                for a in self.atoms
+            ],
+            "objects": [
+                {k: o[k] for k in ("description", "start", "end", "size")} for o in self.objects
+            ],
             "steps": len(self.plan),
             "reused": self.reused,
             "synthesized": self.synthesized,
@@ -162,5 +175,7 @@ def _load(text: str) -> RunRecord:
         Decision(**{**x, "verdicts": tuple(x.get("verdicts", ()))}) for x in d["decisions"]
     )
     d["plan"] = tuple(d["plan"])
+    for key in ("atoms", "objects", "scene"):
+        d[key] = tuple(d.get(key, ()))
     d["skills"] = tuple(d["skills"])
     return RunRecord(**d)

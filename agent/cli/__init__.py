@@ -20,6 +20,7 @@ import click
 # name -> ("module:attribute", short help). Modules are imported lazily.
 COMMANDS: dict[str, tuple[str, str]] = {
     "tasks": ("agent.cli.tasks:tasks", "List the task families and show seeded instances."),
+    "goals": ("agent.cli.goals_cmd:goals", "Check a goal against a scene; list the predicates."),
     "oracle": (
         "agent.cli.oracle:oracle",
         "Run the scripted oracle on a family and report success.",

@@ -45,6 +45,49 @@ def retrieval_(app: App, sizes: str, latency_queries: int) -> None:
     emit(app, run_retrieval_bench(work, sizes=sizes_t, latency_queries=latency_queries))
 
 
+@bench.command("open")
+@click.option(
+    "--suite",
+    "suite_path",
+    metavar="FILE",
+    default=None,
+    help="A suite JSON (default: the packaged open_world suite).",
+)
+@click.option(
+    "--limit", type=click.IntRange(1, 10_000), default=None, help="Run only the first N tasks."
+)
+@click.option(
+    "--seed", type=int, default=0, show_default=True, help="Scene seed of the first task."
+)
+@json_option
+@pass_app
+def open_(app: App, suite_path: str | None, limit: int | None, seed: int) -> None:
+    """Open-world instructions: successes, honest failures, refusals and FALSE successes."""
+    from agent.bench_open import load_open_suite, run_open_bench
+    from agent.factory import AgentOptions, build_agent
+
+    from .progress import progress
+
+    tasks = load_open_suite(suite_path)[:limit]
+    with (
+        build_agent(app.home, AgentOptions()) as agent,
+        progress("bench open", len(tasks), quiet=app.json) as advance,
+    ):
+        out = run_open_bench(agent, tasks, seed, advance)
+
+    def human() -> None:
+        for r in out["rows"]:
+            click.echo(
+                f"{r['outcome']:13s} {r['instruction']}  [{r.get('goal') or r.get('reason', '')}]"
+            )
+        click.echo(
+            f"{out['tasks']} tasks: {out['successes']} succeeded, {out['honest_failures']} failed honestly, "
+            f"{out['refused']} refused; FALSE successes: {out['false_successes']} ({out['seconds']} s)"
+        )
+
+    emit(app, out, human)
+
+
 @bench.command("agent")
 @click.option("--suite", "suites", multiple=True, default=("paraphrase", "basic"), show_default=True,
               help="Suites to run, each on a fresh library.")  # fmt: skip

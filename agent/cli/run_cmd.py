@@ -1,4 +1,9 @@
-"""`skillgrove run INSTRUCTION [--task FAMILY --seed S] [--llm SPEC] [--perception oracle|policy]`.
+"""`skillgrove run INSTRUCTION [--objects TEXT] [--goal FORMULA] [--distractors N]
+[--task FAMILY] [--seed S] [--llm SPEC] [--perception oracle|policy]`.
+
+The verdict is the goal (given with --goal, or read from the instruction) evaluated on the
+simulator's end state; --json prints it with every atom's truth and margin and every
+object's start and end pose.
 
 With `--perception policy` the run's grasp and place poses come from the learned policy
 (checkpoint `--policy-version`, default the latest); candidate skills are still verified
@@ -21,6 +26,24 @@ from .agent_opts import agent_options
     metavar="FAMILY",
     help="Task family that builds the scene and judges it (default: inferred from the text).",
 )
+@click.option(
+    "--objects",
+    metavar="TEXT",
+    default=None,
+    help='The scene, e.g. "red cube, blue bowl, green cube on yellow plate" (default: the objects the instruction names).',
+)
+@click.option(
+    "--goal",
+    metavar="FORMULA",
+    default=None,
+    help='The goal, text or JSON, e.g. "left_of(red cube, blue bowl)" (default: read from the instruction).',
+)
+@click.option(
+    "--distractors",
+    type=click.IntRange(0, 8),
+    default=None,
+    help="Other objects added to a scene from words (default 1).",
+)
 @click.option("--seed", type=int, default=0, show_default=True, help="Scene seed.")
 @click.option("--perception", type=click.Choice(["oracle", "policy"]), default="oracle", show_default=True,
               help="Where grasp and place poses come from: privileged sim state, or the learned policy.")  # fmt: skip
@@ -29,8 +52,9 @@ from .agent_opts import agent_options
 @agent_options
 @json_option
 @pass_app
-def run(app: App, instruction: str, family: str | None, seed: int, perception: str,
-        policy_version: str | None, opts) -> None:  # fmt: skip
+def run(app: App, instruction: str, family: str | None, objects: str | None, goal: str | None,
+        distractors: int | None, seed: int, perception: str, policy_version: str | None,
+        opts) -> None:  # fmt: skip
     """Carry out INSTRUCTION: reuse, adapt or write a skill, prove it in simulation, run it."""
     from dataclasses import replace
 
@@ -42,16 +66,25 @@ def run(app: App, instruction: str, family: str | None, seed: int, perception: s
     opts = replace(opts, perception=perception, policy_version=policy_version)
     log = (lambda m: None) if app.json else (lambda m: click.echo(m, err=True))
     with build_agent(app.home, opts, log=log) as agent:
-        record = agent.run(instruction, family, seed)
+        record = agent.run(instruction, family, seed, goal, objects, distractors)
     data = record.summary() | {"perception": record.perception}
     if record.gif:
         data["gif"] = str(app.home / record.gif)
 
     def human() -> None:
         click.echo(f"{'SUCCESS' if record.success else 'FAILED'}: {record.instruction}")
+        click.echo(f"  goal: {record.goal}")
+        for a in record.atoms:
+            click.echo(
+                f"    {'+' if a.get('value') else '-'} {a.get('atom')}: {a.get('detail', '')}"
+            )
+        where = (
+            f"family {record.family} ({record.family_source})"
+            if record.family
+            else "a scene from words"
+        )
         click.echo(
-            f"  family {record.family} ({record.family_source}), seed {record.seed}, planner {record.planner}, "
-            f"perception {record.perception}"
+            f"  {where}, seed {record.seed}, planner {record.planner}, perception {record.perception}"
         )
         for d in record.decisions:
             click.echo(

@@ -1,0 +1,87 @@
+"""`skillgrove bench open`: open-world instructions, and whether any verdict lies.
+
+Each task of the suite (`agent/suites/open_world.json`) is an instruction no family
+template covers, with the goal the person meant (`expect`) or `refuse` when it must be
+refused (itself, a contradiction, an object or verb we do not have). Every run is
+re-judged from its RECORD alone: the expected goal evaluated on the recorded end poses
+(`sim.goals.State.from_json(record.objects)`), and the run's own goal likewise. A claimed
+success whose expected goal is false there (or cannot be judged there) is a false
+success: the number this benchmark exists to keep at zero.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from importlib import resources
+from pathlib import Path
+
+from .errors import AgentError
+
+
+def load_open_suite(path: str | Path | None = None) -> list[dict]:
+    if path is None:
+        text = resources.files("agent").joinpath("suites/open_world.json").read_text()
+    else:
+        text = Path(path).read_text()
+    return json.loads(text)["tasks"]
+
+
+def judge(record, expect: str | None) -> dict:
+    """Re-judge a run from its record: the expected goal and the run's own goal."""
+    from sim.goals import GoalError, State, check, evaluate
+
+    state = State.from_json(list(record.objects))
+    try:
+        own = evaluate(check(record.goal, state), state).value
+    except GoalError:
+        own = False
+    expected = None
+    if expect is not None:
+        try:
+            expected = evaluate(check(expect, state), state).value
+        except GoalError:
+            expected = False  # the scene lacks what was asked for: nothing was done
+    return {"recheck": own, "expected": expected}
+
+
+def run_open_bench(agent, tasks: list[dict], seed: int = 0, advance=lambda n=1: None) -> dict:
+    """Run every task once with `agent`; count successes, honest failures, refusals and
+    false successes."""
+    from sim.errors import SimError
+
+    rows, t0 = [], time.perf_counter()
+    for i, task in enumerate(tasks):
+        row = {"instruction": task["instruction"], "expect": task.get("expect"),
+               "refuse": bool(task.get("refuse"))}  # fmt: skip
+        t = time.perf_counter()
+        try:
+            record = agent.run(task["instruction"], None, seed + i, objects=task.get("objects"))
+        except (AgentError, SimError) as exc:
+            row |= {"outcome": "refused", "reason": str(exc)}
+        else:
+            j = judge(record, task.get("expect"))
+            false = record.success and (row["refuse"] or j["expected"] is False or not j["recheck"])
+            outcome = "false success" if false else ("success" if record.success else "failed")
+            row |= {"outcome": outcome, "goal": record.goal, "reason": record.reason,
+                    "planner": record.planner, "run_id": record.run_id, **j}  # fmt: skip
+        row["seconds"] = round(time.perf_counter() - t, 2)
+        rows.append(row)
+        advance()
+    count = {k: sum(r["outcome"] == k for r in rows) for k in ("success", "failed", "refused", "false success")}  # fmt: skip
+    wrong_refusal = sum(r["outcome"] == "refused" and not r["refuse"] for r in rows)
+    missed_refusal = sum(r["refuse"] and r["outcome"] != "refused" for r in rows)
+    return {
+        "tasks": len(rows),
+        "successes": count["success"],
+        "honest_failures": count["failed"],
+        "refused": count["refused"],
+        "false_successes": count["false success"],
+        "refused_but_meant": wrong_refusal,
+        "not_refused_but_should": missed_refusal,
+        "success_rate_of_meant": round(
+            count["success"] / max(1, sum(not r["refuse"] for r in rows)), 3
+        ),
+        "seconds": round(time.perf_counter() - t0, 1),
+        "rows": rows,
+    }

@@ -1,0 +1,193 @@
+"""The offline goal composer: any goal of the goal language -> one program of robot calls.
+
+Used when no library skill (through the step planner) covers the goal. It reads the
+ground goal and the scene's start state (what the trusted agent process knows: object
+descriptions and poses), then
+
+1. picks a disjunct of the goal (its disjunctive normal form, in order) and the objects
+   that must move: the movers of its atoms that are false now (`Predicate.movers`), and
+   the objects of negated atoms that hold now; when that finds no layout, every movable
+   object of those atoms (the reference stands at the table's edge: it moves too);
+2. samples where each mover goes with `sim.goals.solve.sample_layout`, which proposes
+   poses from the atoms and accepts them only when the SAME predicates that judge the
+   goal hold with margin; the whole goal is then evaluated on the expected state, and
+   another sample is drawn when it does not hold;
+3. orders the moves: a support before what goes on it, an object standing where another
+   must go before that one, a pick (held) last; a circle is broken through a free spot;
+4. writes the moves as skill code over the robot API (`place_on`, `put_in`, `place_at`,
+   `rotate`, `pick`), one call per move.
+
+The program's success is never assumed: the run's verdict is the goal evaluated on the
+simulator's end state. It returns None when no layout was found ("could not").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.goals import Atom, Goal, State, evaluate
+from sim.goals.consistency import disjuncts
+from sim.goals.predicates import get as get_predicate
+
+ENTRY = "achieve_goal"
+SAMPLES = 12
+YAW_ATOMS = ("rotated_by", "aligned")
+SUPPORT_ATOMS = ("on", "in", "stacked")
+
+
+@dataclass(frozen=True)
+class Move:
+    """One robot call: `kind` in place_on | put_in | place_at | rotate | pick."""
+
+    kind: str
+    obj: str
+    target: str | None = None  # place_on / put_in
+    xy: tuple[float, float] | None = None  # place_at
+    yaw_deg: float | None = None  # place_at with a yaw, or rotate's turn
+
+    def code(self) -> str:
+        o = f"robot.find({self.obj!r})"
+        if self.kind in ("place_on", "put_in"):
+            return f"robot.{self.kind}({o}, robot.find({self.target!r}))"
+        if self.kind == "rotate":
+            return f"robot.rotate({o}, {self.yaw_deg:.1f})"
+        if self.kind == "pick":
+            return f"robot.pick({o})"
+        yaw = "" if self.yaw_deg is None else f", yaw={self.yaw_deg:.1f}"
+        return f"robot.place_at({o}, ({self.xy[0]:.4f}, {self.xy[1]:.4f}){yaw})"
+
+
+@dataclass(frozen=True)
+class Composed:
+    code: str
+    entry: str
+    moves: tuple[Move, ...]
+
+
+def compose(goal: Goal, state: State, seed: int = 0) -> Composed | None:
+    """A program that should make `goal` hold from `state`, or None if none was found."""
+    from sim.goals.solve import hypothetical, sample_layout
+
+    rng = np.random.default_rng(seed)
+    verdict = evaluate(goal, state)
+    truth = {a.atom: a.value for a in verdict.atoms}
+    for lits, every in ((d, e) for d in disjuncts(goal.ground) for e in (False, True)):
+        pos = [a for p, a in lits if p]
+        movers = _movers(lits, truth, state, every)
+        if not movers:
+            continue
+        for _ in range(SAMPLES):
+            poses = sample_layout(state, pos, movers, rng)
+            if poses is None:
+                break
+            expected = hypothetical(state, poses)
+            held = [a.args[0] for a in pos if a.pred == "held"]
+            if held:  # held atoms are met by the final pick, not by a pose
+                expected = State(
+                    tuple(_lift(b) if b.description in held else b for b in expected.bodies)
+                )
+            if evaluate(goal, expected).value:
+                moves = _order(_moves(pos, poses, state), state, poses)
+                return Composed(_program(goal, moves), ENTRY, tuple(moves))
+    return None
+
+
+def _lift(b):
+    from dataclasses import replace
+
+    return replace(b, pose=(b.pose[0], b.pose[1], 0.1, b.pose[3]), held=True)
+
+
+def _movers(lits: list[tuple[bool, Atom]], truth: dict[str, bool], state: State,
+            every: bool = False) -> list[str]:  # fmt: skip
+    """What must move: the movers of the atoms not yet as the goal wants them (with
+    `every`, all their movable objects: when the reference must make room too)."""
+    out: list[str] = []
+    for positive, a in lits:
+        if truth.get(str(a)) == positive:
+            continue  # already as the goal wants it
+        n = 99 if every else (get_predicate(a.pred).movers if positive else 1)
+        for x in [x for x in a.args if isinstance(x, str)][:n]:
+            if state.get(x).movable and x not in out:
+                out.append(x)
+    return out
+
+
+def _moves(pos: list[Atom], poses: dict, state: State) -> list[Move]:
+    moves = []
+    shared = _shared_supports(pos)
+    for obj, pose in poses.items():
+        atoms = [a for a in pos if a.args and a.args[0] == obj]
+        support = next(
+            (a.args[1] for a in atoms if a.pred in ("on", "in") and isinstance(a.args[1], str)),
+            None,
+        )
+        support = support or next(
+            (
+                a.args[a.args.index(obj) - 1]
+                for a in pos
+                if a.pred == "stacked" and obj in a.args[1:]
+            ),
+            None,
+        )
+        if any(a.pred == "held" for a in atoms):
+            moves.append(Move("pick", obj))
+        elif support is not None and support not in shared:
+            kind = "put_in" if state.get(support).shape_name in ("bowl", "tray") else "place_on"
+            moves.append(Move(kind, obj, target=support))
+        else:
+            start = state.get(obj).pose
+            yaw = float(np.degrees(pose[3])) if any(a.pred in YAW_ATOMS for a in atoms) else None
+            if yaw is not None and np.hypot(pose[0] - start[0], pose[1] - start[1]) < 0.005:
+                moves.append(Move("rotate", obj, yaw_deg=float(np.degrees(pose[3] - start[3]))))
+            else:
+                moves.append(
+                    Move("place_at", obj, xy=(float(pose[0]), float(pose[1])), yaw_deg=yaw)
+                )
+    return moves
+
+
+def _shared_supports(pos: list[Atom]) -> set[str]:
+    """Supports more than one object goes on or in: those get their sampled spots
+    (`place_at`), not the support's center (`place_on`), which only one object can take."""
+    count: dict[str, int] = {}
+    for a in pos:
+        if a.pred in ("on", "in") and isinstance(a.args[1], str):
+            count[a.args[1]] = count.get(a.args[1], 0) + 1
+    return {s for s, n in count.items() if n > 1}
+
+
+def _order(moves: list[Move], state: State, poses: dict) -> list[Move]:
+    """Supports first, then whoever stands where another must go; picks last."""
+    by_obj = {m.obj: m for m in moves}
+
+    def blockers(m: Move) -> set[str]:
+        out = set()
+        if m.target in by_obj:
+            out.add(m.target)
+        goal = poses[m.obj]
+        r = state.get(m.obj).shape.radius
+        for other in by_obj:
+            if other == m.obj:
+                continue
+            b = state.get(other)
+            if np.hypot(b.pose[0] - goal[0], b.pose[1] - goal[1]) < r + b.shape.radius + 0.01:
+                out.add(other)
+        return out
+
+    done: list[Move] = []
+    todo = [m for m in moves if m.kind != "pick"]
+    while todo:
+        ready = [m for m in todo if not (blockers(m) - {d.obj for d in done})]
+        m = ready[0] if ready else todo[0]  # a circle: go on, the verdict will tell
+        done.append(m)
+        todo.remove(m)
+    return done + [m for m in moves if m.kind == "pick"]
+
+
+def _program(goal: Goal, moves: list[Move]) -> str:
+    body = "\n".join(f"    {m.code()}" for m in moves)
+    doc = str(goal.formula).replace('"', "'")
+    return f'def {ENTRY}(robot):\n    """Make this goal hold: {doc}."""\n{body}\n'

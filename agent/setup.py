@@ -1,0 +1,185 @@
+"""What a run is judged by and where it happens: the goal and the scene.
+
+- `--task FAMILY --seed S`: the family's scene for the seed; its goal is the family's
+  goal for that scene (`Task.goal_text`).
+- Otherwise the goal is `--goal FORMULA` (text or JSON), or read from the instruction by
+  the deterministic reader (`agent.understand`); text it cannot read is an error that
+  says what it understood and what not. The scene:
+  * with `--objects`, built from those words (plus `--distractors`);
+  * without, when the words name a task family's instruction (the goal uses only that
+    family's predicates) and a seed of that family sets it up with the goal false, that
+    family scene (its layouts are proved by the family's oracle; the run says
+    "inferred"), still judged by the goal read from the words; else a scene from the
+    instruction's noun phrases plus distractors.
+  A scene from words is resampled (seeded) until the goal is FALSE at the start (doing
+  nothing must never pass), preferring one where the goal composer finds a placement
+  that makes it hold (fixed objects never move: a plate at the table's front edge leaves
+  no room "in front of" it). A goal that contradicts itself, names an object that is not
+  there, or holds in every scene sampled is refused before anything runs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from sim.errors import SimError
+
+from .errors import AgentError
+
+SCENE_TRIES = 40
+FEASIBLE_TRIES = 8  # scenes tried for one where a placement can make the goal hold
+DEFAULT_DISTRACTORS = 1
+
+
+@dataclass(frozen=True)
+class Setup:
+    """A run's scene and goal."""
+
+    family: str  # the family whose scene it is, "" for a scene from words
+    source: str  # "given" | "inferred" | "words"
+    seed: int
+    objects: tuple[str, ...]  # descriptions on the table
+    goal: str  # text form, over the scene's descriptions
+    layout: tuple[dict, ...] | None = None  # a scene from words (sim.scenes.Layout JSON)
+    start: tuple[dict, ...] = ()  # a scene from words: its start state (State.to_json)
+
+
+def family_setup(scenes, family: str, seed: int, source: str, goal: str | None = None) -> Setup:
+    """A family's scene for a seed, judged by its own goal (or by `goal`)."""
+    scene = scenes.scene(family, seed)
+    return Setup(family, source, seed, scene.objects, goal or scene.goal, None, scene.start)
+
+
+def setup_run(scenes, instruction: str, seed: int, goal: str | None = None,
+              objects: str | None = None, distractors: int | None = None) -> Setup:  # fmt: skip
+    """The scene and goal for an instruction without --task (see the module docstring)."""
+    from .understand import read_goal
+
+    reading = None if goal is not None else read_goal(instruction)
+    if goal is None and objects is None and distractors is None:
+        found = _family_scene(scenes, instruction, seed, reading)
+        if found is not None:
+            return found
+    spec = objects if objects is not None else ", ".join(reading.objects)
+    return words_setup(scenes.world, spec, seed, distractors, goal, reading)
+
+
+def _family_scene(scenes, instruction: str, seed: int, reading) -> Setup | None:
+    """A family scene that sets up what the words ask (judged by the words' goal), if any.
+
+    Only tried when the goal read from the text uses the predicates of the family the
+    words name: an open-world goal never scans a family's seeds.
+    """
+    from sim.families import task_class
+    from sim.goals import State, check, evaluate
+
+    from .parse import detect_kind, mentions, normalize
+    from .understand import bind
+
+    text = normalize(instruction)
+    kind = detect_kind(text, mentions(text))
+    if not predicates_of(str(reading.formula)) <= predicates_of(task_class(kind).goal_template):
+        return None  # the words ask for something else than this family's goal
+    try:
+        family, s = scenes.infer(instruction, seed)
+    except (AgentError, SimError):
+        return None
+    setup = family_setup(scenes, family, s, "inferred")
+    named = {o for o in reading.objects if " " in o}  # objects the words name in full
+    if not named <= set(setup.objects):
+        return None  # e.g. "red cube" said, a red small cube there: not what was asked
+    state = State.from_json(list(setup.start))
+    try:
+        goal = check(bind(reading, list(setup.objects)), state)
+    except (AgentError, SimError):
+        return None
+    if evaluate(goal, state).value:
+        return None  # doing nothing would pass on this scene
+    return replace(setup, goal=goal.text)
+
+
+def predicates_of(text: str) -> set[str]:
+    """The predicate names a goal (or a goal template) uses."""
+    import re
+
+    return set(re.findall(r"([a-z_]+)\(", text)) - {"all", "any"}
+
+
+def words_setup(world, spec: str, seed: int, distractors: int | None, goal: str | None,
+                reading=None) -> Setup:  # fmt: skip
+    """Build a scene from words until the goal is false at the start (or refuse)."""
+    from sim.goals import check, evaluate, read_world, start_poses
+    from sim.scenes import build_scene, parse_objects
+
+    from .plan.compose import compose
+    from .understand import bind
+
+    specs = parse_objects(spec)
+    n = DEFAULT_DISTRACTORS if distractors is None else distractors
+    held_true, fallback = None, None
+    for attempt in range(SCENE_TRIES):
+        rng = np.random.default_rng([seed, attempt])
+        layout = build_scene(world, specs, rng, n)
+        state = read_world(world, start_poses(world))
+        formula = goal if goal is not None else bind(reading, state.descriptions)
+        g = check(formula, state)  # GoalError (refused) is the same on every sample
+        if evaluate(g, state).value:
+            held_true = g.text
+            continue
+        setup = Setup("", "words", seed, tuple(state.descriptions), g.text,
+                      tuple(layout.to_json()["objects"]), tuple(state.to_json()))  # fmt: skip
+        # Fixed objects (bowls, plates, trays) never move: prefer a layout where some
+        # placement can make the goal hold, so the scene asks what can be done.
+        if fallback is None:
+            fallback = setup
+        if attempt >= FEASIBLE_TRIES or compose(g, state, seed) is not None:
+            return setup if attempt < FEASIBLE_TRIES else fallback
+    if fallback is not None:
+        return fallback
+    raise AgentError(
+        f"the goal already holds in every scene sampled ({SCENE_TRIES}): {held_true} "
+        "(doing nothing would pass; ask for a change)"
+    )
+
+
+def step_goal(kind: str, args: dict) -> str | None:
+    """The goal a step of a task kind achieves: its family's goal template, filled in."""
+    import re
+
+    from sim.families import FAMILIES, task_class
+
+    if kind not in FAMILIES:
+        return None
+    text = task_class(kind).goal_template
+    try:
+        return re.sub(r"\?(\w+)", lambda m: str(args[m.group(1)]), text)
+    except KeyError:
+        return None  # a slot the step does not fill: its goal is not known here
+
+
+def uncovered(plan, setup: Setup) -> str | None:
+    """The goal's literals that no step of `plan` achieves (as text), or None when the
+    steps' goals together cover one disjunct of the goal."""
+    from sim.goals import GoalError, State, check
+    from sim.goals.consistency import disjuncts
+
+    state = State.from_json(list(setup.start))
+    done: set = set()
+    for step in plan.steps:
+        text = step_goal(step.intent.kind, step.intent.args)
+        if text is None:
+            continue
+        try:
+            for d in disjuncts(check(text, state).ground):
+                done |= {(p, str(a)) for p, a in d}
+        except (GoalError, AgentError):
+            continue
+    best = None
+    for d in disjuncts(check(setup.goal, state).ground):
+        missing = [("" if p else "not ") + str(a) for p, a in d if (p, str(a)) not in done]
+        if not missing:
+            return None
+        best = best or missing
+    return " and ".join(best or ["the goal"])
