@@ -85,11 +85,13 @@ def robot_methods() -> tuple[Method, ...]:
 @functools.cache
 def api_reference() -> str:
     """The robot API as the LLM sees it: conventions, then `robot.method(sig)` and its docstring."""
+    from sim.goals.state import FRAME
     from skills import robot as robot_module
 
     parts = []
     if robot_module.__doc__:
         parts.append(inspect.cleandoc(robot_module.__doc__))
+    parts.append(FRAME)
     obj_doc = inspect.getdoc(robot_module.Obj)
     if obj_doc:
         parts.append(f"Obj: {obj_doc}")

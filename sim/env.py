@@ -36,11 +36,12 @@ POSE_LOW = np.array([0.2, -0.45, 0.0, -np.pi], dtype=np.float32)
 POSE_HIGH = np.array([0.8, 0.45, 0.35, np.pi], dtype=np.float32)
 
 
-class TabletopEnv(gym.Env):
-    """One task family as a gymnasium environment.
+class PrimitiveEnv(gym.Env):
+    """What every tabletop environment shares: a World of its own, the observation and
+    action spaces above, one primitive per step, rendering. Subclasses build the scene
+    (`reset`) and judge it (`_success`, `_info`, `max_actions`).
 
     Args:
-        family: task family id ("stack", "put-in-bowl", ...).
         obs_mode: "rgbd" (images + state) or "state" (no rendering, much faster).
         image_size: (width, height) of the camera images.
         render_mode: "rgb_array" to allow `render()`.
@@ -48,25 +49,17 @@ class TabletopEnv(gym.Env):
     """
 
     metadata = {"render_modes": ["rgb_array"], "render_fps": 10}
+    max_actions = 8
 
-    def __init__(
-        self,
-        family: str,
-        obs_mode: str = "rgbd",
-        image_size: tuple[int, int] = (128, 128),
-        render_mode: str | None = None,
-        gui: bool = False,
-    ) -> None:
+    def __init__(self, obs_mode: str = "rgbd", image_size: tuple[int, int] = (128, 128),
+                 render_mode: str | None = None, gui: bool = False) -> None:  # fmt: skip
         from .world import World
 
         if obs_mode not in ("rgbd", "state"):
             raise SimError(f"unknown obs_mode {obs_mode!r}")
-        self.family = family
-        self.task_cls = task_class(family)
         self.obs_mode = obs_mode
         self.render_mode = render_mode
         self.world = World(gui=gui, image_size=image_size)
-        self.task = self.task_cls(self.world)
         w, h = image_size
         obs: dict[str, spaces.Space] = {
             "proprio": spaces.Box(-np.inf, np.inf, (13,), np.float32),
@@ -85,15 +78,6 @@ class TabletopEnv(gym.Env):
         )
         self._actions = 0
 
-    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
-        super().reset(seed=seed)
-        self.world.clear()
-        self.task.reset(self.np_random)
-        self.world.settle()
-        self.task.begin()
-        self._actions = 0
-        return self._obs(), self._info()
-
     def step(self, action):
         act = to_action(action)
         error = None
@@ -103,8 +87,8 @@ class TabletopEnv(gym.Env):
             error = str(exc)
         self.world.settle(max_steps=120)
         self._actions += 1
-        success = self.task.is_success()
-        truncated = not success and self._actions >= self.task.max_actions
+        success = self._success()
+        truncated = not success and self._actions >= self.max_actions
         info = self._info()
         if error:
             info["error"] = error
@@ -118,12 +102,11 @@ class TabletopEnv(gym.Env):
     def close(self) -> None:
         self.world.close()
 
-    def _info(self) -> dict[str, Any]:
-        return {
-            "instruction": self.task.instruction,
-            "params": dict(self.task.params),
-            "success": self.task.is_success(),
-        }
+    def _success(self) -> bool:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _info(self) -> dict[str, Any]:  # pragma: no cover - abstract
+        raise NotImplementedError
 
     def _obs(self) -> dict[str, np.ndarray]:
         objs = np.zeros((MAX_OBJECTS, 8), dtype=np.float32)
@@ -134,6 +117,48 @@ class TabletopEnv(gym.Env):
         if self.obs_mode == "rgbd":
             obs["rgb"], obs["depth"] = self.world.render("front")
         return obs
+
+
+class TabletopEnv(PrimitiveEnv):
+    """One task family as a gymnasium environment.
+
+    Args:
+        family: task family id ("stack", "put-in-bowl", ...).
+        obs_mode, image_size, render_mode, gui: see `PrimitiveEnv`.
+    """
+
+    def __init__(
+        self,
+        family: str,
+        obs_mode: str = "rgbd",
+        image_size: tuple[int, int] = (128, 128),
+        render_mode: str | None = None,
+        gui: bool = False,
+    ) -> None:
+        self.family = family
+        self.task_cls = task_class(family)
+        super().__init__(obs_mode, image_size, render_mode, gui)
+        self.task = self.task_cls(self.world)
+        self.max_actions = self.task_cls.max_actions
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        super().reset(seed=seed)
+        self.world.clear()
+        self.task.reset(self.np_random)
+        self.world.settle()
+        self.task.begin()
+        self._actions = 0
+        return self._obs(), self._info()
+
+    def _success(self) -> bool:
+        return self.task.is_success()
+
+    def _info(self) -> dict[str, Any]:
+        return {
+            "instruction": self.task.instruction,
+            "params": dict(self.task.params),
+            "success": self.task.is_success(),
+        }
 
 
 def to_action(action) -> Action:

@@ -20,22 +20,18 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import gymnasium as gym
-import numpy as np
-from gymnasium import spaces
-
-from .env import MAX_OBJECTS, POSE_HIGH, POSE_LOW, execute, to_action
+from .env import MAX_OBJECTS, PrimitiveEnv
 from .errors import SimError
 from .geometry import wrap_angle
 from .goals import Goal, Verdict, check, evaluate, read_world, start_poses
 from .goals.formula import Quant, atoms, parse
 from .scenes import Layout, ObjectSpec, build_scene, parse_objects
-from .tasks.base import PRIMITIVES, Action
+from .tasks.base import Action
 
 MAX_ACTIONS = 8
 
 
-class GoalEnv(gym.Env):
+class GoalEnv(PrimitiveEnv):
     """A goal formula on a scene from words, as a gymnasium environment.
 
     Args:
@@ -46,10 +42,8 @@ class GoalEnv(gym.Env):
         instruction: the words the goal came from (default: the goal's text).
         max_actions: primitives per episode before truncation.
         tries: scenes drawn per reset before giving up (see `build_scene`).
-        obs_mode, image_size, render_mode, gui: as `sim.env.TabletopEnv`.
+        obs_mode, image_size, render_mode, gui: see `sim.env.PrimitiveEnv`.
     """
-
-    metadata = {"render_modes": ["rgb_array"], "render_fps": 10}
 
     def __init__(
         self,
@@ -64,10 +58,6 @@ class GoalEnv(gym.Env):
         render_mode: str | None = None,
         gui: bool = False,
     ) -> None:
-        from .world import World
-
-        if obs_mode not in ("rgbd", "state"):
-            raise SimError(f"unknown obs_mode {obs_mode!r}")
         self.formula = parse(goal)
         self.specs = _specs(objects, self.formula)
         if len(self.specs) + distractors > MAX_OBJECTS:
@@ -77,32 +67,13 @@ class GoalEnv(gym.Env):
             )
         self.distractors = int(distractors)
         self.instruction = instruction or str(self.formula)
-        self.max_actions = int(max_actions)
         self.tries = int(tries)
-        self.obs_mode = obs_mode
-        self.render_mode = render_mode
-        self.world = World(gui=gui, image_size=image_size)
-        w, h = image_size
-        obs: dict[str, spaces.Space] = {
-            "proprio": spaces.Box(-np.inf, np.inf, (13,), np.float32),
-            "objects": spaces.Box(-np.inf, np.inf, (MAX_OBJECTS, 8), np.float32),
-        }
-        if obs_mode == "rgbd":
-            obs["rgb"] = spaces.Box(0, 255, (h, w, 3), np.uint8)
-            obs["depth"] = spaces.Box(0.0, np.inf, (h, w), np.float32)
-        self.observation_space = spaces.Dict(obs)
-        self.action_space = spaces.Dict(
-            {
-                "primitive": spaces.Discrete(len(PRIMITIVES)),
-                "pose0": spaces.Box(POSE_LOW, POSE_HIGH, dtype=np.float32),
-                "pose1": spaces.Box(POSE_LOW, POSE_HIGH, dtype=np.float32),
-            }
-        )
+        super().__init__(obs_mode, image_size, render_mode, gui)
+        self.max_actions = int(max_actions)
         self.goal: Goal | None = None
         self.layout: Layout | None = None
         self.start: dict[int, tuple] = {}
         self.verdict: Verdict | None = None
-        self._actions = 0
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         super().reset(seed=seed)
@@ -115,39 +86,20 @@ class GoalEnv(gym.Env):
         self._judge()
         return self._obs(), self._info()
 
-    def step(self, action):
-        if self.goal is None:
-            raise SimError("call reset() before step()")
-        act = to_action(action)
-        error = None
-        try:
-            execute(self.world, act)
-        except SimError as exc:  # e.g. a pose out of reach: the step fails, the episode goes on
-            error = str(exc)
-        self.world.settle(max_steps=120)
-        self._actions += 1
-        success = self._judge()
-        truncated = not success and self._actions >= self.max_actions
-        info = self._info()
-        if error:
-            info["error"] = error
-        return self._obs(), float(success), success, truncated, info
-
     def state(self):
         """The goal language's view of the scene now (start poses included)."""
         return read_world(self.world, self.start)
 
-    def render(self):
-        if self.render_mode == "rgb_array":
-            return self.world.render("front")[0]
-        return None
-
-    def close(self) -> None:
-        self.world.close()
+    def step(self, action):
+        if self.goal is None:
+            raise SimError("call reset() before step()")
+        return super().step(action)
 
     def _judge(self) -> bool:
         self.verdict = evaluate(self.goal, self.state())
         return self.verdict.value
+
+    _success = _judge
 
     def _info(self) -> dict[str, Any]:
         v = self.verdict
@@ -159,16 +111,6 @@ class GoalEnv(gym.Env):
                 {"atom": a.atom, "value": a.value, "margin": round(a.margin, 4)} for a in v.atoms
             ],
         }
-
-    def _obs(self) -> dict[str, np.ndarray]:
-        objs = np.zeros((MAX_OBJECTS, 8), dtype=np.float32)
-        for i, o in enumerate(self.world.objects[:MAX_OBJECTS]):
-            pos, orn = self.world.pose(o)
-            objs[i] = [1.0, *pos, *orn]
-        obs = {"proprio": self.world.panda.proprio(), "objects": objs}
-        if self.obs_mode == "rgbd":
-            obs["rgb"], obs["depth"] = self.world.render("front")
-        return obs
 
 
 def _specs(objects, formula) -> list[ObjectSpec]:

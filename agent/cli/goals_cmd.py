@@ -23,7 +23,7 @@ def goals() -> None:
 @pass_app
 def list_(app: App) -> None:
     """Every predicate with its arguments and what it means (tolerances in its docs)."""
-    from sim.goals import load
+    from sim.goals import FRAME, load
 
     preds = [
         {"name": p.name, "signature": p.signature(), "doc": p.doc}
@@ -33,8 +33,9 @@ def list_(app: App) -> None:
     def human() -> None:
         for p in preds:
             click.echo(f"{p['signature']:34s} {p['doc']}")
+        click.echo(f"\n{FRAME}")
 
-    emit(app, {"predicates": preds}, human)
+    emit(app, {"predicates": preds, "frame": FRAME}, human)
 
 
 @goals.command("check")

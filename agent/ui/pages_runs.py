@@ -42,8 +42,11 @@ def run_page(request: Request, run_id: str):
     ctx: UIContext = request.app.state.ctx
     rec = _record(ctx, run_id)
     has_gif = bool(rec.gif) and inside(ctx.home, rec.gif) is not None
+    from sim.goals.state import FRAME
+
     return render(request, "run.html", {"nav_active": "runs", "run": rec, "has_gif": has_gif,
-                                        "decisions": [asdict(d) for d in rec.decisions]})  # fmt: skip
+                                        "decisions": [asdict(d) for d in rec.decisions],
+                                        "frame": FRAME})  # fmt: skip
 
 
 @router.get("/runs/{run_id}/replay.gif")

@@ -24,10 +24,10 @@ between a and b implies neither rests on the other.
 from .evaluate import AtomResult, Goal, Verdict, check, evaluate, explain, ground
 from .formula import And, Atom, Formula, GoalError, Not, Or, Quant, atoms, parse, to_json
 from .predicates import PREDICATES, load
-from .state import Body, State, read_world, start_poses
+from .state import FRAME, Body, State, read_world, start_poses
 
 __all__ = [
-    "And", "Atom", "AtomResult", "Body", "Formula", "Goal", "GoalError", "Not", "Or",
+    "FRAME", "And", "Atom", "AtomResult", "Body", "Formula", "Goal", "GoalError", "Not", "Or",
     "PREDICATES", "Quant", "State", "Verdict", "atoms", "check", "evaluate", "explain",
     "ground", "load", "parse", "read_world", "start_poses", "to_json",
 ]  # fmt: skip

@@ -21,6 +21,17 @@ from .formula import GoalError
 
 Pose = tuple[float, float, float, float]  # x, y, z_bottom (m), yaw (radians)
 
+# The frame in one sentence, written once: docs, the UI, `goals list` and the LLM's prompts
+# all show this text.
+FRAME = (
+    "Frame: world meters, robot base at the origin; x points toward the front camera "
+    "(in front = +x, behind = toward the robot), left and right as the front camera sees "
+    "the table (left = -y, right = +y); z is the height of an object's bottom above the "
+    "table; yaw is counter-clockwise seen from above, in degrees. The reachable workspace "
+    "is x 0.34..0.70, y -0.28..0.28; the regions left_side, right_side, front, back and "
+    "middle are its thirds."
+)
+
 
 @dataclass(frozen=True)
 class Body:

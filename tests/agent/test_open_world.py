@@ -107,3 +107,20 @@ def test_family_instruction_on_a_plate_runs(tmp_path, executor, scenes):
     rec = agent.run("place the red cube on the blue plate", None, 0)
     assert rec.goal == "on(red cube, blue plate)"
     assert rec.success == judge(rec, "on(red cube, blue plate)")["expected"]
+
+
+def test_the_run_page_shows_the_goal_and_its_atoms(tmp_path, executor, scenes):
+    from fastapi.testclient import TestClient
+
+    from agent.ui.app import create_app
+    from tests.agent.test_ui import BASE, FakeQueue
+
+    agent = make_agent(tmp_path, executor, scenes)
+    rec = agent.run("put the blue cube in front of the red cube", None, 4)
+    with TestClient(create_app(tmp_path, library=agent.library, corrections=FakeQueue()), base_url=BASE) as c:  # fmt: skip
+        page = c.get(f"/runs/{rec.run_id}").text
+        listing = c.get("/runs").text
+    assert "in_front_of(blue cube, red cube)" in page and 'id="atoms"' in page
+    assert rec.atoms[0]["detail"].split(" (")[0] in page.replace("&gt;", ">")
+    assert "left = -y" in page  # the frame, as everywhere
+    assert "in_front_of(blue cube, red cube)" in listing
