@@ -1,4 +1,5 @@
-"""Fixtures of the policy tests (their plain helpers are in policy_helpers.py)."""
+"""Fixtures of the agent tests: the agent's executor and scenes, and the policy tests'
+(their plain helpers are in policy_helpers.py)."""
 
 from __future__ import annotations
 
@@ -30,3 +31,23 @@ def fast_embeddings(request):
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(agent.policy.embed, "default_embedder", lambda: HashEmbedder(dim))
         yield
+
+
+@pytest.fixture(scope="module")
+def executor():
+    """Two warm sandbox workers for the agent's episodes (oracle poses)."""
+    from agent.evaluator import LocalExecutor
+
+    ex = LocalExecutor(workers=2)
+    yield ex
+    ex.close()
+
+
+@pytest.fixture(scope="module")
+def scenes():
+    """The agent's scene cache (one World of its own)."""
+    from agent.scenes import Scenes
+
+    s = Scenes()
+    yield s
+    s.close()

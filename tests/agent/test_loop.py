@@ -8,30 +8,15 @@ import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
 from agent.errors import AgentError
-from agent.evaluator import Evaluator, LocalExecutor
+from agent.evaluator import Evaluator
 from agent.llm import make_llm
 from agent.loop import Agent
 from agent.planner import LLMPlanner, OfflinePlanner
 from agent.runs import RunStore
-from agent.scenes import Scenes
 from agent.synthesizer import LLMSynthesizer, OfflineSynthesizer
 from skills.embed import HashEmbedder
 from skills.index import MemoryIndex
 from skills.library import SkillLibrary
-
-
-@pytest.fixture(scope="module")
-def executor():
-    ex = LocalExecutor(workers=2)
-    yield ex
-    ex.close()
-
-
-@pytest.fixture(scope="module")
-def scenes():
-    s = Scenes()
-    yield s
-    s.close()
 
 
 def make_agent(home, executor, scenes, llm=None, seeds=True, episodes=2):

@@ -11,25 +11,6 @@ from agent.errors import AgentError
 from sim.errors import SimError
 from tests.agent.test_loop import make_agent
 
-
-@pytest.fixture(scope="module")
-def executor():
-    from agent.evaluator import LocalExecutor
-
-    ex = LocalExecutor(workers=1)
-    yield ex
-    ex.close()
-
-
-@pytest.fixture(scope="module")
-def scenes():
-    from agent.scenes import Scenes
-
-    s = Scenes()
-    yield s
-    s.close()
-
-
 # The four instructions the issue found reported as SUCCESS for another task.
 ISSUE = [
     ("put the red cube to the left of the blue cube", "left_of(red cube, blue cube)"),
