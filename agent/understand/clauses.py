@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from sim.goals import Atom
 
-from .lexicon import BE, CONNECTORS, MODALS
+from .lexicon import BE, CONNECTORS, MODALS, shown
 from .nouns import TABLE_OBJ, Obj, SameColor
 from .relations import Rel
 
@@ -65,6 +65,8 @@ RETURN = ("where it was", "where they were", "to where it was", "to where they w
           "to its start", "to its starting position", "to its starting place",
           "to their original positions", "to their original places", "in place")  # fmt: skip
 STILL_VERBS = ("move", "touch", "disturb")
+ROTATED = ("rotated", "turned", "spun", "twisted", "swiveled", "swivelled", "pivoted")
+SUPPORT = ("on", "in", "aligned", "where_was")  # where a subject rests: one at a time
 CW = ("clockwise", "cw", "in the clockwise direction", "clockwise direction", "to the right")
 CCW = ("counter clockwise", "counterclockwise", "anticlockwise", "anti clockwise", "ccw",
        "in the counter clockwise direction", "in the counterclockwise direction",
@@ -106,6 +108,26 @@ CLEAR_FROM = ("off", "off of", "from", "out of", "away from")
 SORT_INTO = ("into", "in", "onto", "on", "to", "with", "in to")
 
 
+def _rests(r: Rel) -> bool:
+    return r.kind == "pred" and r.pred in SUPPORT and not r.neg
+
+
+def _gerunds() -> dict[str, str]:
+    """'putting' -> 'put', 'placing' -> 'place', 'picking' -> 'pick' (words with another
+    use, such as 'standing' or 'matching', stay as they are)."""
+    from .relations import KNOWN_WORDS
+
+    out: dict[str, str] = {}
+    for v in {v.split()[0] for v in VERBS}:
+        for g in (v + "ing", v[:-1] + "ing" if v.endswith("e") else "", v + v[-1] + "ing"):
+            if g and g not in KNOWN_WORDS | {"standing", "matching"}:
+                out.setdefault(g, v)
+    return out
+
+
+GERUNDS = _gerunds()
+
+
 class Clauses:
     """Verb rules of the reader (mixed into `reader.Parser`)."""
 
@@ -141,6 +163,10 @@ class Clauses:
             return [self.apply_atom(s, "where_was", "self", neg) for s in subs]
         if neg and verb in STILL_VERBS and self.done_clause():
             return [self.apply_atom(s, "where_was", "self", False) for s in subs]
+        if be and self.eat_any(ROTATED):  # "the red cube should be rotated by 90 degrees"
+            return self._rotation(subs, "rotate", neg)
+        self.neg_now = neg
+        self.eat(",")  # "put the red cube, to the left of the bowl"
         r = self.rel()
         if r is None:
             if fronted is None:
@@ -159,6 +185,11 @@ class Clauses:
                 steps.append(([chain[-1]], r2))  # "stack A on B on C"
                 chain.append(r2.targets[0])
             else:
+                if _rests(r2) and any(_rests(rr) for _, rr in steps):
+                    # "put the cube on the plate in the bowl": "the cube on the plate" may
+                    # name the cube; it cannot rest on both
+                    self.refuse(f"two places for {shown(self.t[back : self.i])} to rest "
+                                "(is the first one part of the object's description?)", back)  # fmt: skip
                 steps.append((subs, r2))
                 chain = []
         if len(chain) > 2 and self.eat_any(TOWER_TAIL):
@@ -201,6 +232,9 @@ class Clauses:
         subs = self._subjects()
         if subs is None:
             return None
+        return self._rotation(subs, verb, neg)
+
+    def _rotation(self, subs: list, verb: str, neg: bool):
         sign, amount = 1.0, None
         for _ in range(2):
             way = self.eat_any(CW + CCW)

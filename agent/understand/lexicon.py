@@ -34,7 +34,8 @@ LEAD_INS = ("please", "first", "firstly", "first of all", "to start", "now", "ca
             "could you", "would you", "will you", "i want you to", "i would like you to",
             "i d like you to", "go ahead and", "try to", "you should", "you must", "robot",
             "kindly", "then", "next", "finally", "lastly", "also", "second", "third",
-            "secondly", "thirdly", "after that", "in the end", "at the end")  # fmt: skip
+            "secondly", "thirdly", "after that", "in the end", "at the end", "would you mind",
+            "do you mind", "let us", "let", "i d appreciate it if you could")  # fmt: skip
 # Adverbs that change nothing in the goal: dropped by `tokenize`.
 FILLERS = {"carefully", "gently", "slowly", "quickly", "just", "simply", "kindly", "please",
            "neatly", "exactly", "precisely", "again", "softly", "safely", "now", "thanks"}  # fmt: skip
@@ -44,8 +45,9 @@ BE = ("be", "end up", "ends up", "stay", "stays", "remain", "remains", "sit", "s
       "stands", "rest", "rests", "lie", "lies", "is", "are", "get", "gets", "be placed",
       "be put", "be moved", "be located", "be positioned", "is located", "are located",
       "is placed", "are placed", "be left", "be kept", "is now", "are now", "goes", "go",
-      "belongs", "belong", "ends", "lands", "land")  # fmt: skip
-NEGATORS = ("do not", "dont", "don t", "never", "must not", "should not", "avoid")
+      "belongs", "belong", "ends", "lands", "land", "to be", "to end up", "to stay", "to sit",
+      "to remain", "to rest", "to stand", "to lie", "to go")  # fmt: skip
+NEGATORS = ("do not", "dont", "don t", "never", "must not", "should not", "avoid", "neither")
 UNITS = {"cm": 0.01, "centimeter": 0.01, "centimeters": 0.01, "centimetre": 0.01,
          "centimetres": 0.01, "mm": 0.001, "millimeter": 0.001, "millimeters": 0.001,
          "millimetre": 0.001, "millimetres": 0.001, "m": 1.0, "meter": 1.0, "meters": 1.0,
@@ -71,6 +73,7 @@ def tokenize(text: str) -> list[str]:
     t = re.sub(r"'s\b|s'(?=\s|$)", lambda m: "" if m.group(0) == "'s" else "s", t)
     t = re.sub(r"'d\b", " would", t)
     t = re.sub(r"(\d)(?=[a-z])", r"\1 ", t)  # 20cm -> 20 cm
+    t = re.sub(r"\.{2,}|\u2026", " , ", t)  # "put the red cube... on the plate"
     t = re.sub(r"(?<![\d])\.(?!\d)|[!?]", " ; ", t)  # sentence ends; not 0.2
     t = re.sub(r":", " , ", t)
     t = re.sub(r"&", " and ", t)

@@ -122,6 +122,7 @@ class Nouns:
     """Noun-phrase rules of the reader (mixed into `reader.Parser`)."""
 
     group_shape: tuple[str | None] | None = None  # while reading "except ...": the set's noun
+    landmark = None  # the target of the last place that is not a support ("left of the bowl")
 
     def antecedent(self, role: str, start: int) -> str | None:
         """The noun 'one' or a bare color stands for: in an exception, the set's; as a
@@ -149,7 +150,7 @@ class Nouns:
         if first is None:
             return None
         items = [first]
-        seps = (",", "and", ", and", "as well as", "plus") + (
+        seps = (",", "and", ", and", "as well as", "plus", "nor") + (
             ("or", ", or") if role == "except" else ()
         )
         while True:
@@ -239,9 +240,9 @@ class Nouns:
             return SameColor(shape or "bowl")
         is_set = quant is not None or plural_ or (len(colors) > 1)
         if is_set:
-            if quant == "any" or det == "any":
+            if "any" in (quant, det) or det == "some":  # "some cubes": how many?
                 self.i = start
-                return self.expect("one object (not 'any')")
+                return self.expect(f"which objects (not '{quant or det}')")
             both = quant is not None and quant.split()[0] in ("both", "the")
             kind_shape = shape if (found or anaphor) else None
             words = " ".join(
@@ -283,7 +284,9 @@ class Nouns:
 
     def _except(self, group: Group, start: int) -> Group:
         back = self.i
-        if not self.eat_any(EXCEPT):
+        comma = self.eat(",")  # "put the cubes on the plate, except the green one"
+        if not self.eat_any(EXCEPT) or comma and self.t[self.i - 1] in ("but", "besides"):
+            self.i = back
             return group
         outer, self.group_shape = self.group_shape, (group.shape,)
         items = self.np_list("except")
@@ -311,6 +314,11 @@ class Nouns:
             before = [(p, o) for p, o in self.recent if p < start and o.desc not in subj]
             last = max(before, key=lambda po: po[0])[1] if before else None
             prev = [o for o in self.prev_subjects if isinstance(o, Obj) and o.desc not in subj]
+            # "A left of the bowl and B right of it": the landmark of the last place (not
+            # one A rests on: "A on the plate and B next to it" stays ambiguous)
+            fixture = last is not None and not last.movable and last == self.landmark
+            if fixture and getattr(self, "rel_pred", None) not in (None, "on", "in", "to"):
+                return last
             if prev and last and len(prev) == 1 and prev[0] != last:
                 self.i = start
                 return self.expect(f"one object ('it' could be the {prev[0].desc} or the {last.desc})")  # fmt: skip

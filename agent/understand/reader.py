@@ -15,7 +15,9 @@ How it reads (small tables, one general grammar; see each module's docstring):
   ("put A on B and next to C"); "it"/"them" as a subject name the previous clause's
   subjects; "it" after a relation, the last object named before it (not read when the
   previous clause's subject is another candidate: "put A on B, then C on it" is refused as
-  ambiguous). Nouns: `nouns`; relations and regions:
+  ambiguous; after a direction, the landmark of the previous direction: "A left of the
+  bowl and B right of it"). A negated verb carries over to the verbless steps after it
+  ("don't put A on B or in C": neither; not across "but"). Nouns: `nouns`; relations and regions:
   `relations`; verbs: `clauses`, `arrange`. Every word must be read: an unknown verb,
   relation or object, or words left over, raise AgentError saying what was understood and
   what was not; nothing falls back to a nearest template.
@@ -33,7 +35,7 @@ from sim.goals import And, Atom, Formula, Not, Or, Quant
 
 from ..errors import AgentError
 from .arrange import Arrangements
-from .clauses import VERBS, Clauses
+from .clauses import GERUNDS, VERBS, Clauses
 from .cursor import Cursor, Refusal
 from .explain import message
 from .lexicon import CONNECTORS, LEAD_INS, NEGATORS, shown, tokenize
@@ -64,46 +66,56 @@ class Parser(Arrangements, Clauses, Relations, Nouns, Cursor):
         self.subject_now = None
         self.recent: list[tuple[int, Obj]] = []
         self.groups: dict[str, Group] = {}
+        self.neg_now = False  # the clause's own negation ("do not put", "should not be")
+        self.last_dir = self.dir_before = None  # (direction, object) of 'left of the bowl'
 
     # -- sentences ----------------------------------------------------------------------
     def instruction(self) -> list[list[Formula]]:
         groups: list[list[Formula]] = [[]]
         prev: tuple[str, list[str]] | None = None
+        inherit = False
         self.eat("either")
         while True:
-            got = self.clause(prev)
+            got = self.clause(prev, inherit)
             if got is None:
                 raise Refusal("", self.far)
             formulas, prev = got
             groups[-1].extend(formulas)
             self.prev_subjects = self.subjects_now or self.prev_subjects
+            self.dir_before = self.last_dir
             if self.done():
                 return groups
             back = self.i
             seps = []
             while not self.at("next to"):
-                s = self.eat_any(CONNECTORS + ("or", "or else"))
+                s = self.eat_any(CONNECTORS + ("or", "or else", "nor"))
                 if s is None:
                     break
                 seps.append(s)
             if not seps:
                 self.expect("'and', 'then' or the end of the sentence")
                 raise Refusal("", self.far)
-            if "or" in seps or "or else" in seps:
+            # "do not put A on B or (in) C": a verbless step keeps the negation (and 'or'
+            # under it means neither); "... but in C" does not
+            inherit = self.neg_now and "but" not in seps
+            if ("or" in seps or "or else" in seps) and not inherit:
                 groups.append([])
             if self.done():
                 self.i = back
                 self.expect("another step after " + repr(seps[-1]))
                 raise Refusal("", self.far)
 
-    def clause(self, prev):
-        """(formulas, (verb, rules)) for one clause, or None."""
+    def clause(self, prev, inherit: bool = False):
+        """(formulas, (verb, rules)) for one clause, or None. `inherit`: a verbless clause
+        is negated (the previous clause's negated verb carries over)."""
         start = self.i
         while not self.at("next to") and self.eat_any(LEAD_INS):
             pass
         neg = bool(self.eat_any(NEGATORS))
         declared = self.eat_any(DECLARE)
         self.subjects_now, self.subject_now = [], None
+        if not declared and self.peek() in GERUNDS:  # "would you mind putting ..."
+            self.t[self.i] = GERUNDS[self.peek()]
         verb = None if declared else self.eat_any(VERBS)
         if verb:
             self.note(self.i - len(verb.split()), verb)
@@ -115,6 +127,7 @@ class Parser(Arrangements, Clauses, Relations, Nouns, Cursor):
             if fronted is not None:
                 return fronted
         if prev is not None and not declared:
+            neg = neg or inherit
             got = self._rules(prev[0], prev[1], neg, None)
             if got is not None:
                 return got, prev
@@ -131,6 +144,7 @@ class Parser(Arrangements, Clauses, Relations, Nouns, Cursor):
         start = self.i
         for rule in rules:
             self.i = start
+            self.neg_now = neg
             got = getattr(self, "rule_" + rule)(verb, neg, fronted)
             if got is not None and (self.done_clause() or self.at("or")):
                 return got
@@ -160,7 +174,7 @@ class Parser(Arrangements, Clauses, Relations, Nouns, Cursor):
         subs = self.prev_subjects
         if not subs:
             return None
-        self.subjects_now = subs
+        self.subjects_now, self.neg_now = subs, neg
         r = self.rel()
         if r is not None and self.done_clause():
             return self.apply(subs, r, neg)

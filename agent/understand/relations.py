@@ -13,6 +13,9 @@ Tables, longest phrase first:
   "in a row (from left to right | from right to left)"; "next to each other" / "side by
   side"; "(at least) 20 cm (away) from X" and "far from X" (far_from, meters);
   "(at least) 20 cm apart" / "far apart" for two subjects.
+- "the bowl's left (side)" is left_of(bowl); a bare side opposite the previous clause's
+  direction keeps its object ("A left of B and C on the right": right_of(C, B)); words
+  such as "right", "directly", "somewhere" before a place are skipped ("right behind").
 """
 
 from __future__ import annotations
@@ -24,7 +27,8 @@ from .nouns import TABLE_OBJ, Group, Obj, Ref, SameColor
 
 BINARY = {
     "on": ("on", False), "onto": ("on", False), "on to": ("on", False), "on top of": ("on", False),
-    "upon": ("on", False), "atop": ("on", False), "over on": ("on", False),
+    "upon": ("on", False), "atop": ("on", False), "over on": ("on", False), "above": ("on", False),
+    "on the top of": ("on", False), "on to the top of": ("on", False),
     "in": ("in", False), "into": ("in", False), "in to": ("in", False), "inside": ("in", False),
     "inside of": ("in", False), "within": ("in", False),
     "to": ("to", False), "over to": ("to", False), "up to": ("to", False),
@@ -61,7 +65,13 @@ DIRS = {"left": "l", "right": "r", "left hand": "l", "right hand": "r", "far lef
         "far right": "r", "front": "f", "back": "b", "rear": "b", "middle": "m",
         "center": "m", "centre": "m", "very middle": "m", "very center": "m"}  # fmt: skip
 DIR_PREPS = ("on", "to", "at", "in", "into", "onto", "toward", "towards", "over to",
-             "over on", "over at", "near", "along", "by", "up to")  # fmt: skip
+             "over on", "over at", "near", "along", "by", "up to", "close to", "near to",
+             "closer to", "nearer to", "nearer")  # fmt: skip
+SUPPORT = ("on", "in", "to", "aligned", "where_was")  # where the subject rests
+OPPOSITE = {"l": "r", "r": "l", "f": "b", "b": "f"}
+# Words before a place that change nothing: "right behind", "directly in front of"
+INTENSIFIERS = ("right", "directly", "immediately", "straight", "somewhere", "anywhere",
+                "either", "all the way", "squarely")  # fmt: skip
 SIDES = ("side", "half", "part", "end", "edge", "third", "area", "portion", "section")
 REGION = {"l": "left_side", "r": "right_side", "f": "front", "b": "back", "m": "middle"}
 TOWARD = {"l": "left_of", "r": "right_of", "f": "in_front_of", "b": "behind", "m": "on"}
@@ -73,7 +83,7 @@ LEFT_RIGHT = {"from left to right": False, "left to right": False, "from the lef
               "starting from the right": True, "starting on the right": True}  # fmt: skip
 UPRIGHT = ("upright", "up right", "standing up", "standing", "on its end", "on end", "on its base")
 AT_LEAST = ("at least", "more than", "over", "no less than", "a minimum of", "no closer than",
-            "at a distance of at least", "at a distance of", "a distance of")  # fmt: skip
+            "at a distance of at least", "at a distance of", "a distance of", "at")  # fmt: skip
 EACH_OTHER = ("next to each other", "beside each other", "near each other", "side by side",
               "close to each other", "close together", "next to one another",
               "beside one another", "adjacent to each other")  # fmt: skip
@@ -103,13 +113,22 @@ class Relations:
 
     def rel(self) -> Rel | None:
         start = self.i
-        for rule in (self._row, self._each_other, self._distance, self._direction,
-                     self._between, self._where, self._upright, self._binary):  # fmt: skip
-            self.i = start
-            r = rule()
-            if r is not None:
-                self.note(start, shown(self.t[start : self.i]))
-                return r
+        for skip in (False, True):
+            if skip and not self.eat_any(INTENSIFIERS):
+                break
+            after = self.i
+            for rule in (self._row, self._each_other, self._distance, self._direction,
+                         self._between, self._where, self._upright, self._binary):  # fmt: skip
+                self.i = after
+                self.rel_pred = None
+                r = rule()
+                if r is not None:
+                    self.note(start, shown(self.t[start : self.i]))
+                    if r.kind == "pred" and len(r.targets) == 1:  # what 'it' may point back to
+                        self.landmark = None if r.pred in SUPPORT else r.targets[0]
+                    if r.targets and self.dir_before and r.targets[0] is not self.dir_before[1]:
+                        self.dir_before = None  # another object named: no 'of B' to elide
+                    return r
         self.i = start
         return self.expect("a place such as 'on the plate', 'left of the bowl' or 'in the middle'")
 
@@ -127,6 +146,7 @@ class Relations:
         phrase = None if inverse else self.eat_any(BINARY)
         if not inverse and not phrase:
             return None
+        self.rel_pred = "on" if inverse else BINARY[phrase][0]
         t = self._target()
         if t is None:
             return None
@@ -138,15 +158,20 @@ class Relations:
     def _direction(self) -> Rel | None:
         prep = self.eat_any(DIR_PREPS)
         self.eat("the")
+        self.rel_pred = "direction"
         d = self.eat_any(DIRS)
         if d is None:
-            return None
+            return self._possessive() if prep else None
         code = DIRS[d]
         self.eat("hand")
-        self.eat_any(SIDES)
-        of = self.eat("of")
+        side = self.eat_any(SIDES)
+        of = self.eat("of") or self.eat("from")
         if not of and not prep:
             return None
+        last = self.dir_before  # the previous clause's last direction to an object
+        if not of and last and OPPOSITE.get(code) == last[0] and (side or self.done_clause()):
+            # "A on the left side of B and C on the right side": of B, too
+            return self._toward(code, last[1])
         if code == "m" and not of and self.at("between"):
             return self._between(eaten=True)
         if of:
@@ -157,8 +182,26 @@ class Relations:
                 b = self._target()
                 return Rel("pred", "between", (t, b)) if b is not None else None
             if t != TABLE_OBJ:
-                return Rel("pred", TOWARD[code], (t,))
+                return self._toward(code, t)
         return Rel("unary", REGION[code])
+
+    def _toward(self, code: str, t) -> Rel:
+        if code in OPPOSITE:
+            self.last_dir = (code, t)
+        return Rel("pred", TOWARD[code], (t,))
+
+    def _possessive(self) -> Rel | None:
+        """'to the bowl's left (side)' (the tokens read 'to the bowl left')."""
+        t = self.np("target")
+        d = self.eat_any(DIRS) if isinstance(t, Obj) else None
+        if d is None or self.at("of"):
+            return None
+        side = self.eat("hand") | bool(self.eat_any(SIDES))
+        if not side and not self.done_clause():
+            return None
+        if t == TABLE_OBJ:
+            return Rel("unary", REGION[DIRS[d]])
+        return self._toward(DIRS[d], t)
 
     def at_any(self, phrases) -> bool:
         return any(self.at(p) for p in phrases)
@@ -166,6 +209,13 @@ class Relations:
     def _between(self, eaten: bool = False) -> Rel | None:
         if not self.eat_any(BETWEEN) and not (eaten and self.eat("between")):
             return None
+        self.rel_pred = "between"
+        back = self.i
+        both = self.np("target")  # "between the blue and green cubes"
+        pair = both.named() if isinstance(both, Group) else None
+        if pair and len(pair) == 2:
+            return Rel("pred", "between", tuple(pair))
+        self.i = back
         a = self._target()
         if a is None or not self.eat_any(("and", ",", ", and")):
             return self.expect("'between X and Y'") if a is not None else None
@@ -207,7 +257,7 @@ class Relations:
             ):
                 self.refuse("a distance at most (goals know 'next to', 'far from' and "
                             "'at least N cm from')", pos)  # fmt: skip
-        self.eat_any(AT_LEAST)
+        least = self.eat_any(AT_LEAST)
         got = number_at(self.t, self.i)
         if got is None:
             return None
@@ -221,7 +271,8 @@ class Relations:
         if self.eat_any(("apart", "away from each other", "from each other")):
             return Rel("pair", "far_from", num=meters)
         self.eat("away")
-        if not self.eat_any(("from", "off", "of")):
+        self.rel_pred = "far_from"
+        if not self.eat_any(("from", "off", "of") + (("to",) if least == "no closer than" else ())):
             return self.expect("'from X' after a distance")
         t = self._target()
         return Rel("pred", "far_from", (t,), num=meters) if t is not None else None
