@@ -128,10 +128,10 @@ class Agent:
                 instruction, list(setup.objects)
             )  # AgentError: nothing written
         except AgentError as exc:
-            if setup.layout is None:
+            if setup.source == "given":
                 raise
             return None, f"the step planner could not plan it ({exc})"
-        if setup.layout is None:
+        if setup.source == "given":  # --task: the family's own goal, its own kind of plan
             return plan, ""
         missing = uncovered(plan, setup)
         if missing:
@@ -147,7 +147,7 @@ class Agent:
         whole = Intent("goal", query=setup.goal)
         plan = Plan((Step(instruction, whole),), whole, "goal-composer")
         state = State.from_json(list(setup.start))
-        composed = compose(check(setup.goal, state), state, setup.seed) if setup.layout else None
+        composed = compose(check(setup.goal, state), state, setup.seed)
         if composed is None:
             self.log(f"{why}; no placement satisfies the goal either")
             return self._finish(instruction, setup, plan, [], [], None, t0, llm0,

@@ -12,8 +12,9 @@ descriptions and poses), then
    poses from the atoms and accepts them only when the SAME predicates that judge the
    goal hold with margin; the whole goal is then evaluated on the expected state, and
    another sample is drawn when it does not hold;
-3. orders the moves: a support before what goes on it, an object standing where another
-   must go before that one, a pick (held) last; a circle is broken through a free spot;
+3. orders the moves: a support before what goes on it, what rests on a mover before the
+   mover, an object standing where another must go before that one, a pick (held)
+   last; a circle is broken by parking one of its objects on a free spot;
 4. writes the moves as skill code over the robot API (`place_on`, `put_in`, `place_at`,
    `rotate`, `pick`), one call per move.
 
@@ -134,7 +135,7 @@ def _moves(pos: list[Atom], poses: dict, state: State) -> list[Move]:
         )
         if any(a.pred == "held" for a in atoms):
             moves.append(Move("pick", obj))
-        elif support is not None and support not in shared:
+        elif support is not None and support not in shared and _centered(pose, state.get(support)):
             kind = "put_in" if state.get(support).shape_name in ("bowl", "tray") else "place_on"
             moves.append(Move(kind, obj, target=support))
         else:
@@ -149,6 +150,12 @@ def _moves(pos: list[Atom], poses: dict, state: State) -> list[Move]:
     return moves
 
 
+def _centered(pose, support) -> bool:
+    """The sampled spot is the support's center (where `place_on` puts it); else the
+    spot is kept (`place_at`): an atom wanted it off center."""
+    return bool(np.hypot(pose[0] - support.pose[0], pose[1] - support.pose[1]) < 0.004)
+
+
 def _shared_supports(pos: list[Atom]) -> set[str]:
     """Supports more than one object goes on or in: those get their sampled spots
     (`place_at`), not the support's center (`place_on`), which only one object can take."""
@@ -160,31 +167,63 @@ def _shared_supports(pos: list[Atom]) -> set[str]:
 
 
 def _order(moves: list[Move], state: State, poses: dict) -> list[Move]:
-    """Supports first, then whoever stands where another must go; picks last."""
-    by_obj = {m.obj: m for m in moves}
+    """Supports first, what rests on a mover before it (it cannot be grasped with a load),
+    then whoever stands where another must go; picks last. A circle (the red cube on the
+    blue cube, the blue cube standing where the red cube must go) is broken by parking
+    one of its objects on a free spot first."""
+    from sim.goals.predicates import supported_by
+
+    where = {b.description: b.pose[:2] for b in state.bodies}  # where each stands now
+    rests = {b.description: getattr(supported_by(state, b), "description", None) for b in state.bodies}  # fmt: skip
+    todo = [m for m in moves if m.kind != "pick"]
+    left = {m.obj for m in todo}
 
     def blockers(m: Move) -> set[str]:
-        out = set()
-        if m.target in by_obj:
-            out.add(m.target)
+        out = {m.target} & left if m.target else set()
+        out |= {x for x in left if rests.get(x) == m.obj}
         goal = poses[m.obj]
         r = state.get(m.obj).shape.radius
-        for other in by_obj:
-            if other == m.obj:
-                continue
-            b = state.get(other)
-            if np.hypot(b.pose[0] - goal[0], b.pose[1] - goal[1]) < r + b.shape.radius + 0.01:
+        for other in left - {m.obj}:
+            (x, y), ro = where[other], state.get(other).shape.radius
+            if np.hypot(x - goal[0], y - goal[1]) < r + ro + 0.01:
                 out.add(other)
         return out
 
     done: list[Move] = []
-    todo = [m for m in moves if m.kind != "pick"]
+    parked: set[str] = set()
     while todo:
-        ready = [m for m in todo if not (blockers(m) - {d.obj for d in done})]
-        m = ready[0] if ready else todo[0]  # a circle: go on, the verdict will tell
+        ready = [m for m in todo if not blockers(m)]
+        if not ready:  # a circle: park an object nothing rests on, once, if there is room
+            free = [m.obj for m in todo if m.obj not in parked and not any(rests.get(x) == m.obj for x in left)]  # fmt: skip
+            spot = _free_spot(free[0], state, where, poses) if free else None
+            if spot is not None:
+                done.append(Move("place_at", free[0], xy=spot))
+                where[free[0]], rests[free[0]] = spot, None
+                parked.add(free[0])
+                continue
+        m = ready[0] if ready else todo[0]  # no room to park: go on, the verdict will tell
         done.append(m)
         todo.remove(m)
+        left.discard(m.obj)
+        where[m.obj], rests[m.obj] = poses[m.obj][:2], m.target
     return done + [m for m in moves if m.kind == "pick"]
+
+
+def _free_spot(obj: str, state: State, where: dict, poses: dict) -> tuple[float, float] | None:
+    """A spot on the table clear (with finger room) of where everything stands now and
+    of every spot a move will put something: a place to park `obj` for a while."""
+    from sim.goals.predicates.regions import X0, X1, Y0, Y1
+    from sim.goals.solve import FINGER_ROOM
+
+    rng = np.random.default_rng(0)
+    r = state.get(obj).shape.radius
+    taken = [(xy, state.get(d).shape.radius) for d, xy in where.items() if d != obj]
+    taken += [(p[:2], state.get(d).shape.radius) for d, p in poses.items() if d != obj]
+    for _ in range(400):
+        x, y = rng.uniform(X0 + r, X1 - r), rng.uniform(Y0 + r, Y1 - r)
+        if all(np.hypot(x - q[0], y - q[1]) >= r + rq + FINGER_ROOM for q, rq in taken):
+            return (float(x), float(y))
+    return None
 
 
 def _program(goal: Goal, moves: list[Move]) -> str:

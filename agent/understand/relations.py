@@ -178,7 +178,7 @@ class Relations:
             t = self._target()
             if t is None:
                 return None
-            if code == "m" and self.eat_any(("and", ", and")):  # the middle of A and B
+            if code == "m" and t != TABLE_OBJ and self.eat_any(("and", ", and")):  # of A and B
                 b = self._target()
                 return Rel("pred", "between", (t, b)) if b is not None else None
             if t != TABLE_OBJ:

@@ -105,3 +105,42 @@ def test_the_run_page_shows_the_goal_and_its_atoms(tmp_path, executor, scenes):
     assert rec.atoms[0]["detail"].split(" (")[0] in page.replace("&gt;", ">")
     assert "left = -y" in page  # the frame, as everywhere
     assert "in_front_of(blue cube, red cube)" in listing
+
+
+def test_the_composer_unloads_a_mover_first_and_parks_to_break_a_circle():
+    """The red cube rests on the blue cube at the right edge: no room right of it, so both
+    move. The blue cube cannot be grasped with the red cube on it, and the red cube's goal
+    is next to where the blue cube stands now: the red cube is parked first."""
+    import numpy as np
+
+    from agent.plan.compose import compose
+    from sim.goals import Body, State, check
+
+    state = State(
+        (
+            Body("red cube", "red", "cube", (0.3917, 0.2248, 0.04, 0.0)),
+            Body("blue cube", "blue", "cube", (0.3917, 0.2248, 0.0, 0.0)),
+            Body("yellow cube", "yellow", "cube", (0.6671, -0.1076, 0.0, 0.6)),
+            Body("pink bowl", "pink", "bowl", (0.5946, 0.1275, 0.0, 0.0)),
+        )
+    )
+    got = compose(check("right_of(red cube, blue cube)", state), state, 13)
+    assert got is not None
+    objs = [m.obj for m in got.moves]
+    assert objs.index("red cube") < objs.index("blue cube")  # unloaded before it moves
+    where = {b.description: b.pose[:2] for b in state.bodies}
+    for m in got.moves:  # no move puts an object where another still stands
+        assert all(np.hypot(m.xy[0] - xy[0], m.xy[1] - xy[1]) > 0.066 for d, xy in where.items() if d != m.obj)  # fmt: skip
+        where[m.obj] = m.xy
+
+
+def test_an_off_center_spot_on_a_support_is_kept():
+    """`place_on` centers: a sampled spot off the support's center is placed at."""
+    from agent.plan.compose import _moves
+    from sim.goals import Atom, Body, State
+
+    state = State((Body("red cube", "red", "cube", (0.4, 0.0, 0.0, 0.0)), Body("blue plate", "blue", "plate", (0.5, 0.1, 0.0, 0.0))))  # fmt: skip
+    on = [Atom("on", ("red cube", "blue plate"))]
+    assert _moves(on, {"red cube": (0.5, 0.1, 0.012, 0.0)}, state)[0].kind == "place_on"
+    off = _moves(on, {"red cube": (0.53, 0.1, 0.012, 0.0)}, state)[0]
+    assert off.kind == "place_at" and off.xy == (0.53, 0.1)
