@@ -76,7 +76,7 @@ def run(app: App, instruction: str, family: str | None, objects: str | None, goa
         click.echo(f"  goal: {record.goal}")
         for a in record.atoms:
             click.echo(
-                f"    {'+' if a.get('value') else '-'} {a.get('atom')}: {a.get('detail', '')}"
+                f"    {a.get('atom')}: {'true' if a.get('value') else 'false'}, {a.get('detail', '')}"
             )
         where = (
             f"family {record.family} ({record.family_source})"
