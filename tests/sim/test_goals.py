@@ -326,7 +326,11 @@ def test_explain_left_of_says_how_far_and_which_way():
         "needs >= 3.0 cm left"
     )
     (line,) = explain(evaluate("left_of(red cube, blue cube)", scene(body("red cube", X0, -0.05), BLUE)))  # fmt: skip
-    assert line.startswith("left_of(red cube, blue cube): true, ") and _numbers(line) == [5.0, 0.0, 3.0]
+    assert line.startswith("left_of(red cube, blue cube): true, ") and _numbers(line) == [
+        5.0,
+        0.0,
+        3.0,
+    ]
     assert "5.0 cm left of blue cube and 0.0 cm to the side" in line
 
 
