@@ -57,12 +57,9 @@ class Scenes:
     @lru_cache(maxsize=8192)  # noqa: B019 - one Scenes per agent; scenes are immutable
     def _scene(self, family: str, seed: int) -> Scene:
         from sim.runner import reset_task
-        from sim.world import World
 
-        if self._world is None:
-            self._world = World()
-        task = reset_task(self._world, family, seed)
-        objects = tuple(o.description for o in self._world.objects)
+        task = reset_task(self.world, family, seed)
+        objects = tuple(o.description for o in self.world.objects)
         return Scene(family, seed, objects, task.instruction, tuple(task.params.items()),
                      task.goal_text(), tuple(task.state().to_json()))  # fmt: skip
 

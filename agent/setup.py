@@ -46,10 +46,10 @@ class Setup:
     start: tuple[dict, ...] = ()  # a scene from words: its start state (State.to_json)
 
 
-def family_setup(scenes, family: str, seed: int, source: str, goal: str | None = None) -> Setup:
-    """A family's scene for a seed, judged by its own goal (or by `goal`)."""
+def family_setup(scenes, family: str, seed: int, source: str) -> Setup:
+    """A family's scene for a seed, judged by its own goal."""
     scene = scenes.scene(family, seed)
-    return Setup(family, source, seed, scene.objects, goal or scene.goal, None, scene.start)
+    return Setup(family, source, seed, scene.objects, scene.goal, None, scene.start)
 
 
 def setup_run(scenes, instruction: str, seed: int, goal: str | None = None,
@@ -132,10 +132,11 @@ def words_setup(world, spec: str, seed: int, distractors: int | None, goal: str 
                       tuple(layout.to_json()["objects"]), tuple(state.to_json()))  # fmt: skip
         # Fixed objects (bowls, plates, trays) never move: prefer a layout where some
         # placement can make the goal hold, so the scene asks what can be done.
-        if fallback is None:
-            fallback = setup
-        if attempt >= FEASIBLE_TRIES or compose(g, state, seed) is not None:
-            return setup if attempt < FEASIBLE_TRIES else fallback
+        fallback = fallback or setup
+        if attempt >= FEASIBLE_TRIES:
+            return fallback
+        if compose(g, state, seed) is not None:
+            return setup
     if fallback is not None:
         return fallback
     raise AgentError(
@@ -146,15 +147,13 @@ def words_setup(world, spec: str, seed: int, distractors: int | None, goal: str 
 
 def step_goal(kind: str, args: dict) -> str | None:
     """The goal a step of a task kind achieves: its family's goal template, filled in."""
-    import re
-
     from sim.families import FAMILIES, task_class
+    from sim.goals.formula import fill
 
     if kind not in FAMILIES:
         return None
-    text = task_class(kind).goal_template
     try:
-        return re.sub(r"\?(\w+)", lambda m: str(args[m.group(1)]), text)
+        return fill(task_class(kind).goal_template, args)
     except KeyError:
         return None  # a slot the step does not fill: its goal is not known here
 

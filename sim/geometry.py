@@ -6,6 +6,10 @@ import math
 
 import numpy as np
 
+# Reachable, camera-visible part of the table: ((x0, x1), (y0, y1)) in meters, robot base at
+# the origin. Scenes are built in it; the goal language's regions are its thirds.
+WORKSPACE = ((0.34, 0.70), (-0.28, 0.28))
+
 
 def wrap_angle(a: float) -> float:
     """Wrap an angle in radians to [-pi, pi)."""

@@ -138,9 +138,6 @@ class Layout:
             out.append((r.get("description") or f"{color} {shape}", shape, color, (x, y, z, math.radians(yaw))))  # fmt: skip
         return cls(tuple(out))
 
-    def place(self, world) -> None:
-        place(world, self)
-
 
 # -- words -> specs -------------------------------------------------------------------------
 def _words(text: str) -> list[str]:

@@ -464,6 +464,8 @@ def _child(server: _Server, req: dict, wfd: int) -> None:
     record = {"pose_calls": _calls(server.provider), "objects": objects}
     if frames is not None:
         record |= _finish_recording(server.world, frames)
+        if objects is not None:  # the recorded final poses: the end state already read
+            record["poses"] = {o["description"]: o["end"] for o in objects}
     try:
         line = json.dumps(
             _reply(status, (reason or "")[:1000] or None, success, capture.text(), layers) | record
@@ -495,24 +497,15 @@ def _start_recording(world) -> list:
 
 
 def _finish_recording(world, frames: list) -> dict:
-    """The frames as a base64 GIF (thinned to fit) and every object's final pose."""
+    """The frames as a base64 GIF (thinned to fit)."""
     import base64
     import io
-    import math
 
     from PIL import Image
-
-    from sim.geometry import yaw_from_quat
 
     world.recorder = None
     try:
         frames.append(world.render("front")[0])
-        poses = {}
-        for o in world.objects:
-            pos, orn = world.pose(o)
-            poses[o.description] = [round(float(v), 4) for v in pos] + [
-                round(math.degrees(yaw_from_quat(orn)), 2)
-            ]
         step = max(1, len(frames) // 150)
         images = [Image.fromarray(f) for f in frames[::step]] + [Image.fromarray(frames[-1])] * 3
         buf = io.BytesIO()
@@ -520,7 +513,7 @@ def _finish_recording(world, frames: list) -> dict:
             buf, format="GIF", save_all=True, append_images=images[1:], duration=200, loop=0
         )
         gif = base64.b64encode(buf.getvalue()).decode()
-        return {"poses": poses} | ({"gif": gif} if len(gif) <= RECORD_CAP else {})
+        return {"gif": gif} if len(gif) <= RECORD_CAP else {}
     except Exception:  # a record is a bonus: never let it spoil the result
         return {}
 

@@ -35,7 +35,6 @@ from sim.goals.predicates import get as get_predicate
 ENTRY = "achieve_goal"
 SAMPLES = 12
 YAW_ATOMS = ("rotated_by", "aligned")
-SUPPORT_ATOMS = ("on", "in", "stacked")
 
 
 @dataclass(frozen=True)

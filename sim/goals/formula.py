@@ -272,6 +272,14 @@ def parse(goal) -> Formula:
     raise GoalError(f"a goal is text or JSON, not {type(goal).__name__}")
 
 
+def fill(template: str, slots: dict) -> str:
+    """A goal template's text ("on(?obj, ?target)") with its ?slots filled in.
+
+    Raises KeyError naming a slot `slots` does not have.
+    """
+    return re.sub(r"\?([a-z_]+)", lambda m: str(slots[m.group(1)]), template)
+
+
 def atoms(f: Formula) -> list[Atom]:
     """Every atom of a formula, in order (quantifier bodies included, unground)."""
     if isinstance(f, Atom):

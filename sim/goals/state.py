@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from ..geometry import WORKSPACE
 from ..objects import SHAPES, Shape
 from .formula import GoalError
 
@@ -28,8 +29,8 @@ FRAME = (
     "(in front = +x, behind = toward the robot), left and right as the front camera sees "
     "the table (left = -y, right = +y); z is the height of an object's bottom above the "
     "table; yaw is counter-clockwise seen from above, in degrees. The reachable workspace "
-    "is x 0.34..0.70, y -0.28..0.28; the regions left_side, right_side, front, back and "
-    "middle are its thirds."
+    f"is x {WORKSPACE[0][0]:.2f}..{WORKSPACE[0][1]:.2f}, y {WORKSPACE[1][0]:.2f}..{WORKSPACE[1][1]:.2f}; "
+    "the regions left_side, right_side, front, back and middle are its thirds."
 )
 
 

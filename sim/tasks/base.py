@@ -17,7 +17,6 @@ for the oracles only: they never decide success.
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
@@ -25,15 +24,13 @@ import numpy as np
 
 from .. import poses
 from ..errors import SimError
-from ..geometry import tilt_from_quat, wrap_angle, xy_dist, yaw_distance, yaw_from_quat
+from ..geometry import WORKSPACE, tilt_from_quat, wrap_angle, xy_dist, yaw_distance, yaw_from_quat
 from ..goals import Goal, State, check, evaluate, read_world, start_poses
 from ..objects import BOWL_INNER_RADIUS, COLORS, SHAPES, TRAY_INNER_HALF, SimObject
 
 if TYPE_CHECKING:
     from ..world import World
 
-# Reachable, camera-visible part of the table (meters, robot base at the origin).
-WORKSPACE = ((0.34, 0.70), (-0.28, 0.28))
 POS_TOL = 0.02  # Ravens-like position tolerance, meters
 YAW_TOL = math.radians(12)  # orientation tolerance where orientation matters
 PRIMITIVES = ("pick_place", "push", "pick", "place")
@@ -108,12 +105,14 @@ class Task:
     def goal_text(self) -> str:
         """The concrete goal of the built scene: `goal_template` with the params filled in."""
 
-        def fill(m: re.Match) -> str:
-            if m.group(1) not in self.params:
-                raise SimError(f"{self.family}: the goal template names no slot {m.group(1)!r}")
-            return self.params[m.group(1)]
+        from ..goals.formula import fill
 
-        return re.sub(r"\?([a-z_]+)", fill, self.goal_template)
+        try:
+            return fill(self.goal_template, self.params)
+        except KeyError as exc:
+            raise SimError(
+                f"{self.family}: the goal template names no slot {exc.args[0]!r}"
+            ) from None
 
     def begin(self) -> None:
         """Start the episode on the settled scene: record the start poses, check the goal."""

@@ -10,11 +10,12 @@ inside the workspace. A fixed object is refused (the robot cannot move it there)
 
 from __future__ import annotations
 
+from ...geometry import WORKSPACE
 from ..formula import GoalError
 from ..state import Body, State
 from . import Constraint, cm, placed, predicate
 
-X0, X1, Y0, Y1 = 0.34, 0.70, -0.28, 0.28
+(X0, X1), (Y0, Y1) = WORKSPACE
 THIRD_Y = (Y1 - Y0) / 3
 THIRD_X = (X1 - X0) / 3
 # name -> (description, function of (x, y) -> slack)
