@@ -3,7 +3,9 @@
 Two measurements, each on a fresh data home (a new library with only the seed skills):
 - the `paraphrase` suite: every family with instructions phrased unlike the templates;
 - the `basic` suite: every family on three scenes, then a second pass on new scenes,
-  where verified skills should be reused with no synthesis.
+  where verified skills should be reused with no synthesis;
+- `open`: the open-world instructions (`agent.bench_open`: a dev split tuned on and a
+  test split only measured), two passes on new scenes: success, reuse, false successes.
 """
 
 from __future__ import annotations
@@ -24,6 +26,12 @@ def run_agent_bench(suites: tuple[str, ...] = ("paraphrase", "basic"), opts: Age
     out: dict = {"suites": {}}
     t0 = time.perf_counter()
     for name in suites:
+        if name == "open":  # the open-world splits, two passes on one fresh library
+            from .bench_open import run_open_passes
+
+            with tempfile.TemporaryDirectory() as tmp, build_agent(Path(tmp), opts) as agent:
+                out["suites"]["open"] = run_open_passes(agent, advance=advance)
+            continue
         suite = load_suite(name)
         with tempfile.TemporaryDirectory() as tmp:
             home = Path(tmp)

@@ -18,13 +18,59 @@ from pathlib import Path
 
 from .errors import AgentError
 
+SPLITS = {"dev": "open_world", "test": "open_world_heldout"}  # tuned on dev, measured on test
+
 
 def load_open_suite(path: str | Path | None = None) -> list[dict]:
-    if path is None:
-        text = resources.files("agent").joinpath("suites/open_world.json").read_text()
+    """The tasks of an open-world suite: the packaged dev split by default, a split's
+    name ("dev", "test"), or a JSON file."""
+    if path is None or str(path) in SPLITS:
+        name = SPLITS[str(path or "dev")]
+        text = resources.files("agent").joinpath(f"suites/{name}.json").read_text()
     else:
         text = Path(path).read_text()
     return json.loads(text)["tasks"]
+
+
+def run_open_passes(agent, passes: int = 2, seed_stride: int = 1000,
+                    advance=lambda n=1: None) -> dict:  # fmt: skip
+    """`bench agent --suite open`: both splits, pass after pass, on one library (new
+    scenes each pass). Per split and pass: success among the tasks meant to be done,
+    false successes, and how each done task got its skill: all steps reused, composed
+    (the goal planner's composite), synthesized (new code) or planned from library steps."""
+    out: dict = {"passes": passes, "splits": {}}
+    for k in range(passes):
+        for split in SPLITS:
+            tasks = load_open_suite(split)
+            seed = 1 + k * seed_stride + (0 if split == "dev" else seed_stride // 2)
+            report = run_open_bench(agent, tasks, seed, advance)
+            out["splits"].setdefault(split, []).append(_pass_summary(k + 1, report))
+    return out
+
+
+def _pass_summary(k: int, report: dict) -> dict:
+    meant = [r for r in report["rows"] if not r["refuse"]]
+    done = [r for r in meant if r["outcome"] == "success"]
+
+    def how(r: dict) -> str:
+        d = r.get("decisions") or []
+        if d and all(x == "reuse" for x in d):
+            return "reuse"
+        return next((x for x in ("synthesize", "compose") if x in d), "library steps")
+
+    share = {h: sum(how(r) == h for r in done) for h in ("reuse", "compose", "synthesize", "library steps")}  # fmt: skip
+    return {
+        "pass": k,
+        "tasks": report["tasks"],
+        "success_rate": report["success_rate_of_meant"],
+        "reuse_rate": round(sum(how(r) == "reuse" for r in meant) / max(1, len(meant)), 3),
+        "false_successes": report["false_successes"],
+        "refused_but_meant": report["refused_but_meant"],
+        "not_refused_but_should": report["not_refused_but_should"],
+        "solved_by": share,
+        "seconds": report["seconds"],
+        "rows": report["rows"],
+    }
 
 
 def judge(record, expect: str | None) -> dict:
@@ -64,7 +110,8 @@ def run_open_bench(agent, tasks: list[dict], seed: int = 0, advance=lambda n=1: 
             false = record.success and (row["refuse"] or j["expected"] is False or not j["recheck"])
             outcome = "false success" if false else ("success" if record.success else "failed")
             row |= {"outcome": outcome, "goal": record.goal, "reason": record.reason,
-                    "planner": record.planner, "run_id": record.run_id, **j}  # fmt: skip
+                    "planner": record.planner, "run_id": record.run_id,
+                    "decisions": [d.decision for d in record.decisions], **j}  # fmt: skip
         row["seconds"] = round(time.perf_counter() - t, 2)
         rows.append(row)
         advance()

@@ -6,6 +6,11 @@ Evaluation seeds come from a range no run seed may use, so a skill is never veri
 the very scene it is then run on. Episodes run in parallel through an `Executor`: a local
 pool of sandbox workers by default, Ray when asked (`RayExecutor`), with no change here.
 
+Success rates come with a Wilson 95% interval (`wilson`). Episodes run in batches as wide
+as the executor, and a candidate stops early once its interval is clearly above or below
+the pass bar and the episodes left could not change the verdict (see
+`Evaluator.evaluate_jobs`).
+
 Perception: the Evaluator judges the skill's code, so its executor gives the robot API
 oracle poses (the agent builds it so; see `agent.factory`). A candidate is then never
 rejected, nor a library skill's statistics lowered, for the pose policy's mistakes; the
@@ -15,10 +20,11 @@ record says which.
 
 from __future__ import annotations
 
+import math
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from skills.errors import SkillError
@@ -26,12 +32,41 @@ from skills.errors import SkillError
 EVAL_SEED_BASE = 1_000_000_000  # evaluation seeds are >= this; run seeds must be below
 DEFAULT_EPISODES = 5
 DEFAULT_PASS_BAR = 0.8
+DEFAULT_TIMEOUT = 30.0  # wall-clock seconds per episode
 STAGES = ("rejected", "syntax", "runtime", "success")  # the furthest stage passed
 
 
 def eval_seeds(n: int, offset: int = 0) -> list[int]:
     """The first `n` evaluation seeds (after `offset`)."""
     return [EVAL_SEED_BASE + offset + i for i in range(n)]
+
+
+def wilson(successes: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """The Wilson score interval of a success rate (95% for the default `z`).
+
+    Unlike the normal approximation it stays inside [0, 1] and is not empty at 0 or n
+    successes, which is where a handful of evaluation episodes usually lands.
+
+    Args:
+        successes: successful episodes.
+        n: episodes; with none, the interval is (0, 1).
+        z: the standard normal quantile of the confidence level.
+
+    Returns:
+        (low, high).
+    """
+    if n <= 0:
+        return (0.0, 1.0)
+    if not 0 <= successes <= n:
+        raise ValueError(f"{successes} successes out of {n} episodes")
+    p = successes / n
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    # exact at the ends (the formula gives 0 and 1 there, up to rounding)
+    low = 0.0 if successes == 0 else max(0.0, centre - half)
+    high = 1.0 if successes == n else min(1.0, centre + half)
+    return (low, high)
 
 
 @dataclass(frozen=True)
@@ -62,6 +97,10 @@ class Episode:
     success: bool
     reason: str | None
     seconds: float
+    goal: str | None = None  # the goal judged, and each atom's truth (for feedback)
+    atoms: tuple[dict, ...] = field(default=(), repr=False)
+    calls: tuple[str, ...] = field(default=(), repr=False)  # the robot API calls made
+    objects: tuple[dict, ...] | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -73,9 +112,12 @@ class Verdict:
             "syntax", "runtime" or "success".
         passed: success rate >= the pass bar with no runtime error.
         success_rate: successes / episodes.
-        family: the task family it was judged on.
-        episodes: per-seed outcomes.
+        family: what it was judged on: a task family, or another key such as a goal
+            template (also readable as `key`).
+        episodes: per-seed outcomes of the episodes run.
         feedback: for a failed candidate, what went wrong (the synthesizer's next prompt).
+        interval: the Wilson 95% interval of the success rate over the episodes run.
+        stopped_early: the run stopped before its last job (the verdict was decided).
     """
 
     stage: str
@@ -84,6 +126,13 @@ class Verdict:
     family: str
     episodes: tuple[Episode, ...]
     feedback: str = ""
+    interval: tuple[float, float] = (0.0, 1.0)
+    stopped_early: bool = False
+
+    @property
+    def key(self) -> str:
+        """What the verdict is about (the same as `family`)."""
+        return self.family
 
     @property
     def successes(self) -> int:
@@ -159,6 +208,8 @@ class RayExecutor:
             ray.init(address=address, ignore_reinit_error=True, log_to_driver=False)
         self._ray = ray
         self._remote = ray.remote(_ray_episode)
+        # how many episodes run at once: the Evaluator's batch width
+        self.workers = max(1, int(ray.cluster_resources().get("CPU", 1)))
 
     def run_many(self, jobs: list[Job]) -> list:
         return self._ray.get([self._remote.remote(j) for j in jobs])
@@ -179,18 +230,30 @@ def _ray_episode(job: Job):
 Binder = Callable[[str, int], dict | None]
 
 
+def family_jobs(code: str, entry: str, family: str, binder: Binder, seeds: Sequence[int],
+                timeout: float = 30.0) -> list[Job] | None:  # fmt: skip
+    """One job per seed on `family`'s scenes, arguments from `binder` (None if one does not bind)."""
+    jobs = []
+    for seed in seeds:
+        args = binder(family, seed)
+        if args is None:
+            return None
+        jobs.append(Job(code, entry, family, seed, args, timeout))
+    return jobs
+
+
 class Evaluator:
-    """Verify candidate skills on evaluation episodes of a task family.
+    """Verify candidate skills on evaluation episodes.
 
     Args:
-        executor: where episodes run.
-        episodes: N, evaluation episodes per candidate.
+        executor: where episodes run; its `workers` (1 if it has none) is the batch width.
+        episodes: N, evaluation episodes per candidate (`evaluate`).
         pass_bar: success rate a candidate needs.
         timeout: wall-clock seconds per episode.
     """
 
     def __init__(self, executor: Executor, episodes: int = DEFAULT_EPISODES,
-                 pass_bar: float = DEFAULT_PASS_BAR, timeout: float = 30.0) -> None:  # fmt: skip
+                 pass_bar: float = DEFAULT_PASS_BAR, timeout: float = DEFAULT_TIMEOUT) -> None:  # fmt: skip
         if episodes < 1:
             raise SkillError("the Evaluator needs at least one episode")
         if not 0.0 < pass_bar <= 1.0:
@@ -200,53 +263,114 @@ class Evaluator:
         self.pass_bar = pass_bar
         self.timeout = timeout
 
+    @property
+    def width(self) -> int:
+        """Episodes per batch: as many as the executor runs at once."""
+        return max(1, int(getattr(self.executor, "workers", 1) or 1))
+
     def evaluate(self, code: str, entry: str, family: str, binder: Binder) -> Verdict:
-        """Run the funnel for one candidate on `family`'s evaluation seeds."""
+        """Run the funnel for one candidate on `family`'s evaluation seeds (see `evaluate_jobs`)."""
+        rejected = self._rejected(code, entry, family)
+        if rejected is not None:
+            return rejected
+        jobs = family_jobs(code, entry, family, binder, eval_seeds(self.episodes), self.timeout)
+        if jobs is None:
+            return Verdict("syntax", False, 0.0, family, (),
+                           "the skill's parameters do not fit the task's objects")  # fmt: skip
+        return self._run(family, jobs)
+
+    def evaluate_jobs(self, code: str, entry: str, key: str, jobs: list[Job]) -> Verdict:
+        """Run the funnel for one candidate over `jobs`, stopping once the verdict is decided.
+
+        The code is validated first (stage "rejected"). Then the jobs run in batches as
+        wide as the executor. After each batch the run stops when an episode did not run
+        cleanly (the candidate has failed), or when the Wilson 95% interval of the
+        successes so far is clearly below the pass bar (high < bar) or clearly above it
+        (low >= bar) *and* the jobs left could not change the verdict: every one
+        succeeding could not lift the rate to the bar, or every one failing could not
+        pull it below. So an early stop never changes the verdict the full run would
+        give; it only saves the episodes that could not matter. (The Wilson test alone
+        would stop sooner on long runs, but could then reject a candidate the full run
+        passes: one at a time, a first failure of five at a bar of 0.8 has an interval
+        below 0.8, yet four successes after it pass.)
+
+        The verdict: passed when no episode raised, timed out or was rejected, and the
+        success rate over the episodes run is >= the pass bar.
+
+        Args:
+            code: the candidate's source.
+            entry: its entry function.
+            key: what the verdict is about: a task family, or e.g. a goal template.
+            jobs: the episodes, run in order.
+        """
+        rejected = self._rejected(code, entry, key)
+        if rejected is not None:
+            return rejected
+        if not jobs:
+            return Verdict("syntax", False, 0.0, key, (), "there were no evaluation scenes to run")
+        return self._run(key, jobs)
+
+    def _run(self, key: str, jobs: list[Job]) -> Verdict:
+        """Run valid code's jobs in batches until the verdict is decided; judge them."""
+        total, run, results = len(jobs), [], []
+        for at in range(0, total, self.width):
+            batch = jobs[at : at + self.width]
+            run += batch
+            results += self.executor.run_many(batch)
+            if len(run) < total and self._decided(results, total):
+                break
+        eps = tuple(
+            Episode(
+                j.seed,
+                r.status,
+                r.success,
+                r.reason,
+                r.seconds,
+                getattr(r, "goal", None),
+                tuple(getattr(r, "atoms", ())),
+                tuple(getattr(r, "calls", ())),
+                getattr(r, "objects", None),
+            )  # fmt: skip
+            for j, r in zip(run, results, strict=True)
+        )
+        wins = sum(e.success for e in eps)
+        rate = wins / len(eps) if eps else 0.0
+        interval = wilson(wins, len(eps))
+        early = len(eps) < total
+        errors = [e for e in eps if e.status != "ok"]
+        if errors:
+            stage = "rejected" if any(e.status == "rejected" for e in errors) else "syntax"
+            first = errors[0]
+            return Verdict(stage, False, rate, key, eps,
+                           f"{first.status} on an evaluation scene: {first.reason}",
+                           interval, early)  # fmt: skip
+        passed = bool(eps) and rate >= self.pass_bar
+        feedback = "" if passed else (
+            f"the code ran without errors but the task succeeded on only {wins} of {len(eps)} "
+            f"evaluation scenes ({rate:.0%}, 95% interval {interval[0]:.0%}-{interval[1]:.0%}; "
+            f"needs {self.pass_bar:.0%}): the objects did not end where the task wants them"
+        )  # fmt: skip
+        return Verdict("success" if passed else "runtime", passed, rate, key, eps, feedback,
+                       interval, early)  # fmt: skip
+
+    def _decided(self, results: list, total: int) -> bool:
+        """Whether the results so far decide the verdict (see `evaluate_jobs`)."""
+        if any(r.status != "ok" for r in results):
+            return True
+        n, wins = len(results), sum(bool(r.success) for r in results)
+        low, high = wilson(wins, n)
+        left = total - n
+        clearly_below = high < self.pass_bar and (wins + left) / total < self.pass_bar
+        clearly_above = low >= self.pass_bar and wins / total >= self.pass_bar
+        return clearly_below or clearly_above
+
+    @staticmethod
+    def _rejected(code: str, entry: str, key: str) -> Verdict | None:
+        """The "rejected" verdict when the code fails validation, else None."""
         from skills.validate import validate
 
         try:
             validate(code, entry)
         except SkillError as exc:
-            return Verdict("rejected", False, 0.0, family, (), f"the code was rejected: {exc}")
-        jobs = []
-        for seed in eval_seeds(self.episodes):
-            args = binder(family, seed)
-            if args is None:
-                return Verdict(
-                    "syntax",
-                    False,
-                    0.0,
-                    family,
-                    (),
-                    "the skill's parameters do not fit the task's objects",
-                )
-            jobs.append(Job(code, entry, family, seed, args, self.timeout))
-        results = self.executor.run_many(jobs)
-        eps = tuple(
-            Episode(j.seed, r.status, r.success, r.reason, r.seconds)
-            for j, r in zip(jobs, results, strict=True)
-        )
-        rate = sum(e.success for e in eps) / len(eps)
-        errors = [e for e in eps if e.status != "ok"]
-        if errors:
-            rejected = [e for e in errors if e.status == "rejected"]
-            stage = "rejected" if rejected else "syntax"
-            first = errors[0]
-            return Verdict(
-                stage,
-                False,
-                rate,
-                family,
-                eps,
-                f"{first.status} on an evaluation scene: {first.reason}",
-            )
-        passed = rate >= self.pass_bar
-        feedback = (
-            ""
-            if passed
-            else (
-                f"the code ran without errors but the task succeeded on only {sum(e.success for e in eps)} of "
-                f"{len(eps)} evaluation scenes (needs {self.pass_bar:.0%}): the objects did not end where the task wants them"
-            )
-        )
-        return Verdict("success" if passed else "runtime", passed, rate, family, eps, feedback)
+            return Verdict("rejected", False, 0.0, key, (), f"the code was rejected: {exc}")
+        return None

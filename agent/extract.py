@@ -6,7 +6,7 @@ fences, no fence at all, Windows line endings, the whole reply indented, a local
 model's `<think>...</think>` preamble. `extract_code` finds the function that takes
 `robot` first (the skill's entry), joins the blocks holding the helpers it calls, drops
 usage examples at module level, and checks the result parses. `extract_plan` finds the
-planner's JSON list of steps.
+planner's JSON list of steps; `extract_formula` the goal writer's formula.
 """
 
 from __future__ import annotations
@@ -29,6 +29,11 @@ _CODE_START = re.compile(r"^[ \t]*(?:async[ \t]+def|def|import|from[ \t]+[\w.]+[
 _THINK = re.compile(r"<think>.*?</think>", re.DOTALL | re.IGNORECASE)
 _STANDARD_IMPORTS = {"np": "import numpy as np", "numpy": "import numpy", "math": "import math"}
 _BUILTINS = frozenset(dir(builtins))
+_FORMULA_START = re.compile(r"^(?:not\s+)?(?:\(\s*)*(?:[a-z_][a-z0-9_]*\s*\(|\{)", re.IGNORECASE)
+_FORMULA_LABEL = re.compile(
+    r"^(?:\*\*)?(?:the\s+)?(?:final\s+)?(?:goal|formula|answer)(?:\s+formula)?(?:\*\*)?\s*[:=]\s*(?:\*\*)?",
+    re.IGNORECASE,
+)
 _STEP_KEYS = ("step", "instruction", "description", "task", "action", "text")
 
 
@@ -126,6 +131,59 @@ def extract_plan(reply: str) -> list[str]:
     if steps:
         return steps
     raise AgentError("no plan (a JSON list of steps) in the reply")
+
+
+def extract_formula(reply: str) -> str:
+    """The goal formula in a reply, as text (not checked: `sim.goals.check` does that).
+
+    Looks, in order, in fenced blocks (```goal, ```text, any), inline `code` spans, then
+    lines that start like a formula (`pred(`, `not pred(`, `all(`, `(`, or JSON `{`),
+    taking the last such line with the lines that continue it (`and ...`, `or ...`). Drops
+    a "Goal:" label, comment lines and a trailing period. A one-line reply is taken whole.
+
+    Raises:
+        AgentError: nothing in the reply looks like a formula.
+    """
+    text = _normalize(reply).strip()
+    for _, body in _fenced(text):
+        formula = _clean_formula(" ".join(
+            line.strip() for line in body.splitlines()
+            if line.strip() and not line.lstrip().startswith(("#", "//"))
+        ))  # fmt: skip
+        if formula:
+            return formula
+    outside = _FENCE.sub("\n", text)
+    for span in re.findall(r"`([^`\n]+)`", outside):
+        if _FORMULA_START.match(_clean_formula(span)):
+            return _clean_formula(span)
+    groups: list[list[str]] = []
+    for raw in outside.splitlines():
+        line = _clean_formula(raw)
+        last = groups[-1] if groups and groups[-1] else None
+        if (
+            last
+            and line
+            and (re.search(r"\b(and|or|not)$", last[-1]) or re.match(r"^(and|or)\b", line))
+        ):
+            last.append(line)  # a formula over several lines
+        elif _FORMULA_START.match(line):
+            groups.append([line])
+        elif line:
+            groups.append([])  # prose ends a formula
+    found = [g for g in groups if g]
+    if found:
+        return " ".join(found[-1])
+    lines = [line for line in outside.splitlines() if line.strip()]
+    if len(lines) == 1:
+        return _clean_formula(lines[0])
+    raise AgentError("no goal formula in the reply")
+
+
+def _clean_formula(text: str) -> str:
+    text = text.strip().strip("`").strip()
+    text = re.sub(r"^(?:[-*\u2022]|\d+[.)])\s+", "", text)  # a list marker
+    text = _FORMULA_LABEL.sub("", text).strip().strip("`\"'").strip()
+    return text[:-1].rstrip() if text.endswith((".", ";")) else text
 
 
 # -- code ----------------------------------------------------------------------------------

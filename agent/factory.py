@@ -24,6 +24,32 @@ class AgentOptions:
     policy_version: str | None = None  # checkpoint for "policy" (None: the latest)
 
 
+def make_executor(opts: AgentOptions):
+    """The Evaluator's executor: a local pool of `opts.workers` sandbox workers, or Ray.
+
+    Its workers use oracle poses (see `agent.evaluator`); the caller closes it.
+    """
+    from .evaluator import LocalExecutor, RayExecutor
+
+    if opts.executor == "ray":
+        return RayExecutor(opts.ray_address)
+    return LocalExecutor(opts.workers)
+
+
+@contextmanager
+def build_evaluator(opts: AgentOptions):
+    """Yield an `(Evaluator, Scenes)` pair for checking skills outside a run; closes both after."""
+    from .evaluator import Evaluator
+    from .scenes import Scenes
+
+    executor, scenes = make_executor(opts), Scenes()
+    try:
+        yield Evaluator(executor, opts.episodes, opts.pass_bar), scenes
+    finally:
+        executor.close()
+        scenes.close()
+
+
 @contextmanager
 def build_agent(home: Path, opts: AgentOptions, log=None):
     """Yield a ready Agent; closes the sandbox workers, the library and the run store after.
@@ -35,7 +61,7 @@ def build_agent(home: Path, opts: AgentOptions, log=None):
     from skills.library import open_library
 
     from .errors import AgentError
-    from .evaluator import Evaluator, LocalExecutor, RayExecutor
+    from .evaluator import Evaluator, LocalExecutor
     from .llm import make_llm, resolve_llm_config
     from .loop import Agent
     from .planner import LLMPlanner, OfflinePlanner
@@ -53,9 +79,7 @@ def build_agent(home: Path, opts: AgentOptions, log=None):
         raise AgentError(f"unknown perception {opts.perception!r} (oracle or policy)")
     config = resolve_llm_config(opts.llm, opts.llm_base_url, home)
     llm = make_llm(config.spec, config.base_url) if config else None
-    executor = (
-        RayExecutor(opts.ray_address) if opts.executor == "ray" else LocalExecutor(opts.workers)
-    )
+    executor = make_executor(opts)
     library = open_library(home, opts.library_url)
     runs = RunStore(home)
     scenes = Scenes()

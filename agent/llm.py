@@ -12,8 +12,11 @@ Backends are chosen by a spec string:
 
 Any langchain chat model instance works too (tests hand in langchain-core's fake chat
 models). `LLM` counts calls, tokens (from the backend's usage metadata, else estimated)
-and seconds; retries transient failures (connection refused, timeouts, HTTP 429 and 5xx)
-with exponential backoff; and turns every failure into a one-line `AgentError`.
+and seconds; retries transient failures (connection refused, timeouts, HTTP 408, 409, 425,
+429 and 5xx) with exponential backoff through tenacity (a `Retry-After` header is honoured
+up to the cap); gives up at once on the rest (other 4xx, a base URL that is not http(s));
+and turns every failure into a one-line `AgentError`. Each request has a timeout
+(`DEFAULT_TIMEOUT`, 120 s, unless `make_llm(timeout=...)` says otherwise).
 `resolve_llm_config` picks the spec: `--llm` flag, then `SKILLGROVE_LLM`, then
 `<home>/config.toml` (or `config.json`), else None: the offline default planner.
 """
@@ -29,6 +32,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
+
+from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
+from tenacity.wait import wait_exponential
 
 from .errors import AgentError
 
@@ -40,6 +47,7 @@ OPENAI_DEFAULT_URL = "https://api.openai.com/v1"
 OLLAMA_DEFAULT_URL = "http://localhost:11434"
 LOCAL_API_KEY = "not-needed"  # local OpenAI-compatible servers ignore the key, the client wants one
 _TRANSIENT_STATUS = frozenset({408, 409, 425, 429})
+_BAD_URL = frozenset({"UnsupportedProtocol", "InvalidURL"})  # httpx's names; never retried
 _ROLES = {
     "system": "system",
     "user": "user",
@@ -142,26 +150,22 @@ class LLM:
         """
         pairs = _as_pairs(messages, system)
         lc_messages = _to_langchain(pairs)
+        retrying = Retrying(
+            stop=stop_after_attempt(self.max_retries + 1),
+            wait=_Backoff(self.backoff, self.max_backoff),
+            retry=retry_if_exception(_is_transient),
+            sleep=self._sleep,
+            before_sleep=self._count_retry,
+            reraise=True,
+        )
         start = time.perf_counter()
-        attempt = 0
         try:
-            while True:
-                try:
-                    reply = self.model.invoke(lc_messages)
-                    break
-                except AgentError:
-                    raise
-                except Exception as exc:  # noqa: BLE001 - every backend error becomes one AgentError
-                    failure = _classify(exc)
-                    if not failure.transient or attempt >= self.max_retries:
-                        raise AgentError(self._message(failure, attempt + 1)) from exc
-                    delay = min(self.max_backoff, self.backoff * 2**attempt)
-                    if failure.retry_after is not None:
-                        delay = min(self.max_backoff, max(delay, failure.retry_after))
-                    attempt += 1
-                    with self._lock:
-                        self._usage = _add(self._usage, retries=1)
-                    self._sleep(delay)
+            reply = retrying(self.model.invoke, lc_messages)
+        except AgentError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - every backend error becomes one AgentError
+            attempts = int(retrying.statistics.get("attempt_number", 1))
+            raise AgentError(self._message(_classify(exc), attempts)) from exc
         finally:
             elapsed = time.perf_counter() - start
             with self._lock:
@@ -178,6 +182,10 @@ class LLM:
             )
         return text
 
+    def _count_retry(self, state: RetryCallState) -> None:
+        with self._lock:
+            self._usage = _add(self._usage, retries=1)
+
     def _message(self, failure: _Failure, attempts: int) -> str:
         where = self.endpoint or self.name
         tries = f" ({attempts} attempts)" if attempts > 1 else ""
@@ -188,6 +196,10 @@ class LLM:
             return f"LLM server at {where} did not answer{limit}: timed out{tries}"
         if failure.kind == "connect":
             return f"LLM server at {where} is unreachable: {failure.detail}{tries}"
+        if failure.kind == "url":
+            return (
+                f"LLM server URL {where} is not usable: {failure.detail} (use http:// or https://)"
+            )
         code = failure.status
         if code == 404:
             model = self.name.split(":", 1)[-1]
@@ -207,7 +219,8 @@ class LLM:
             return f"LLM server at {where} failed (HTTP {code}){tries}: {failure.detail}"
         if code is not None:
             return f"LLM server at {where} rejected the request (HTTP {code}): {failure.detail}"
-        return f"LLM call to {self.name} failed ({failure.detail})"
+        at = f" at {self.endpoint}" if self.endpoint else ""
+        return f"LLM call to {self.name}{at} failed ({failure.detail})"
 
 
 def make_llm(
@@ -234,9 +247,9 @@ def make_llm(
         sleep: the sleep used between retries (tests pass a no-op).
 
     Raises:
-        AgentError: the spec is malformed, names an unknown backend, or `hf:` points at a
-            directory with no model. Nothing is contacted here: an unreachable server is
-            reported by the first `complete`.
+        AgentError: the spec is malformed, names an unknown backend, the base URL is not
+            http:// or https://, or `hf:` points at a directory with no model. Nothing is
+            contacted here: an unreachable server is reported by the first `complete`.
     """
     if isinstance(spec, LLM):
         return spec
@@ -249,7 +262,7 @@ def make_llm(
     if backend == "openai":
         from langchain_openai import ChatOpenAI
 
-        url = base_url or os.environ.get("OPENAI_BASE_URL") or OPENAI_DEFAULT_URL
+        url = _checked_url(base_url or os.environ.get("OPENAI_BASE_URL") or OPENAI_DEFAULT_URL)
         key = os.environ.get("OPENAI_API_KEY")
         if not key:
             if url.rstrip("/") == OPENAI_DEFAULT_URL:
@@ -270,6 +283,7 @@ def make_llm(
         url = base_url or os.environ.get("OLLAMA_HOST") or OLLAMA_DEFAULT_URL
         if "://" not in url:
             url = f"http://{url}"
+        url = _checked_url(url)
         kwargs = {"model": model, "base_url": url, "client_kwargs": {"timeout": timeout}}
         if temperature is not None:
             kwargs["temperature"] = temperature
@@ -288,6 +302,15 @@ def make_llm(
         )
     chat = HFChat(path, max_new_tokens=max_tokens or 1024, temperature=temperature)
     return LLM(chat, name=spec, **{**common, "max_retries": 0})
+
+
+def _checked_url(url: str) -> str:
+    """The base URL, if it is http(s); a scheme-less "localhost:8000/v1" fails here, not later."""
+    if urlsplit(url.strip()).scheme.lower() not in ("http", "https"):
+        raise AgentError(
+            f"LLM base URL {url!r} must start with http:// or https:// (e.g. http://localhost:8000/v1)"
+        )
+    return url.strip()
 
 
 def parse_spec(spec: str) -> tuple[str, str]:
@@ -430,7 +453,7 @@ class HFChat:
 
 @dataclass(frozen=True)
 class _Failure:
-    kind: str  # "refused" | "timeout" | "connect" | "status" | "other"
+    kind: str  # "refused" | "timeout" | "connect" | "url" | "status" | "other"
     detail: str
     status: int | None = None
     retry_after: float | None = None
@@ -460,6 +483,9 @@ def _classify(exc: BaseException) -> _Failure:
     """Sort a backend exception into refused / timeout / connect / HTTP status / other."""
     chain = list(_chain(exc))
     for e in chain:
+        if type(e).__name__ in _BAD_URL:  # httpx: no or unknown scheme, malformed URL
+            return _Failure("url", _one_line(str(e)) or type(e).__name__)
+    for e in chain:
         status = getattr(e, "status_code", None)
         response = getattr(e, "response", None)
         if status is None and response is not None:
@@ -484,6 +510,24 @@ def _classify(exc: BaseException) -> _Failure:
             innermost = next((str(x) for x in reversed(chain) if str(x)), str(e))
             return _Failure("connect", _one_line(innermost) or type(e).__name__)
     return _Failure("other", f"{type(exc).__name__}: {_one_line(str(exc))}")
+
+
+def _is_transient(exc: BaseException) -> bool:
+    """Whether tenacity should try again: transient backend failures only, never our own."""
+    return not isinstance(exc, AgentError) and _classify(exc).transient
+
+
+class _Backoff(wait_exponential):
+    """`backoff * 2**retry`, capped at `cap`; a server's Retry-After lengthens it (to the cap)."""
+
+    def __init__(self, backoff: float, cap: float) -> None:
+        super().__init__(multiplier=backoff, exp_base=2, max=cap)
+
+    def __call__(self, retry_state: RetryCallState) -> float:
+        delay = super().__call__(retry_state)
+        failed = retry_state.outcome.exception() if retry_state.outcome else None
+        after = _classify(failed).retry_after if failed is not None else None
+        return min(self.max, max(delay, after)) if after is not None else delay
 
 
 def _status_detail(exc: BaseException) -> str:

@@ -89,7 +89,7 @@ class Agent:
                 raise AgentError("--task builds its family's own scene and goal: leave out --goal, --objects and --distractors")  # fmt: skip
             setup = family_setup(self.scenes, check_family(family), seed, "given")
         else:
-            setup = setup_run(self.scenes, instruction, seed, goal, objects, distractors)
+            setup = setup_run(self.scenes, instruction, seed, goal, objects, distractors, self.llm)
             where = f"task family {setup.family} (scene seed {setup.seed})" if setup.family else "a scene from words"  # fmt: skip
             self.log(f"goal: {setup.goal}; on {where}: {', '.join(setup.objects)}")
         plan, why = self._plan(instruction, setup)
@@ -139,23 +139,25 @@ class Agent:
         return plan, ""
 
     def _compose(self, instruction: str, setup: Setup, why: str, t0: float, llm0) -> RunRecord:
-        """No library plan covers the goal: compose robot calls for it, or say we could not."""
-        from sim.goals import State, check
-
-        from .plan.compose import compose
+        """No library plan covers the goal: a skill for its goal template, reused,
+        composed or written (`agent.plan.resolve`), runs on the run's scene."""
+        from .plan.resolve import resolve_goal
 
         whole = Intent("goal", query=setup.goal)
         plan = Plan((Step(instruction, whole),), whole, "goal-composer")
-        state = State.from_json(list(setup.start))
-        composed = compose(check(setup.goal, state), state, setup.seed)
-        if composed is None:
-            self.log(f"{why}; no placement satisfies the goal either")
-            return self._finish(instruction, setup, plan, [], [], None, t0, llm0,
-                                reason=f"could not: {why}, and no placement was found that makes the goal hold")  # fmt: skip
-        self.log(f"{why}: composed {len(composed.moves)} robot calls for the goal")
-        decision = Decision(instruction, "compose", 0.0, composed.entry, None)
-        result = self._execute(composed.code, composed.entry, {}, setup)
-        return self._finish(instruction, setup, plan, [decision], [], result, t0, llm0)
+        self.log(f"{why}: a skill for the goal's template")
+        choice = resolve_goal(self, instruction, setup, self.log)
+        if choice.code is None:
+            return self._finish(instruction, setup, plan, [choice.decision], [], None, t0, llm0,
+                                reason=f"could not: {why}, and {choice.reason}")  # fmt: skip
+        result = self._execute(choice.code, choice.entry, choice.args, setup)
+        resolved = []
+        if choice.version is not None:
+            resolved = [Resolved(choice.entry, choice.version, choice.code, choice.args)]
+            self.library.record_use(choice.entry)
+            if result.perception == "oracle":  # the policy's mistakes are not the skill's
+                self.library.record_stats(choice.entry, choice.version, choice.key, 1, int(result.success))  # fmt: skip
+        return self._finish(instruction, setup, plan, [choice.decision], resolved, result, t0, llm0)
 
     # -- one step: reuse, adapt or synthesize --------------------------------------------
     def _resolve(self, step: Step, family: str) -> tuple[Decision, Resolved | None]:

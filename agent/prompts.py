@@ -1,13 +1,19 @@
 """Prompts for the planner and the skill writer: templates in `agent/prompts/*.txt`.
 
 Templates are plain text with `$name` placeholders (`string.Template`), loaded by name
-(`load_prompt("retry")`). The robot API reference in them is generated from the public
-methods of `skills.robot.Robot` (signatures and docstrings), so it cannot drift from
-the code. Builders return a `Prompt` (system + user text) for `LLM.complete`.
+(`load_prompt("retry")`). What they state about the world is generated from the code, so
+it cannot drift from it: the robot API reference from the public methods of
+`skills.robot.Robot` (signatures and docstrings) and the `SkillError` messages its source
+raises; the frame (`sim.goals.FRAME`), object sizes (`sim.objects.SHAPES`), the limits
+(`skills.robot.TABLE`, `sim.geometry.WORKSPACE`). The accuracy of place_at and push is
+measured (`PLACE_ACCURACY`, `PUSH_ACCURACY`). Builders return a `Prompt` (system + user
+text) for `LLM.complete`; the goal side (scene table, skill for a goal template, feedback,
+goal writing) is in `agent.goal_prompts`.
 """
 
 from __future__ import annotations
 
+import ast
 import functools
 import inspect
 import string
@@ -38,6 +44,24 @@ class Example:
     name: str
     code: str
     description: str = ""
+
+
+@dataclass(frozen=True)
+class Accuracy:
+    """How far the object's center ends from the (x, y) a move was asked for, meters."""
+
+    mean: float
+    p95: float  # 95th percentile
+    worst: float
+    trials: int
+    failed: int = 0  # moves that raised SkillError (left out of the figures)
+
+
+# Measured with `python scripts/measure_accuracy.py --places 100 --pushes 50 --seed 1000`
+# on 2026-12-06 (random scenes, oracle poses; benchmarks/RESULTS.md).
+PLACE_ACCURACY = Accuracy(mean=0.0042, p95=0.0054, worst=0.0062, trials=100)
+PUSH_ACCURACY = Accuracy(mean=0.0080, p95=0.0152, worst=0.0203, trials=50, failed=1)
+ACCURACY_SOURCE = "measured with scripts/measure_accuracy.py on random scenes"
 
 
 @dataclass(frozen=True)
@@ -98,7 +122,81 @@ def api_reference() -> str:
     for m in robot_methods():
         doc = "\n".join(f"    {line}" if line else "" for line in m.doc.splitlines())
         parts.append(f"robot.{m.signature}\n{doc}" if doc else f"robot.{m.signature}")
+    parts.append(api_facts())
     return "\n\n".join(parts)
+
+
+@functools.cache
+def api_facts() -> str:
+    """Sizes, limits, measured accuracies and the exceptions of the robot API."""
+    from sim.geometry import WORKSPACE
+    from sim.objects import SHAPES
+    from skills import robot as robot_module
+
+    def span(lo: float, hi: float) -> str:
+        return f"{lo:.2f}..{hi:.2f}"
+
+    sizes = []
+    for s in SHAPES.values():
+        w, d, h = 2 * s.footprint[0], 2 * s.footprint[1], s.height
+        kind = ("round, " if s.symmetry == 0 else "") + ("movable" if s.graspable else "fixed")
+        sizes.append(f"- {s.name}: {w:.3f} x {d:.3f} x {h:.3f} ({kind})")
+    (tx, ty), (wx, wy) = robot_module.TABLE, WORKSPACE
+    place, push = PLACE_ACCURACY, PUSH_ACCURACY
+    text = render(
+        "api_facts",
+        sizes="\n".join(sizes),
+        fixed=", ".join(f"{s.name}s" for s in SHAPES.values() if not s.graspable),
+        table_x=span(*tx), table_y=span(*ty), workspace_x=span(*wx), workspace_y=span(*wy),
+        z_range="0.005..0.6", max_motions=robot_module.MAX_MOTIONS,
+        accuracy_source=ACCURACY_SOURCE,
+        place_mean=_cm(place.mean), place_p95=_cm(place.p95), place_worst=_cm(place.worst),
+        place_trials=place.trials, push_mean=_cm(push.mean), push_p95=_cm(push.p95),
+        push_worst=_cm(push.worst), push_trials=push.trials, push_failed=push.failed,
+        errors="\n".join(f"- {m}" for m in skill_errors()),
+    )  # fmt: skip
+    return text.strip()
+
+
+@functools.cache
+def skill_errors() -> tuple[str, ...]:
+    """The messages `skills/robot.py` raises SkillError with, in source order; the parts
+    filled at run time shown as <name> (constants filled in)."""
+    from skills import robot as robot_module
+
+    tree = ast.parse(inspect.getsource(robot_module))
+    consts = {k: v for k, v in vars(robot_module).items() if type(v) in (int, float)}
+    found: list[tuple[int, str]] = []
+    for node in ast.walk(tree):
+        call = node.exc if isinstance(node, ast.Raise) else None
+        if not (isinstance(call, ast.Call) and getattr(call.func, "id", "") == "SkillError"):
+            continue
+        if call.args and (text := _message_text(call.args[0], consts)):
+            found.append((node.lineno, text))
+    return tuple(dict.fromkeys(t for _, t in sorted(found)))
+
+
+def _message_text(node: ast.AST, consts: Mapping[str, object]) -> str | None:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if not isinstance(node, ast.JoinedStr):
+        return None
+    out = []
+    for part in node.values:
+        if isinstance(part, ast.Constant):
+            out.append(str(part.value))
+            continue
+        e = part.value
+        if isinstance(e, ast.Name) and e.id in consts:
+            out.append(str(consts[e.id]))
+        elif isinstance(e, ast.Attribute) and e.attr == "__name__":
+            out.append("<type>")
+        elif isinstance(e, ast.Name | ast.Attribute):
+            name = f"<{e.id if isinstance(e, ast.Name) else e.attr}>"
+            out.append(f"'{name}'" if part.conversion == ord("r") else name)
+        else:
+            out.append("<...>")
+    return "".join(out)
 
 
 def system_prompt(api: str | None = None) -> str:
@@ -297,3 +395,7 @@ def _tidy(text: str) -> str:
         if blank <= 1:
             lines.append(line.rstrip())
     return "\n".join(lines).strip() + "\n"
+
+
+def _cm(meters: float) -> str:
+    return f"{100 * meters:.2f}"

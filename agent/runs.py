@@ -53,7 +53,7 @@ class RunRecord:
     run_id: str
     instruction: str
     family: str  # the task family whose scene it ran on, "" for a scene from words
-    family_source: str  # "given" (--task), "inferred" (from the text) or "words" (scene from words)
+    family_source: str  # "given" (--task), "inferred" (from the text), "words" (scene from words), "model" (goal by the LLM)
     seed: int
     planner: str
     perception: str

@@ -38,32 +38,64 @@ class Setup:
     """A run's scene and goal."""
 
     family: str  # the family whose scene it is, "" for a scene from words
-    source: str  # "given" | "inferred" | "words"
+    source: str  # "given" | "inferred" | "words" | "model" (words, the goal written by the LLM)
     seed: int
     objects: tuple[str, ...]  # descriptions on the table
     goal: str  # text form, over the scene's descriptions
     layout: tuple[dict, ...] | None = None  # a scene from words (sim.scenes.Layout JSON)
     start: tuple[dict, ...] = ()  # a scene from words: its start state (State.to_json)
+    spec: str = ""  # the objects' words the scene was built from (its descriptions for a family's)
 
 
 def family_setup(scenes, family: str, seed: int, source: str) -> Setup:
     """A family's scene for a seed, judged by its own goal."""
     scene = scenes.scene(family, seed)
-    return Setup(family, source, seed, scene.objects, scene.goal, None, scene.start)
+    return Setup(family, source, seed, scene.objects, scene.goal, None, scene.start,
+                 ", ".join(scene.objects))  # fmt: skip
 
 
 def setup_run(scenes, instruction: str, seed: int, goal: str | None = None,
-              objects: str | None = None, distractors: int | None = None) -> Setup:  # fmt: skip
-    """The scene and goal for an instruction without --task (see the module docstring)."""
+              objects: str | None = None, distractors: int | None = None, llm=None) -> Setup:  # fmt: skip
+    """The scene and goal for an instruction without --task (see the module docstring).
+
+    With an `llm`, words the deterministic reader cannot read go to the model, which
+    writes the goal formula (checked, refused when malformed or contradictory)."""
     from .understand import read_goal
 
-    reading = None if goal is not None else read_goal(instruction)
+    try:
+        reading = None if goal is not None else read_goal(instruction)
+    except AgentError as exc:
+        if llm is None:
+            raise
+        return _model_goal_setup(scenes, llm, instruction, seed, objects, distractors, exc)
     if goal is None and objects is None and distractors is None:
         found = _family_scene(scenes, instruction, seed, reading)
         if found is not None:
             return found
     spec = objects if objects is not None else ", ".join(reading.objects)
     return words_setup(scenes.world, spec, seed, distractors, goal, reading)
+
+
+def _model_goal_setup(scenes, llm, instruction: str, seed: int, objects: str | None,
+                      distractors: int | None, unread: AgentError) -> Setup:  # fmt: skip
+    """The model writes the goal on a scene of the objects given, or those the words
+    name; the run's scene is then built for that goal like any scene from words."""
+    from sim.goals import read_world, start_poses
+    from sim.scenes import build_scene
+
+    from .llm_goal import write_goal
+    from .parse import mentions, normalize
+
+    named = [" ".join(x for x in (m.color, m.shape) if x) for m in mentions(normalize(instruction))]  # fmt: skip
+    spec = objects or ", ".join(dict.fromkeys(n for n in named if n))
+    if not spec:
+        raise unread  # no objects to write a goal about
+    world = scenes.world
+    build_scene(world, spec, np.random.default_rng([seed, 99]), 0)
+    state = read_world(world, start_poses(world))
+    goal = write_goal(llm, instruction, state)
+    setup = words_setup(world, ", ".join(state.descriptions), seed, distractors, goal)
+    return replace(setup, source="model")
 
 
 def _family_scene(scenes, instruction: str, seed: int, reading) -> Setup | None:
@@ -111,12 +143,13 @@ def words_setup(world, spec: str, seed: int, distractors: int | None, goal: str 
                 reading=None) -> Setup:  # fmt: skip
     """Build a scene from words until the goal is false at the start (or refuse)."""
     from sim.goals import check, evaluate, read_world, start_poses
+    from sim.goals.plan import plan_moves
     from sim.scenes import build_scene, parse_objects
 
-    from .plan.compose import compose
     from .understand import bind
 
     specs = parse_objects(spec)
+    spec_text = spec if isinstance(spec, str) else ", ".join(spec)
     n = DEFAULT_DISTRACTORS if distractors is None else distractors
     held_true, fallback = None, None
     for attempt in range(SCENE_TRIES):
@@ -129,13 +162,13 @@ def words_setup(world, spec: str, seed: int, distractors: int | None, goal: str 
             held_true = g.text
             continue
         setup = Setup("", "words", seed, tuple(state.descriptions), g.text,
-                      tuple(layout.to_json()["objects"]), tuple(state.to_json()))  # fmt: skip
+                      tuple(layout.to_json()["objects"]), tuple(state.to_json()), spec_text)  # fmt: skip
         # Fixed objects (bowls, plates, trays) never move: prefer a layout where some
         # placement can make the goal hold, so the scene asks what can be done.
         fallback = fallback or setup
         if attempt >= FEASIBLE_TRIES:
             return fallback
-        if compose(g, state, seed) is not None:
+        if plan_moves(g, state, seed) is not None:
             return setup
     if fallback is not None:
         return fallback

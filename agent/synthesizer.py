@@ -4,12 +4,16 @@
 composes candidates from building blocks and library helpers (`agent.offline`).
 `LLMSynthesizer` asks the LLM (adapt prompt with the top-k skills, or synthesis prompt
 with the API reference and the closest skill), then retries with the previous code,
-its error or failed check, and what the Evaluator saw (Voyager-style).
+its error or failed check, and what the Evaluator saw (Voyager-style). For a goal
+template (`propose_goal`) it asks for one function named after the template, taking its
+slots, with the scene, the goal's predicates and the retrieved skills, and retries with
+the previous code and the feedback on it (false atoms with numbers, robot calls).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import re
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from .errors import AgentError
@@ -115,3 +119,53 @@ class LLMSynthesizer:
                 continue
             params = tuple(p for p, _ in skill_params(got.code, got.entry))
             yield Candidate(got.entry, got.code, params, f"llm attempt {attempt + 1}")
+
+    def propose_goal(
+        self,
+        name: str,
+        template: str,
+        slots: Mapping[str, object] | Sequence,
+        goal_text: str,
+        state,
+        skills: Sequence,
+        history: list[Attempt],
+    ) -> Iterator[Candidate]:
+        """Candidates for a skill that makes a goal template hold, up to `retries + 1`.
+
+        Each is named `name` (the entry is renamed if the model named it otherwise), its
+        params are the entry's parameters (the prompt asks for the slots, in order), its
+        recipe "llm" ("llm:unparsable" for a reply without usable code, fed back like a
+        failed candidate). The caller runs each candidate and appends `Attempt(candidate,
+        feedback)` to `history` before asking for the next: a retry's prompt carries the
+        last attempt's code and feedback.
+
+        Args:
+            name: the skill's name, from the template (never from a family table).
+            template: the goal template, e.g. "left_of(?a, ?b)".
+            slots: slot -> value on this scene, e.g. {"a": "red cube", "b": "blue bowl"}
+                (or `Template.slots` pairs).
+            goal_text: the goal on this scene.
+            state: the scene (`sim.goals.State`).
+            skills: retrieved library skills, closest first.
+            history: the attempts so far, with their feedback.
+        """
+        from .extract import extract_code
+        from .goal_prompts import goal_code_prompt
+
+        for attempt in range(self.retries + 1):
+            last = history[-1] if attempt and history else None
+            prompt = goal_code_prompt(
+                name, template, slots, goal_text, state, skills,
+                feedback=last.feedback if last else None,
+                previous_code=last.candidate.code if last else None,
+            )  # fmt: skip
+            try:
+                got = extract_code(self.llm.complete(prompt), entry=name)
+            except AgentError as exc:
+                yield Candidate(name, f"# the reply held no usable code: {exc}\n", (), "llm:unparsable")  # fmt: skip
+                continue
+            code = got.code
+            if got.entry != name:  # the model named it otherwise: the name is the template's
+                code = re.sub(rf"^def {re.escape(got.entry)}\(", f"def {name}(", code, flags=re.M)
+            params = tuple(p for p, _ in skill_params(code, name))
+            yield Candidate(name, code, params, "llm")

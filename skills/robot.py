@@ -27,6 +27,9 @@ if TYPE_CHECKING:
     from .poses import PoseProvider
 
 MAX_MOTIONS = 60  # arm motions one skill run may make: a runaway loop ends, not hangs
+MAX_PLANS = 10  # goal plans one skill run may ask for
+PLAN_SEEDS = 3  # sampler seeds one plan() tries before it says no placement fits
+LOG_CAP = 100  # calls kept in the log a run reports
 TABLE = ((0.30, 0.74), (-0.32, 0.32))  # reachable table area, meters
 
 
@@ -52,15 +55,21 @@ class Obj:
 class Robot:
     """The robot a skill receives. Create with `Robot(world, provider)` (trusted code only)."""
 
-    __slots__ = ("_world", "_provider", "_motions", "_rng")
+    __slots__ = ("_world", "_provider", "_motions", "_rng", "_start", "_plans", "_log")
 
-    def __init__(self, world: World, provider: PoseProvider | None = None, seed: int = 0) -> None:
+    def __init__(self, world: World, provider: PoseProvider | None = None, seed: int = 0,
+                 start: dict | None = None) -> None:  # fmt: skip
+        from sim.goals import start_poses
+
         from .poses import OraclePoseProvider
 
         self._world = world
         self._provider = provider or OraclePoseProvider()
         self._motions = 0
         self._rng = np.random.default_rng(seed)
+        self._start = start if start is not None else start_poses(world)
+        self._plans = 0
+        self._log: list[str] = []  # the calls made, for feedback to whoever wrote the skill
 
     # -- perception ----------------------------------------------------------------------
     def objects(self) -> list[Obj]:
@@ -123,9 +132,46 @@ class Robot:
                 return (float(xy[0]), float(xy[1]))
         raise SkillError("no free spot left on the table")
 
+    # -- planning ------------------------------------------------------------------------
+    def plan(self, goal: str) -> list[dict]:
+        """The moves that should make `goal` (goal language, text form) hold from the
+        scene as it is now; [] when it holds already (as far as the robot can see).
+
+        Each move is a dict: {"kind": "place_on" | "put_in" | "place_at" | "rotate" |
+        "pick", "object": description, "target": description or None, "x", "y" (m) and
+        "yaw" (degrees) for place_at, "degrees" for rotate}. The placements satisfy the
+        goal's relations with margin, collision-free, inside the workspace (the goal
+        planner `sim.goals.plan`). Raises SkillError when the goal is malformed or names
+        what is not there, or when no placement makes it hold. Whether the goal holds at
+        the end is judged outside the skill, never by this method.
+        """
+        from sim.goals import GoalError, check, read_world
+        from sim.goals.plan import plan_moves
+
+        if not isinstance(goal, str) or not goal.strip():
+            raise SkillError("plan() needs a goal such as 'left_of(red cube, blue bowl)'")
+        self._plans += 1
+        self._note("plan", goal)
+        if self._plans > MAX_PLANS:
+            raise SkillError(f"too many plans (more than {MAX_PLANS}) in one skill run")
+        try:
+            state = read_world(self._world, self._start)
+            checked = check(goal, state)
+        except GoalError as exc:
+            raise SkillError(f"bad goal: {exc}") from None
+        moves = None
+        for _ in range(PLAN_SEEDS):  # the sampler is random: a tight scene gets more draws
+            moves = plan_moves(checked, state, int(self._rng.integers(2**31)))
+            if moves is not None:
+                break
+        if moves is None:
+            raise SkillError(f"no placement makes the goal hold from here: {goal}")
+        return [m.as_dict() for m in moves]
+
     # -- manipulation --------------------------------------------------------------------
     def pick(self, obj: Obj) -> None:
         """Grasp `obj` from above and lift it. Raises SkillError if the grasp fails."""
+        self._note("pick", obj)
         self._pick(self._sim(obj), 0.0)
 
     def place_on(self, obj: Obj, target: Obj) -> None:
@@ -133,6 +179,7 @@ class Robot:
 
         Picks `obj` first if it is not already held.
         """
+        self._note("place_on", obj, target)
         held, tgt = self._sim(obj), self._sim(target)
         if held.body == tgt.body:
             raise SkillError("cannot place an object on itself")
@@ -142,6 +189,7 @@ class Robot:
 
     def put_in(self, obj: Obj, container: Obj) -> None:
         """Put `obj` into `container` (a bowl or a tray). Picks `obj` first if needed."""
+        self._note("put_in", obj, container)
         tgt = self._sim(container)
         if tgt.shape.name not in ("bowl", "tray"):
             raise SkillError(f"the {tgt.description} is not a container (use place_on)")
@@ -149,6 +197,7 @@ class Robot:
 
     def place_at(self, obj: Obj, position, yaw: float | None = None) -> None:
         """Put `obj` down at `position` = (x, y) on the table, optionally turned to `yaw` degrees."""
+        self._note("place_at", obj, position, yaw)
         from sim import poses
         from sim.geometry import wrap_angle
 
@@ -172,6 +221,7 @@ class Robot:
 
     def push(self, obj: Obj, to) -> None:
         """Slide `obj` along the table to `to`: an (x, y) position or another object (a zone)."""
+        self._note("push", obj, to)
         sim_obj = self._sim(obj)
         goal = np.array(self.pose(to)[:2] if isinstance(to, Obj) else self._xy(to))
         if self._world.panda.held is not None:
@@ -190,6 +240,7 @@ class Robot:
 
     def move_to(self, position, yaw: float | None = None) -> None:
         """Move the grasp point (between the fingertips) to (x, y, z), gripper turned to `yaw` degrees."""
+        self._note("move_to", position, yaw)
         try:
             x, y, z = (float(v) for v in position)
         except (TypeError, ValueError):
@@ -202,14 +253,26 @@ class Robot:
 
     def open_gripper(self) -> None:
         """Open the fingers, letting go of anything held."""
+        self._note("open_gripper")
         self._do(lambda: self._world.panda.open_gripper())
 
     def close_gripper(self) -> Obj | None:
         """Close the fingers; returns the object now held, or None."""
+        self._note("close_gripper")
         self._do(lambda: self._world.panda.close_gripper())
         return self.holding()
 
     # -- internals (not reachable from skill code: names starting with "_" are rejected) ---
+    def _note(self, method: str, *args) -> None:
+        """Log a call (capped), e.g. `place_at(red cube, (0.45, 0.1), None)`."""
+        if len(self._log) < LOG_CAP:
+            shown = ", ".join(_shown(a) for a in args)
+            self._log.append(f"{method}({shown})"[:200])
+
+    def _calls(self) -> list[str]:
+        """The calls the skill made through this robot, in order (trusted code only)."""
+        return list(self._log)
+
     def _sim(self, obj) -> SimObject:
         if not isinstance(obj, Obj):
             raise SkillError(f"expected an object from robot.find(), got {type(obj).__name__}")
@@ -263,6 +326,19 @@ class Robot:
             motion()
         except SimError as exc:
             raise SkillError(str(exc)) from None
+
+
+def _shown(a) -> str:
+    if isinstance(a, Obj):
+        return a.description
+    if isinstance(a, tuple | list):
+        try:
+            return "(" + ", ".join(f"{float(v):.3f}" for v in a) + ")"
+        except (TypeError, ValueError):
+            return "?"
+    if isinstance(a, float):
+        return f"{a:.3f}"
+    return repr(a) if isinstance(a, str | int | type(None)) else type(a).__name__
 
 
 def _number(value, what: str) -> float:

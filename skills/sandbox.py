@@ -83,6 +83,7 @@ class SandboxResult:
         atoms: each ground atom of the goal: {"atom", "value", "margin", "unit", "detail"}.
         objects: every object's description, start and end [x, y, z_bottom, yaw_deg],
             size, tilt and whether the gripper held it (see `sim.goals.State.to_json`).
+        calls: the robot API calls the skill made, in order (capped; feedback only).
     """
 
     status: str
@@ -98,6 +99,7 @@ class SandboxResult:
     goal: str | None = None
     atoms: tuple[dict, ...] = field(default=(), repr=False)
     objects: tuple[dict, ...] | None = field(default=None, repr=False)
+    calls: tuple[str, ...] = field(default=(), repr=False)
 
 
 class _WorkerLost(Exception):
@@ -432,6 +434,8 @@ def _result(msg: dict, seconds: float) -> SandboxResult:
     gif, poses = _record(msg)
     perception, calls = msg.get("perception", "oracle"), msg.get("pose_calls", 0)
     goal, atoms, objects = msg.get("goal"), msg.get("atoms"), msg.get("objects")
+    log = msg.get("calls")
+    log = tuple(c for c in log if isinstance(c, str)) if isinstance(log, list) else ()
     if status == "ok" and msg.get("verdict_error"):
         status, reason = "error", f"the goal could not be judged: {msg['verdict_error']}"
     return SandboxResult(status, reason, success, seconds, output, tuple(layers), gif, poses,
@@ -439,7 +443,7 @@ def _result(msg: dict, seconds: float) -> SandboxResult:
                          calls if isinstance(calls, int) and not isinstance(calls, bool) else 0,
                          goal if isinstance(goal, str) else None,
                          tuple(a for a in atoms if isinstance(a, dict)) if isinstance(atoms, list) else (),
-                         tuple(objects) if isinstance(objects, list) else None)  # fmt: skip
+                         tuple(objects) if isinstance(objects, list) else None, log)  # fmt: skip
 
 
 def _record(msg: dict) -> tuple[bytes | None, dict | None]:

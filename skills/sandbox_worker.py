@@ -138,6 +138,7 @@ class _Server:
 
         from sim import errors, geometry, goals, poses, primitives  # noqa: F401 - robot imports these lazily
         from sim.families import FAMILIES, task_class
+        from sim.goals import plan  # noqa: F401 - the robot's plan() runs it in the child
         from sim.runner import reset_task
         from sim.scenes import Layout, place
         from sim.world import World
@@ -372,6 +373,9 @@ def _record_fields(msg: dict) -> dict:
     calls = msg.get("pose_calls")
     if isinstance(calls, int) and not isinstance(calls, bool) and 0 <= calls < 10**6:
         out["pose_calls"] = calls
+    log = msg.get("calls")  # the robot's call log: feedback only, never judged
+    if isinstance(log, list) and len(log) <= 100 and all(isinstance(c, str) and len(c) <= 200 for c in log):  # fmt: skip
+        out["calls"] = log
     gif, poses = msg.get("gif"), msg.get("poses")
     if isinstance(gif, str) and len(gif) <= RECORD_CAP:
         out["gif"] = gif
@@ -436,7 +440,7 @@ def _child(server: _Server, req: dict, wfd: int) -> None:
     capture = _Capture(int(req.get("output_limit", 16_000)))
     sys.stdout = sys.stderr = capture
     status, reason, success, layers = "error", None, False, []
-    frames, objects = None, None
+    frames, objects, robot = None, None, None
     try:
         try:
             os.chdir(req.get("cwd") or "/")
@@ -449,7 +453,7 @@ def _child(server: _Server, req: dict, wfd: int) -> None:
             task = server.reset_task(server.world, req["family"], int(req["seed"]))
             params = req["params"] if req.get("params") is not None else dict(task.params)
         start = server.goals.start_poses(server.world)
-        robot = server.Robot(server.world, server.provider, seed=int(req["seed"]))
+        robot = server.Robot(server.world, server.provider, seed=int(req["seed"]), start=start)
         if server.prepare_scene is not None:
             server.prepare_scene(server.world)  # the last moment files may be read
         frames = _start_recording(server.world) if req.get("record") else None
@@ -461,7 +465,8 @@ def _child(server: _Server, req: dict, wfd: int) -> None:
             status, reason = "error", f"reading the end state failed: {type(exc).__name__}: {exc}"
     except BaseException as exc:  # the sandbox's own failure (scene, lockdown)
         reason = f"sandbox: {type(exc).__name__}: {exc}"
-    record = {"pose_calls": _calls(server.provider), "objects": objects}
+    record = {"pose_calls": _calls(server.provider), "objects": objects,
+              "calls": robot._calls() if robot is not None else []}  # fmt: skip
     if frames is not None:
         record |= _finish_recording(server.world, frames)
         if objects is not None:  # the recorded final poses: the end state already read

@@ -31,6 +31,8 @@ DB_NAME = "skillgrove.db"
 AUTHORS = ("seed", "synthesizer", "human")  # plus "llm:<model>"
 STAGES = ("unverified", "syntax", "runtime", "success")
 NAME_RE = re.compile(r"^[a-z_][a-z0-9_]{0,63}$")
+# the goal template a skill is filed under: a docstring line or a comment `Goal: ...`
+GOAL_LINE = re.compile(r"^\s*(?:#\s*)?Goal:\s*(.+?)\s*$", re.M)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS skills (
@@ -99,8 +101,14 @@ class SkillVersion:
 
     @property
     def success_rate(self) -> dict[str, float]:
-        """Success rate per task family (families with at least one episode)."""
+        """Success rate per task family or goal template (those with an episode)."""
         return {f: s / e for f, (e, s) in self.stats.items() if e}
+
+    @property
+    def goal_template(self) -> str | None:
+        """The goal template the skill is filed under (`Goal: left_of(?a, ?b)`), if any."""
+        m = GOAL_LINE.search(self.code)
+        return m.group(1) if m else None
 
 
 @dataclass(frozen=True)

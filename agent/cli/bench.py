@@ -51,7 +51,7 @@ def retrieval_(app: App, sizes: str, latency_queries: int) -> None:
     "suite_path",
     metavar="FILE",
     default=None,
-    help="A suite JSON (default: the packaged open_world suite).",
+    help="A suite JSON, or 'dev' / 'test' for a packaged split (default: dev).",
 )
 @click.option(
     "--limit", type=click.IntRange(1, 10_000), default=None, help="Run only the first N tasks."
@@ -90,17 +90,23 @@ def open_(app: App, suite_path: str | None, limit: int | None, seed: int) -> Non
 
 @bench.command("agent")
 @click.option("--suite", "suites", multiple=True, default=("paraphrase", "basic"), show_default=True,
-              help="Suites to run, each on a fresh library.")  # fmt: skip
+              help="Suites to run, each on a fresh library ('open': the open-world dev and test splits, two passes).")  # fmt: skip
 @json_option
 @pass_app
 def agent_(app: App, suites: tuple[str, ...]) -> None:
     """Offline agent success on fresh libraries, and reuse on a second pass."""
     from agent.bench_agent import run_agent_bench
+    from agent.bench_open import SPLITS, load_open_suite
     from agent.curriculum import load_suite
 
     from .progress import progress
 
-    total = sum(len(load_suite(s).tasks) * load_suite(s).passes for s in suites)
+    def size(s: str) -> int:
+        if s == "open":
+            return 2 * sum(len(load_open_suite(split)) for split in SPLITS)
+        return len(load_suite(s).tasks) * load_suite(s).passes
+
+    total = sum(size(s) for s in suites)
     keep = app.home / "bench"
     with progress("bench agent", total, quiet=app.json) as advance:
         emit(app, run_agent_bench(tuple(suites), keep=keep, advance=advance))

@@ -1,13 +1,15 @@
-"""`skillgrove skills add|list|show|history|rm|export|import|doctor|search`."""
+"""`skillgrove skills add|list|show|history|rm|export|import|doctor|search|verify`."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import click
 
+from agent.verify import Verification, families_for
+
 from . import App, emit, json_option, pass_app
+from .progress import progress
 
 
 @click.group()
@@ -41,7 +43,7 @@ def _version_dict(v, with_code: bool = False) -> dict:
         "verified": v.verified, "stage": v.stage, "parent": list(v.parent) if v.parent else None,
         "created": v.created, "content_hash": v.content_hash,
         "params": [{"name": p.name, "required": p.required, "default": p.default} for p in v.params],
-        "examples": list(v.examples),
+        "examples": list(v.examples), "goal_template": v.goal_template,
         "stats": {f: {"episodes": e, "successes": s, "success_rate": round(s / e, 4) if e else None}
                   for f, (e, s) in sorted(v.stats.items())},
     }  # fmt: skip
@@ -51,60 +53,16 @@ def _version_dict(v, with_code: bool = False) -> dict:
 
 
 # -- verification ----------------------------------------------------------------------
-@dataclass(frozen=True)
-class Verification:
-    """Outcome of verifying a skill in simulation with the Evaluator.
-
-    Attributes:
-        stage: funnel stage reached (see `agent.evaluator.STAGES`); "success" only when
-            every family passed.
-        stats: family -> (episodes, successes).
-        reason: why it stopped short of "success" (the Evaluator's feedback).
-    """
-
-    stage: str
-    stats: dict[str, tuple[int, int]]
-    reason: str | None = None
-
-    @property
-    def verified(self) -> bool:
-        return self.stage == "success"
-
-
-def families_for(params: tuple, families: tuple[str, ...] = ()) -> list[str]:
-    """Task families a skill can be verified on: given ones, else those whose slots are
-    exactly the skill's required parameters."""
-    from sim.families import FAMILIES, check_family, task_class
-
-    if families:
-        return [check_family(f) for f in families]
-    required = {p.name for p in params if p.required}
-    names = {p.name for p in params}
-    return [f for f in FAMILIES if required <= set(task_class(f).slots) <= names]
-
-
 def verify_skill(code: str, entry: str, params: tuple, families: list[str]) -> Verification:
     """The Evaluator's funnel on each family's evaluation scenes (the agent's own check)."""
     from agent.binding import scene_binder
-    from agent.evaluator import STAGES, Evaluator, LocalExecutor
-    from agent.scenes import Scenes
+    from agent.factory import AgentOptions, build_evaluator
+    from agent.verify import KeyCheck
 
-    executor, scenes = LocalExecutor(workers=2), Scenes()
-    stats: dict[str, tuple[int, int]] = {}
-    stage, reason = "success", None
-    try:
-        evaluator = Evaluator(executor)
+    with build_evaluator(AgentOptions()) as (evaluator, scenes):
         binder = scene_binder(scenes, [(p.name, p.required) for p in params])
-        for fam in families:
-            verdict = evaluator.evaluate(code, entry, fam, binder)
-            stats[fam] = (len(verdict.episodes), verdict.successes)
-            if not verdict.passed:
-                stage = min(stage, verdict.stage, key=STAGES.index)
-                reason = reason or f"{fam}: {verdict.feedback}"
-    finally:
-        executor.close()
-        scenes.close()
-    return Verification(stage, stats, reason)
+        checks = [KeyCheck.of(evaluator.evaluate(code, entry, f, binder)) for f in families]
+    return Verification.of(checks)
 
 
 # -- commands ----------------------------------------------------------------------------
@@ -333,3 +291,73 @@ def search(app: App, query: str, k: int) -> None:
         ["name", "v", "score", "verified", "description"],
         [[m.name, m.version, f"{m.score:.3f}", m.verified, m.description[:60]] for m in r.matches]),
     ))  # fmt: skip
+
+
+@skills.command("verify")
+@click.argument("name", required=False)
+@click.option("--episodes", type=click.IntRange(1, 100), default=5, show_default=True,
+              help="Evaluation episodes per family or goal template (fewer run once the verdict is decided).")  # fmt: skip
+@click.option("--workers", type=click.IntRange(1, 64), default=2, show_default=True,
+              help="Sandbox worker processes.")  # fmt: skip
+@json_option
+@pass_app
+def verify(app: App, name: str | None, episodes: int, workers: int) -> None:
+    """Re-run each skill's evaluation and mark the versions that no longer pass.
+
+    Checks the latest version of every skill (or of NAME) on each task family or goal
+    template of its stats (a version without stats: on the families its parameters
+    fit), on fixed evaluation seeds with oracle poses. A version fails when it no
+    longer passes where it had passed before (a key it "claims"); claiming nothing, it
+    must pass on at least one key. A version that fails is marked unverified, so
+    automatic reuse no longer picks it; one that passes is marked verified. The new
+    episodes are added to its stats. A key no scene generator knows is skipped.
+
+    Exit status: 0 when every checked version passes, 3 when some version failed
+    verification, 1 on an error, 2 on a usage error.
+    """
+    import time
+
+    from agent.factory import AgentOptions, build_evaluator
+    from agent.verify import plan, verify_library
+
+    t0 = time.perf_counter()
+    opts = AgentOptions(workers=workers, episodes=episodes)
+    with _library(app) as lib:
+        todo = plan(lib, opts.pass_bar, name)
+        total = sum(len(keys) for _, keys in todo)
+        with (
+            build_evaluator(opts) as (evaluator, scenes),
+            progress("verifying skills", total, quiet=app.json) as advance,
+        ):
+            checked = verify_library(lib, evaluator, scenes, todo, episodes, advance)
+    counts = {s: sum(c.status == s for c in checked) for s in ("passed", "failed", "skipped")}
+    data = {
+        "skills": [c.to_dict() for c in checked],
+        "summary": {"versions": len(checked), **counts,
+                    "episodes": sum(k.episodes for c in checked for k in c.checks),
+                    "seconds": round(time.perf_counter() - t0, 2)},
+    }  # fmt: skip
+
+    def human() -> None:
+        rows = []
+        for c in checked:
+            for k in c.checks:
+                rate, (lo, hi) = k.success_rate, k.interval
+                rows.append([c.name, c.version, k.key, "yes" if k.claimed else "no", k.episodes, k.successes,
+                             "-" if rate is None else f"{rate:.0%}",
+                             "-" if rate is None else f"{lo:.0%}-{hi:.0%}", k.status])  # fmt: skip
+            if not c.checks:
+                rows.append([c.name, c.version, "-", "-", 0, 0, "-", "-", "skipped"])
+        _table(["skill", "v", "checked on", "claimed", "n", "ok", "rate", "95% interval", "result"], rows)  # fmt: skip
+        for c in checked:
+            if c.status != "passed":
+                click.echo(f"{c.name} v{c.version} {c.status}: {c.reason}")
+        click.echo(
+            f"{len(checked)} versions: {counts['passed']} passed, {counts['failed']} failed"
+            + (" (now unverified)" if counts["failed"] else "")
+            + f", {counts['skipped']} skipped"
+        )
+
+    emit(app, data, human)
+    if counts["failed"]:
+        click.get_current_context().exit(3)

@@ -1,1 +1,1 @@
-"""Planning a goal into robot actions (the offline goal composer lives in `compose`)."""
+"""Planning a goal into skills: goal templates, composite skills and their evaluation."""

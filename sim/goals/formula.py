@@ -93,7 +93,8 @@ Formula = Union[Atom, And, Or, Not, Quant]  # noqa: UP007
 
 
 def _arg_text(a: Arg) -> str:
-    if isinstance(a, float):  # the shortest text that reads back as the same number
+    if isinstance(a, int | float) and not isinstance(a, bool):
+        a = float(a)  # the shortest text that reads back as the same number
         text = repr(a)
         return text[:-2] if text.endswith(".0") else text
     return a
@@ -277,7 +278,7 @@ def fill(template: str, slots: dict) -> str:
 
     Raises KeyError naming a slot `slots` does not have.
     """
-    return re.sub(r"\?([a-z_]+)", lambda m: str(slots[m.group(1)]), template)
+    return re.sub(r"\?([a-z_][a-z0-9_]*)", lambda m: str(_arg_text(slots[m.group(1)])), template)
 
 
 def atoms(f: Formula) -> list[Atom]:

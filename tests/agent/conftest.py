@@ -1,5 +1,5 @@
-"""Fixtures of the agent tests: the agent's executor and scenes, and the policy tests'
-(their plain helpers are in policy_helpers.py)."""
+"""Fixtures of the agent tests: the agent's executor and scenes, a scripted LLM server, and
+the policy tests' (their plain helpers are in policy_helpers.py and llm_server.py)."""
 
 from __future__ import annotations
 
@@ -51,3 +51,15 @@ def scenes():
     s = Scenes()
     yield s
     s.close()
+
+
+@pytest.fixture
+def llm_server(monkeypatch):
+    """A scripted OpenAI-compatible chat server on 127.0.0.1 (tests/agent/llm_server.py):
+    `queue(...)` replies, read back `requests` / `messages(i)` / `user_texts()`. Proxies, keys
+    and LLM settings from the environment are cleared for the test."""
+    from tests.agent.llm_server import ScriptedServer, isolate
+
+    isolate(monkeypatch)
+    with ScriptedServer() as server:
+        yield server

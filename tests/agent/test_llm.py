@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import socket
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel, GenericFakeChatModel
@@ -22,114 +19,15 @@ from agent.llm import (
     parse_spec,
     resolve_llm_config,
 )
+from tests.agent.llm_server import completion, server_error
 
 # -- a loopback server speaking the OpenAI chat-completions and Ollama /api/chat formats ----
 
 
-class FakeServer:
-    """Answers from a script of (status, payload, headers, delay); records every request."""
-
-    def __init__(self) -> None:
-        self.requests: list[dict] = []
-        self.script: list[tuple[int, object, dict, float]] = []
-        self.reply = "ok"
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_POST(self) -> None:  # noqa: N802 - http.server's naming
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])) or b"{}")
-                headers = {k.lower(): v for k, v in self.headers.items()}
-                server.requests.append({"path": self.path, "body": body, "headers": headers})
-                status, payload, headers, delay = server.next(self.path, body)
-                time.sleep(delay)
-                ndjson = isinstance(payload, list)
-                data = (
-                    "".join(json.dumps(p) + "\n" for p in payload)
-                    if ndjson
-                    else json.dumps(payload)
-                ).encode()
-                try:
-                    self.send_response(status)
-                    self.send_header(
-                        "Content-Type", "application/x-ndjson" if ndjson else "application/json"
-                    )
-                    self.send_header("Content-Length", str(len(data)))
-                    for k, v in headers.items():
-                        self.send_header(k, v)
-                    self.end_headers()
-                    self.wfile.write(data)
-                except OSError:  # the client gave up (timeout test)
-                    pass
-
-            def log_message(self, *args) -> None:
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.port = self.httpd.server_address[1]
-        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def next(self, path: str, body: dict) -> tuple[int, object, dict, float]:
-        if self.script:
-            return self.script.pop(0)
-        if path.startswith("/api/chat"):
-            return 200, ollama_stream(body["model"], self.reply), {}, 0.0
-        return 200, completion(body["model"], self.reply), {}, 0.0
-
-
-def completion(
-    model: str, content: str, prompt_tokens: int = 31, completion_tokens: int = 9
-) -> dict:
-    return {
-        "id": "chatcmpl-test",
-        "object": "chat.completion",
-        "created": 1700000000,
-        "model": model,
-        "choices": [
-            {
-                "index": 0,
-                "message": {"role": "assistant", "content": content},
-                "finish_reason": "stop",
-            }
-        ],
-        "usage": {
-            "prompt_tokens": prompt_tokens,
-            "completion_tokens": completion_tokens,
-            "total_tokens": prompt_tokens + completion_tokens,
-        },
-    }
-
-
-def ollama_stream(model: str, content: str) -> list[dict]:
-    stamp = "2024-01-01T00:00:00Z"
-    return [
-        {"model": model, "created_at": stamp, "message": {"role": "assistant", "content": content}, "done": False},
-        {"model": model, "created_at": stamp, "message": {"role": "assistant", "content": ""}, "done": True,
-         "done_reason": "stop", "prompt_eval_count": 17, "eval_count": 4},
-    ]  # fmt: skip
-
-
-def server_error(status: int, message: str) -> tuple[int, dict, dict, float]:
-    return status, {"error": {"message": message, "type": "server_error"}}, {}, 0.0
-
-
 @pytest.fixture
-def server(monkeypatch):
-    for var in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
-    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
-    s = FakeServer()
-    s.thread.start()
-    yield s
-    s.httpd.shutdown()
-    s.httpd.server_close()
+def server(llm_server):
+    """The scripted server (tests/agent/llm_server.py), answering "ok" when nothing is queued."""
+    return llm_server
 
 
 def closed_port() -> int:
@@ -199,6 +97,52 @@ def test_openai_429_honours_retry_after_and_backs_off_exponentially(server):
     )
     assert llm.complete("hi") == "ok"
     assert delays == [2.0, 1.0]
+
+
+@pytest.mark.parametrize("status", [408, 409, 425, 502, 503])
+def test_openai_transient_statuses_are_retried(server, status):
+    server.fail(status, "busy")
+    delays: list[float] = []
+    llm = make_llm("openai:m", base_url=server.base_url, backoff=0.1, sleep=no_sleep(delays))
+    assert llm.complete("hi") == "ok"
+    assert len(server.requests) == 2 and delays == [0.1] and llm.usage.retries == 1
+
+
+@pytest.mark.parametrize("status", [400, 401, 403, 422])
+def test_openai_other_4xx_are_not_retried_and_say_the_server(server, status):
+    server.fail(status, "context length exceeded")
+    llm = make_llm("openai:m", base_url=server.base_url, max_retries=3, sleep=no_sleep([]))
+    with pytest.raises(AgentError) as info:
+        llm.complete("hi")
+    message = str(info.value)
+    assert f"LLM server at {server.base_url}" in message and f"HTTP {status}" in message
+    assert "\n" not in message and "attempts" not in message
+    assert len(server.requests) == 1 and llm.usage.retries == 0
+
+
+def test_each_request_has_the_documented_timeout_and_no_hidden_client_retries():
+    from agent.llm import DEFAULT_TIMEOUT
+
+    llm = make_llm("openai:m", base_url="http://127.0.0.1:9/v1")
+    assert DEFAULT_TIMEOUT == 120.0 and llm.model.request_timeout == DEFAULT_TIMEOUT
+    assert llm.model.max_retries == 0  # retries are ours (tenacity), counted in usage
+    assert make_llm("openai:m", base_url="http://127.0.0.1:9/v1", timeout=7).model.request_timeout == 7  # fmt: skip
+
+
+@pytest.mark.parametrize("url", ["localhost:8000/v1", "ftp://127.0.0.1:9/v1"])
+def test_a_base_url_that_is_not_http_is_refused_before_any_request(url):
+    with pytest.raises(AgentError, match=r"^LLM base URL .* must start with http:// or https://"):
+        make_llm("openai:m", base_url=url)
+
+
+def test_an_unsupported_scheme_from_the_client_is_not_retried():
+    import httpx
+
+    model = Flaky(httpx.UnsupportedProtocol("Request URL has an unsupported protocol 'ftp://'."))
+    llm = LLM(model, name="openai:m", endpoint="ftp://x/v1", max_retries=3, sleep=lambda s: None)
+    with pytest.raises(AgentError, match=r"^LLM server URL ftp://x/v1 is not usable: .*'ftp://'"):
+        llm.complete("hi")
+    assert model.calls == 1 and llm.usage.retries == 0
 
 
 def test_openai_persistent_500_gives_up_after_the_bound(server):

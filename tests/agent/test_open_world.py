@@ -113,8 +113,8 @@ def test_the_composer_unloads_a_mover_first_and_parks_to_break_a_circle():
     is next to where the blue cube stands now: the red cube is parked first."""
     import numpy as np
 
-    from agent.plan.compose import compose
     from sim.goals import Body, State, check
+    from sim.goals.plan import plan_moves
 
     state = State(
         (
@@ -124,23 +124,36 @@ def test_the_composer_unloads_a_mover_first_and_parks_to_break_a_circle():
             Body("pink bowl", "pink", "bowl", (0.5946, 0.1275, 0.0, 0.0)),
         )
     )
-    got = compose(check("right_of(red cube, blue cube)", state), state, 13)
-    assert got is not None
-    objs = [m.obj for m in got.moves]
+    got = plan_moves(check("right_of(red cube, blue cube)", state), state, 13)
+    assert got
+    objs = [m.obj for m in got]
     assert objs.index("red cube") < objs.index("blue cube")  # unloaded before it moves
     where = {b.description: b.pose[:2] for b in state.bodies}
-    for m in got.moves:  # no move puts an object where another still stands
+    for m in got:  # no move puts an object where another still stands
         assert all(np.hypot(m.xy[0] - xy[0], m.xy[1] - xy[1]) > 0.066 for d, xy in where.items() if d != m.obj)  # fmt: skip
         where[m.obj] = m.xy
 
 
 def test_an_off_center_spot_on_a_support_is_kept():
     """`place_on` centers: a sampled spot off the support's center is placed at."""
-    from agent.plan.compose import _moves
     from sim.goals import Atom, Body, State
+    from sim.goals.plan import _moves
 
     state = State((Body("red cube", "red", "cube", (0.4, 0.0, 0.0, 0.0)), Body("blue plate", "blue", "plate", (0.5, 0.1, 0.0, 0.0))))  # fmt: skip
     on = [Atom("on", ("red cube", "blue plate"))]
     assert _moves(on, {"red cube": (0.5, 0.1, 0.012, 0.0)}, state)[0].kind == "place_on"
     off = _moves(on, {"red cube": (0.53, 0.1, 0.012, 0.0)}, state)[0]
     assert off.kind == "place_at" and off.xy == (0.53, 0.1)
+
+
+def test_a_load_the_goal_leaves_alone_is_parked_before_its_support_moves():
+    """The red cube rests on the blue cube; only the blue cube must move: the red cube
+    is parked on a free spot first (the blue cube cannot be grasped under it)."""
+    from sim.goals import Body, State, check
+    from sim.goals.plan import plan_moves
+
+    state = State((Body("red cube", "red", "cube", (0.5, 0.0, 0.04, 0.0)), Body("blue cube", "blue", "cube", (0.5, 0.0, 0.0, 0.0)),
+                   Body("green plate", "green", "plate", (0.5, 0.2, 0.0, 0.0))))  # fmt: skip
+    moves = plan_moves(check("in_front_of(blue cube, green plate)", state), state, 0)
+    assert [(m.kind, m.obj) for m in moves] == [("place_at", "red cube"), ("place_at", "blue cube")]
+    assert plan_moves(check("on(red cube, blue cube)", state), state, 0) == []  # holds already

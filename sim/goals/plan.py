@@ -1,8 +1,7 @@
-"""The offline goal composer: any goal of the goal language -> one program of robot calls.
+"""The goal planner: any goal of the goal language and a state -> the moves that make it hold.
 
-Used when no library skill (through the step planner) covers the goal. It reads the
-ground goal and the scene's start state (what the trusted agent process knows: object
-descriptions and poses), then
+`plan_moves(goal, state, seed)` reads the ground goal and a state (object descriptions
+and poses, read by trusted code from the simulator), then
 
 1. picks a disjunct of the goal (its disjunctive normal form, in order) and the objects
    that must move: the movers of its atoms that are false now (`Predicate.movers`), and
@@ -15,11 +14,15 @@ descriptions and poses), then
 3. orders the moves: a support before what goes on it, what rests on a mover before the
    mover, an object standing where another must go before that one, a pick (held)
    last; a circle is broken by parking one of its objects on a free spot;
-4. writes the moves as skill code over the robot API (`place_on`, `put_in`, `place_at`,
-   `rotate`, `pick`), one call per move.
+4. returns the moves (`place_on`, `put_in`, `place_at`, `rotate`, `pick`), one robot
+   call each.
 
-The program's success is never assumed: the run's verdict is the goal evaluated on the
-simulator's end state. It returns None when no layout was found ("could not").
+It runs in two places: the agent asks it whether a scene can be solved at all, and the
+robot API's `plan(goal)` (`skills.robot`) runs it inside a skill's process on the state
+the world is in now, so that a composite skill (`agent.plan.skills`) plans for whatever
+scene it is given and plans again when a move did not land as expected. A plan's
+success is never assumed: the run's verdict is the goal evaluated on the simulator's
+end state. It returns None when no layout was found ("could not").
 """
 
 from __future__ import annotations
@@ -28,11 +31,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.goals import Atom, Goal, State, evaluate
-from sim.goals.consistency import disjuncts
-from sim.goals.predicates import get as get_predicate
+from . import Atom, Goal, State, evaluate
+from .consistency import disjuncts
+from .predicates import get as get_predicate
 
-ENTRY = "achieve_goal"
 SAMPLES = 12
 YAW_ATOMS = ("rotated_by", "aligned")
 
@@ -47,31 +49,24 @@ class Move:
     xy: tuple[float, float] | None = None  # place_at
     yaw_deg: float | None = None  # place_at with a yaw, or rotate's turn
 
-    def code(self) -> str:
-        o = f"robot.find({self.obj!r})"
-        if self.kind in ("place_on", "put_in"):
-            return f"robot.{self.kind}({o}, robot.find({self.target!r}))"
-        if self.kind == "rotate":
-            return f"robot.rotate({o}, {self.yaw_deg:.1f})"
-        if self.kind == "pick":
-            return f"robot.pick({o})"
-        yaw = "" if self.yaw_deg is None else f", yaw={self.yaw_deg:.1f}"
-        return f"robot.place_at({o}, ({self.xy[0]:.4f}, {self.xy[1]:.4f}){yaw})"
+    def as_dict(self) -> dict:
+        """What skill code sees: {"kind", "object", "target", "x", "y", "yaw", "degrees"}."""
+        x, y = self.xy if self.xy is not None else (None, None)
+        turn = self.yaw_deg if self.kind == "rotate" else None
+        yaw = None if self.kind == "rotate" else self.yaw_deg
+        return {"kind": self.kind, "object": self.obj, "target": self.target, "x": x, "y": y,
+                "yaw": yaw, "degrees": turn}  # fmt: skip
 
 
-@dataclass(frozen=True)
-class Composed:
-    code: str
-    entry: str
-    moves: tuple[Move, ...]
-
-
-def compose(goal: Goal, state: State, seed: int = 0) -> Composed | None:
-    """A program that should make `goal` hold from `state`, or None if none was found."""
-    from sim.goals.solve import hypothetical, sample_layout
+def plan_moves(goal: Goal, state: State, seed: int = 0) -> list[Move] | None:
+    """The moves that should make `goal` hold from `state` ([] when it holds already),
+    or None when no layout was found."""
+    from .solve import hypothetical, sample_layout
 
     rng = np.random.default_rng(seed)
     verdict = evaluate(goal, state)
+    if verdict.value:
+        return []
     truth = {a.atom: a.value for a in verdict.atoms}
     for lits, every in ((d, e) for d in disjuncts(goal.ground) for e in (False, True)):
         pos = [a for p, a in lits if p]
@@ -89,8 +84,7 @@ def compose(goal: Goal, state: State, seed: int = 0) -> Composed | None:
                     tuple(_lift(b) if b.description in held else b for b in expected.bodies)
                 )
             if evaluate(goal, expected).value:
-                moves = _order(_moves(pos, poses, state), state, poses)
-                return Composed(_program(goal, moves), ENTRY, tuple(moves))
+                return _order(_moves(pos, poses, state), state, poses)
     return None
 
 
@@ -170,7 +164,7 @@ def _order(moves: list[Move], state: State, poses: dict) -> list[Move]:
     then whoever stands where another must go; picks last. A circle (the red cube on the
     blue cube, the blue cube standing where the red cube must go) is broken by parking
     one of its objects on a free spot first."""
-    from sim.goals.predicates import supported_by
+    from .predicates import supported_by
 
     where = {b.description: b.pose[:2] for b in state.bodies}  # where each stands now
     rests = {b.description: getattr(supported_by(state, b), "description", None) for b in state.bodies}  # fmt: skip
@@ -190,6 +184,15 @@ def _order(moves: list[Move], state: State, poses: dict) -> list[Move]:
 
     done: list[Move] = []
     parked: set[str] = set()
+    # a load that stays out of the goal's moves still blocks the grasp of what it rests
+    # on: park it first (loads of loads first)
+    loads = [b.description for b in state.bodies if b.description not in left and b.movable and rests.get(b.description) in left]  # fmt: skip
+    for x in sorted(loads, key=lambda d: -state.get(d).pose[2]):
+        spot = _free_spot(x, state, where, poses)
+        if spot is not None:
+            done.append(Move("place_at", x, xy=spot))
+            where[x], rests[x] = spot, None
+            parked.add(x)
     while todo:
         ready = [m for m in todo if not blockers(m)]
         if not ready:  # a circle: park an object nothing rests on, once, if there is room
@@ -211,8 +214,8 @@ def _order(moves: list[Move], state: State, poses: dict) -> list[Move]:
 def _free_spot(obj: str, state: State, where: dict, poses: dict) -> tuple[float, float] | None:
     """A spot on the table clear (with finger room) of where everything stands now and
     of every spot a move will put something: a place to park `obj` for a while."""
-    from sim.goals.predicates.regions import X0, X1, Y0, Y1
-    from sim.goals.solve import FINGER_ROOM
+    from .predicates.regions import X0, X1, Y0, Y1
+    from .solve import FINGER_ROOM
 
     rng = np.random.default_rng(0)
     r = state.get(obj).shape.radius
@@ -223,9 +226,3 @@ def _free_spot(obj: str, state: State, where: dict, poses: dict) -> tuple[float,
         if all(np.hypot(x - q[0], y - q[1]) >= r + rq + FINGER_ROOM for q, rq in taken):
             return (float(x), float(y))
     return None
-
-
-def _program(goal: Goal, moves: list[Move]) -> str:
-    body = "\n".join(f"    {m.code()}" for m in moves)
-    doc = str(goal.formula).replace('"', "'")
-    return f'def {ENTRY}(robot):\n    """Make this goal hold: {doc}."""\n{body}\n'

@@ -1,0 +1,182 @@
+"""Composite skills for goal templates: write one, prove it on fresh scenes, find it again.
+
+A goal no library skill covers is lifted to its template (`sim.goals.template.lift`:
+`left_of(red cube, blue bowl)` -> `left_of(?a, ?b)`). The skill written for it takes the
+template's slots as parameters and works on any scene: it asks the robot API for the
+moves that make the goal hold from the scene as it is (`robot.plan`, the goal planner),
+carries each out with the library's own skills (`place_on`, `put_in`, `place_at`,
+`rotate_by`, `pick_up`, inlined), and plans again, up to `REPLANS` rounds, while the
+robot still sees the goal unmet. Its docstring files it: `Goal:` (the template), `Scene:`
+(the objects it was first asked on) and `Example goal:`.
+
+The Evaluator proves it on scenes generated from the template (`evaluation_jobs`): the
+first scene's objects recolored by a random permutation of the colors (every color group
+kept together, every description unique), laid out afresh with 0-2 distractors, the goal
+false at the start, never the run's own scene. Stats are kept under the template's text,
+so the next goal of the same shape finds the skill structurally (`find`) and reuses it
+with the new goal's slot values as arguments.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from skills.store import GOAL_LINE
+
+from ..errors import AgentError
+
+REPLANS = 3
+# where a skill is filed: lines of its entry's docstring, or comment lines (`# Goal: ...`)
+SCENE_LINE = re.compile(r"^\s*(?:#\s*)?Scene:\s*(.+?)\s*$", re.M)
+EXAMPLE_LINE = re.compile(r"^\s*(?:#\s*)?Example goal:\s*(.+?)\s*$", re.M)
+# The library skills a composite carries its moves out with, and the robot call each
+# stands for when the library has lost it.
+MOVE_SKILLS = {
+    "place_on": ("obj, target", "robot.place_on(robot.find(obj), robot.find(target))"),
+    "put_in": ("obj, bowl", "robot.put_in(robot.find(obj), robot.find(bowl))"),
+    "place_at": ("obj, x, y, yaw=None", "robot.place_at(robot.find(obj), (float(x), float(y)), yaw)"),
+    "rotate_by": ("obj, angle", "robot.rotate(robot.find(obj), float(angle))"),
+    "pick_up": ("obj", "robot.pick(robot.find(obj))"),
+}  # fmt: skip
+_DISPATCH = '''def run_move(robot, move):
+    """Carry out one planned move with the library's skills."""
+    obj = move["object"]
+    if move["kind"] == "place_on":
+        place_on(robot, obj, move["target"])
+    elif move["kind"] == "put_in":
+        put_in(robot, obj, move["target"])
+    elif move["kind"] == "rotate":
+        rotate_by(robot, obj, move["degrees"])
+    elif move["kind"] == "pick":
+        pick_up(robot, obj)
+    else:
+        place_at(robot, obj, move["x"], move["y"], move["yaw"])
+'''
+
+
+def composite_code(name: str, template, spec: str, instruction: str, library) -> str:
+    """The source of a composite skill for `template` (a `sim.goals.template.Template`)."""
+    params = ", ".join(k for k, _ in template.slots)
+    goal = re.sub(r"\?([a-z_][a-z0-9_]*)", r"{\1}", template.text)
+    doc = (
+        f'    """Make the goal `{template.text}` hold for the objects given: plan the moves from\n'
+        f"    the scene as it is, carry them out with library skills, plan again if needed.\n\n"
+        f"    Goal: {template.text}\n    Scene: {spec}\n    Example goal: {template.fill()}\n\n"
+        f'    Examples:\n        {" ".join(instruction.split())}\n    """'
+    )
+    entry = (
+        f"def {name}(robot, {params}):\n{doc}\n"
+        f'    goal = f"{goal}"\n'
+        f"    for attempt in range({REPLANS}):\n"
+        f"        moves = robot.plan(goal)\n"
+        f"        if not moves:\n            return\n"
+        f"        for move in moves:\n            run_move(robot, move)\n"
+    )
+    return "\n\n".join([entry, _DISPATCH, *(_move_skill(library, s) for s in MOVE_SKILLS)])
+
+
+def _move_skill(library, name: str) -> str:
+    """A move skill's code: the library's latest verified version, else the plain call."""
+    from skills.errors import SkillError
+
+    try:
+        v = library.get(name)
+        if v.verified:
+            return v.code.strip() + "\n"
+    except SkillError:
+        pass
+    args, call = MOVE_SKILLS[name]
+    return f'def {name}(robot, {args}):\n    """{name.replace("_", " ")}."""\n    {call}\n'
+
+
+def find(library, text: str, pass_bar: float):
+    """The verified skill filed under goal template `text` with enough evidence, or None."""
+    best = None
+    for info in library.list():
+        if not info.latest.verified or info.latest.goal_template != text:
+            continue
+        v = library.get(info.latest.name, info.latest.version)  # with its stats
+        episodes, successes = v.stats.get(text, (0, 0))
+        good = episodes and successes / episodes >= pass_bar
+        if good and (best is None or successes > best.stats[text][1]):
+            best = v
+    return best
+
+
+def free_name(library, template) -> str:
+    """`template.name`, or `<name>_2`, `_3`... when a skill of another goal has it."""
+    from skills.errors import SkillError
+
+    name, k = template.name, 1
+    while True:
+        try:
+            v = library.get(name)
+        except SkillError:
+            return name
+        if v.goal_template == template.text:
+            return name  # a new version of the same template's skill
+        k += 1
+        name = f"{template.name[:60]}_{k}"
+
+
+def filing(template, spec: str) -> str:
+    """Comment lines that file code under a template (for code whose docstring does not)."""
+    return f"# Goal: {template.text}\n# Scene: {spec}\n# Example goal: {template.fill()}\n"
+
+
+def evaluation_jobs(world, code: str, entry: str, n: int, timeout: float, offset: int = 0) -> list:
+    """`n` evaluation episodes of a skill filed under a goal template, on scenes made
+    from the template.
+
+    Scene i: the skill's `Scene:` objects and `Example goal:` recolored by a permutation
+    drawn from evaluation seed i, plus 0-2 distractors, laid out until the goal is false
+    (`agent.setup.words_setup`). Scenes that cannot be built are skipped (up to 3n tried).
+    """
+    from sim.errors import SimError
+    from sim.goals.template import lift, recolor
+    from sim.objects import COLORS
+
+    from ..evaluator import EVAL_SEED_BASE, Job
+    from ..setup import words_setup
+
+    text, spec, example = (_line(rx, code) for rx in (GOAL_LINE, SCENE_LINE, EXAMPLE_LINE))
+    template = lift(example)
+    if template.text != text:
+        raise AgentError(f"the skill's example goal {example!r} is not an instance of {text!r}")
+    jobs: list = []
+    colors = list(COLORS)
+    for i in range(offset, offset + 3 * n):
+        if len(jobs) == n:
+            break
+        seed = EVAL_SEED_BASE + i
+        rng = np.random.default_rng([seed, 7])
+        perm = dict(zip(colors, (str(c) for c in rng.permutation(colors)), strict=True))
+        values = {k: recolor(v, perm) if isinstance(v, str) else v for k, v in template.slots}
+        try:
+            setup = words_setup(world, recolor(spec, perm), seed, int(rng.integers(0, 3)),
+                                template.fill(values))  # fmt: skip
+        except (AgentError, SimError):
+            continue
+        jobs.append(Job(code, entry, None, seed, values, timeout, scene=list(setup.layout), goal=setup.goal))  # fmt: skip
+    if not jobs:
+        raise AgentError(f"no evaluation scene could be built for {text}")
+    return jobs
+
+
+def template_jobs(scenes, version, key: str, n: int) -> list | None:
+    """`skills verify`'s episodes for a version filed under goal template `key` (None
+    when `key` is not the template it is filed under)."""
+    from ..evaluator import DEFAULT_TIMEOUT
+
+    if version.goal_template != key:
+        return None
+    return evaluation_jobs(scenes.world, version.code, version.name, n, DEFAULT_TIMEOUT)
+
+
+def _line(rx: re.Pattern, code: str) -> str:
+    m = rx.search(code)
+    if m is None:
+        raise AgentError(f"the skill's docstring has no {rx.pattern.split(':')[0].split('*')[-1]}: line")  # fmt: skip
+    return m.group(1)

@@ -1,0 +1,93 @@
+"""Goal-template skills: composed once, proved on scenes made from the template, filed
+under the template, found again structurally and reused with new arguments."""
+
+from __future__ import annotations
+
+from agent.plan.skills import evaluation_jobs
+from sim.goals.template import lift
+from tests.agent.test_loop import make_agent
+
+
+def test_a_goal_skill_is_composed_proved_elsewhere_written_back_and_reused(tmp_path, executor, scenes):  # fmt: skip
+    agent = make_agent(tmp_path, executor, scenes)
+    first = agent.run("put the red cube to the left of the blue cube", None, 3)
+    assert first.success, first.reason
+    d = first.decisions[0]
+    assert d.decision == "compose" and d.skill == "put_left_of"
+    skill = agent.library.get("put_left_of")
+    assert skill.goal_template == "left_of(?a, ?b)" and skill.verified
+    assert [p.name for p in skill.params] == ["a", "b"]
+    # proved on scenes made from the template (then the run added its own episode)
+    assert skill.stats["left_of(?a, ?b)"] == (2 + 1, 2 + 1)
+    jobs = evaluation_jobs(scenes.world, skill.code, skill.name, 2, 30)
+    assert all(j.goal != first.goal and j.scene != list(first.scene) for j in jobs)
+    assert all(lift(j.goal).text == "left_of(?a, ?b)" for j in jobs)
+
+    second = agent.run("move the green cube to the left of the yellow bowl", None, 5)
+    assert second.success, second.reason
+    assert [(x.decision, x.skill) for x in second.decisions] == [("reuse", "put_left_of")]
+    assert second.decisions[0].verdicts == ()  # no evaluation: the evidence was there
+    assert len(agent.library.history("put_left_of")) == 1
+
+
+def test_another_shape_gets_its_own_skill_and_name(tmp_path, executor, scenes):
+    agent = make_agent(tmp_path, executor, scenes)
+    rec = agent.run("put the red cube behind the blue plate and the green cube in front of it", None, 2)  # fmt: skip
+    assert rec.success, rec.reason
+    skill = agent.library.get(rec.decisions[0].skill)
+    assert skill.name == "put_behind_and_in_front_of"
+    assert skill.goal_template == "behind(?a, ?b) and in_front_of(?c, ?b)"
+
+
+def test_an_impossible_goal_ends_could_not_and_writes_nothing(tmp_path, executor, scenes):
+    agent = make_agent(tmp_path, executor, scenes)
+    before = {i.name for i in agent.library.list()}
+    rec = agent.run(
+        "put the red cube far from the blue bowl", None, 0, goal="far_from(red cube, blue bowl, 2.0)",
+        objects="red cube, blue bowl",
+    )  # fmt: skip
+    assert not rec.success and rec.reason.startswith("could not")
+    assert {i.name for i in agent.library.list()} == before
+
+
+def test_robot_plan_is_empty_when_the_goal_holds_and_refuses_a_bad_goal():
+    import numpy as np
+    import pytest
+
+    from sim.scenes import build_scene
+    from sim.world import World
+    from skills.errors import SkillError
+    from skills.robot import Robot
+
+    world = World()
+    try:
+        build_scene(world, "red cube, blue cube left of red cube", np.random.default_rng(0))
+        robot = Robot(world)
+        assert robot.plan("left_of(blue cube, red cube)") == []
+        moves = robot.plan("left_of(red cube, blue cube)")
+        assert moves and {m["kind"] for m in moves} <= {"place_at", "place_on"}
+        assert moves[-1]["object"] == "red cube" or any(m["object"] == "blue cube" for m in moves)
+        with pytest.raises(SkillError, match="bad goal"):
+            robot.plan("left_of(red cube, green bowl)")
+    finally:
+        world.close()
+
+
+def test_skills_verify_rechecks_a_goal_skill_on_its_template_scenes(tmp_path, executor, scenes, monkeypatch, capsys):  # fmt: skip
+    import skills.embed
+    from agent.cli import main
+    from tests.agent.test_verify import FastEmbedder
+
+    monkeypatch.setattr(skills.embed, "MiniLMEmbedder", FastEmbedder)
+    agent = make_agent(tmp_path, executor, scenes)
+    assert agent.run("put the red cube to the right of the blue bowl", None, 1).success
+    agent.library.close()
+    code = main(["--home", str(tmp_path), "skills", "verify", "put_right_of", "--episodes", "2", "--json"])  # fmt: skip
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "right_of(?a, ?b)" in out
+    from skills.library import open_library
+
+    with open_library(tmp_path) as lib:
+        skill = lib.get("put_right_of")
+    assert skill.verified and skill.stats["right_of(?a, ?b)"][0] >= 2 + 1 + 2
