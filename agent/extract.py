@@ -133,6 +133,28 @@ def extract_plan(reply: str) -> list[str]:
     raise AgentError("no plan (a JSON list of steps) in the reply")
 
 
+def extract_goal_steps(reply: str) -> list[tuple[str, str]]:
+    """The goal planner's steps: (step text, goal formula) pairs from a JSON list of
+    {"step": ..., "goal": ...} objects (in fences or prose; a {"steps": [...]} object too).
+
+    Raises:
+        AgentError: no such list in the reply, or an empty one.
+    """
+    text = _normalize(reply)
+    decoder = json.JSONDecoder()
+    for candidate in [*(body for _, body in _fenced(text)), text]:
+        for m in re.finditer(r"[\[{]", candidate):
+            try:
+                data, _ = decoder.raw_decode(candidate[m.start() :])
+            except ValueError:
+                continue
+            if isinstance(data, dict):
+                data = data.get("steps")
+            if isinstance(data, list) and data and all(isinstance(d, dict) and isinstance(d.get("goal"), str) for d in data):  # fmt: skip
+                return [(str(d.get("step") or d["goal"]).strip(), d["goal"].strip()) for d in data]
+    raise AgentError("no plan (a JSON list of {step, goal} objects) in the reply")
+
+
 def extract_formula(reply: str) -> str:
     """The goal formula in a reply, as text (not checked: `sim.goals.check` does that).
 

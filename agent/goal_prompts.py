@@ -171,6 +171,32 @@ def goal_feedback(results, limit: int = 30) -> str:
     return "\n".join(lines)
 
 
+def goal_plan_prompt(instruction: str, goal_text: str, state, skills: Sequence = (),
+                     error: str | None = None) -> Prompt:  # fmt: skip
+    """Ask for the steps of a goal, each with its own goal formula (a JSON list).
+
+    Args:
+        instruction: what the person said.
+        goal_text: the whole goal, checked, over the scene's descriptions.
+        state: the scene (`sim.goals.State`).
+        skills: library skills to show by name, goal template and description (no code).
+        error: on a retry, why the previous plan was refused.
+    """
+    cards = []
+    for s in skills:
+        template = getattr(s, "goal_template", None)
+        line = f"- {s.name}" + (f" (goal template {template})" if template else "")
+        cards.append(line + f": {' '.join(str(s.description).split())}")
+    shown = "Skills in the library:\n" + "\n".join(cards) + "\n" if cards else ""
+    retry = f"\nYour previous plan was refused: {error}\n" if error else ""
+    user = render(
+        "goal_plan", instruction=instruction.strip(), goal=goal_text.strip(),
+        predicates=predicate_reference(_predicate_names(goal_text, goal_text)),
+        frame=goal_frame(), scene=scene_table(state), skills=shown, retry=retry,
+    )  # fmt: skip
+    return Prompt(render("goal_plan_system"), user)
+
+
 def goal_writing_prompt(
     instruction: str, state, error: str | None = None, *, previous: str | None = None
 ) -> Prompt:

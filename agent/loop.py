@@ -122,7 +122,12 @@ class Agent:
         return self.runner.run_many([job])[0]
 
     def _plan(self, instruction: str, setup: Setup) -> tuple[Plan | None, str]:
-        """The step planner's plan, when its steps' goals cover the goal; else (None, why)."""
+        """The step planner's plan, when its steps' goals cover the goal; else (None, why).
+
+        A planner that plans goals (the LLM's `plan_goal`) is not asked for family steps
+        outside `--task`: its steps are judged by their own goals (`_goal_steps`)."""
+        if setup.source != "given" and hasattr(self.planner, "plan_goal"):
+            return None, "the model plans the goal's steps"
         try:
             plan = self.planner.plan(
                 instruction, list(setup.objects)
@@ -143,6 +148,11 @@ class Agent:
         composed or written (`agent.plan.resolve`), runs on the run's scene."""
         from .plan.resolve import resolve_goal
 
+        steps = self._goal_steps(instruction, setup)
+        if steps is not None:
+            record = self._run_goal_steps(instruction, setup, steps, t0, llm0)
+            if record is not None:
+                return record
         whole = Intent("goal", query=setup.goal)
         plan = Plan((Step(instruction, whole),), whole, "goal-composer")
         self.log(f"{why}: a skill for the goal's template")
@@ -158,6 +168,52 @@ class Agent:
             if result.perception == "oracle":  # the policy's mistakes are not the skill's
                 self.library.record_stats(choice.entry, choice.version, choice.key, 1, int(result.success))  # fmt: skip
         return self._finish(instruction, setup, plan, [choice.decision], resolved, result, t0, llm0)
+
+    def _goal_steps(self, instruction: str, setup: Setup) -> list[tuple[str, str]] | None:
+        """A planner that plans goals (the LLM's) breaks the goal into steps, each with
+        its own goal; None for one step, no such planner, or no usable plan."""
+        plan_goal = getattr(self.planner, "plan_goal", None)
+        if plan_goal is None:
+            return None
+        from sim.goals import State
+
+        filed = [i.latest for i in self.library.list() if i.latest.goal_template and i.latest.verified]  # fmt: skip
+        try:
+            steps = plan_goal(
+                instruction, setup.goal, State.from_json(list(setup.start)), filed[:40]
+            )
+        except AgentError as exc:
+            self.log(f"no plan of steps ({exc}): the goal as a whole")
+            return None
+        return steps if len(steps) > 1 else None
+
+    def _run_goal_steps(self, instruction: str, setup: Setup, steps: list[tuple[str, str]],
+                        t0: float, llm0) -> RunRecord | None:  # fmt: skip
+        """Each step's goal gets its skill (reused, composed or written); the steps run as
+        one program on the run's scene, judged by the whole goal. None when a step has
+        no skill (the caller plans the goal as a whole)."""
+        from dataclasses import replace
+
+        from .plan.resolve import resolve_goal
+
+        choices = []
+        for text, goal in steps:
+            choice = resolve_goal(self, text, replace(setup, goal=goal), self.log)
+            self.log(f"step {text!r} ({goal}): {choice.decision.decision} -> {choice.entry}")
+            if choice.code is None:
+                self.log(f"step {text!r}: {choice.reason}; the goal as a whole")
+                return None
+            choices.append(choice)
+        whole = Intent("goal", query=setup.goal)
+        plan = Plan(tuple(Step(t, Intent("goal", query=g)) for t, g in steps), whole, self.planner.name)  # fmt: skip
+        resolved = [Resolved(c.entry, c.version or 0, c.code, c.args) for c in choices]
+        code, entry, args = self._program(plan, resolved)
+        result = self._execute(code, entry, args, setup)
+        kept = [r for r, c in zip(resolved, choices, strict=True) if c.version is not None]
+        for r in kept:
+            self.library.record_use(r.name)
+        decisions = [c.decision for c in choices]
+        return self._finish(instruction, setup, plan, decisions, kept, result, t0, llm0)
 
     # -- one step: reuse, adapt or synthesize --------------------------------------------
     def _resolve(self, step: Step, family: str) -> tuple[Decision, Resolved | None]:
@@ -268,21 +324,18 @@ class Agent:
         if len(resolved) == 1:
             r = resolved[0]
             return r.code, r.name, r.args
-        parts, calls, seen = [], [], set()
-        for r in resolved:
-            if r.name not in seen:
-                parts.append(r.code.strip())
-                seen.add(r.name)
-            calls.append(
-                f"    {r.name}(robot, " + ", ".join(f"{k}={v!r}" for k, v in r.args.items()) + ")"
-            )
-        code = (
-            "\n\n".join(parts)
-            + '\n\n\ndef run_plan(robot):\n    """The plan\'s steps in order."""\n'
+        from .plan.skills import merge_sources
+
+        calls = [
+            f"    {r.name}(robot, " + ", ".join(f"{k}={v!r}" for k, v in r.args.items()) + ")"
+            for r in resolved
+        ]
+        entry = (
+            'def run_plan(robot):\n    """The plan\'s steps in order."""\n'
             + "\n".join(calls)
             + "\n"
         )
-        return code, "run_plan", {}
+        return merge_sources([*(r.code for r in resolved), entry]), "run_plan", {}
 
     # -- record --------------------------------------------------------------------------
     def _finish(self, instruction, setup: Setup, plan, decisions, resolved, result, t0, llm0,

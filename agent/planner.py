@@ -68,3 +68,31 @@ class LLMPlanner:
         if len(steps) <= 1:
             steps = [Step(instruction.strip(), whole)]
         return Plan(tuple(steps), whole, self.name)
+
+    def plan_goal(self, instruction: str, goal: str, state, skills=()) -> list[tuple[str, str]]:
+        """Steps for a goal, each judged by its own goal: (text, checked goal text) pairs
+        whose goals together cover the whole goal (`agent.setup.uncovered_by`). Asked
+        twice at most (the second time with why the first plan was refused).
+
+        Raises:
+            AgentError: one line, when neither plan is usable.
+        """
+        from sim.goals import GoalError, check
+
+        from .extract import extract_goal_steps
+        from .goal_prompts import goal_plan_prompt
+        from .setup import uncovered_by
+
+        error = None
+        for _ in range(2):
+            reply = self.llm.complete(goal_plan_prompt(instruction, goal, state, skills, error))
+            try:
+                steps = [(t, check(g, state).text) for t, g in extract_goal_steps(reply)[:8]]
+            except (AgentError, GoalError) as exc:
+                error = str(exc)
+                continue
+            missing = uncovered_by([g for _, g in steps], goal, state)
+            if missing is None:
+                return steps
+            error = f"the steps' goals do not include {missing}"
+        raise AgentError(f"the model's plan is not usable: {error}")

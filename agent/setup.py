@@ -193,23 +193,28 @@ def step_goal(kind: str, args: dict) -> str | None:
 
 def uncovered(plan, setup: Setup) -> str | None:
     """The goal's literals that no step of `plan` achieves (as text), or None when the
-    steps' goals together cover one disjunct of the goal."""
-    from sim.goals import GoalError, State, check
+    steps' goals (their families' templates filled in) together cover one disjunct."""
+    from sim.goals import State
+
+    texts = [step_goal(step.intent.kind, step.intent.args) for step in plan.steps]
+    return uncovered_by([t for t in texts if t], setup.goal, State.from_json(list(setup.start)))
+
+
+def uncovered_by(step_goals: list[str], goal: str, state) -> str | None:
+    """The literals of `goal` that none of `step_goals` achieves (as text), or None when
+    together they cover one disjunct of it."""
+    from sim.goals import GoalError, check
     from sim.goals.consistency import disjuncts
 
-    state = State.from_json(list(setup.start))
     done: set = set()
-    for step in plan.steps:
-        text = step_goal(step.intent.kind, step.intent.args)
-        if text is None:
-            continue
+    for text in step_goals:
         try:
             for d in disjuncts(check(text, state).ground):
                 done |= {(p, str(a)) for p, a in d}
         except (GoalError, AgentError):
             continue
     best = None
-    for d in disjuncts(check(setup.goal, state).ground):
+    for d in disjuncts(check(goal, state).ground):
         missing = [("" if p else "not ") + str(a) for p, a in d if (p, str(a)) not in done]
         if not missing:
             return None

@@ -91,6 +91,32 @@ def _move_skill(library, name: str) -> str:
     return f'def {name}(robot, {args}):\n    """{name.replace("_", " ")}."""\n    {call}\n'
 
 
+def merge_sources(codes: list[str]) -> str:
+    """Several skills' code as one module: each import and function once (a helper two
+    skills share, such as the inlined `place_on`, is kept once). Raises AgentError when
+    two of them define one name differently."""
+    import ast
+
+    kept: dict[str, tuple[str, str]] = {}  # name -> (ast dump, source)
+    imports: dict[str, str] = {}
+    for code in codes:
+        for node in ast.parse(code).body:
+            src = ast.get_source_segment(code, node) or ast.unparse(node)
+            if isinstance(node, ast.Import | ast.ImportFrom):
+                imports.setdefault(ast.unparse(node), src)
+            elif isinstance(node, ast.FunctionDef):
+                dump = ast.dump(node)
+                if node.name in kept and kept[node.name][0] != dump:
+                    raise AgentError(f"two skills of the plan define {node.name!r} differently")
+                kept.setdefault(node.name, (dump, src))
+    return (
+        "\n".join(imports.values())
+        + ("\n\n" if imports else "")
+        + "\n\n\n".join(src for _, src in kept.values())
+        + "\n"
+    )
+
+
 def find(library, text: str, pass_bar: float):
     """The verified skill filed under goal template `text` with enough evidence, or None."""
     best = None

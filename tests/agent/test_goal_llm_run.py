@@ -41,7 +41,8 @@ def llm(llm_server):
 
 
 def test_the_model_writes_the_goal_for_words_the_reader_cannot_read(tmp_path, executor, scenes, llm, llm_server):  # fmt: skip
-    llm_server.queue("left_of(red cube, blue cube)")
+    one_step = '[{"step": "put the red cube left of the blue cube", "goal": "left_of(red cube, blue cube)"}]'
+    llm_server.queue("left_of(red cube, blue cube)", one_step)
     agent = make_agent(tmp_path, executor, scenes, llm=llm)
     rec = agent.run("shove the red cube westward of the blue cube", None, 3)
     assert rec.goal == "left_of(red cube, blue cube)" and rec.family_source == "model"
@@ -49,6 +50,7 @@ def test_the_model_writes_the_goal_for_words_the_reader_cannot_read(tmp_path, ex
     prompt = llm_server.texts(0)
     assert "red cube" in prompt and "blue cube" in prompt and "left = -y" in prompt
     assert "shove the red cube westward" in prompt
+    assert llm_server.pending() == 0
 
 
 def test_a_model_written_skill_is_retried_on_its_false_atoms_then_kept(tmp_path, executor, scenes, llm, llm_server, monkeypatch):  # fmt: skip
@@ -58,7 +60,7 @@ def test_a_model_written_skill_is_retried_on_its_false_atoms_then_kept(tmp_path,
         return f'def {name}(robot, a, b):\n    """Goal: {template.text}"""\n    robot.find(a)\n'
 
     monkeypatch.setattr(composite, "composite_code", broken)
-    plan = "1. put the red cube to the left of the blue cube"  # the step planner's turn first
+    plan = '[{"step": "put the red cube left of the blue cube", "goal": "left_of(red cube, blue cube)"}]'  # one step: the goal as a whole
     llm_server.queue(plan, LOOK_ONLY, GOOD)
     agent = make_agent(tmp_path, executor, scenes, llm=llm)
     rec = agent.run("put the red cube to the left of the blue cube", None, 3)
@@ -75,4 +77,24 @@ def test_a_model_written_skill_is_retried_on_its_false_atoms_then_kept(tmp_path,
         "left_of(" in retry and "false" in retry.lower() and " cm" in retry
     )  # the failed atom, in numbers
     assert "find(" in retry  # what the robot was asked to do
+    assert llm_server.pending() == 0
+
+
+def test_the_model_plans_steps_each_judged_by_its_own_goal(tmp_path, executor, scenes, llm, llm_server):  # fmt: skip
+    import json
+
+    half = [{"step": "put the red cube on the blue plate", "goal": "on(red cube, blue plate)"}]
+    full = half + [{"step": "put the green cube left of the red cube", "goal": "left_of(green cube, red cube)"}]  # fmt: skip
+    llm_server.queue(json.dumps(half), json.dumps(full))  # the first plan misses an atom
+    agent = make_agent(tmp_path, executor, scenes, llm=llm)
+    rec = agent.run("put the red cube on the blue plate and the green cube to the left of the red cube", None, 2)  # fmt: skip
+    assert rec.goal == "on(red cube, blue plate) and left_of(green cube, red cube)"
+    assert rec.success, rec.reason
+    assert rec.plan == ("put the red cube on the blue plate", "put the green cube left of the red cube")  # fmt: skip
+    assert [d.skill for d in rec.decisions] == ["put_on", "put_left_of"]
+    assert agent.library.get("put_on").goal_template == "on(?a, ?b)"
+    assert "left_of(green cube, red cube)" in llm_server.texts(1) and "refused" in llm_server.texts(
+        1
+    )
+    assert "| red cube |" in llm_server.texts(0)  # the scene, every object with its pose
     assert llm_server.pending() == 0
