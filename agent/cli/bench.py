@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from . import App, emit, json_option, pass_app
+from .agent_opts import agent_options
 
 
 @click.group()
@@ -59,18 +60,19 @@ def retrieval_(app: App, sizes: str, latency_queries: int) -> None:
 @click.option(
     "--seed", type=int, default=0, show_default=True, help="Scene seed of the first task."
 )
+@agent_options
 @json_option
 @pass_app
-def open_(app: App, suite_path: str | None, limit: int | None, seed: int) -> None:
+def open_(app: App, suite_path: str | None, limit: int | None, seed: int, opts) -> None:
     """Open-world instructions: successes, honest failures, refusals and FALSE successes."""
     from agent.bench_open import load_open_suite, run_open_bench
-    from agent.factory import AgentOptions, build_agent
+    from agent.factory import build_agent
 
     from .progress import progress
 
     tasks = load_open_suite(suite_path)[:limit]
     with (
-        build_agent(app.home, AgentOptions()) as agent,
+        build_agent(app.home, opts) as agent,
         progress("bench open", len(tasks), quiet=app.json) as advance,
     ):
         out = run_open_bench(agent, tasks, seed, advance)
@@ -91,9 +93,10 @@ def open_(app: App, suite_path: str | None, limit: int | None, seed: int) -> Non
 @bench.command("agent")
 @click.option("--suite", "suites", multiple=True, default=("paraphrase", "basic"), show_default=True,
               help="Suites to run, each on a fresh library ('open': the open-world dev and test splits, two passes).")  # fmt: skip
+@agent_options
 @json_option
 @pass_app
-def agent_(app: App, suites: tuple[str, ...]) -> None:
+def agent_(app: App, suites: tuple[str, ...], opts) -> None:
     """Offline agent success on fresh libraries, and reuse on a second pass."""
     from agent.bench_agent import run_agent_bench
     from agent.bench_open import SPLITS, load_open_suite
@@ -109,7 +112,7 @@ def agent_(app: App, suites: tuple[str, ...]) -> None:
     total = sum(size(s) for s in suites)
     keep = app.home / "bench"
     with progress("bench agent", total, quiet=app.json) as advance:
-        emit(app, run_agent_bench(tuple(suites), keep=keep, advance=advance))
+        emit(app, run_agent_bench(tuple(suites), opts, keep=keep, advance=advance))
 
 
 @bench.command("sandbox")

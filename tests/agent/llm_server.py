@@ -80,6 +80,8 @@ class ScriptedServer:
     Args:
         reply: the answer when nothing is queued (unless `strict`).
         strict: answer HTTP 400 "no reply queued" when nothing is queued.
+        responder: when nothing is queued, `responder(messages) -> text` answers instead
+            (a rule-following stand-in for a model, e.g. `tests/agent/scripted_model.py`).
     """
 
     def __init__(self, reply: str = "ok", strict: bool = False) -> None:
@@ -87,6 +89,7 @@ class ScriptedServer:
         self.script: list[Scripted] = []
         self.reply = reply
         self.strict = strict
+        self.responder: Callable[[list[dict]], str] | None = None
         self._lock = threading.Lock()
         server = self
 
@@ -195,6 +198,8 @@ class ScriptedServer:
             self.requests.append({"path": path, "body": body, "headers": headers})
             if self.script:
                 return self.script.pop(0)
+        if self.responder is not None:
+            return 200, _reply_text(self.responder(list(body.get("messages", [])))), {}, 0.0
         if self.strict:
             return server_error(400, f"scripted server: no reply queued for request {len(self.requests)}")  # fmt: skip
         return 200, _reply_text(self.reply), {}, 0.0
