@@ -29,6 +29,15 @@ def test_a_goal_skill_is_composed_proved_elsewhere_written_back_and_reused(tmp_p
     assert second.decisions[0].verdicts == ()  # no evaluation: the evidence was there
     assert len(agent.library.history("put_left_of")) == 1
 
+    from fastapi.testclient import TestClient
+
+    from agent.ui.app import create_app
+    from tests.agent.test_ui import BASE, FakeQueue
+
+    with TestClient(create_app(tmp_path, library=agent.library, corrections=FakeQueue()), base_url=BASE) as c:  # fmt: skip
+        page = c.get("/skills/put_left_of").text
+    assert 'id="goal-template">left_of(?a, ?b)</code>' in page
+
 
 def test_another_shape_gets_its_own_skill_and_name(tmp_path, executor, scenes):
     agent = make_agent(tmp_path, executor, scenes)
