@@ -12,10 +12,11 @@
     "inferred"), still judged by the goal read from the words; else a scene from the
     instruction's noun phrases plus distractors.
   A scene from words is resampled (seeded) until the goal is FALSE at the start (doing
-  nothing must never pass), preferring one where the goal composer finds a placement
-  that makes it hold (fixed objects never move: a plate at the table's front edge leaves
-  no room "in front of" it). A goal that contradicts itself, names an object that is not
-  there, or holds in every scene sampled is refused before anything runs.
+  nothing must never pass) and the goal planner finds a placement that makes it hold
+  (fixed objects never move: a plate at the table's front edge leaves no room "in front
+  of" it). A goal that contradicts itself, names an object that is not there, holds in
+  every scene sampled, or has no placement in any of the `FEASIBLE_TRIES` scenes sampled
+  (e.g. farther apart than the workspace allows) is refused before anything runs.
 """
 
 from __future__ import annotations
@@ -151,7 +152,7 @@ def words_setup(world, spec: str, seed: int, distractors: int | None, goal: str 
     specs = parse_objects(spec)
     spec_text = spec if isinstance(spec, str) else ", ".join(spec)
     n = DEFAULT_DISTRACTORS if distractors is None else distractors
-    held_true, fallback = None, None
+    held_true, infeasible = None, 0
     for attempt in range(SCENE_TRIES):
         rng = np.random.default_rng([seed, attempt])
         layout = build_scene(world, specs, rng, n)
@@ -161,21 +162,30 @@ def words_setup(world, spec: str, seed: int, distractors: int | None, goal: str 
         if evaluate(g, state).value:
             held_true = g.text
             continue
-        setup = Setup("", "words", seed, tuple(state.descriptions), g.text,
-                      tuple(layout.to_json()["objects"]), tuple(state.to_json()), spec_text)  # fmt: skip
-        # Fixed objects (bowls, plates, trays) never move: prefer a layout where some
-        # placement can make the goal hold, so the scene asks what can be done.
-        fallback = fallback or setup
-        if attempt >= FEASIBLE_TRIES:
-            return fallback
+        # Fixed objects (bowls, plates, trays) never move: the scene must be one where some
+        # placement makes the goal hold, so that it asks what can be done.
         if plan_moves(g, state, seed) is not None:
-            return setup
-    if fallback is not None:
-        return fallback
+            return Setup("", "words", seed, tuple(state.descriptions), g.text,
+                         tuple(layout.to_json()["objects"]), tuple(state.to_json()), spec_text)  # fmt: skip
+        infeasible += 1
+        if infeasible >= FEASIBLE_TRIES:
+            break
+    if infeasible:
+        raise AgentError(
+            f"could not: no placement makes {g.text} hold in any of the {infeasible} scenes "
+            f"sampled where it is false (fixed objects stay put; the workspace is {_workspace()})"
+        )
     raise AgentError(
         f"the goal already holds in every scene sampled ({SCENE_TRIES}): {held_true} "
         "(doing nothing would pass; ask for a change)"
     )
+
+
+def _workspace() -> str:
+    from sim.geometry import WORKSPACE
+
+    (x0, x1), (y0, y1) = WORKSPACE
+    return f"x {x0:.2f}..{x1:.2f} m, y {y0:.2f}..{y1:.2f} m"
 
 
 def step_goal(kind: str, args: dict) -> str | None:

@@ -3,7 +3,11 @@ under the template, found again structurally and reused with new arguments."""
 
 from __future__ import annotations
 
+import pytest
+
+from agent.errors import AgentError
 from agent.plan.skills import evaluation_jobs
+from sim.errors import SimError
 from sim.goals.template import lift
 from tests.agent.test_loop import make_agent
 
@@ -48,20 +52,25 @@ def test_another_shape_gets_its_own_skill_and_name(tmp_path, executor, scenes):
     assert skill.goal_template == "behind(?a, ?b) and in_front_of(?c, ?b)"
 
 
-def test_an_impossible_goal_ends_could_not_and_writes_nothing(tmp_path, executor, scenes):
+@pytest.mark.parametrize(
+    "instruction,goal,objects",
+    [
+        ("put the red cube far from the blue bowl", "far_from(red cube, blue bowl, 1.5)", "red cube, blue bowl"),
+        ("put the red cube in the blue bowl", None, "red cube"),
+        ("put the red cube on itself", None, None),
+    ],
+)  # fmt: skip
+def test_an_impossible_goal_is_refused_in_one_line_and_writes_nothing(tmp_path, executor, scenes, instruction, goal, objects):  # fmt: skip
     agent = make_agent(tmp_path, executor, scenes)
     before = {i.name for i in agent.library.list()}
-    rec = agent.run(
-        "put the red cube far from the blue bowl", None, 0, goal="far_from(red cube, blue bowl, 2.0)",
-        objects="red cube, blue bowl",
-    )  # fmt: skip
-    assert not rec.success and rec.reason.startswith("could not")
-    assert {i.name for i in agent.library.list()} == before
+    with pytest.raises((AgentError, SimError)) as err:
+        agent.run(instruction, None, 0, goal=goal, objects=objects)
+    assert "\n" not in str(err.value)
+    assert {i.name for i in agent.library.list()} == before and agent.runs.count() == 0
 
 
 def test_robot_plan_is_empty_when_the_goal_holds_and_refuses_a_bad_goal():
     import numpy as np
-    import pytest
 
     from sim.scenes import build_scene
     from sim.world import World
