@@ -30,7 +30,7 @@ from sim.errors import SimError
 from .errors import AgentError
 
 SCENE_TRIES = 40
-FEASIBLE_TRIES = 8  # scenes tried for one where a placement can make the goal hold
+FEASIBLE_TRIES = 16  # scenes tried for one where a placement can make the goal hold
 DEFAULT_DISTRACTORS = 1
 
 

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 MAX_MOTIONS = 60  # arm motions one skill run may make: a runaway loop ends, not hangs
 MAX_PLANS = 10  # goal plans one skill run may ask for
-PLAN_SEEDS = 3  # sampler seeds one plan() tries before it says no placement fits
+PLAN_SEEDS = 8  # sampler seeds one plan() tries before it says no placement fits (~0.1 s each)
 LOG_CAP = 100  # calls kept in the log a run reports
 TABLE = ((0.30, 0.74), (-0.32, 0.32))  # reachable table area, meters
 
