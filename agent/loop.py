@@ -98,7 +98,9 @@ class Agent:
         decisions, resolved = [], []
         for step in plan.steps:
             decision, skill = self._resolve(
-                step, setup.family if len(plan.steps) == 1 and setup.family else step.intent.kind
+                step,
+                setup.family if len(plan.steps) == 1 and setup.family else step.intent.kind,
+                setup.objects,
             )
             decisions.append(decision)
             self.log(
@@ -216,7 +218,7 @@ class Agent:
         return self._finish(instruction, setup, plan, decisions, kept, result, t0, llm0)
 
     # -- one step: reuse, adapt or synthesize --------------------------------------------
-    def _resolve(self, step: Step, family: str) -> tuple[Decision, Resolved | None]:
+    def _resolve(self, step: Step, family: str, scene=()) -> tuple[Decision, Resolved | None]:
         found = self.library.search(step.text, self.k)
         score = found.matches[0].score if found.matches else 0.0
         decision = found.decision
@@ -258,7 +260,7 @@ class Agent:
         skills = [self.library.get(m.name, m.version) for m in found.matches]
         history: list[Attempt] = []
         tried = {v["recipe"] for v in verdicts}
-        for cand in self.synthesizer.propose(step, decision, skills, history):
+        for cand in self.synthesizer.propose(step, decision, skills, history, scene=scene):
             if len(history) >= self.synthesizer.max_attempts:
                 break
             if cand.recipe in tried and cand.recipe.startswith("library:"):

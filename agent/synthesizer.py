@@ -56,8 +56,9 @@ class OfflineSynthesizer:
         self.calls = 0
 
     def propose(
-        self, step: Step, decision: str, library_skills: list, history: list[Attempt]
-    ) -> Iterator[Candidate]:
+        self, step: Step, decision: str, library_skills: list, history: list[Attempt],
+        scene: Sequence[str] = (),
+    ) -> Iterator[Candidate]:  # fmt: skip
         """Candidates in order; the caller stops at the first one that passes."""
         name, _ = SIGNATURES[step.intent.kind]
         if decision == "adapt":
@@ -88,14 +89,17 @@ class LLMSynthesizer:
         self.max_attempts = retries + 1
 
     def propose(
-        self, step: Step, decision: str, library_skills: list, history: list[Attempt]
-    ) -> Iterator[Candidate]:
+        self, step: Step, decision: str, library_skills: list, history: list[Attempt],
+        scene: Sequence[str] = (),
+    ) -> Iterator[Candidate]:  # fmt: skip
+        """LLM candidates for a step; `scene`: every object on the table (default: the
+        step's own objects)."""
         from .extract import extract_code
         from .prompts import adapt_prompt, retry_prompt, synthesis_prompt
 
         name, _ = SIGNATURES[step.intent.kind]
         args = step.intent.args
-        scene = sorted(set(step.intent.roles.values()))
+        scene = list(scene) or sorted(set(step.intent.roles.values()))
         examples = [(v.name, v.code, v.description) for v in library_skills[:3]]
         for attempt in range(self.retries + 1):
             if attempt == 0:

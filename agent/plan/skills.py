@@ -28,6 +28,7 @@ from skills.store import GOAL_LINE
 from ..errors import AgentError
 
 REPLANS = 3
+SWAPS = (("cube", "cylinder"), ("plate", "pad"))  # kinds of object an evaluation scene may exchange
 # where a skill is filed: lines of its entry's docstring, or comment lines (`# Goal: ...`)
 SCENE_LINE = re.compile(r"^\s*(?:#\s*)?Scene:\s*(.+?)\s*$", re.M)
 EXAMPLE_LINE = re.compile(r"^\s*(?:#\s*)?Example goal:\s*(.+?)\s*$", re.M)
@@ -157,8 +158,11 @@ def evaluation_jobs(world, code: str, entry: str, n: int, timeout: float, offset
     from the template.
 
     Scene i: the skill's `Scene:` objects and `Example goal:` recolored by a permutation
-    drawn from evaluation seed i, plus 0-2 distractors, laid out until the goal is false
-    (`agent.setup.words_setup`). Scenes that cannot be built are skipped (up to 3n tried).
+    drawn from evaluation seed i, each kind of object swapped with its like half the time
+    (cubes with cylinders, plates with pads; not when the goal picks out a set by its
+    words), plus 0-2 distractors, laid out until the goal is false and some placement
+    makes it hold (`agent.setup.words_setup`). Scenes that cannot be built are skipped
+    (up to 3n tried).
     """
     from sim.errors import SimError
     from sim.goals.template import lift, recolor
@@ -173,15 +177,21 @@ def evaluation_jobs(world, code: str, entry: str, n: int, timeout: float, offset
         raise AgentError(f"the skill's example goal {example!r} is not an instance of {text!r}")
     jobs: list = []
     colors = list(COLORS)
+    sets = "all(" in text or "any(" in text
     for i in range(offset, offset + 3 * n):
         if len(jobs) == n:
             break
         seed = EVAL_SEED_BASE + i
         rng = np.random.default_rng([seed, 7])
         perm = dict(zip(colors, (str(c) for c in rng.permutation(colors)), strict=True))
-        values = {k: recolor(v, perm) if isinstance(v, str) else v for k, v in template.slots}
+        swap = {} if sets else {a: b for pair in SWAPS if rng.uniform() < 0.5 for a, b in (pair, pair[::-1])}  # fmt: skip
+
+        def respell(text: str, perm=perm, swap=swap) -> str:
+            return _reshape(recolor(text, perm), swap)
+
+        values = {k: respell(v) if isinstance(v, str) else v for k, v in template.slots}
         try:
-            setup = words_setup(world, recolor(spec, perm), seed, int(rng.integers(0, 3)),
+            setup = words_setup(world, respell(spec), seed, int(rng.integers(0, 3)),
                                 template.fill(values))  # fmt: skip
         except (AgentError, SimError):
             continue
@@ -189,6 +199,14 @@ def evaluation_jobs(world, code: str, entry: str, n: int, timeout: float, offset
     if not jobs:
         raise AgentError(f"no evaluation scene could be built for {text}")
     return jobs
+
+
+def _reshape(text: str, swap: dict[str, str]) -> str:
+    """`text` with the shape words of `swap` exchanged ("small cube" is a shape of its own)."""
+    if not swap:
+        return text
+    rx = re.compile(r"(?<!small )\b(" + "|".join(swap) + r")\b")
+    return rx.sub(lambda m: swap[m.group(1)], text)
 
 
 def template_jobs(scenes, version, key: str, n: int) -> list | None:

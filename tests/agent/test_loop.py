@@ -118,6 +118,7 @@ def test_llm_path_retries_with_feedback(tmp_path, executor, scenes):
     assert "robot.grab" in prompts[3] and "grab" in prompts[3].split("robot.grab", 1)[1]
     assert "import os" in prompts[4] and "import" in prompts[4].split("import os", 1)[1]
     assert "robot.pick(robot.find(top))" in prompts[5] and "succeeded on only 0 of 2" in prompts[5]
+    assert all(obj in prompts[1] for obj in scene.objects)  # every object on the table
     skill = agent.library.get("stack_on")
     assert skill.author.startswith("llm:") and skill.code.strip() == GOOD.strip()
     assert not (tmp_path / "pwned").exists()
