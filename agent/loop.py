@@ -131,8 +131,10 @@ class Agent:
         if setup.source != "given" and hasattr(self.planner, "plan_goal"):
             return None, "the model plans the goal's steps"
         try:
+            found = self.library.search(instruction, self.k).matches if self.llm else []
+            skills = [self.library.get(m.name, m.version) for m in found]
             plan = self.planner.plan(
-                instruction, list(setup.objects)
+                instruction, list(setup.objects), skills
             )  # AgentError: nothing written
         except AgentError as exc:
             if setup.source == "given":

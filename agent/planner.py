@@ -40,7 +40,7 @@ class OfflinePlanner:
 
     name = "offline"
 
-    def plan(self, instruction: str, scene: list[str]) -> Plan:
+    def plan(self, instruction: str, scene: list[str], skills=()) -> Plan:
         whole = parse(instruction, scene)
         return Plan((Step(instruction.strip(), whole),), whole, self.name)
 
@@ -52,12 +52,15 @@ class LLMPlanner:
         self.llm = llm
         self.name = f"llm:{llm.name}"
 
-    def plan(self, instruction: str, scene: list[str]) -> Plan:
+    def plan(self, instruction: str, scene: list[str], skills=()) -> Plan:
+        """Steps from the model; `skills`: library skills it is told about (name, goal
+        template if any, description)."""
         from .extract import extract_plan
         from .prompts import plan_prompt
 
         whole = parse(instruction, scene)
-        texts = extract_plan(self.llm.complete(plan_prompt(instruction, scene)))
+        known = [f"{v.name}: " + (f"(goal {v.goal_template}) " if getattr(v, "goal_template", None) else "") + v.description for v in skills]  # fmt: skip
+        texts = extract_plan(self.llm.complete(plan_prompt(instruction, scene, known)))
         steps = []
         for text in texts[:8]:
             try:

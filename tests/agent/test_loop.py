@@ -78,6 +78,20 @@ def test_bad_input_writes_nothing(tmp_path, executor, scenes, instruction, famil
 GOOD = "def stack_on(robot, top, base):\n    robot.place_on(robot.find(top), robot.find(base))\n"
 
 
+def test_the_llm_planner_is_told_what_the_library_skills_do(tmp_path):
+    from agent.planner import LLMPlanner
+
+    llm = make_llm(FakeListChatModel(responses=['["place the red cube on the blue plate"]']))
+    seen: list = []
+    complete = llm.complete
+    llm.complete = lambda prompt, **kw: (seen.append(prompt.messages), complete(prompt, **kw))[1]
+    library = SkillLibrary(tmp_path, HashEmbedder(), MemoryIndex())
+    skills = [library.get("place_on"), library.get("pick_up")]
+    LLMPlanner(llm).plan("place the red cube on the blue plate", ["red cube", "blue plate"], skills)
+    text = "\n".join(t for _, t in seen[0])
+    assert "Skills in the library" in text and "place_on: Place an object on top" in text
+
+
 def test_llm_path_retries_with_feedback(tmp_path, executor, scenes):
     scene = scenes.scene("stack", 6)
     replies = [
