@@ -23,11 +23,13 @@ check is one layer of several, not the whole defence.
 from __future__ import annotations
 
 import ast
+import threading
 from dataclasses import dataclass
 
 from .errors import SkillError
 
 MAX_CODE_CHARS = 100_000
+_PARSE_LOCK = threading.Lock()  # the Evaluator validates jobs from several threads at once
 
 # Modules skill code may import (the worker's `__import__` enforces the same set).
 ALLOWED_MODULES = frozenset({"math", "numpy", "numpy.linalg", "numpy.random", "numpy.fft"})
@@ -161,7 +163,8 @@ def validate(code: str, entry: str | None = None) -> Validated:
     if "\x00" in code:
         raise SkillError("skill code contains a NUL character")
     try:
-        tree = ast.parse(code, filename="<skill>", mode="exec")
+        with _PARSE_LOCK:  # CPython 3.11's AST conversion is not thread-safe (SystemError)
+            tree = ast.parse(code, filename="<skill>", mode="exec")
     except SyntaxError as exc:
         raise SkillError(f"syntax error at line {exc.lineno}: {exc.msg}") from None
     except (RecursionError, MemoryError, ValueError) as exc:

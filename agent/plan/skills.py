@@ -119,12 +119,16 @@ def merge_sources(codes: list[str]) -> str:
 
 
 def find(library, text: str, pass_bar: float):
-    """The verified skill filed under goal template `text` with enough evidence, or None."""
+    """The verified skill filed under goal template `text` with enough evidence, or None:
+    of each skill its newest verified version (a newer unverified one never hides it)."""
     best = None
     for info in library.list():
-        if not info.latest.verified or info.latest.goal_template != text:
+        if info.latest.goal_template != text:
             continue
-        v = library.get(info.latest.name, info.latest.version)  # with its stats
+        verified = [x for x in library.history(info.name) if x.verified and x.goal_template == text]
+        if not verified:
+            continue
+        v = library.get(info.name, verified[-1].version)  # with its stats
         episodes, successes = v.stats.get(text, (0, 0))
         good = episodes and successes / episodes >= pass_bar
         if good and (best is None or successes > best.stats[text][1]):

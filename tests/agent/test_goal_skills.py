@@ -109,3 +109,17 @@ def test_skills_verify_rechecks_a_goal_skill_on_its_template_scenes(tmp_path, ex
     with open_library(tmp_path) as lib:
         skill = lib.get("put_right_of")
     assert skill.verified and skill.stats["right_of(?a, ?b)"][0] >= 2 + 1 + 2
+
+
+def test_a_newer_unverified_version_does_not_hide_a_verified_goal_skill(tmp_path):
+    from agent.plan.skills import composite_code, find
+    from skills.embed import HashEmbedder
+    from skills.index import MemoryIndex
+    from skills.library import SkillLibrary
+
+    library = SkillLibrary(tmp_path, HashEmbedder(), MemoryIndex())
+    t = lift("left_of(red cube, blue cube)")
+    code = composite_code(t.name, t, "red cube, blue cube", "put it left", library)
+    library.add(t.name, code, examples=["x"], author="synthesizer", stats={t.text: (5, 5)})
+    library.add(t.name, code.replace("range(3)", "range(2)"), examples=["x"], verified=False)
+    assert find(library, t.text, 0.8).version == 1
