@@ -4,6 +4,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check -q
 STAMP := $(VENV)/.installed
+# the packaged MiniLM converted for onnxruntime (skills/embed.py): made here, never downloaded
+ONNX := $(VENV)/share/skillgrove/minilm-l6-v2.onnx
 TORCH_VERSION := 2.13.0
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
@@ -11,7 +13,7 @@ export ANONYMIZED_TELEMETRY := False
 
 .PHONY: install demo test lint format bench clean
 
-install: $(STAMP)
+install: $(STAMP) $(ONNX)
 
 # Torch goes first and pinned: an unpinned torch (pulled in by a dependency) fetches CUDA wheels.
 $(STAMP): pyproject.toml
@@ -21,10 +23,13 @@ $(STAMP): pyproject.toml
 	$(PIP) install -e ".[dev]"
 	touch $(STAMP)
 
-demo: $(STAMP)
+$(ONNX): $(STAMP) skills/embed.py skills/index.py $(wildcard skills/seed/*.py)
+	$(PY) -m skills.embed $(ONNX)
+
+demo: $(STAMP) $(ONNX)
 	$(VENV)/bin/skillgrove demo
 
-test: $(STAMP)
+test: $(STAMP) $(ONNX)
 	$(PY) -m pytest
 
 lint: $(STAMP)
@@ -35,7 +40,7 @@ format: $(STAMP)
 	$(VENV)/bin/ruff format agent skills sim scripts tests
 	$(VENV)/bin/ruff check --fix agent skills sim scripts tests
 
-bench: $(STAMP)
+bench: $(STAMP) $(ONNX)
 	$(VENV)/bin/skillgrove bench sim
 
 clean:

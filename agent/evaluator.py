@@ -109,7 +109,8 @@ class Verdict:
 
     Attributes:
         stage: the furthest funnel stage passed: "rejected" (not even valid code),
-            "syntax", "runtime" or "success".
+            "syntax" (valid, but an episode raised an error), "runtime" (no episode
+            raised: too few succeeded, or some ran out of time) or "success".
         passed: success rate >= the pass bar with no runtime error.
         success_rate: successes / episodes.
         family: what it was judged on: a task family, or another key such as a goal
@@ -339,7 +340,14 @@ class Evaluator:
         early = len(eps) < total
         errors = [e for e in eps if e.status != "ok"]
         if errors:
-            stage = "rejected" if any(e.status == "rejected" for e in errors) else "syntax"
+            # the furthest stage passed: valid code that raised passed "syntax" only; code
+            # that only ran out of time raised nothing, so it failed at success, not syntax
+            statuses = {e.status for e in errors}
+            stage = "syntax"
+            if "rejected" in statuses:
+                stage = "rejected"
+            elif statuses == {"timeout"}:
+                stage = "runtime"
             first = errors[0]
             return Verdict(stage, False, rate, key, eps,
                            f"{first.status} on an evaluation scene: {first.reason}",

@@ -78,7 +78,7 @@ def build_agent(home: Path, opts: AgentOptions, log=None):
     elif opts.perception != "oracle":
         raise AgentError(f"unknown perception {opts.perception!r} (oracle or policy)")
     config = resolve_llm_config(opts.llm, opts.llm_base_url, home)
-    llm = make_llm(config.spec, config.base_url) if config else None
+    llm = make_llm(config.spec, config.base_url, timeout=config.timeout) if config else None
     executor = make_executor(opts)
     library = open_library(home, opts.library_url)
     runs = RunStore(home)

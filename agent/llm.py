@@ -15,8 +15,18 @@ models). `LLM` counts calls, tokens (from the backend's usage metadata, else est
 and seconds; retries transient failures (connection refused, timeouts, HTTP 408, 409, 425,
 429 and 5xx) with exponential backoff through tenacity (a `Retry-After` header is honoured
 up to the cap); gives up at once on the rest (other 4xx, a base URL that is not http(s));
-and turns every failure into a one-line `AgentError`. Each request has a timeout
-(`DEFAULT_TIMEOUT`, 120 s, unless `make_llm(timeout=...)` says otherwise).
+and turns every failure into one line.
+
+Time is bounded. Each request has a timeout (`DEFAULT_TIMEOUT`, 120 s; `llm_timeout` in
+`<home>/config.toml`, `SKILLGROVE_LLM_TIMEOUT`, or `make_llm(timeout=...)`). A request
+that times out (a server that accepts the connection and never answers) is retried once,
+not more, and no retry starts that could not finish within the call's deadline
+(`2 * timeout + 30` s unless `deadline=` says otherwise), so one call takes at most about
+twice the timeout. A server that cannot be reached or did not answer raises
+`LLMUnavailable` (not an `AgentError`: no stage of a run swallows it and tries again), and
+the `LLM` remembers it: later calls fail at once with the same line instead of waiting
+again. Every other failure is an `AgentError`.
+
 `resolve_llm_config` picks the spec: `--llm` flag, then `SKILLGROVE_LLM`, then
 `<home>/config.toml` (or `config.json`), else None: the offline default planner.
 """
@@ -34,15 +44,19 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
+from tenacity import RetryCallState, Retrying, retry_if_exception
 from tenacity.wait import wait_exponential
 
-from .errors import AgentError
+from .errors import AgentError, LLMUnavailable
 
 BACKENDS = ("openai", "ollama", "hf")
 OFFLINE_SPECS = frozenset({"offline", "none", "rules"})  # explicit "no LLM" in flag/env/config
 DEFAULT_TIMEOUT = 120.0  # seconds per request; local models on a CPU are slow
 DEFAULT_MAX_RETRIES = 3
+TIMEOUT_RETRIES = 1  # a request that timed out is tried once more, never more: silence costs 2x
+DEADLINE_SLACK = 30.0  # a call's default deadline: 2 * timeout + this (room for quick retries)
+MAX_TIMEOUT = 3600.0  # the largest timeout a config may set
+_UNAVAILABLE = frozenset({"refused", "timeout", "connect"})  # the server is not there for us
 OPENAI_DEFAULT_URL = "https://api.openai.com/v1"
 OLLAMA_DEFAULT_URL = "http://localhost:11434"
 LOCAL_API_KEY = "not-needed"  # local OpenAI-compatible servers ignore the key, the client wants one
@@ -78,6 +92,7 @@ class LLMConfig:
     spec: str
     base_url: str | None = None
     source: str = "flag"
+    timeout: float = DEFAULT_TIMEOUT  # seconds per request (`llm_timeout`, SKILLGROVE_LLM_TIMEOUT)
 
 
 def estimate_tokens(text: str) -> int:
@@ -93,9 +108,14 @@ class LLM:
             returning a message with `content`).
         name: what the model is called in reports and errors, e.g. "openai:gpt-4o-mini".
         endpoint: the server URL, for error messages (None for in-process models).
-        max_retries: retries after the first attempt for transient failures.
+        max_retries: retries after the first attempt for transient failures (a timed-out
+            request is retried `TIMEOUT_RETRIES` times at most).
         backoff: first retry delay in seconds; doubles each retry up to `max_backoff`.
-        timeout: the request timeout the backend was built with (for messages only).
+        timeout: the request timeout the backend was built with (for messages and the
+            default deadline).
+        deadline: seconds one `complete` may take, attempts and waits together: no retry
+            starts that could not finish by then. Default `2 * timeout + DEADLINE_SLACK`
+            (none when `timeout` is None).
         sleep: the sleep function (tests pass a no-op).
     """
 
@@ -109,10 +129,13 @@ class LLM:
         backoff: float = 0.5,
         max_backoff: float = 8.0,
         timeout: float | None = None,
+        deadline: float | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         if max_retries < 0:
             raise AgentError("max_retries must be 0 or more")
+        if deadline is None and timeout is not None:
+            deadline = 2 * timeout + DEADLINE_SLACK
         self.model = model
         self.name = name or type(model).__name__
         self.endpoint = endpoint
@@ -120,9 +143,11 @@ class LLM:
         self.backoff = backoff
         self.max_backoff = max_backoff
         self.timeout = timeout
+        self.deadline = deadline
         self._sleep = sleep
         self._lock = threading.Lock()
         self._usage = Usage()
+        self._down: str | None = None  # why the server is unavailable, once it was
 
     def __repr__(self) -> str:
         where = f" at {self.endpoint}" if self.endpoint else ""
@@ -145,13 +170,18 @@ class LLM:
             system: an optional system message put first.
 
         Raises:
-            AgentError: one line saying what went wrong (server unreachable, model unknown,
-                request rejected, retries used up).
+            LLMUnavailable: one line naming the server: it refused the connection, could
+                not be reached, or did not answer within the timeout (after the bounded
+                retries, or at once when an earlier call found it so).
+            AgentError: one line saying what else went wrong (model unknown, request
+                rejected, server errors after the retries).
         """
         pairs = _as_pairs(messages, system)
         lc_messages = _to_langchain(pairs)
+        if self._down is not None:
+            raise LLMUnavailable(self._down)
         retrying = Retrying(
-            stop=stop_after_attempt(self.max_retries + 1),
+            stop=_Stop(self.max_retries, self.timeout, self.deadline),
             wait=_Backoff(self.backoff, self.max_backoff),
             retry=retry_if_exception(_is_transient),
             sleep=self._sleep,
@@ -163,9 +193,14 @@ class LLM:
             reply = retrying(self.model.invoke, lc_messages)
         except AgentError:
             raise
-        except Exception as exc:  # noqa: BLE001 - every backend error becomes one AgentError
+        except Exception as exc:  # noqa: BLE001 - every backend error becomes one line
             attempts = int(retrying.statistics.get("attempt_number", 1))
-            raise AgentError(self._message(_classify(exc), attempts)) from exc
+            failure = _classify(exc)
+            message = self._message(failure, attempts)
+            if failure.kind in _UNAVAILABLE:
+                self._down = message
+                raise LLMUnavailable(message) from exc
+            raise AgentError(message) from exc
         finally:
             elapsed = time.perf_counter() - start
             with self._lock:
@@ -193,7 +228,10 @@ class LLM:
             return f"LLM server at {where} is unreachable: connection refused{tries}"
         if failure.kind == "timeout":
             limit = f" within {self.timeout:g} s" if self.timeout else ""
-            return f"LLM server at {where} did not answer{limit}: timed out{tries}"
+            hint = (
+                "; a slow model needs a longer llm_timeout (config.toml) or SKILLGROVE_LLM_TIMEOUT"
+            )
+            return f"LLM server at {where} did not answer{limit}: timed out{tries}{hint if self.endpoint else ''}"
         if failure.kind == "connect":
             return f"LLM server at {where} is unreachable: {failure.detail}{tries}"
         if failure.kind == "url":
@@ -230,6 +268,7 @@ def make_llm(
     timeout: float = DEFAULT_TIMEOUT,
     max_retries: int = DEFAULT_MAX_RETRIES,
     backoff: float = 0.5,
+    deadline: float | None = None,
     temperature: float | None = None,
     max_tokens: int | None = None,
     sleep: Callable[[float], None] = time.sleep,
@@ -242,6 +281,7 @@ def make_llm(
         timeout: seconds per request.
         max_retries: retries after the first attempt for transient failures.
         backoff: first retry delay in seconds (doubles each retry).
+        deadline: seconds one call may take, retries included (default `2 * timeout + 30`).
         temperature: sampling temperature; None leaves the server's default.
         max_tokens: reply length limit; None leaves the server's default.
         sleep: the sleep used between retries (tests pass a no-op).
@@ -253,7 +293,9 @@ def make_llm(
     """
     if isinstance(spec, LLM):
         return spec
-    common = {"max_retries": max_retries, "backoff": backoff, "timeout": timeout, "sleep": sleep}
+    timeout = _checked_timeout(timeout, "timeout")
+    common = {"max_retries": max_retries, "backoff": backoff, "timeout": timeout,
+              "deadline": deadline, "sleep": sleep}  # fmt: skip
     if not isinstance(spec, str):
         if not callable(getattr(spec, "invoke", None)):
             raise AgentError(f"not a chat model: {type(spec).__name__}")
@@ -304,6 +346,20 @@ def make_llm(
     return LLM(chat, name=spec, **{**common, "max_retries": 0})
 
 
+def _checked_timeout(value: Any, what: str) -> float:
+    """A request timeout in seconds: a finite number in (0, MAX_TIMEOUT]; else one line."""
+    try:
+        if isinstance(value, bool):
+            raise TypeError
+        seconds = float(value.strip() if isinstance(value, str) else value)
+    except (TypeError, ValueError):
+        seconds = math.nan
+    if not 0 < seconds <= MAX_TIMEOUT:  # also refuses nan and inf
+        shown = _one_line(repr(value), 40)
+        raise AgentError(f"{what} must be a number of seconds in (0, {MAX_TIMEOUT:g}], got {shown}")
+    return seconds
+
+
 def _checked_url(url: str) -> str:
     """The base URL, if it is http(s); a scheme-less "localhost:8000/v1" fails here, not later."""
     if urlsplit(url.strip()).scheme.lower() not in ("http", "https"):
@@ -333,15 +389,18 @@ def resolve_llm_config(
     """Pick the LLM: the `--llm` flag, then `SKILLGROVE_LLM`, then `<home>/config.toml`.
 
     The base URL is looked up the same way, independently: `--llm-base-url`, then
-    `SKILLGROVE_LLM_BASE_URL`, then `llm_base_url` in the config file. A config file is
-    `config.toml` or `config.json` in the data home with top-level keys `llm` and
-    `llm_base_url`. The spec "offline" (or "none") anywhere means no LLM.
+    `SKILLGROVE_LLM_BASE_URL`, then `llm_base_url` in the config file; the request timeout
+    in seconds: `SKILLGROVE_LLM_TIMEOUT`, then `llm_timeout`, else `DEFAULT_TIMEOUT`. A
+    config file is `config.toml` or `config.json` in the data home with top-level keys
+    `llm`, `llm_base_url` and `llm_timeout`. The spec "offline" (or "none") anywhere means
+    no LLM.
 
     Returns:
         The chosen config, or None for the offline default (rule-based planner).
 
     Raises:
-        AgentError: the config file cannot be read or a spec is malformed.
+        AgentError: the config file cannot be read, a spec is malformed, or a timeout is
+            not a number of seconds in (0, 3600].
     """
     env = os.environ if env is None else env
     file_cfg = _read_config(Path(home)) if home is not None else {}
@@ -352,6 +411,12 @@ def resolve_llm_config(
     ]
     urls = [flag_base_url, env.get("SKILLGROVE_LLM_BASE_URL"), file_cfg.get("llm_base_url")]
     base_url = next((str(u).strip() for u in urls if u and str(u).strip()), None)
+    timeout = DEFAULT_TIMEOUT
+    env_timeout = env.get("SKILLGROVE_LLM_TIMEOUT")
+    if env_timeout is not None and env_timeout.strip():
+        timeout = _checked_timeout(env_timeout, "SKILLGROVE_LLM_TIMEOUT")
+    elif file_cfg.get("llm_timeout") is not None:
+        timeout = _checked_timeout(file_cfg["llm_timeout"], "llm_timeout in the config file")
     for spec, source in candidates:
         if spec is None or not str(spec).strip():
             continue
@@ -359,7 +424,7 @@ def resolve_llm_config(
         if spec.lower() in OFFLINE_SPECS:
             return None
         parse_spec(spec)
-        return LLMConfig(spec=spec, base_url=base_url, source=source)
+        return LLMConfig(spec=spec, base_url=base_url, source=source, timeout=timeout)
     return None
 
 
@@ -383,6 +448,8 @@ def _read_config(home: Path) -> dict[str, Any]:
         for key in ("llm", "llm_base_url"):
             if key in data and not isinstance(data[key], str):
                 raise AgentError(f"{path}: {key} must be a string")
+        if "llm_timeout" in data:
+            _checked_timeout(data["llm_timeout"], f"llm_timeout in {path}")
         return data
     return {}
 
@@ -510,6 +577,35 @@ def _classify(exc: BaseException) -> _Failure:
             innermost = next((str(x) for x in reversed(chain) if str(x)), str(e))
             return _Failure("connect", _one_line(innermost) or type(e).__name__)
     return _Failure("other", f"{type(exc).__name__}: {_one_line(str(exc))}")
+
+
+class _Stop:
+    """When tenacity gives up: retries used up, a second timeout, or no time left.
+
+    A timed-out request is retried `TIMEOUT_RETRIES` times at most (a server that accepts
+    and never answers would otherwise cost `max_retries + 1` timeouts); and no retry
+    starts that, with its wait and its own timeout, would end after the deadline. One
+    object per call (it counts that call's timeouts).
+    """
+
+    def __init__(self, max_retries: int, timeout: float | None, deadline: float | None) -> None:
+        self.max_retries = max_retries
+        self.timeout = timeout or 0.0
+        self.deadline = deadline
+        self.timeouts = 0
+
+    def __call__(self, state: RetryCallState) -> bool:
+        failed = state.outcome.exception() if state.outcome else None
+        if failed is not None and _classify(failed).kind == "timeout":
+            self.timeouts += 1
+            if self.timeouts > TIMEOUT_RETRIES:
+                return True
+        if state.attempt_number > self.max_retries:
+            return True
+        if self.deadline is None:
+            return False
+        ends = state.seconds_since_start + (state.upcoming_sleep or 0.0) + self.timeout
+        return ends > self.deadline
 
 
 def _is_transient(exc: BaseException) -> bool:

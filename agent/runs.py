@@ -4,20 +4,24 @@ A record holds the instruction, the goal it was judged by (and each atom's truth
 margin at the end), the plan, each decision with its score, the skills and versions used,
 the outcome, every object's start and end pose, and a GIF of key frames. Records live in
 the data home's SQLite database (table `runs`) and `<home>/runs/<run_id>.gif`.
+
+Reading writes nothing (the table is created by the first save), so runs list and show
+work on a read-only database; SQLite failures are one line naming the file
+(`skills.store.store_error`).
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
 import uuid
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
+from skills.store import DB_NAME, damaged, guarded, missing_tables, open_db, store_error
+
 from .errors import AgentError
 
-DB_NAME = "skillgrove.db"
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
     run_id TEXT PRIMARY KEY,
@@ -124,11 +128,10 @@ class RunStore:
     def __init__(self, home: str | Path) -> None:
         self.home = Path(home)
         self.dir = self.home / "runs"
-        self.dir.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(self.home / DB_NAME, timeout=30)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        with self._db:
-            self._db.execute(SCHEMA)
+        self.path = self.home / DB_NAME
+        self._db = open_db(self.path, SCHEMA, frozenset())  # the table comes with the first save
+        with guarded(self.path):
+            self._table = not missing_tables(self._db, frozenset({"runs"}))
 
     def close(self) -> None:
         self._db.close()
@@ -138,10 +141,19 @@ class RunStore:
         if gif:
             path = self.dir / f"{record.run_id}.gif"
             tmp = path.with_suffix(".tmp")
-            tmp.write_bytes(gif)
-            tmp.replace(path)
+            try:
+                self.dir.mkdir(parents=True, exist_ok=True)
+                tmp.write_bytes(gif)
+                tmp.replace(path)
+            except OSError as exc:
+                raise AgentError(
+                    f"cannot write the run's replay {path}: {exc.strerror or exc}; nothing was recorded"
+                ) from None
             record = replace(record, gif=str(path.relative_to(self.home)))
-        with self._db:
+        with guarded(self.path):
+            if not self._table:
+                self._db.execute(SCHEMA)
+                self._table = True
             self._db.execute(
                 "INSERT OR REPLACE INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (record.run_id, record.created, record.instruction, record.family, record.family_source,
@@ -150,19 +162,35 @@ class RunStore:
         return record
 
     def get(self, run_id: str) -> RunRecord:
-        row = self._db.execute("SELECT record FROM runs WHERE run_id = ?", (run_id,)).fetchone()
+        if not self._table:
+            raise AgentError(f"no run with id {run_id!r}")
+        with guarded(self.path):
+            row = self._db.execute("SELECT record FROM runs WHERE run_id = ?", (run_id,)).fetchone()
         if row is None:
             raise AgentError(f"no run with id {run_id!r}")
-        return _load(row[0])
+        return self._load(row[0])
 
     def list(self, limit: int = 50, offset: int = 0) -> list[RunRecord]:
-        rows = self._db.execute(
-            "SELECT record FROM runs ORDER BY created DESC LIMIT ? OFFSET ?", (limit, offset)
-        ).fetchall()
-        return [_load(r[0]) for r in rows]
+        if not self._table:
+            return []
+        with guarded(self.path):
+            rows = self._db.execute(
+                "SELECT record FROM runs ORDER BY created DESC LIMIT ? OFFSET ?", (limit, offset)
+            ).fetchall()
+        return [self._load(r[0]) for r in rows]
 
     def count(self) -> int:
-        return self._db.execute("SELECT COUNT(*) FROM runs").fetchone()[0]
+        if not self._table:
+            return 0
+        with guarded(self.path):
+            return self._db.execute("SELECT COUNT(*) FROM runs").fetchone()[0]
+
+    def _load(self, text: str) -> RunRecord:
+        try:
+            return _load(text)
+        except (TypeError, ValueError, KeyError) as exc:  # a record whose bytes were damaged
+            what = f"a run record cannot be read: {type(exc).__name__}"
+            raise store_error(self.path, damaged(what)) from None
 
 
 def _fields(r: RunRecord) -> dict:

@@ -124,11 +124,13 @@ def keys_for(version: SkillVersion, pass_bar: float) -> list[tuple[str, bool]]:
     """What to check a version on, each with whether the version claims it.
 
     Its stats keys (claimed where the recorded success rate reached `pass_bar`), else
-    the families its parameters fit (none claimed).
+    the goal template it is filed under and the families its parameters fit (none
+    claimed; an imported version has no stats until verified here).
     """
     if version.stats:
         return [(k, e > 0 and s / e >= pass_bar) for k, (e, s) in sorted(version.stats.items())]
-    return [(f, False) for f in (families_for(version.params) if version.params else [])]
+    filed = [(version.goal_template, False)] if version.goal_template else []
+    return filed + [(f, False) for f in (families_for(version.params) if version.params else [])]
 
 
 @dataclass(frozen=True)

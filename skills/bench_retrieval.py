@@ -1,252 +1,155 @@
-"""Retrieval benchmark: paraphrase top-1, decision confusion, latency at 1k / 10k skills.
+"""Retrieval benchmark: paraphrase top-1, threshold calibration, cold and warm latency.
 
-`run_retrieval_bench(dir)` builds a fresh library under `dir` (never the user's own),
-installs the seeds plus the benchmark-only entries for the multi-step task families
-from `benchmarks/retrieval_paraphrases.json`, and measures:
+`run_retrieval_bench(dir)` builds fresh libraries under `dir` (never the user's own) from
+two packaged sets (`skills/data/`):
 
-- top-1 / top-3 accuracy on paraphrases a new user would write, for the production
-  Searcher (Chroma + hybrid score) and, brute force, for ablations (dense on the
-  description only, dense on description + examples, lexical only, hybrid weights);
-- the reuse / adapt / synthesize confusion against the expected decision (paraphrases:
-  reuse, variations: adapt, novel tasks: synthesize) and how many novel tasks were reused;
-- search latency (query embedding included) with the library grown to 1k and 10k
-  skills. Filler skills get vectors near real MiniLM embeddings of varied manipulation
-  texts (a real text's embedding plus small noise): embedding 30k texts for real would
-  take minutes and would not change what is timed.
+- `description_only`: a user's own skills, each added with a description only (no
+  example instructions), and nothing else in the library;
+- `with_examples`: the seed skills plus the multi-step family skills, with examples.
+
+For each it measures top-1 / top-3 of the production Searcher per split, the reuse /
+adapt / synthesize confusion (paraphrases: reuse, variations: adapt, novel requests:
+synthesize) and how many novel requests were reused; then, brute force over the same
+library, the options side by side (dense only, lexical only, hybrid weights, rank
+fusion, bm25s when installed, what text is embedded, today's text forms). The
+thresholds are calibrated on the dev splits (`calibrate`). Latency: warm search p50/p95
+with the library grown to 1k and 10k skills (filler vectors near real MiniLM embeddings:
+embedding 30k texts for real would take minutes and would not change what is timed),
+and cold `skillgrove` commands in fresh processes on a fresh home.
 """
 
 from __future__ import annotations
 
 import json
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from .bench_latency import TableEmbedder, cold_latency, warm_latency
 from .embed import Embedder
 from .errors import SkillError
-from .index import embed_text, skill_texts
-from .store import SkillVersion, content_hash
+from .index import MOVABLE, _canonical, embed_text, lexical_text, skill_raw_texts
+from .store import SkillVersion
 
-DATA = Path(__file__).resolve().parent.parent / "benchmarks" / "retrieval_paraphrases.json"
-_FILLER_VERBS = ("wipe", "pour", "fold", "hang", "insert", "screw", "unscrew", "open", "close", "slide", "tilt",
-                 "shake", "flip", "scoop", "stir", "press", "pull", "drag", "lean", "balance", "hide", "wrap")  # fmt: skip
-_FILLER_THINGS = ("cup", "lid", "drawer", "towel", "sponge", "peg", "knob", "cable", "box", "jar", "spoon",
-                  "bottle", "marker", "cloth", "door", "handle", "ring", "card", "can", "ball")  # fmt: skip
-
-
-_FILLER_MODS = ("slowly and carefully", "next to the bowl", "on the left side of the table", "then put it back",
-                "with the tip of the gripper", "twice", "upside down")  # fmt: skip
-FILLER_BASES = 1500  # distinct real embeddings the filler vectors are drawn around
+DATA = Path(__file__).resolve().parent / "data"
+SETS = {
+    "description_only": (DATA / "retrieval_description_only.json", False),
+    "with_examples": (DATA / "retrieval_paraphrases.json", True),
+}  # file, with the seeds
+MARGIN = 0.03  # tau_high sits this far above the best-scoring novel dev request
 
 
-def load_cases(path: Path | None = None) -> dict[str, Any]:
-    """The benchmark file (skills, queries, adapt, novel)."""
+def load_cases(path: Path) -> dict[str, Any]:
+    """A benchmark file (skills, queries, optional adapt, novel)."""
     try:
-        return json.loads(Path(path or DATA).read_text())
+        return json.loads(Path(path).read_text())
     except (OSError, ValueError) as exc:
-        raise SkillError(
-            f"cannot read the retrieval benchmark file {path or DATA}: {exc}"
-        ) from None
+        raise SkillError(f"cannot read the retrieval benchmark file {path}: {exc}") from None
 
 
-class _TableEmbedder:
-    """Precomputed vectors for filler texts, the real embedder for everything else."""
-
-    def __init__(self, real: Embedder) -> None:
-        self.real, self.name, self.dim = real, real.name, real.dim
-        self.table: dict[str, np.ndarray] = {}
-        self.bases: list[str] = []
-        self.base_vecs = np.zeros((0, real.dim), dtype=np.float32)
-
-    def embed(self, texts):
-        out = np.empty((len(texts), self.dim), dtype=np.float32)
-        todo = [i for i, t in enumerate(texts) if t not in self.table]
-        for i, t in enumerate(texts):
-            if t in self.table:
-                out[i] = self.table[t]
-        if todo:
-            out[todo] = self.real.embed([texts[i] for i in todo])
-        return out
+# -- options side by side ---------------------------------------------------------------
+def _old_form(text: str) -> str:  # the text form before issue 17: colours dropped, shapes canonical
+    return _canonical(text, frozenset())
 
 
-def _percentiles(ms: list[float]) -> dict[str, float]:
-    return {
-        "p50_ms": round(float(np.percentile(ms, 50)), 2),
-        "p95_ms": round(float(np.percentile(ms, 95)), 2),
-    }
+def _goal_words(v: SkillVersion) -> str:
+    return f" ({v.goal_template.split('(')[0].replace('_', ' ')})" if v.goal_template else ""
 
 
-def _ablations(lib, cases: dict, alphas: tuple[float, ...]) -> dict[str, float]:
-    """Top-1 accuracy of scoring variants, brute force over the same library."""
-    from .search import BM25
+_TEXTS = {  # what is embedded per skill (the first text carries the description)
+    "name: description (production)": lambda v: skill_raw_texts(v.name, v.description, v.examples),
+    "description only": lambda v: [v.description, *v.examples],
+    "+ goal template words": lambda v: [
+        f"{v.name.replace('_', ' ')}: {v.description}{_goal_words(v)}",
+        *v.examples,
+    ],
+    "+ signature": lambda v: [
+        f"{v.name.replace('_', ' ')}({', '.join(p.name for p in v.params)}): {v.description}",
+        *v.examples,
+    ],
+}
+
+
+def _ablations(lib, cases: dict, alphas: tuple[float, ...]) -> dict[str, dict[str, float]]:
+    """Top-1 per split of scoring variants, brute force over the same library."""
+    from .search import ALPHA, BM25, tokens
 
     versions = lib.store.latest_versions()
     names = [v.name for v in versions]
-    texts = [skill_texts(v.name, v.description, v.examples) for v in versions]
-    flat = lib.embedder.embed([t for ts in texts for t in ts])
-    owner = np.repeat(np.arange(len(names)), [len(ts) for ts in texts])
-    first = np.cumsum([0] + [len(ts) for ts in texts[:-1]])
-    bm25 = BM25({n: " ".join(ts) for n, ts in zip(names, texts, strict=True)})
-    queries = cases["queries"]
-    qv = lib.embedder.embed([embed_text(q["query"]) for q in queries])
-    sims = qv @ flat.T
-    multi = np.full((len(queries), len(names)), -1.0)
-    for j in range(len(names)):
-        multi[:, j] = sims[:, owner == j].max(axis=1)
-    desc = sims[:, first]
-    raw = lib.embedder.embed(
-        [t for v in versions for t in (f"{v.name.replace('_', ' ')}: {v.description}", *v.examples)]
-    )
-    raw_sims = lib.embedder.embed([q["query"] for q in queries]) @ raw.T
-    with_colors = np.stack([raw_sims[:, owner == j].max(axis=1) for j in range(len(names))], axis=1)
-    lex = np.stack([bm25.scores(embed_text(q["query"]), names) for q in queries])
-    expect = np.array([names.index(q["expect"]) for q in queries])
-    split = np.array([q.get("split", "dev") for q in queries])
+    queries = [q["query"] for q in cases["queries"]]
+    expect = np.array([names.index(q["expect"]) for q in cases["queries"]])
+    split = np.array([q.get("split", "dev") for q in cases["queries"]])
+    cache: dict[tuple, np.ndarray] = {}
+
+    def dense(texts_of, form) -> np.ndarray:
+        key = (texts_of, form)
+        if key not in cache:
+            texts = [[form(t) for t in _TEXTS[texts_of](v)] for v in versions]
+            flat = lib.embedder.embed([t for ts in texts for t in ts])
+            owner = np.repeat(np.arange(len(names)), [len(ts) for ts in texts])
+            sims = lib.embedder.embed([form(q) for q in queries]) @ flat.T
+            cache[key] = np.clip(
+                np.stack([sims[:, owner == j].max(axis=1) for j in range(len(names))], 1), 0, 1
+            )
+        return cache[key]
+
+    def lexical(texts_of, form) -> np.ndarray:
+        bm = BM25(
+            {n: form(" ".join(_TEXTS[texts_of](v))) for n, v in zip(names, versions, strict=True)}
+        )
+        return np.stack([bm.scores(form(q), names) for q in queries])
 
     def top1(scores: np.ndarray) -> dict[str, float]:
         right = scores.argmax(axis=1) == expect
         return {sp: round(float(np.mean(right[split == sp])), 4) for sp in sorted(set(split))}
 
-    out = {"dense_description_only": top1(desc), "dense_description_and_examples": top1(multi),
-           "dense_raw_text": top1(with_colors),
-           "lexical_only": top1(lex)}  # fmt: skip
+    prod = "name: description (production)"
+    d, lx = dense(prod, embed_text), lexical(prod, lexical_text)
+    out = {
+        "before issue 17 (colours dropped, shapes canonical; alpha 0.3)": top1(
+            0.7 * dense(prod, _old_form) + 0.3 * lexical(prod, _old_form)
+        ),
+        "dense only": top1(d),
+        "lexical only (hand BM25)": top1(lx),
+    }
     for a in alphas:
-        out[f"hybrid_alpha_{a}"] = top1((1 - a) * np.clip(multi, 0, 1) + a * lex)
+        out[f"hybrid alpha {a}"] = top1((1 - a) * d + a * lx)
+    rank = lambda s: np.argsort(np.argsort(-s, axis=1), axis=1)  # noqa: E731
+    out["reciprocal rank fusion (k=60)"] = top1(1 / (60 + rank(d)) + 1 / (60 + rank(lx)))
+    out["dense: movable objects neutral only"] = top1(
+        (1 - ALPHA) * dense(prod, lambda t: _canonical(t, MOVABLE)) + ALPHA * lx
+    )
+    for texts_of in list(_TEXTS)[1:]:
+        out[f"text: {texts_of}"] = top1(
+            (1 - ALPHA) * dense(texts_of, embed_text) + ALPHA * lexical(texts_of, lexical_text)
+        )
+    try:
+        import bm25s
+    except ImportError:
+        out["bm25s lexical"] = {"not installed": 0.0}
+    else:
+        docs = [tokens(lexical_text(" ".join(_TEXTS[prod](v)))) for v in versions]
+        model = bm25s.BM25(k1=1.2, b=0.75, method="lucene")
+        model.index(docs, show_progress=False)
+        raw = np.stack([model.get_scores(tokens(lexical_text(q))) for q in queries])
+        out["bm25s lexical (raw scores, ranking only)"] = top1(
+            (1 - ALPHA) * d + ALPHA * raw / max(float(raw.max()), 1e-9)
+        )
     return out
 
 
-def _fill(lib, table: _TableEmbedder, target: int, rng: np.random.Generator) -> float:
-    """Grow the library to `target` skills with filler; returns seconds taken."""
-    have = len(lib.store.names())
-    if have >= target:
-        return 0.0
-    t0 = time.perf_counter()
-    if not table.bases:
-        texts = [
-            f"{v} the {t} {m}" for v in _FILLER_VERBS for t in _FILLER_THINGS for m in _FILLER_MODS
-        ]
-        table.bases = [texts[i] for i in rng.permutation(len(texts))[:FILLER_BASES]]
-        table.base_vecs = table.real.embed(table.bases)
-    bases, base_vecs = table.bases, table.base_vecs
-    versions = []
-    for i in range(have, target):
-        b = int(rng.integers(len(bases)))
-        name = f"filler_{i:05d}"
-        desc = f"{bases[b]} (variant {i})"
-        examples = (
-            f"{bases[(b + 7) % len(bases)]} variant {i}",
-            f"{bases[(b + 13) % len(bases)]} variant {i}",
-        )
-        for t, k in zip(
-            skill_texts(name, desc, examples),
-            (b, (b + 7) % len(bases), (b + 13) % len(bases)),
-            strict=True,
-        ):
-            v = base_vecs[k] + rng.normal(0, 0.5 / np.sqrt(table.dim), table.dim)
-            table.table[t] = (v / np.linalg.norm(v)).astype(np.float32)
-        code = f"def {name}(robot, obj):\n    robot.pick(robot.find(obj))\n"
-        versions.append(SkillVersion(name, 0, code, desc, examples, (), "synthesizer", True, "success", None,
-                                     content_hash(code, desc, *examples), time.time()))  # fmt: skip
-    lib.add_many(versions)
-    lib.ensure_index()
-    return time.perf_counter() - t0
-
-
-def _time_searches(searcher, queries: list[str], n: int) -> tuple[dict, dict]:
-    total, embed = [], []
-    emb = searcher.library.embedder
-    for i in range(n):
-        q = queries[i % len(queries)]
-        t0 = time.perf_counter()
-        emb.embed([q])
-        t1 = time.perf_counter()
-        searcher.search(q, 5)
-        total.append((time.perf_counter() - t1) * 1000)
-        embed.append((t1 - t0) * 1000)
-    return _percentiles(total), _percentiles(embed)
-
-
-def run_retrieval_bench(home_or_tmp: str | Path | None = None, *, embedder: Embedder | None = None,
-                        sizes: tuple[int, ...] = (1000, 10000), latency_queries: int = 100,
-                        alphas: tuple[float, ...] = (0.1, 0.2, 0.3, 0.4, 0.5), data: Path | None = None,
-                        seed: int = 0) -> dict[str, Any]:  # fmt: skip
-    """Run the retrieval benchmark and return its figures.
-
-    Args:
-        home_or_tmp: a directory to build the benchmark library in (a fresh subdirectory
-            is made); default a temporary directory, removed afterwards.
-        embedder: default the packaged MiniLM.
-        sizes: library sizes (skills) at which latency is measured; () skips latency.
-        latency_queries: searches timed per size.
-        alphas: lexical weights tried in the ablation.
-        data: the benchmark file; default benchmarks/retrieval_paraphrases.json.
-        seed: filler generation seed.
-
-    Returns:
-        A JSON-ready dict: accuracy, ablation, confusion, score ranges, latency.
-    """
-    from .embed import MiniLMEmbedder
-    from .library import open_library
-    from .search import Searcher
-
-    cases = load_cases(data)
-    if home_or_tmp is None:
-        with tempfile.TemporaryDirectory(prefix="skillgrove-bench-") as tmp:
-            return run_retrieval_bench(tmp, embedder=embedder, sizes=sizes, latency_queries=latency_queries,
-                                       alphas=alphas, data=data, seed=seed)  # fmt: skip
-    root = Path(tempfile.mkdtemp(prefix="retrieval-", dir=Path(home_or_tmp)))
-    table = _TableEmbedder(embedder or MiniLMEmbedder())
-    lib = open_library(root, embedder=table)
-    try:
-        t0 = time.perf_counter()
-        lib.add_many(lib.prepare(s["name"], s["code"], s["description"], examples=s.get("examples", []))
-                     for s in cases["skills"])  # fmt: skip
-        lib.ensure_index()
-        build_s = time.perf_counter() - t0
-        searcher = Searcher(lib)
-        result: dict[str, Any] = {"skills": len(lib.store.names()), "queries": len(cases["queries"]),
-                                  "tau_high": searcher.tau_high, "tau_low": searcher.tau_low,
-                                  "alpha": searcher.alpha, "embedder": table.name,
-                                  "build_seconds": round(build_s, 2)}  # fmt: skip
-        result.update(_accuracy(searcher, cases))
-        result["ablation_top1"] = _ablations(lib, cases, alphas)
-        rng = np.random.default_rng(seed)
-        latency = {}
-        queries = [q["query"] for q in cases["queries"]]
-        searcher.search(queries[0])  # warm: model load, BM25 build
-        latency[f"library_{result['skills']}"] = _time_searches(searcher, queries, latency_queries)[
-            0
-        ]
-        for n in sizes:
-            fill_s = _fill(lib, table, n, rng)
-            searcher.search(queries[0])
-            total, emb = _time_searches(searcher, queries, latency_queries)
-            top1 = float(
-                np.mean(
-                    [
-                        searcher.search(q["query"], 1).matches[0].name == q["expect"]
-                        for q in cases["queries"]
-                    ]
-                )
-            )  # fmt: skip (all splits)
-            latency[f"library_{n}"] = {**total, "embed_only": emb, "fill_seconds": round(fill_s, 1),
-                                       "top1_with_fillers": round(top1, 4)}  # fmt: skip
-        result["latency"] = latency
-        return result
-    finally:
-        lib.close()
-
-
+# -- accuracy and calibration -----------------------------------------------------------
 def _accuracy(searcher, cases: dict) -> dict[str, Any]:
-    """Top-1/top-3 per split, decision confusion per split, score ranges."""
+    """Top-1/top-3 per split, decision confusion per split, top scores per kind."""
     decisions = ("reuse", "adapt", "synthesize")
     confusion: dict[str, dict] = {}
     hits: dict[str, list[tuple[bool, bool]]] = {}
     misses, novel_reused, scores = [], [], {}
-    kinds = [("reuse", q) for q in cases["queries"]] + [("adapt", q) for q in cases["adapt"]]
+    kinds = [("reuse", q) for q in cases["queries"]] + [
+        ("adapt", q) for q in cases.get("adapt", [])
+    ]
     kinds += [("synthesize", q) for q in cases["novel"]]
     for expected, q in kinds:
         split = q.get("split", "dev")
@@ -254,7 +157,7 @@ def _accuracy(searcher, cases: dict) -> dict[str, Any]:
         names = [m.name for m in r.matches]
         table = confusion.setdefault(split, {e: dict.fromkeys(decisions, 0) for e in decisions})
         table[expected][r.decision] += 1
-        scores.setdefault(f"{expected}_{split}", []).append(
+        scores.setdefault(expected, {}).setdefault(split, []).append(
             r.matches[0].score if r.matches else 0.0
         )
         if expected == "reuse":
@@ -274,9 +177,163 @@ def _accuracy(searcher, cases: dict) -> dict[str, Any]:
                     "score": r.chosen.score,
                 }
             )
-    accuracy = {sp: {"n": len(h), "top1": round(float(np.mean([a for a, _ in h])), 4),
-                     "top3": round(float(np.mean([b for _, b in h])), 4)} for sp, h in sorted(hits.items())}  # fmt: skip
-    ranges = {k: {"min": round(min(v), 3), "median": round(float(np.median(v)), 3), "max": round(max(v), 3)}
-              for k, v in sorted(scores.items())}  # fmt: skip
-    return {"accuracy": accuracy, "misses": misses, "confusion": confusion,
-            "novel_reused": novel_reused, "top_score_ranges": ranges}  # fmt: skip
+    accuracy = {
+        sp: {
+            "n": len(h),
+            "top1": round(float(np.mean([a for a, _ in h])), 4),
+            "top3": round(float(np.mean([b for _, b in h])), 4),
+        }
+        for sp, h in sorted(hits.items())
+    }
+    return {
+        "accuracy": accuracy,
+        "misses": misses,
+        "confusion": confusion,
+        "novel_reused": novel_reused,
+        "top_scores": scores,
+    }
+
+
+def calibrate(
+    top_scores: list[dict[str, dict[str, list[float]]]], margin: float = MARGIN
+) -> dict[str, Any]:
+    """Thresholds from the dev splits' best-match scores (of every benchmark set).
+
+    tau_high: the best novel dev request's score plus `margin` (rounded up to 0.01), so no
+    dev novel request is reused. tau_low: the 10th percentile of the dev paraphrases' best
+    scores (rounded down to 0.01), so nine in ten requests a skill serves at least start
+    from the closest skill (adapt) rather than from nothing (synthesize).
+    """
+    novel = [s for t in top_scores for s in t.get("synthesize", {}).get("dev", [])]
+    para = [s for t in top_scores for s in t.get("reuse", {}).get("dev", [])]
+    if not novel or not para:
+        raise SkillError("calibration needs paraphrases and novel requests in the dev split")
+    tau_high = float(np.ceil((max(novel) + margin) * 100) / 100)
+    tau_low = min(float(np.floor(np.percentile(para, 10) * 100) / 100), tau_high)
+    return {
+        "rule": f"tau_high = max novel dev score + {margin}; tau_low = 10th percentile of dev paraphrase scores",
+        "novel_dev_max": round(max(novel), 4),
+        "paraphrase_dev_p10": round(float(np.percentile(para, 10)), 4),
+        "novel_dev_synthesized_at_tau_low": round(float(np.mean([s < tau_low for s in novel])), 4),
+        "paraphrase_dev_reused_at_tau_high": round(
+            float(np.mean([s >= tau_high for s in para])), 4
+        ),
+        "tau_high": tau_high,
+        "tau_low": tau_low,
+    }
+
+
+def run_retrieval_bench(
+    home_or_tmp: str | Path | None = None,
+    *,
+    embedder: Embedder | None = None,
+    sizes: tuple[int, ...] = (1000, 10000),
+    latency_queries: int = 100,
+    alphas: tuple[float, ...] = (0.2, 0.3, 0.4, 0.5),
+    cold_runs: int = 5,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """Run the retrieval benchmark and return its figures.
+
+    Args:
+        home_or_tmp: a directory to build the benchmark libraries in (a fresh
+            subdirectory is made); default a temporary directory, removed afterwards.
+        embedder: default the packaged MiniLM (`default_embedder()`).
+        sizes: library sizes (skills) at which warm latency is measured; () skips it.
+        latency_queries: searches timed per size.
+        alphas: lexical weights tried side by side.
+        cold_runs: fresh-process runs of each `skillgrove` command (0 skips them).
+        seed: filler generation seed.
+
+    Returns:
+        A JSON-ready dict: per set accuracy, confusion, options; calibration; latency.
+    """
+    from .embed import default_embedder
+    from .library import open_library
+    from .search import Searcher
+
+    if home_or_tmp is None:
+        with tempfile.TemporaryDirectory(prefix="skillgrove-bench-") as tmp:
+            return run_retrieval_bench(
+                tmp,
+                embedder=embedder,
+                sizes=sizes,
+                latency_queries=latency_queries,
+                alphas=alphas,
+                cold_runs=cold_runs,
+                seed=seed,
+            )
+    root = Path(tempfile.mkdtemp(prefix="retrieval-", dir=Path(home_or_tmp)))
+    table = TableEmbedder(embedder or default_embedder())
+    result: dict[str, Any] = {"embedder": f"{table.name} ({type(table.real).__name__})", "sets": {}}
+    libs = {}
+    try:
+        for name, (path, seeds) in SETS.items():
+            cases = load_cases(path)
+            lib = libs[name] = open_library(root / name, embedder=table, install_seeds=seeds)
+            lib.add_many(
+                lib.prepare(s["name"], s["code"], s["description"], examples=s.get("examples", []))
+                for s in cases["skills"]
+            )
+            lib.ensure_index()
+            searcher = Searcher(lib)
+            got = {
+                "skills": len(lib.store.names()),
+                "queries": len(cases["queries"]),
+                "novel": len(cases["novel"]),
+                **_accuracy(searcher, cases),
+                "options_top1": _ablations(lib, cases, alphas),
+            }
+            result["sets"][name] = got
+        s = Searcher(libs["description_only"])
+        result["thresholds"] = {"tau_high": s.tau_high, "tau_low": s.tau_low, "alpha": s.alpha}
+        result["calibration"] = calibrate([r.pop("top_scores") for r in result["sets"].values()])
+        desc = load_cases(SETS["description_only"][0])
+        lib = libs["description_only"]
+        result["latency_warm"] = warm_latency(lib, table, desc, sizes, latency_queries, seed)
+        if cold_runs:
+            result["latency_cold"] = cold_latency(root, cold_runs)
+        return result
+    finally:
+        for lib in libs.values():
+            lib.close()
+
+
+def summary_lines(result: dict[str, Any]) -> list[str]:
+    """The figures a person reads first, one per line (what `bench retrieval` prints)."""
+    lines = [f"embedder: {result['embedder']}"]
+    for name, r in result["sets"].items():
+        acc = ", ".join(f"{sp} {a['top1']:.3f} (n={a['n']})" for sp, a in r["accuracy"].items())
+        lines.append(
+            f"{name}: {r['skills']} skills; top-1 {acc}; novel reused {len(r['novel_reused'])}/{r['novel']}"
+        )
+        for opt, top in r["options_top1"].items():
+            lines.append(f"  {opt}: " + ", ".join(f"{k} {v:.3f}" for k, v in top.items()))
+    c, t = result["calibration"], result["thresholds"]
+    lines.append(
+        f"calibration: {c['rule']}: novel dev max {c['novel_dev_max']}, paraphrase dev p10 "
+        f"{c['paraphrase_dev_p10']} -> tau_high {c['tau_high']}, tau_low {c['tau_low']} (in use: "
+        f"{t['tau_high']}, {t['tau_low']}, alpha {t['alpha']}); at these, dev paraphrases reused "
+        f"{c['paraphrase_dev_reused_at_tau_high']}, dev novel synthesized {c['novel_dev_synthesized_at_tau_low']}"
+    )
+    for size, w in result["latency_warm"].items():
+        lines.append(
+            f"warm search, {size.replace('_', ' ')} skills: p50 {w['p50_ms']} ms, p95 {w['p95_ms']} ms"
+        )
+    cold = result.get("latency_cold", {})
+    for cmd, v in cold.items():
+        if isinstance(v, dict):
+            lines.append(f"cold `{_COLD[cmd]}`: median {v['median_s']} s, max {v['max_s']} s")
+    if cold:
+        lines.append(
+            f"cold runs: {cold['runs']} each, fresh processes; load average {cold['load_average']}"
+        )
+    return lines
+
+
+_COLD = {
+    "help": "skillgrove --help",
+    "skills_list": "skillgrove skills list",
+    "search_first": "skillgrove skills search TEXT (first on a fresh home: builds the index)",
+    "search": "skillgrove skills search TEXT",
+}

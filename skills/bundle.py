@@ -5,46 +5,70 @@ A bundle is a zip file:
 - `bundle.json`: format name and version, and per skill its usage count and every
   version's description, example instructions, author, verified flag, funnel stage,
   stats per family, lineage (parent name and version), creation time, and the path and
-  sha256 of its code;
+  sha256 of its code (the schema: `skills.bundle_schema`);
 - `code/<name>/v<version>.py`: the code of each version, readable as it is.
 
-Importing checks everything before writing anything: the zip, the manifest's shape,
-every checksum, every code file through `validate` (the AST allow-list). A bundle that
-fails any check raises `SkillError` with one line and changes nothing. Versions whose
-content is already in the library are skipped; the others are appended as new versions
-in one transaction (lineage remapped to the new numbers). The index is derived, so it
-is not in the bundle: the imported skills are embedded on import.
+Exporting writes through `skills.files.safe_write`: an existing file is replaced only
+with `force`, never a directory, device or a data home's own file, and atomically.
+
+Importing checks everything before writing anything: the zip, the manifest against its
+schema (bounded numbers, finite times), every checksum, every code file through
+`validate` (the AST allow-list). A bundle that fails any check raises `SkillError` with
+one line and changes nothing. Versions whose content is already in the library are
+skipped; the others are appended as new versions in one transaction (lineage remapped
+to the new numbers). The index is derived, so it is not in the bundle: the imported
+skills are embedded on import.
+
+What a bundle says about trust is a claim, not evidence: an imported version is
+unverified, at stage "unverified", with no stats and no uses, until this machine's
+Evaluator verifies it (`skills verify`, or `skills import --verify`). The claims
+(author, verified flag, stage, stats, usage count, creation time, version number) are
+kept as its provenance (`provenance(library, name, version)`), never used for ranking or
+reuse. The author is kept, except "seed", which only the skills shipped with skillgrove
+are: an imported "seed" is stored as "human".
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 import time
 import zipfile
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .bundle_schema import FORMAT, FORMAT_VERSION, BundleSkill, BundleVersion, parse_manifest
 from .errors import SkillError
-from .store import STAGES, SkillVersion, check_author, check_name, content_hash, parse_source
+from .files import safe_write
+from .store import SkillVersion, content_hash, parse_source
 
 if TYPE_CHECKING:
     from .library import SkillLibrary
 
-FORMAT = "skillgrove-bundle"
-FORMAT_VERSION = 1
+__all__ = [
+    "FORMAT",
+    "FORMAT_VERSION",
+    "export_bundle",
+    "import_bundle",
+    "provenance",
+    "read_bundle",
+]
+
 MANIFEST = "bundle.json"
 MAX_BUNDLE_BYTES = 64 * 1024 * 1024  # uncompressed, all members together
 MAX_MEMBER_BYTES = 1024 * 1024
+PROVENANCE = "provenance:{name}:v{version}"  # library_meta key of an imported version's claims
 
 
-def export_bundle(library: SkillLibrary, path: str | Path) -> dict[str, Any]:
+def export_bundle(
+    library: SkillLibrary, path: str | Path, *, force: bool = False
+) -> dict[str, Any]:
     """Write every skill of `library` (all versions) to a bundle file at `path`.
 
-    The file is written to a temporary name and renamed, so a crash never leaves half a
-    bundle under `path`.
+    The file goes through `skills.files.safe_write` (refused when it exists unless
+    `force`, when it is not a regular file, or when it lies in a data home; written to a
+    temporary name and renamed, so a crash never leaves half a bundle under `path`).
 
     Returns:
         {"path", "skills", "versions"}.
@@ -71,21 +95,17 @@ def export_bundle(library: SkillLibrary, path: str | Path) -> dict[str, Any]:
         "created": time.time(),
         "skills": skills,
     }
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".bundle-", suffix=".zip", dir=path.parent)
-        os.close(fd)
-        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as z:
-            z.writestr(MANIFEST, json.dumps(manifest, indent=1))
-            for name, data in members.items():
-                z.writestr(name, data)
-        os.replace(tmp, path)
-    except OSError as exc:
-        raise SkillError(f"cannot write the bundle {path}: {exc.strerror or exc}") from None
+    with (
+        safe_write(path, force=force, home=library.home) as tmp,
+        zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as z,
+    ):
+        z.writestr(MANIFEST, json.dumps(manifest, indent=1))
+        for name, data in members.items():
+            z.writestr(name, data)
     return {"path": str(path), "skills": len(skills), "versions": n_versions}
 
 
-def read_bundle(path: str | Path) -> tuple[list[dict], dict[str, str]]:
+def read_bundle(path: str | Path) -> tuple[list[BundleSkill], dict[str, str]]:
     """Read and check a bundle: (skills from the manifest, member -> code text).
 
     Raises:
@@ -101,22 +121,21 @@ def read_bundle(path: str | Path) -> tuple[list[dict], dict[str, str]]:
                 raise SkillError(f"bundle {path} is too large once unpacked")
             if MANIFEST not in infos:
                 raise SkillError(f"{path} is not a skillgrove bundle (no {MANIFEST} inside)")
-            manifest = json.loads(_member(z, infos, MANIFEST, MAX_BUNDLE_BYTES))
-            skills = _check_manifest(manifest)
+            skills = parse_manifest(_member(z, infos, MANIFEST, MAX_BUNDLE_BYTES), MANIFEST).skills
             code = {}
             for s in skills:
-                for v in s["versions"]:
-                    data = _member(z, infos, v["code"], MAX_MEMBER_BYTES)
-                    if hashlib.sha256(data).hexdigest() != v["sha256"]:
+                for v in s.versions:
+                    data = _member(z, infos, v.code, MAX_MEMBER_BYTES)
+                    if hashlib.sha256(data).hexdigest() != v.sha256:
                         raise SkillError(
-                            f"corrupt bundle: the code of {s['name']} v{v['version']} fails its checksum"
+                            f"corrupt bundle: the code of {s.name} v{v.version} fails its checksum"
                         )
-                    code[v["code"]] = data.decode("utf-8")
+                    code[v.code] = data.decode("utf-8")
     except SkillError:
         raise
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError) as exc:
         raise SkillError(f"{path} is not a readable bundle (bad zip file: {exc})") from None
-    except (ValueError, UnicodeDecodeError) as exc:  # JSONDecodeError is a ValueError
+    except (ValueError, UnicodeDecodeError) as exc:
         raise SkillError(f"corrupt bundle {path}: {exc}") from None
     except (OSError, RuntimeError) as exc:  # zlib errors, truncated members, encrypted members
         raise SkillError(f"corrupt bundle {path}: {exc}") from None
@@ -132,129 +151,104 @@ def _member(z: zipfile.ZipFile, infos: dict, name: str, limit: int) -> bytes:
     return z.read(info)
 
 
-def _check_manifest(m: Any) -> list[dict]:
-    def bad(why: str) -> SkillError:
-        return SkillError(f"corrupt bundle: {why}")
-
-    if not isinstance(m, dict) or m.get("format") != FORMAT:
-        raise bad(f"{MANIFEST} is not a {FORMAT} manifest")
-    if m.get("format_version") != FORMAT_VERSION:
-        raise bad(
-            f"format version {m.get('format_version')!r} is not supported (expected {FORMAT_VERSION})"
-        )
-    skills = m.get("skills")
-    if not isinstance(skills, list):
-        raise bad("'skills' is not a list")
-    seen = set()
-    for s in skills:
-        if not isinstance(s, dict) or not isinstance(s.get("versions"), list) or not s["versions"]:
-            raise bad("a skill entry has no versions")
-        try:
-            check_name(s.get("name"))
-        except SkillError as exc:
-            raise bad(str(exc)) from None
-        if s["name"] in seen:
-            raise bad(f"skill {s['name']} appears twice")
-        seen.add(s["name"])
-        if not isinstance(s.get("uses", 0), int):
-            raise bad(f"bad usage count of {s['name']}")
-        numbers = set()
-        for v in s["versions"]:
-            _check_version(s["name"], v, bad)
-            if v["version"] in numbers:
-                raise bad(f"{s['name']} v{v['version']} appears twice")
-            numbers.add(v["version"])
-    return skills
-
-
-def _check_version(name: str, v: Any, bad) -> None:
-    where = f"{name} v{v.get('version') if isinstance(v, dict) else '?'}"
-    if not isinstance(v, dict):
-        raise bad(f"a version of {name} is not an object")
-    types = {"version": int, "description": str, "examples": list, "author": str, "verified": bool,
-             "stage": str, "created": (int, float), "stats": dict, "code": str, "sha256": str}  # fmt: skip
-    for key, t in types.items():
-        if not isinstance(v.get(key), t):
-            raise bad(f"{where}: field {key!r} is missing or has the wrong type")
-    if v["stage"] not in STAGES or not all(isinstance(e, str) for e in v["examples"]):
-        raise bad(f"{where}: bad stage or examples")
-    try:
-        check_author(v["author"])
-    except SkillError as exc:
-        raise bad(f"{where}: {exc}") from None
-    for fam, es in v["stats"].items():
-        if not (
-            isinstance(es, list)
-            and len(es) == 2
-            and all(isinstance(x, int) for x in es)
-            and 0 <= es[1] <= es[0]
-        ):
-            raise bad(f"{where}: bad stats for {fam}")
-    p = v.get("parent")
-    if p is not None and not (
-        isinstance(p, list) and len(p) == 2 and isinstance(p[0], str) and isinstance(p[1], int)
-    ):
-        raise bad(f"{where}: bad parent")
-
-
 def import_bundle(
-    library: SkillLibrary, path: str | Path, *, unverified: bool = False
+    library: SkillLibrary, path: str | Path, *, unverified: bool = True
 ) -> dict[str, Any]:
     """Import a bundle into `library`: new skills and new versions, all or nothing.
 
+    Every imported version is unverified, at stage "unverified", without stats or uses
+    (see the module's docstring); what the bundle claimed is its provenance.
+
     Args:
-        unverified: mark every imported version unverified (re-verify before reuse).
+        unverified: kept for callers of the old signature; imports are always unverified.
 
     Returns:
-        {"skills": names touched, "added": versions added, "skipped": versions already present}.
+        {"skills": names touched, "added": versions added, "skipped": versions already
+        present, "versions": [{"name", "version", "claimed": {...}}] for each added}.
     """
     from .library import validate_code
 
+    del unverified  # a bundle's trust is never taken over (see the module's docstring)
     skills, code = read_bundle(path)
+    now = time.time()
     known: dict[str, dict[str, int]] = {}  # name -> content hash -> version in the library
     renumber: dict[tuple[str, int], tuple[str, int]] = {}
-    pending: list[tuple[dict, SkillVersion]] = []
-    uses: dict[str, int] = {}
+    pending: list[tuple[BundleVersion, SkillVersion, dict]] = []
     for s in skills:
-        name = s["name"]
+        name = s.name
         existing = library.store.versions(name)
         known[name] = {v.content_hash: v.version for v in existing}
         nxt = max((v.version for v in existing), default=0) + 1
-        if not existing:
-            uses[name] = s.get("uses", 0)
-        for v in sorted(s["versions"], key=lambda v: v["version"]):
-            text = code[v["code"]]
+        for v in sorted(s.versions, key=lambda v: v.version):
+            text = code[v.code]
             try:
                 params = parse_source(text, name).params
                 validate_code(text, name)
             except SkillError as exc:
-                raise SkillError(
-                    f"bundle skill {name} v{v['version']} is rejected: {exc}"
-                ) from None
-            examples = tuple(v["examples"])
-            h = content_hash(text, v["description"], *examples)
+                raise SkillError(f"bundle skill {name} v{v.version} is rejected: {exc}") from None
+            examples = tuple(v.examples)
+            h = content_hash(text, v.description, *examples)
             if h in known[name]:
-                renumber[(name, v["version"])] = (name, known[name][h])
+                renumber[(name, v.version)] = (name, known[name][h])
                 continue
-            renumber[(name, v["version"])] = (name, nxt)
+            renumber[(name, v.version)] = (name, nxt)
             known[name][h] = nxt
-            sv = SkillVersion(name, nxt, text, v["description"], examples, params, v["author"],
-                              v["verified"] and not unverified, "unverified" if unverified else v["stage"],
-                              None, h, float(v["created"]), {f: (e, k) for f, (e, k) in v["stats"].items()})  # fmt: skip
-            pending.append((v, sv))
+            author = "human" if v.author == "seed" else v.author  # "seed": shipped here only
+            sv = SkillVersion(name, nxt, text, v.description, examples, params, author, False,
+                              "unverified", None, h, now, {})  # fmt: skip
+            claimed = {"version": v.version, "author": v.author, "verified": v.verified,
+                       "stage": v.stage, "stats": {k: list(es) for k, es in v.stats.items()},
+                       "uses": s.uses, "created": v.created}  # fmt: skip
+            pending.append((v, sv, claimed))
             nxt += 1
-    from dataclasses import replace
-
     versions = []
-    for v, sv in pending:
-        p = v.get("parent")
-        parent = renumber.get((p[0], p[1]), (p[0], p[1])) if p else None
+    for v, sv, _ in pending:
+        parent = renumber.get(v.parent, v.parent) if v.parent else None
         versions.append(replace(sv, parent=parent))
     if versions:
-        library.add_many(versions, keep_numbers=True, uses=uses)
-    touched = sorted({v.name for v in versions})
+        library.add_many(versions, keep_numbers=True)
+        _record_provenance(
+            library, path, [(sv, c) for (_, _, c), sv in zip(pending, versions, strict=True)]
+        )
     return {
-        "skills": touched,
+        "skills": sorted({v.name for v in versions}),
         "added": len(versions),
-        "skipped": sum(len(s["versions"]) for s in skills) - len(versions),
+        "skipped": sum(len(s.versions) for s in skills) - len(versions),
+        "versions": [
+            {"name": sv.name, "version": sv.version, "claimed": c}
+            for (_, _, c), sv in zip(pending, versions, strict=True)
+        ],  # fmt: skip
     }
+
+
+def _record_provenance(
+    library: SkillLibrary, path: str | Path, added: list[tuple[SkillVersion, dict]]
+) -> None:
+    """Keep what the bundle claimed about each added version (the library's meta table)."""
+    try:
+        digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    except OSError:
+        digest = None
+    source = {"bundle": Path(path).name, "bundle_sha256": digest, "imported": time.time()}
+    with library._writing(), library.store.transaction(bump=False) as tx:
+        for sv, claimed in added:
+            record = {**source, "content_hash": sv.content_hash, "claimed": claimed}
+            library.store.set_meta(tx, PROVENANCE.format(name=sv.name, version=sv.version),
+                                   json.dumps(record))  # fmt: skip
+
+
+def provenance(library: SkillLibrary, name: str, version: int) -> dict | None:
+    """What the bundle a version came from claimed about it, or None (not imported).
+
+    Returns:
+        {"bundle", "bundle_sha256", "imported", "content_hash", "claimed": {"version",
+        "author", "verified", "stage", "stats", "uses", "created"}}.
+    """
+    raw = library.store.meta(PROVENANCE.format(name=name, version=version))
+    if raw is None:
+        return None
+    record = json.loads(raw)
+    current = library.store.version(name, version)
+    if current is None or current.content_hash != record.get("content_hash"):
+        return None  # the skill was removed and the name reused since
+    return record

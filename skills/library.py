@@ -7,10 +7,22 @@ Writes hold a file lock (`<home>/library.lock`) and go SQLite first (one transac
 then the index. A process killed between the two leaves the index behind SQLite, never
 the other way round; `doctor()` (run automatically before the first search when the
 entry counts disagree) finds missing, stale and orphaned entries and rebuilds them.
+
+What a write reports is what was written. SQLite is the source of truth and its commit
+is the write: once it is committed the write has happened, and an index that cannot be
+updated after it (an unwritable or damaged index directory, a Chroma server gone) does
+not undo it or make it fail. The library then marks the index stale in SQLite
+(`library_meta` key `index_stale`), says so in `warnings` (the CLI prints them: stored,
+index repaired before the next search or by `skillgrove skills doctor`), and the next
+`ensure_index` repairs it, even where the entry counts agree (a new version of a skill
+with as many examples). A write that fails in SQLite writes nothing and raises one line
+(`skills.store.store_error`). A damaged database is salvaged by `doctor()`: every readable
+row goes into a fresh file, the damaged one is kept beside it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -30,9 +42,13 @@ from .store import (
     SkillStore,
     SkillVersion,
     check_author,
+    check_file,
     check_name,
     content_hash,
+    damaged,
     parse_source,
+    salvage,
+    store_error,
     summary,
 )
 
@@ -40,6 +56,8 @@ if TYPE_CHECKING:
     from .search import SearchResult
 
 LOCK_NAME = "library.lock"
+INDEX_STALE = "index_stale"  # library_meta key: why the index missed a committed write
+_DOCTOR_HINT = "; run `skillgrove skills doctor`"  # ends the index's own messages
 
 
 @dataclass(frozen=True)
@@ -53,11 +71,14 @@ class DoctorReport:
     orphaned: int
     index_reset: bool
     repaired: bool
+    salvaged: dict | None = None  # a damaged database was salvaged (`skills.store.salvage`)
 
     @property
     def ok(self) -> bool:
-        """True when SQLite and the index agreed before any repair."""
-        return not (self.missing or self.stale or self.orphaned or self.index_reset)
+        """True when the database was sound and SQLite and the index agreed before any repair."""
+        return not (
+            self.missing or self.stale or self.orphaned or self.index_reset or self.salvaged
+        )
 
     def to_dict(self) -> dict:
         return {**asdict(self), "ok": self.ok}
@@ -99,6 +120,8 @@ class SkillLibrary:
         self._lock = FileLock(str(self.home / LOCK_NAME), timeout=lock_timeout)
         self._checked_generation = -1
         self._searcher = None
+        self.warnings: list[str] = []  # what this library could not do but did not fail on
+        self.salvaged: dict | None = None  # set by open_library(salvage=True), reported by doctor
         if install_seeds and self.store.meta("seeded") is None:
             self._install_seeds()
 
@@ -121,6 +144,11 @@ class SkillLibrary:
         except Timeout:
             raise SkillError(
                 f"another process is writing the library in {self.home} (lock {LOCK_NAME})"
+            ) from None
+        except OSError as exc:  # a read-only data home: the lock file cannot be made
+            raise SkillError(
+                f"cannot write the library in {self.home}: the lock {self.home / LOCK_NAME} "
+                f"cannot be taken ({exc.strerror or exc}); nothing was written"
             ) from None
         try:
             yield
@@ -166,7 +194,7 @@ class SkillLibrary:
             with self.store.transaction() as tx:
                 v = _replace_version(v, self.store.next_version(name))
                 self.store.insert_version(tx, v)
-            self._index([v], [vectors], [before])
+            self._after_commit(f"{v.name} v{v.version} is stored", self._index, [v], [vectors], [before])  # fmt: skip
         return v
 
     def _prepare(
@@ -225,7 +253,8 @@ class SkillLibrary:
             n = len(self.store.versions(name))
             with self.store.transaction() as tx:
                 tx.execute("DELETE FROM skills WHERE name = ?", (name,))
-            self.index.delete([entry_id(name, i) for i in range(1 + len(old.examples))])
+            ids = [entry_id(name, i) for i in range(1 + len(old.examples))]
+            self._after_commit(f"{name} is removed", self.index.delete, ids)
         return n
 
     def record_use(self, name: str) -> None:
@@ -308,12 +337,37 @@ class SkillLibrary:
                     out.append(v)
             # only each skill's last version is indexed
             keep = sorted({v.name: i for i, v in enumerate(out)}.values())
-            self._index(
+            self._after_commit(
+                f"{len(out)} versions are stored",
+                self._index,
                 [out[i] for i in keep],
                 [chunks[i] for i in keep],
                 [latest[out[i].name] for i in keep],
             )
         return out
+
+    def _after_commit(self, written: str, update, *args) -> None:
+        """Bring the index along after an SQLite commit; if it cannot be, the write stands.
+
+        The index is derived: a failure here marks it stale in SQLite (so the next
+        `ensure_index` rebuilds it, whatever the counts say) and adds a warning that says
+        what was written, instead of reporting a write that happened as failed.
+        """
+        try:
+            update(*args)
+            return
+        except Exception as exc:  # noqa: BLE001 - chromadb raises many types; the write stands
+            detail = (
+                " ".join(str(exc).split()).removesuffix(_DOCTOR_HINT)[:160] or type(exc).__name__
+            )
+        # SQLite refusing too: the entry counts still tell the next search to check
+        with contextlib.suppress(SkillError), self.store.transaction(bump=False) as tx:
+            self.store.set_meta(tx, INDEX_STALE, detail)
+        self._checked_generation = -1
+        self.warnings.append(
+            f"{written}, but the search index at {_where(self.index)} was not updated ({detail}): "
+            "it is repaired before the next search, or by `skillgrove skills doctor`"
+        )
 
     def prepare(self, name: str, code: str, description: str | None = None, **kw) -> SkillVersion:
         """Check and build a `SkillVersion` (not stored) for `add_many`; same arguments as `add`."""
@@ -398,34 +452,74 @@ class SkillLibrary:
     def ensure_index(self) -> None:
         """Cheap check before searching: repair when entry counts disagree (once per write)."""
         gen = self.store.generation()
-        if gen == self._checked_generation:
+        stale = self.store.meta(INDEX_STALE) is not None  # a write the index missed
+        if gen == self._checked_generation and not stale:
             return
         try:
-            agree = self.index.count() == self.store.entry_count()
+            agree = not stale and self.index.count() == self.store.entry_count()
         except SkillError:
             agree = False
         if not agree:
-            self.doctor()
+            self.doctor(salvage=False)  # a search does not rewrite a damaged database
         self._checked_generation = gen
 
-    def doctor(self, repair: bool = True) -> DoctorReport:
+    def doctor(self, repair: bool = True, *, salvage: bool = True) -> DoctorReport:
         """Compare SQLite with the index; rebuild missing and stale entries, drop orphans.
 
-        A damaged or deleted index directory is reset and rebuilt from SQLite.
+        A damaged or deleted index directory is reset and rebuilt from SQLite. A damaged
+        database (SQLite's quick check fails) is salvaged first, with `repair` and
+        `salvage`: every readable row goes into a fresh file, the damaged file is kept
+        beside it (`skills.store.salvage`), and the index is rebuilt from what was kept.
 
         Raises:
-            SkillError: the database itself is damaged (SQLite is the source of truth).
+            SkillError: one line: the database is damaged and not to be salvaged, or
+                cannot be salvaged, or the index cannot be written (its path and why).
         """
+        salvaged = self.salvaged
         bad = self.store.integrity()
         if bad:
-            raise SkillError(f"the library database is damaged: {bad}")
+            if not (repair and salvage):
+                raise store_error(self.store.path, damaged(bad))
+            salvaged = self._salvage()
+        self.salvaged = None
+        try:
+            report = self._doctor_index(repair, salvaged)
+        except SkillError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - chromadb raises many types
+            detail = " ".join(str(exc).split())[:200] or type(exc).__name__
+            raise SkillError(
+                f"the search index at {_where(self.index)} cannot be repaired ({detail}): "
+                "make it writable (or delete the index directory), then run `skillgrove skills doctor`"
+            ) from None
+        if report.repaired or salvaged or not (report.missing or report.stale or report.orphaned):
+            self._clear_stale_mark()
+        return report
+
+    def _salvage(self) -> dict:
+        """Salvage the damaged database in place (under the write lock) and reopen it."""
+        with self._writing():
+            self.store.close()
+            try:
+                return salvage(self.store.path)
+            finally:
+                self.store = SkillStore(self.store.path)
+
+    def _clear_stale_mark(self) -> None:
+        if self.store.meta(INDEX_STALE) is None:
+            return
+        # a read-only database keeps the mark: the next search checks the index again
+        with contextlib.suppress(SkillError), self._writing(), self.store.transaction(bump=False) as tx:  # fmt: skip
+            tx.execute("DELETE FROM library_meta WHERE key = ?", (INDEX_STALE,))
+
+    def _doctor_index(self, repair: bool, salvaged: dict | None) -> DoctorReport:
         with self._writing():
             reset = False
             try:
                 have = self.index.entries()
             except Exception:  # a damaged index: any error chromadb raises
                 if not repair:
-                    return DoctorReport(len(self.store.names()), 0, 0, 0, 0, True, False)
+                    return DoctorReport(len(self.store.names()), 0, 0, 0, 0, True, False, salvaged)
                 self.index.reset()
                 have, reset = {}, True
             want = self.expected_entries()
@@ -445,7 +539,7 @@ class SkillLibrary:
                     at += len(ts)
                 self._index(versions, vectors, [None] * len(versions))
             report = DoctorReport(len(self.store.names()), len(want), len(missing), len(stale), len(orphaned),
-                                  reset, repair and bool(missing or stale or orphaned or reset))  # fmt: skip
+                                  reset, repair and bool(missing or stale or orphaned or reset), salvaged)  # fmt: skip
         self._checked_generation = -1
         return report
 
@@ -456,26 +550,37 @@ def _replace_version(v: SkillVersion, number: int) -> SkillVersion:
     return replace(v, version=number)
 
 
+def _where(index: VectorIndex) -> str:
+    """Where an index lives, for messages: its directory or server, else its kind."""
+    return str(getattr(index, "path", None) or getattr(index, "url", None) or type(index).__name__)
+
+
 def _index_hash(v: SkillVersion, texts: list[str]) -> str:
     return content_hash(TEXT_FORM, v.name, str(v.version), *texts)
 
 
 def open_library(home: str | Path, library_url: str | None = None, *, embedder: Embedder | None = None,
-                 install_seeds: bool = True) -> SkillLibrary:  # fmt: skip
-    """The library of a data home with the packaged MiniLM embedder and a Chroma index.
+                 install_seeds: bool = True, salvage: bool = False) -> SkillLibrary:  # fmt: skip
+    """The library of a data home: the packaged MiniLM, a local index file or a Chroma server.
 
     Args:
         home: the data home.
         library_url: a Chroma server URL; default a persistent directory `<home>/index`.
             The collection is named after the embedder and the library's id, so several
             libraries can share one server.
-        embedder: override the embedder (default `MiniLMEmbedder()`).
+        embedder: override the embedder (default `default_embedder()`: onnxruntime when
+            the converted model is installed, else torch).
+        salvage: salvage a damaged database before opening it (what `skills doctor`
+            does: a database too damaged to open cannot wait for `doctor()`); the report
+            is `library.salvaged`, and the next `doctor()` returns it.
     """
-    from .embed import MiniLMEmbedder
+    from .embed import default_embedder
+    from .local_index import LocalIndex
 
-    embedder = embedder or MiniLMEmbedder()
+    embedder = embedder or default_embedder()
     home = Path(home)
     home.mkdir(parents=True, exist_ok=True)
+    salvaged = _salvage_file(home) if salvage else None
     # One collection per library and embedder: homes sharing a Chroma server never see
     # (or, in doctor, delete) each other's entries.
     store = SkillStore(home / DB_NAME)
@@ -486,5 +591,20 @@ def open_library(home: str | Path, library_url: str | None = None, *, embedder: 
     if library_url:
         index = ChromaIndex(collection, url=library_url)
     else:
-        index = ChromaIndex(collection, path=home / INDEX_DIR)
-    return SkillLibrary(home, embedder, index, install_seeds=install_seeds)
+        index = LocalIndex(collection, path=home / INDEX_DIR)  # Chroma's import alone is 0.75 s
+    library = SkillLibrary(home, embedder, index, install_seeds=install_seeds)
+    library.salvaged = salvaged
+    return library
+
+
+def _salvage_file(home: Path) -> dict | None:
+    """Salvage `<home>/skillgrove.db` under the write lock when its quick check fails."""
+    if check_file(home / DB_NAME) is None:
+        return None
+    try:
+        with FileLock(str(home / LOCK_NAME), timeout=60.0):
+            return salvage(home / DB_NAME)
+    except Timeout:
+        raise SkillError(
+            f"another process is writing the library in {home} (lock {LOCK_NAME})"
+        ) from None

@@ -247,6 +247,7 @@ class Robot:
             raise SkillError("move_to() needs a position (x, y, z)") from None
         if not all(map(math.isfinite, (x, y, z))) or not 0.005 <= z <= 0.6:
             raise SkillError(f"move_to() position out of range: {(x, y, z)}")
+        self._xy((x, y))  # above the reachable table, as every placement (no solver spin)
         arm = self._world.panda
         g = arm.ee_pose()[1] if yaw is None else math.radians(_number(yaw, "yaw"))
         self._do(lambda: arm.move_to((x, y, z), g))

@@ -2,16 +2,20 @@
 
 Ranking is hybrid. The dense part is the best cosine similarity between the query and
 any of a skill's index entries (its "name: description" text and each example
-instruction). The lexical part is BM25 over the same texts, normalized by the best
+instruction), both in `embed_text` form (colours dropped, object words neutral). The
+lexical part is BM25 over the same texts in `lexical_text` form, normalized by the best
 score the query's words could reach, so it is an absolute number in [0, 1] (a query
-full of words no skill uses scores low). Colour words are dropped from the lexical
-part: they name objects, not skills. The score is
-`(1 - alpha) * dense + alpha * lexical`, in [0, 1].
+full of words no skill uses scores low). The score is
+`(1 - alpha) * dense + alpha * lexical`, in [0, 1]. A query that is a skill's name or
+its exact description (case, spaces and punctuation aside) scores 1 for that skill, so
+it comes first even among thousands of near-identical skills.
 
 The decision follows RoboCoder's two thresholds: "reuse" when a verified skill scores at
 least `tau_high`, "adapt" when the best score is at least `tau_low`, else "synthesize".
-Unverified skills are listed but never reused. Default thresholds and `alpha` come from
-`skillgrove bench retrieval` (see benchmarks/RESULTS.md).
+A skill is ranked by its latest version's texts; its match names the newest verified
+version (the one reuse runs), so a newer unverified version never hides a verified one.
+Skills with no verified version are listed but never reused. Default thresholds and
+`alpha` come from `skillgrove bench retrieval` (see benchmarks/RESULTS.md).
 """
 
 from __future__ import annotations
@@ -25,19 +29,22 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .errors import SkillError
-from .index import embed_text, entry_id, skill_texts
+from .index import embed_text, entry_id, lexical_text, skill_raw_texts
 from .naming import COLOR_WORDS
 
 if TYPE_CHECKING:
     from .library import SkillLibrary
 
-TAU_HIGH = 0.62
-TAU_LOW = 0.50
-ALPHA = 0.3
+# Calibrated by `skillgrove bench retrieval` on the dev splits (benchmarks/RESULTS.md):
+# tau_high = the best novel request's score + 0.03, tau_low = the 10th percentile of the
+# paraphrases' scores; alpha 0.4 reused the most dev paraphrases at that tau_high.
+TAU_HIGH = 0.49
+TAU_LOW = 0.40
+ALPHA = 0.4
 DECISIONS = ("reuse", "adapt", "synthesize")
-LEXICAL_CANDIDATES = 10  # best BM25 skills always scored, whatever the dense search returned
+LEXICAL_CANDIDATES = 20  # best BM25 skills always scored, whatever the dense search returned
 
-_WORD = re.compile(r"[a-z]+")
+_WORD = re.compile(r"[a-z0-9]+")
 _STOP = "a an the of to into onto in on at by and or then it its this that with from for up down "
 STOPWORDS = frozenset(
     (_STOP + "please can you could would me my i is be so all each one another other some").split()
@@ -77,7 +84,7 @@ def tokens(text: str) -> list[str]:
     for w in _WORD.findall(text.lower()):
         if w in STOPWORDS or w in COLOR_WORDS:
             continue
-        for suffix in ("ing", "ed", "es", "s"):
+        for suffix in ("ing", "ed", "es", "s") if w.isalpha() else ():
             if w.endswith(suffix) and len(w) - len(suffix) >= 3:
                 w = w[: -len(suffix)]
                 break
@@ -130,18 +137,20 @@ class BM25:
                 full[r] += qf * idf * f * (self.k1 + 1) / (f + self._norm[r])
         return np.clip(full / max(best, 1e-9), 0.0, 1.0)
 
-    def scores(self, query: str, names: list[str]) -> np.ndarray:
-        """Normalized BM25 of `query` for each of `names` (0 for unknown names)."""
-        full = np.append(self.all_scores(query), np.float32(0.0))  # last slot: unknown names
+    def scores(self, query: str | np.ndarray, names: list[str]) -> np.ndarray:
+        """Normalized BM25 of `query` (or its `all_scores`) for each of `names` (0 for unknown names)."""
+        full = self.all_scores(query) if isinstance(query, str) else query
+        full = np.append(full, np.float32(0.0))  # last slot: unknown names
         rows = np.array([self._row.get(n, self.n) for n in names], dtype=np.int64)
         return full[rows] if len(names) else np.zeros(0, dtype=np.float32)
 
-    def top(self, query: str, n: int) -> list[str]:
-        """The `n` best documents by BM25 (score > 0), best first."""
-        full = self.all_scores(query)
+    def top(self, query: str | np.ndarray, n: int) -> list[str]:
+        """The `n` best documents by BM25 (score > 0), best first; `query` as in `scores`."""
+        full = self.all_scores(query) if isinstance(query, str) else query
         if not self.n:
             return []
-        idx = np.argsort(-full, kind="stable")[:n]
+        idx = np.argpartition(-full, min(n, self.n) - 1)[:n] if self.n > n else np.arange(self.n)
+        idx = sorted(idx, key=lambda i: (-full[i], i))
         return [self.names[i] for i in idx if full[i] > 0]
 
 
@@ -155,23 +164,35 @@ class Searcher:
         alpha: weight of the lexical score (0: dense only).
     """
 
-    def __init__(self, library: SkillLibrary, tau_high: float = TAU_HIGH, tau_low: float = TAU_LOW,
-                 alpha: float = ALPHA) -> None:  # fmt: skip
+    def __init__(
+        self,
+        library: SkillLibrary,
+        tau_high: float = TAU_HIGH,
+        tau_low: float = TAU_LOW,
+        alpha: float = ALPHA,
+    ) -> None:
         if not 0.0 <= tau_low <= tau_high <= 1.0:
             raise SkillError(
                 f"thresholds must satisfy 0 <= tau_low <= tau_high <= 1, got {tau_low}, {tau_high}"
             )
         self.library = library
         self.tau_high, self.tau_low, self.alpha = tau_high, tau_low, alpha
-        self._lexical: tuple[int, BM25] | None = None
+        self._lexical: tuple[int, BM25, dict[str, list[str]]] | None = None
 
-    def _bm25(self) -> BM25:
+    def _lexicon(self) -> tuple[BM25, dict[str, list[str]]]:
+        """BM25 over the latest versions and the exact-match table (name and description
+        keys -> skills), rebuilt when the library changed."""
         gen = self.library.store.generation()
         if self._lexical is None or self._lexical[0] != gen:
-            docs = {v.name: " ".join(skill_texts(v.name, v.description, v.examples))
-                    for v in self.library.store.latest_versions()}  # fmt: skip
-            self._lexical = (gen, BM25(docs))
-        return self._lexical[1]
+            docs, exact = {}, {}
+            for v in self.library.store.latest_versions():
+                docs[v.name] = lexical_text(
+                    " ".join(skill_raw_texts(v.name, v.description, v.examples))
+                )
+                for key in {_key(v.name), _key(v.description)}:
+                    exact.setdefault(key, []).append(v.name)
+            self._lexical = (gen, BM25(docs), exact)
+        return self._lexical[1:]
 
     def search(self, query: str, k: int = 5) -> SearchResult:
         """Rank skills for `query` and decide.
@@ -188,42 +209,59 @@ class Searcher:
         if not isinstance(k, int) or k < 1:
             raise SkillError(f"k must be a positive integer, got {k!r}")
         self.library.ensure_index()
-        query = embed_text(query)
-        vector = self.library.embedder.embed([query])[0]
+        vector = self.library.embedder.embed([embed_text(query)])[0]
         hits = self.library.index.query(vector, max(40, 8 * k))
         dense: dict[str, float] = {}
         for h in hits:
             dense[h.name] = max(dense.get(h.name, -1.0), h.similarity)
-        bm25 = self._bm25()
-        if self.alpha:
-            # Skills the words point to but the approximate dense search did not return
-            # are scored exactly too: a cheap guard against HNSW recall misses.
-            extra = [n for n in bm25.top(query, LEXICAL_CANDIDATES) if n not in dense]
-            if extra:
-                ids = [entry_id(v.name, i) for v in self.library.store.latest_versions(extra, with_stats=False)
-                       for i in range(1 + len(v.examples))]  # fmt: skip
-                for n, vecs in self.library.index.vectors(ids).items():
-                    dense[n] = float(np.max(vecs @ vector))
+        bm25, exact = self._lexicon()
+        lexical = bm25.all_scores(lexical_text(query)) if self.alpha else None
+        named = set(exact.get(_key(query), ()))
+        # Skills the words point to (or that the query names) but the dense search did
+        # not return are scored exactly too: the dense top-n of thousands of
+        # near-identical skills is a coin toss.
+        extra = (
+            [n for n in bm25.top(lexical, LEXICAL_CANDIDATES) if n not in dense]
+            if self.alpha
+            else []
+        )
+        extra += [n for n in sorted(named) if n not in dense and n not in extra]
+        if extra:
+            ids = [
+                entry_id(v.name, i)
+                for v in self.library.store.latest_versions(extra, with_stats=False)
+                for i in range(1 + len(v.examples))
+            ]
+            for n, vecs in self.library.index.vectors(ids).items():
+                dense[n] = float(np.max(vecs @ vector))
         if not dense:
             return SearchResult("synthesize", ())
         names = list(dense)
-        lex = bm25.scores(query, names) if self.alpha else np.zeros(len(names))
-        score = {n: (1 - self.alpha) * min(max(dense[n], 0.0), 1.0) + self.alpha * float(x)
-                 for n, x in zip(names, lex, strict=True)}  # fmt: skip
+        lex = bm25.scores(lexical, names) if self.alpha else np.zeros(len(names))
+        score = {
+            n: 1.0
+            if n in named
+            else (1 - self.alpha) * min(max(dense[n], 0.0), 1.0) + self.alpha * float(x)
+            for n, x in zip(names, lex, strict=True)
+        }
         ranked = sorted(names, key=lambda n: (-score[n], n))[:k]
         by_name = {v.name: v for v in self.library.store.latest_versions(ranked, with_stats=False)}
         matches = tuple(
-            Match(
-                n,
-                by_name[n].version,
-                round(score[n], 4),
-                by_name[n].description,
-                by_name[n].verified,
-            )
+            self._match(by_name[n], round(score[n], 4))
             for n in ranked
             if n in by_name  # an entry removed from SQLite after the query started
         )
         return self.decide(matches)
+
+    def _match(self, latest, score: float) -> Match:
+        """The match of a skill: its newest verified version (what reuse runs), else its latest."""
+        v = latest
+        if not latest.verified:
+            v = next(
+                (o for o in reversed(self.library.store.versions(latest.name)) if o.verified),
+                latest,
+            )
+        return Match(v.name, v.version, score, v.description, v.verified)
 
     def decide(self, matches: tuple[Match, ...]) -> SearchResult:
         """Apply the two thresholds to ranked matches."""
@@ -235,3 +273,8 @@ class Searcher:
         if matches[0].score >= self.tau_low:
             return SearchResult("adapt", matches, matches[0])
         return SearchResult("synthesize", matches)
+
+
+def _key(text: str) -> str:
+    """What an exact match compares: lowercase words and numbers ("pick_up" = "Pick up.")."""
+    return " ".join(re.findall(r"[a-z0-9]+", text.lower()))

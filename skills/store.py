@@ -8,6 +8,11 @@ so readers can tell their caches are stale).
 
 The store does no locking of its own beyond SQLite's: `SkillLibrary` holds the
 single-writer file lock around writes. Every write is one SQLite transaction.
+
+Every SQLite failure of the data home's database (this store's and the run records',
+`agent.runs`) becomes one line in one place, `store_error`: the file, what is wrong
+(read-only, damaged, locked, disk full) and the next step. Opening and reading write
+nothing, so a read-only database still lists, shows and searches.
 """
 
 from __future__ import annotations
@@ -21,13 +26,14 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import SkillError
 
 DB_NAME = "skillgrove.db"
+DOCTOR = "`skillgrove skills doctor`"
 AUTHORS = ("seed", "synthesizer", "human")  # plus "llm:<model>"
 STAGES = ("unverified", "syntax", "runtime", "success")
 NAME_RE = re.compile(r"^[a-z_][a-z0-9_]{0,63}$")
@@ -70,6 +76,82 @@ CREATE TABLE IF NOT EXISTS skill_stats (
 );
 CREATE TABLE IF NOT EXISTS library_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
+TABLES = frozenset({"skills", "skill_versions", "skill_stats", "library_meta"})
+
+
+def store_error(path: Path, exc: BaseException, opening: bool = False) -> SkillError:
+    """The one line for an SQLite failure on the database `path`: what is wrong, next step.
+
+    The one place where SQLite errors of the data home's database become messages (the
+    skill store and the run records use it), so every command says the same thing.
+
+    Args:
+        opening: the failure came while opening the file (the message says so).
+    """
+    code = str(getattr(exc, "sqlite_errorname", None) or "")
+    detail = " ".join(str(exc).split())[:200] or type(exc).__name__
+    low = detail.lower()
+    if code.startswith("SQLITE_READONLY") or "readonly database" in low:
+        why = "it is read-only, nothing was written"
+        step = f"make it writable (chmod u+w, chattr -i), then run {DOCTOR}"
+    elif code.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")) or any(
+        w in low for w in ("malformed", "not a database", "could not decode")
+    ):
+        why, step = f"it is damaged ({detail})", f"run {DOCTOR} to salvage what is readable"
+    elif code.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "locked" in low:
+        why = f"another process holds it ({detail})"
+        step = f"try again, and if it stays locked run {DOCTOR}"
+    elif code.startswith("SQLITE_FULL") or "disk is full" in low:
+        why, step = "the disk is full", f"free some space, then run {DOCTOR}"
+    else:
+        why, step = detail if opening else f"it cannot be used ({detail})", f"run {DOCTOR}"
+    head = f"the library database {path}" + (" cannot be opened" if opening else "")
+    return SkillError(f"{head}: {why}; {step}")
+
+
+def damaged(detail: str) -> sqlite3.DatabaseError:
+    """An SQLite-style error for damage found outside SQLite (a row that does not parse)."""
+    exc = sqlite3.DatabaseError(detail)
+    exc.sqlite_errorname = "SQLITE_CORRUPT"
+    return exc
+
+
+@contextmanager
+def guarded(path: Path, opening: bool = False) -> Iterator[None]:
+    """Turn SQLite errors inside the block into `store_error`'s one line."""
+    try:
+        yield
+    except sqlite3.Error as exc:
+        raise store_error(path, exc, opening) from None
+
+
+def open_db(path: Path, schema: str, tables: frozenset[str]) -> sqlite3.Connection:
+    """Connect to the data home's database in WAL mode; create `tables` from `schema` when
+    some are missing. Writes nothing when they exist, so a read-only file opens (a new
+    table that cannot be created is the caller's to notice, see `missing_tables`).
+
+    Raises:
+        SkillError: one line (`store_error`) when the file cannot be opened.
+    """
+    with guarded(path, opening=True):
+        db = sqlite3.connect(path, timeout=30.0, isolation_level=None, check_same_thread=False)
+        try:
+            if db.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=FULL")
+            db.execute("PRAGMA foreign_keys=ON")
+            if missing_tables(db, tables):
+                db.executescript(schema)
+        except BaseException:
+            db.close()
+            raise
+    return db
+
+
+def missing_tables(db: sqlite3.Connection, tables: frozenset[str]) -> set[str]:
+    """Which of `tables` the database does not have."""
+    have = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    return set(tables) - have
 
 
 @dataclass(frozen=True)
@@ -216,16 +298,7 @@ class SkillStore:
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
-        try:
-            self._db = sqlite3.connect(
-                self.path, timeout=30.0, isolation_level=None, check_same_thread=False
-            )
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=FULL")
-            self._db.execute("PRAGMA foreign_keys=ON")
-            self._db.executescript(SCHEMA)
-        except sqlite3.DatabaseError as exc:
-            raise SkillError(f"the library database {self.path} cannot be opened: {exc}") from None
+        self._db = open_db(self.path, SCHEMA, TABLES)
         self._mutex = threading.RLock()
 
     def close(self) -> None:
@@ -239,7 +312,7 @@ class SkillStore:
         Args:
             bump: increment the generation counter (what is searched has changed).
         """
-        with self._mutex:
+        with self._mutex, guarded(self.path):
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 yield self._db
@@ -250,11 +323,12 @@ class SkillStore:
                     )
                 self._db.execute("COMMIT")
             except BaseException:
-                self._db.execute("ROLLBACK")
+                if self._db.in_transaction:  # a failed COMMIT may have rolled back already
+                    self._db.execute("ROLLBACK")
                 raise
 
     def _rows(self, sql: str, args: tuple = ()) -> list[dict]:
-        with self._mutex:
+        with self._mutex, guarded(self.path):
             cur = self._db.execute(sql, args)
             cols = [c[0] for c in cur.description]
             return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
@@ -262,10 +336,11 @@ class SkillStore:
     def integrity(self) -> str | None:
         """None when SQLite's quick check passes, else its first complaint."""
         try:
-            rows = self._rows("PRAGMA quick_check")
+            with self._mutex:
+                rows = self._db.execute("PRAGMA quick_check").fetchall()
         except sqlite3.DatabaseError as exc:
             return str(exc)
-        first = next(iter(rows[0].values())) if rows else "ok"
+        first = rows[0][0] if rows else "ok"
         return None if first == "ok" else str(first)
 
     def generation(self) -> int:
@@ -279,7 +354,10 @@ class SkillStore:
 
     def library_id(self) -> str:
         """A random id given to this library when first asked (names its index collection)."""
-        with self._mutex:
+        found = self.meta("library_id")
+        if found is not None:  # read first: a read-only database has one already
+            return found
+        with self._mutex, guarded(self.path):
             self._db.execute("INSERT OR IGNORE INTO library_meta(key, value) VALUES('library_id', ?)",
                              (uuid.uuid4().hex[:12],))  # fmt: skip
         return str(self.meta("library_id"))
@@ -391,8 +469,147 @@ class SkillStore:
                                 (r["name"], r["version"])):  # fmt: skip
                 stats[s["family"]] = (s["episodes"], s["successes"])
         parent = (r["parent_name"], r["parent_version"]) if r["parent_name"] else None
-        return SkillVersion(
-            r["name"], r["version"], r["code"], r["description"], tuple(json.loads(r["examples"])),
-            tuple(Param(**p) for p in json.loads(r["params"])), r["author"], bool(r["verified"]),
-            r["stage"], parent, r["content_hash"], r["created"], stats,
-        )  # fmt: skip
+        try:
+            return SkillVersion(
+                r["name"], r["version"], r["code"], r["description"], tuple(json.loads(r["examples"])),
+                tuple(Param(**p) for p in json.loads(r["params"])), r["author"], bool(r["verified"]),
+                r["stage"], parent, r["content_hash"], r["created"], stats,
+            )  # fmt: skip
+        except (TypeError, ValueError) as exc:  # a row whose bytes were damaged on disk
+            what = f"{r.get('name')!r} v{r.get('version')} cannot be read: {type(exc).__name__}"
+            raise store_error(self.path, damaged(what)) from None
+
+
+# -- a damaged database ----------------------------------------------------------------------
+def check_file(path: Path) -> str | None:
+    """SQLite's quick check of the database file at `path`, read-only: None when it passes
+    (or there is no file), else its first complaint."""
+    path = Path(path)
+    if not path.exists():
+        return None
+    try:
+        with closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as db:
+            rows = db.execute("PRAGMA quick_check").fetchall()
+    except sqlite3.Error as exc:
+        return " ".join(str(exc).split()) or type(exc).__name__
+    first = rows[0][0] if rows else "ok"
+    return None if first == "ok" else " ".join(str(first).split())[:200]
+
+
+def salvage(path: Path) -> dict:
+    """Copy every readable row of the damaged database `path` into a fresh file, put that
+    in its place and keep the damaged one beside it (`<name>.damaged-<time>`, with its
+    `-wal`). Rows on damaged pages are skipped; a skill whose versions survived but whose
+    `skills` row did not gets that row back (uses 0); stats of a lost version are dropped.
+
+    The caller holds the library's write lock and has closed its connections.
+
+    Returns:
+        {"kept": {table: rows copied}, "unreadable_rows": {table: rows whose reading
+        failed (rows on a page damaged past recognition are not counted)}, "lost_skills": names of skills none of whose versions could be
+        read, "damaged_copy": path of the kept damaged file}.
+
+    Raises:
+        SkillError: the schema itself cannot be read (nothing can be salvaged; nothing
+            was changed).
+    """
+    path = Path(path)
+    fresh = path.with_name(path.name + ".salvage")
+    for leftover in (fresh, Path(f"{fresh}-wal"), Path(f"{fresh}-shm")):
+        leftover.unlink(missing_ok=True)
+    kept: dict[str, int] = {}
+    gaps: dict[str, int] = {}
+    with closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as src:
+        try:
+            schema = src.execute(
+                "SELECT type, name, sql FROM sqlite_master WHERE sql IS NOT NULL "
+                "AND name NOT LIKE 'sqlite_%' ORDER BY type = 'index'"
+            ).fetchall()
+        except sqlite3.Error as exc:
+            raise SkillError(
+                f"the library database {path} is damaged beyond salvage ({exc}): it is left as it "
+                "is; restore it from a copy, or import a bundle exported earlier (`skillgrove skills import`)"
+            ) from None
+        with closing(sqlite3.connect(fresh, isolation_level=None)) as dst:
+            dst.execute("BEGIN")
+            for _, _, sql in schema:
+                dst.execute(sql)
+            tables = [name for kind, name, _ in schema if kind == "table"]
+            for name in tables:
+                kept[name], gaps[name] = _copy_rows(src, dst, name)
+            lost = _reconcile(dst) if set(tables) >= TABLES else []
+            dst.execute("COMMIT")
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    aside = path.with_name(f"{path.name}.damaged-{stamp}")
+    path.replace(aside)
+    # the damaged file's journal must not pair with the new file: it goes with the damaged
+    # one (its -shm is only an index of it, rebuilt on open)
+    wal, shm = Path(f"{path}-wal"), Path(f"{path}-shm")
+    if wal.exists():
+        wal.replace(Path(f"{aside}-wal"))
+    shm.unlink(missing_ok=True)
+    fresh.replace(path)
+    return {
+        "kept": kept,
+        "unreadable_rows": gaps,
+        "lost_skills": lost,
+        "damaged_copy": str(aside),
+    }
+
+
+SALVAGE_MAX_ROWID = 10_000_000  # row-by-row salvage looks this far at most
+
+
+def _copy_rows(src: sqlite3.Connection, dst: sqlite3.Connection, table: str) -> tuple[int, int]:
+    """Copy `table`: in one scan when it reads through, else row by row by rowid (a scan
+    stops at the first damaged page; a lookup by rowid reaches the rows beyond it).
+
+    Returns (rows copied, rows whose reading failed)."""
+    quoted = '"' + table.replace('"', '""') + '"'
+    try:
+        rows = src.execute(f"SELECT * FROM {quoted} ORDER BY rowid").fetchall()
+    except sqlite3.Error:
+        rows = None
+    if rows is not None:
+        for row in rows:
+            dst.execute(f"INSERT OR IGNORE INTO {quoted} VALUES ({','.join('?' * len(row))})", row)
+        return len(rows), 0
+    try:
+        top = src.execute(f"SELECT MAX(rowid) FROM {quoted}").fetchone()[0]
+    except sqlite3.Error:
+        top = None
+    kept = failed = 0
+    for rowid in range(1, min(top or SALVAGE_MAX_ROWID, SALVAGE_MAX_ROWID) + 1):
+        try:
+            row = src.execute(f"SELECT * FROM {quoted} WHERE rowid = ?", (rowid,)).fetchone()
+        except sqlite3.Error:
+            failed += 1
+            continue
+        if row is not None:
+            dst.execute(f"INSERT OR IGNORE INTO {quoted} VALUES ({','.join('?' * len(row))})", row)
+            kept += 1
+    return kept, failed
+
+
+def _reconcile(db: sqlite3.Connection) -> list[str]:
+    """Make salvaged skill tables agree: skills rows for surviving versions, no orphan stats.
+
+    Returns the skills none of whose versions could be read (they are dropped)."""
+    lost = [r[0] for r in db.execute(
+        "SELECT name FROM skills WHERE name NOT IN (SELECT name FROM skill_versions) ORDER BY name")]  # fmt: skip
+    db.execute(
+        "INSERT INTO skills(name, created, updated, uses) SELECT name, MIN(created), MAX(created), 0 "
+        "FROM skill_versions WHERE name NOT IN (SELECT name FROM skills) GROUP BY name"
+    )
+    db.execute("DELETE FROM skills WHERE name NOT IN (SELECT name FROM skill_versions)")
+    db.execute(
+        "DELETE FROM skill_stats WHERE NOT EXISTS (SELECT 1 FROM skill_versions v "
+        "WHERE v.name = skill_stats.name AND v.version = skill_stats.version)"
+    )
+    db.execute(
+        "INSERT INTO library_meta(key, value) VALUES('generation', '1') "
+        "ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1"
+    )
+    db.execute("INSERT OR IGNORE INTO library_meta(key, value) VALUES('seeded', 'salvaged')")
+    db.execute("INSERT OR REPLACE INTO library_meta(key, value) VALUES('index_stale', 'salvaged')")
+    return lost

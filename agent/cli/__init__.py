@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import math
 import os
 import sys
 from pathlib import Path
@@ -83,10 +84,15 @@ class App:
         self.json = as_json
 
     @property
+    def home_path(self) -> Path:
+        """The data home's path, without creating or touching it."""
+        raw = self._home or os.environ.get("SKILLGROVE_HOME") or "~/.skillgrove"
+        return Path(raw).expanduser()
+
+    @property
     def home(self) -> Path:
         """The data home, created if missing; a one-line error if it cannot be written."""
-        raw = self._home or os.environ.get("SKILLGROVE_HOME") or "~/.skillgrove"
-        path = Path(raw).expanduser()
+        path = self.home_path
         try:
             path.mkdir(parents=True, exist_ok=True)
             probe = path / ".write-test"
@@ -113,13 +119,30 @@ def json_option(f):
 
 def emit(app: App, data: dict[str, Any], human=None) -> None:
     """Print a result: JSON with --json, else `human()` (or a key: value listing)."""
+    from .terminal import escaping_stdout, safe
+
     if app.json:
-        click.echo(json.dumps(data, default=_jsonable))
+        try:
+            text = json.dumps(data, default=_jsonable, allow_nan=False)
+        except ValueError:  # inf or nan somewhere: JSON has no such numbers, say null
+            text = json.dumps(_finite(json.loads(json.dumps(data, default=_jsonable))))
+        click.echo(text)
     elif human is not None:
-        human()
+        with escaping_stdout():  # control characters of user text and skill output escaped
+            human()
     else:
         for k, v in data.items():
-            click.echo(f"{k}: {v}")
+            click.echo(safe(f"{k}: {v}"))
+
+
+def _finite(o: Any) -> Any:
+    if isinstance(o, float) and not math.isfinite(o):
+        return None
+    if isinstance(o, dict):
+        return {k: _finite(v) for k, v in o.items()}
+    if isinstance(o, list):
+        return [_finite(v) for v in o]
+    return o
 
 
 def _jsonable(o: Any) -> Any:
@@ -141,17 +164,25 @@ pass_app = click.make_pass_decorator(App)
 @click.version_option(package_name="skillgrove")
 @click.pass_context
 def cli(ctx: click.Context, home: str | None, as_json: bool) -> None:
-    """skillgrove: a robot skill-library agent that learns skills in simulation."""
+    """skillgrove: a robot skill-library agent that learns skills in simulation.
+
+    \b
+    Exit status:
+      0  done (run, learn: the goal held; skills verify: every version passed)
+      3  ran, but did not pass (a goal not reached, a skill failed verification)
+      1  error (one line on stderr; {"error": ...} with --json)
+      2  usage error (a bad command, option or value)
+    """
+    if home is not None and not home.strip():
+        raise click.UsageError("--home needs a directory; it was given an empty string")
     ctx.obj = App(home, as_json)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Console entry point: run the CLI and turn known errors into one-line messages."""
-    from sim.errors import SimError
+    from ..errors import AgentError, LLMUnavailable
 
-    from ..errors import AgentError
-
-    known: tuple[type[Exception], ...] = (SimError, AgentError)
+    known: tuple[type[Exception], ...] = (AgentError, LLMUnavailable)
     try:
         from skills.errors import SkillError
 
@@ -168,7 +199,7 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except click.ClickException as exc:
         return _fail(exc.format_message(), exc.exit_code, as_json)
-    except known as exc:
+    except _with_sim_error(known) as exc:  # evaluated once the command has run
         return _fail(str(exc), 1, as_json)
     except KeyboardInterrupt:
         click.echo("error: interrupted", err=True)
@@ -176,9 +207,18 @@ def main(argv: list[str] | None = None) -> int:
     return rc if isinstance(rc, int) else 0
 
 
+def _with_sim_error(known: tuple[type[Exception], ...]) -> tuple[type[Exception], ...]:
+    """`known` plus `SimError` if `sim` was imported: importing it costs 0.3 s (gymnasium),
+    and only a command that imported it can raise it."""
+    mod = sys.modules.get("sim.errors")
+    return (*known, mod.SimError) if mod is not None else known
+
+
 def _fail(message: str, code: int, as_json: bool) -> int:
+    from .terminal import safe
+
     line = " ".join(str(message).split())
     if as_json:
         click.echo(json.dumps({"error": line}))
-    click.echo(f"error: {line}", err=True)
+    click.echo(f"error: {safe(line)}", err=True)
     return code or 1

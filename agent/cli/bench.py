@@ -29,11 +29,18 @@ def sim_(app: App, episodes_per_family: int) -> None:
     "--sizes", default="1000,10000", show_default=True, help="Library sizes for the latency runs."
 )
 @click.option("--latency-queries", type=click.IntRange(10, 5000), default=200, show_default=True)
+@click.option(
+    "--cold-runs",
+    type=click.IntRange(0, 50),
+    default=5,
+    show_default=True,
+    help="Fresh-process runs of each cold command (0: skip).",
+)
 @json_option
 @pass_app
-def retrieval_(app: App, sizes: str, latency_queries: int) -> None:
-    """Top-1 on paraphrases, novel-task rejection, search latency at 1k and 10k skills."""
-    from skills.bench_retrieval import run_retrieval_bench
+def retrieval_(app: App, sizes: str, latency_queries: int, cold_runs: int) -> None:
+    """Top-1 on paraphrases, calibrated thresholds, cold and warm search latency."""
+    from skills.bench_retrieval import run_retrieval_bench, summary_lines
 
     try:
         sizes_t = tuple(int(s) for s in sizes.split(",") if s.strip())
@@ -43,7 +50,10 @@ def retrieval_(app: App, sizes: str, latency_queries: int) -> None:
         ) from None
     work = app.home / "bench"
     work.mkdir(parents=True, exist_ok=True)
-    emit(app, run_retrieval_bench(work, sizes=sizes_t, latency_queries=latency_queries))
+    out = run_retrieval_bench(
+        work, sizes=sizes_t, latency_queries=latency_queries, cold_runs=cold_runs
+    )
+    emit(app, out, lambda: click.echo("\n".join(summary_lines(out))))
 
 
 @bench.command("open")

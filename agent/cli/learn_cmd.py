@@ -6,6 +6,7 @@ import click
 
 from . import App, emit, json_option, pass_app
 from .agent_opts import agent_options, run_curriculum
+from .run_cmd import EXIT_NOT_REACHED
 
 
 @click.command()
@@ -19,7 +20,15 @@ from .agent_opts import agent_options, run_curriculum
 @json_option
 @pass_app
 def learn(app: App, suite: str, opts) -> None:
-    """Run a curriculum: every task through the agent, pass after pass; report and plots."""
+    """Run a curriculum: every task through the agent, pass after pass; report and plots.
+
+    \b
+    Exit status:
+      0  every task's goal held
+      3  the curriculum ran, but some task's goal was not reached
+      1  an error (one line on stderr)
+      2  a usage error
+    """
     s, report, out, _ = run_curriculum(app, suite, opts)
     summary = {k: report[k] for k in ("suite", "passes", "success_rate", "seconds", "dir")}
     summary["tasks"] = [
@@ -55,3 +64,5 @@ def learn(app: App, suite: str, opts) -> None:
         con.print(f"report, plots: {out}")
 
     emit(app, summary, human)
+    if not all(r["success"] for r in report["tasks"]):
+        click.get_current_context().exit(EXIT_NOT_REACHED)

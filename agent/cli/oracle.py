@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import click
 
@@ -23,25 +22,28 @@ from .progress import progress
 @click.option("--seed", type=int, default=0, show_default=True, help="First seed (>= 0).")
 @click.option(
     "--gif",
-    type=click.Path(dir_okay=False, writable=True),
-    help="Write the first episode as an animated GIF.",
+    type=click.Path(),
+    help="Write the first episode as an animated GIF (a new file unless --force).",
 )
+@click.option("--force", is_flag=True, help="Replace the --gif file if it exists.")
 @click.option("--gui", is_flag=True, help="Watch in PyBullet's GUI window (needs a display).")
 @json_option
 @pass_app
-def oracle(app: App, family: str, episodes: int, seed: int, gif: str | None, gui: bool) -> None:
+def oracle(app: App, family: str, episodes: int, seed: int, gif: str | None, force: bool,
+           gui: bool) -> None:  # fmt: skip
     """Run the scripted oracle on FAMILY and report its success rate."""
     from sim.families import check_family
     from sim.runner import check_seed, run_oracle, write_gif
     from sim.world import World
+    from skills.files import check_target, safe_write
 
     check_family(family)
     if episodes < 1:
         raise click.BadParameter(f"--episodes must be >= 1, got {episodes}")
     check_seed(seed)
     check_seed(seed + episodes - 1)
-    if gif:
-        Path(gif).parent.mkdir(parents=True, exist_ok=True)
+    if gif is not None:
+        check_target(gif, force=force, home=app.home_path)  # refused before anything runs
     world = World(gui=gui)
     t0 = time.perf_counter()
     results = []
@@ -51,7 +53,8 @@ def oracle(app: App, family: str, episodes: int, seed: int, gif: str | None, gui
                 frames = [] if (gif and i == 0) else None
                 results.append(run_oracle(world, family, seed + i, frames))
                 if frames:
-                    write_gif(frames, gif)
+                    with safe_write(gif, force=force, home=app.home_path) as tmp:
+                        write_gif(frames, str(tmp))
                 advance()
     finally:
         world.close()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import math
-import os
 import sys
 import time
 from pathlib import Path
@@ -521,26 +520,27 @@ def corrections_list(app: App, family: str | None, limit: int) -> None:
 
 
 @corrections.command("export")
-@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("path", type=click.Path(path_type=Path))
 @click.option("--family", default=None)
+@click.option("--force", is_flag=True, help="Replace PATH if it is an existing regular file.")
 @json_option
 @pass_app
-def corrections_export(app: App, path: Path, family: str | None) -> None:
-    """Write corrections (with images) as JSON lines to PATH."""
+def corrections_export(app: App, path: Path, family: str | None, force: bool) -> None:
+    """Write corrections (with images) as JSON lines to PATH.
+
+    PATH must not exist (unless --force replaces a regular file), nor be a directory,
+    device or link to one, nor lie in a data home; it is written atomically.
+    """
     from agent.policy.corrections import CorrectionStore, store_path
     from agent.policy.train import check_families
+    from skills.files import check_target, safe_write
 
     if family is not None:
         check_families([family])
+    check_target(path, force=force, home=app.home_path)  # before the store is opened
     store = CorrectionStore(store_path(app.home))
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")  # complete file or none at all
-    try:
+    with safe_write(path, force=force, home=app.home_path) as tmp:  # the whole file or none
         n = store.export(tmp, family)
-        tmp.replace(path)
-    except OSError as exc:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise click.ClickException(f"cannot write {str(path)!r}: {exc.strerror or exc}") from None
     emit(
         app,
         {"path": str(path), "count": n},

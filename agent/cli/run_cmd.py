@@ -8,6 +8,10 @@ object's start and end pose.
 With `--perception policy` the run's grasp and place poses come from the learned policy
 (checkpoint `--policy-version`, default the latest); candidate skills are still verified
 with oracle poses (see `agent.evaluator`).
+
+Exit status: 0 when the goal holds at the end, 3 when the run ended but the goal does
+not hold (`EXIT_NOT_REACHED`, the code `skills verify` gives a version that fails), 1 on
+an error (nothing ran to the end), 2 on a usage error.
 """
 
 from __future__ import annotations
@@ -16,6 +20,9 @@ import click
 
 from . import App, emit, json_option, pass_app
 from .agent_opts import agent_options
+from .terminal import safe
+
+EXIT_NOT_REACHED = 3  # ran to the end, the goal does not hold (as `skills verify`: did not pass)
 
 
 @click.command()
@@ -55,7 +62,15 @@ from .agent_opts import agent_options
 def run(app: App, instruction: str, family: str | None, objects: str | None, goal: str | None,
         distractors: int | None, seed: int, perception: str, policy_version: str | None,
         opts) -> None:  # fmt: skip
-    """Carry out INSTRUCTION: reuse, adapt or write a skill, prove it in simulation, run it."""
+    """Carry out INSTRUCTION: reuse, adapt or write a skill, prove it in simulation, run it.
+
+    \b
+    Exit status:
+      0  the goal holds at the end (SUCCESS)
+      3  the run ended, but the goal does not hold (FAILED)
+      1  an error: nothing ran to the end (one line on stderr)
+      2  a usage error
+    """
     from dataclasses import replace
 
     from agent.errors import AgentError
@@ -64,7 +79,7 @@ def run(app: App, instruction: str, family: str | None, objects: str | None, goa
     if policy_version is not None and perception != "policy":
         raise AgentError("--policy-version needs --perception policy")
     opts = replace(opts, perception=perception, policy_version=policy_version)
-    log = (lambda m: None) if app.json else (lambda m: click.echo(m, err=True))
+    log = (lambda m: None) if app.json else (lambda m: click.echo(safe(m), err=True))
     with build_agent(app.home, opts, log=log) as agent:
         record = agent.run(instruction, family, seed, goal, objects, distractors)
     data = record.summary() | {"perception": record.perception}
@@ -99,3 +114,5 @@ def run(app: App, instruction: str, family: str | None, objects: str | None, goa
             click.echo(f"  replay: {app.home / record.gif}")
 
     emit(app, data, human)
+    if not record.success:
+        click.get_current_context().exit(EXIT_NOT_REACHED)

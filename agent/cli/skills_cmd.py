@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
 
+from agent.inputs import VERSION
 from agent.verify import Verification, families_for
 
 from . import App, emit, json_option, pass_app
@@ -21,10 +23,16 @@ def skills(ctx: click.Context, library_url: str | None) -> None:
     ctx.meta["library_url"] = library_url
 
 
-def _library(app: App):
+@contextmanager
+def _library(app: App, **kw):
+    """The data home's library, closed after; what it could not do (an index it could not
+    update after a write it made) is printed as a warning line on stderr."""
     from skills.library import open_library
 
-    return open_library(app.home, click.get_current_context().meta.get("library_url"))
+    with open_library(app.home, click.get_current_context().meta.get("library_url"), **kw) as lib:
+        yield lib
+    for line in lib.warnings:
+        click.echo(f"warning: {line}", err=True)
 
 
 def _table(columns: list[str], rows: list[list]) -> None:
@@ -128,7 +136,7 @@ def add(
             stage=stage,
             stats=stats,
         )
-        data = _version_dict(v)
+        data = _version_dict(v) | ({"warnings": list(lib.warnings)} if lib.warnings else {})
     emit(
         app,
         data,
@@ -155,7 +163,9 @@ def list_(app: App) -> None:
 
 @skills.command("show")
 @click.argument("name")
-@click.option("--version", "-v", "version", type=int, help="A version (default: the latest).")
+@click.option(
+    "--version", "-v", "version", type=VERSION.click_type(), help="A version (default: the latest)."
+)
 @json_option
 @pass_app
 def show(app: App, name: str, version: int | None) -> None:
@@ -229,13 +239,20 @@ def rm(app: App, name: str) -> None:
 
 
 @skills.command("export")
-@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--force", is_flag=True, help="Replace PATH if it is an existing regular file.")
 @json_option
 @pass_app
-def export(app: App, path: Path) -> None:
-    """Write the whole library to one bundle file (zip: code, metadata, stats, lineage)."""
+def export(app: App, path: Path, force: bool) -> None:
+    """Write the whole library to one bundle file (zip: code, metadata, stats, lineage).
+
+    PATH must not exist (unless --force replaces a regular file), nor be a directory,
+    device or link to one, nor lie in a data home; it is written atomically.
+    """
+    from skills.bundle import export_bundle
+
     with _library(app) as lib:
-        data = lib.export(path)
+        data = export_bundle(lib, path, force=force)
     emit(
         app,
         data,
@@ -247,28 +264,82 @@ def export(app: App, path: Path) -> None:
 
 @skills.command("import")
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--unverified", is_flag=True, help="Mark every imported version unverified.")
+@click.option("--verify", "verify_now", is_flag=True,
+              help="Verify the imported skills here right away (as `skills verify` does).")  # fmt: skip
+@click.option("--episodes", type=click.IntRange(1, 100), default=5, show_default=True,
+              help="With --verify: evaluation episodes per family or goal template.")  # fmt: skip
+@click.option("--unverified", is_flag=True, hidden=True,
+              help="Accepted for old scripts: imported versions are always unverified.")  # fmt: skip
 @json_option
 @pass_app
-def import_(app: App, path: Path, unverified: bool) -> None:
-    """Import a bundle file: new skills and versions, all or nothing; the index is rebuilt."""
+def import_(app: App, path: Path, verify_now: bool, episodes: int, unverified: bool) -> None:
+    """Import a bundle file: new skills and versions, all or nothing; the index is rebuilt.
+
+    What a bundle says about trust is a claim: every imported version is unverified, with
+    no stats and no uses, until this machine's Evaluator verifies it (`skills verify`, or
+    --verify here). The bundle's claims (author, verified, stage, stats, uses) are kept as
+    the version's provenance and printed here; they never count for ranking or reuse.
+
+    Exit status: 0 imported (and with --verify, every imported skill passed); 3 imported,
+    but with --verify some skill failed verification; 1 on an error; 2 on a usage error.
+    """
     with _library(app) as lib:
-        data = lib.import_bundle(path, unverified=unverified)
-    emit(
-        app,
-        data,
-        lambda: click.echo(
-            f"imported {data['added']} versions ({data['skipped']} already present)"
-        ),
-    )
+        data = lib.import_bundle(path)
+        checked = _verify_imported(app, lib, data["skills"], episodes) if verify_now else None
+    if checked is not None:
+        data["verification"] = [c.to_dict() for c in checked]
+
+    def human() -> None:
+        click.echo(
+            f"imported {data['added']} versions ({data['skipped']} already present), "
+            "unverified until verified here"
+            + ("" if verify_now or not data["added"] else ": run `skillgrove skills verify`")
+        )
+        for v in data["versions"]:
+            c = v["claimed"]
+            stats = ", ".join(f"{k} {s}/{e}" for k, (e, s) in c["stats"].items()) or "none"
+            click.echo(
+                f"  {v['name']} v{v['version']}: the bundle claimed author {c['author']}, "
+                f"{'verified' if c['verified'] else 'unverified'}, stats {stats}"
+            )
+        for c in checked or ():
+            click.echo(
+                f"  verify {c.name} v{c.version}: {c.status}"
+                + (f" ({c.reason})" if c.reason else "")
+            )
+
+    emit(app, data, human)
+    if checked is not None and any(c.status == "failed" for c in checked):
+        click.get_current_context().exit(3)
+
+
+def _verify_imported(app: App, lib, names: list[str], episodes: int) -> list:
+    """`skills verify` on the latest version of each imported skill."""
+    from agent.factory import AgentOptions, build_evaluator
+    from agent.verify import plan, verify_library
+
+    opts = AgentOptions(episodes=episodes)
+    todo = [item for name in names for item in plan(lib, opts.pass_bar, name)]
+    if not todo:
+        return []
+    total = sum(len(keys) for _, keys in todo)
+    with (
+        build_evaluator(opts) as (evaluator, scenes),
+        progress("verifying imported skills", total, quiet=app.json) as advance,
+    ):
+        return verify_library(lib, evaluator, scenes, todo, episodes, advance)
 
 
 @skills.command("doctor")
 @json_option
 @pass_app
 def doctor(app: App) -> None:
-    """Check that the index agrees with the database and repair it."""
-    with _library(app) as lib:
+    """Check the database and that the index agrees with it; repair both.
+
+    A damaged database is salvaged: every readable row goes into a fresh file and the
+    damaged one is kept beside it (`skillgrove.db.damaged-TIME`); the index is rebuilt.
+    """
+    with _library(app, salvage=True) as lib:
         data = lib.doctor().to_dict()
     emit(app, data)
 

@@ -168,10 +168,13 @@ class PolicyCorrectionQueue:
                                  ps.detail, int(w), int(h), pick, place, ps.created)  # fmt: skip
 
     def _waiting(self, prediction_id: str):
+        from agent.errors import AgentError
+        from agent.inputs import ROW_ID
+
         q = self._queue()
-        try:
-            ps = q.get(int(prediction_id)) if q is not None else None
-        except (KeyError, ValueError):
+        try:  # an id out of SQLite's range is no prediction (not an overflow)
+            ps = q.get(ROW_ID.parse(prediction_id)) if q is not None else None
+        except (KeyError, ValueError, AgentError):
             ps = None
         if ps is None or ps.correction is not None:
             raise KeyError(prediction_id)

@@ -14,6 +14,10 @@ from urllib.parse import quote
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 
+from agent.errors import AgentError
+from agent.inputs import PAGE
+from agent.policy.corrections import validate_angle
+
 from .app import UIContext, pager, render
 from .corrections import KeyPose, png_bytes
 
@@ -39,7 +43,7 @@ def _item(ctx: UIContext, prediction_id: str):
 
 
 @router.get("/corrections")
-def queue_page(request: Request, page: int = 1, stored: str = ""):
+def queue_page(request: Request, page: int = PAGE.query(1), stored: str = ""):
     ctx: UIContext = request.app.state.ctx
     q = ctx.corrections
     if q is None:
@@ -82,6 +86,10 @@ def _key(item, row: float | None, col: float | None, angle: float | None, name: 
             422,
             f"the {name} point ({row:.1f}, {col:.1f}) is outside the {item.width}x{item.height} image",
         )
+    try:  # the validator of `policy correct --angle`: the page refuses what the CLI refuses
+        angle = validate_angle(angle)
+    except AgentError as exc:
+        raise HTTPException(422, f"the {name} {exc}") from None
     return KeyPose(float(row), float(col), float((angle + 180.0) % 360.0 - 180.0))
 
 

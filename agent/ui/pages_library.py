@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from fastapi import APIRouter, HTTPException, Query, Request
 
+from agent.inputs import PAGE, VERSION
 from skills.errors import SkillError
 from skills.search import TAU_HIGH, TAU_LOW  # SkillLibrary.search uses the defaults
 
@@ -34,7 +35,7 @@ class MatchRow:
 
 @router.get("/")
 def library_page(request: Request, q: str = "", k: int = Query(10, ge=1, le=MAX_K), author: str = "",
-                 status: str = "", stage: str = "", sort: str = "name", page: int = 1):  # fmt: skip
+                 status: str = "", stage: str = "", sort: str = "name", page: int = PAGE.query(1)):  # fmt: skip
     """Every skill, a page at a time; with `q`, the Searcher's decision and matches."""
     ctx: UIContext = request.app.state.ctx
     if sort not in queries.SORTS:
@@ -92,7 +93,8 @@ def _keep(r: MatchRow, f: dict) -> bool:
 
 
 @router.get("/skills/{name}")
-def skill_page(request: Request, name: str, v: int | None = None, diff: int | None = None):
+def skill_page(request: Request, name: str, v: int | None = VERSION.query(),
+               diff: int | None = VERSION.query()):  # fmt: skip
     """One skill: code, versions and diffs, lineage, stats per family, the runs that used it."""
     ctx: UIContext = request.app.state.ctx
     try:

@@ -8,6 +8,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse
 
 from agent.errors import AgentError
+from agent.inputs import PAGE
 
 from .app import UIContext, pager, render
 from .files import inside
@@ -16,7 +17,7 @@ router = APIRouter()
 
 
 @router.get("/runs")
-def runs_page(request: Request, page: int = 1):
+def runs_page(request: Request, page: int = PAGE.query(1)):
     ctx: UIContext = request.app.state.ctx
     store = ctx.runs()
     try:

@@ -217,3 +217,61 @@ def isolate(monkeypatch) -> None:
     for var in (*PROXY_VARS, "OPENAI_API_KEY", "OPENAI_BASE_URL", "SKILLGROVE_LLM",
                 "SKILLGROVE_LLM_BASE_URL"):  # fmt: skip
         monkeypatch.delenv(var, raising=False)
+
+
+class SilentServer:
+    """A server on 127.0.0.1 that accepts every connection and never answers a byte.
+
+    What a hung model server looks like from the client: the TCP connection is made, the
+    request is sent, nothing comes back. `connections` counts the accepted connections.
+
+        with SilentServer() as server:
+            make_llm("openai:m", base_url=server.base_url, timeout=0.5).complete("hi")
+    """
+
+    def __init__(self) -> None:
+        import socket
+
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.sock.settimeout(0.05)
+        self.port = self.sock.getsockname()[1]
+        self.connections = 0
+        self._held: list = []  # accepted sockets, kept open and never written to
+        self._stop = threading.Event()
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+
+    def _accept(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:  # the 50 ms poll, or the socket was closed
+                continue
+            self.connections += 1
+            self._held.append(conn)
+
+    def start(self) -> SilentServer:
+        self.thread.start()
+        return self
+
+    def close(self) -> None:
+        self._stop.set()
+        self.thread.join(timeout=2)
+        for conn in self._held:
+            conn.close()
+        self.sock.close()
+
+    def __enter__(self) -> SilentServer:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def base_url(self) -> str:
+        return f"{self.url}/v1"

@@ -9,7 +9,7 @@ import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel, GenericFakeChatModel
 from langchain_core.messages import AIMessage
 
-from agent.errors import AgentError
+from agent.errors import AgentError, LLMUnavailable
 from agent.llm import (
     LLM,
     LLMConfig,
@@ -178,7 +178,7 @@ def test_openai_closed_port_is_a_quick_one_line_error(monkeypatch):
         "openai:m", base_url=f"http://127.0.0.1:{port}/v1", timeout=2, max_retries=1, backoff=0.05
     )
     start = time.perf_counter()
-    with pytest.raises(AgentError) as info:
+    with pytest.raises(LLMUnavailable) as info:
         llm.complete("hi")
     assert time.perf_counter() - start < 5
     message = str(info.value)
@@ -193,7 +193,7 @@ def test_openai_timeout_is_reported(server):
     server.script = [(200, completion("m", "late"), {}, 1.5)]
     llm = make_llm("openai:m", base_url=f"{server.url}/v1", timeout=0.3, max_retries=0)
     start = time.perf_counter()
-    with pytest.raises(AgentError, match=r"did not answer within 0.3 s: timed out"):
+    with pytest.raises(LLMUnavailable, match=r"did not answer within 0.3 s: timed out"):
         llm.complete("hi")
     assert time.perf_counter() - start < 1.4
 
@@ -230,7 +230,7 @@ def test_ollama_down(monkeypatch):
     port = closed_port()
     llm = make_llm("ollama:m", base_url=f"http://127.0.0.1:{port}", timeout=2, max_retries=0)
     with pytest.raises(
-        AgentError,
+        LLMUnavailable,
         match=rf"^LLM server at http://127.0.0.1:{port} is unreachable: connection refused$",
     ):
         llm.complete("hi")
@@ -304,7 +304,7 @@ def test_backoff_is_capped_and_retries_are_bounded():
     delays: list[float] = []
     model = Flaky(*[ConnectionRefusedError(111, "Connection refused")] * 10)
     llm = LLM(model, name="x", max_retries=5, backoff=1.0, max_backoff=4.0, sleep=delays.append)
-    with pytest.raises(AgentError, match=r"unreachable: connection refused \(6 attempts\)"):
+    with pytest.raises(LLMUnavailable, match=r"unreachable: connection refused \(6 attempts\)"):
         llm.complete("hi")
     assert delays == [1.0, 2.0, 4.0, 4.0, 4.0] and model.calls == 6
 

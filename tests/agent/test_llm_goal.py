@@ -8,7 +8,7 @@ import math
 
 import pytest
 
-from agent.errors import AgentError
+from agent.errors import AgentError, LLMUnavailable
 from agent.extract import extract_formula
 from agent.goal_prompts import goal_feedback
 from agent.llm import make_llm
@@ -92,7 +92,8 @@ def test_a_reply_without_a_formula_is_an_error_too(llm, llm_server):
 
 def test_an_unreachable_model_is_the_llm_error():
     llm = make_llm("openai:m", base_url="http://127.0.0.1:9/v1", timeout=2, max_retries=0)
-    with pytest.raises(AgentError, match="unreachable"):
+    # LLMUnavailable is not an AgentError: no stage of a run swallows it and waits again
+    with pytest.raises(LLMUnavailable, match="unreachable"):
         write_goal(llm, "put the red cube in the bowl", STATE)
 
 

@@ -428,7 +428,7 @@ def test_storing_a_correction(home):
     app = create_app(home[0], library=home[1], corrections=q)
     with TestClient(app, base_url=BASE) as c:
         form = {"pick_row": "12.5", "pick_col": "77.25", "pick_angle": "30",
-                "place_row": "50", "place_col": "90", "place_angle": "190"}  # fmt: skip
+                "place_row": "50", "place_col": "90", "place_angle": "-170"}  # fmt: skip
         r = c.post("/corrections/pred-0", data=form, headers=SAME_ORIGIN, follow_redirects=False)
         assert r.status_code == 303 and r.headers["location"] == "/corrections/pred-1?stored=c1"
         assert q.stored == [("pred-0", KeyPose(12.5, 77.25, 30.0), KeyPose(50.0, 90.0, -170.0))]

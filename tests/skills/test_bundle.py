@@ -45,7 +45,9 @@ def source(tmp_path):
     lib.close()
 
 
-def test_round_trip_keeps_code_metadata_stats_lineage(source, tmp_path):
+def test_round_trip_keeps_code_metadata_lineage_and_claims_as_provenance(source, tmp_path):
+    from skills.bundle import provenance
+
     out = source.export(tmp_path / "lib.zip")
     assert out["skills"] == len(source.list()) and out["versions"] == len(source.list()) + 1
     with _open(tmp_path / "b") as dest:
@@ -53,11 +55,18 @@ def test_round_trip_keeps_code_metadata_stats_lineage(source, tmp_path):
         got = dest.import_bundle(tmp_path / "lib.zip")
         assert got["added"] == 3 and "nudge" in got["skills"] and "stack" in got["skills"]
         a, b = source.history("nudge"), dest.history("nudge")
-        strip = [(v.version, v.code, v.description, v.examples, v.author, v.verified, v.stage, v.parent, v.stats)
-                 for v in a]  # fmt: skip
-        assert strip == [(v.version, v.code, v.description, v.examples, v.author, v.verified, v.stage, v.parent,
-                          v.stats) for v in b]  # fmt: skip
-        assert dest.info("nudge").uses == 1
+        strip = [(v.version, v.code, v.description, v.examples, v.author, v.parent) for v in a]
+        assert strip == [
+            (v.version, v.code, v.description, v.examples, v.author, v.parent) for v in b
+        ]
+        # trust is not imported: unverified, no stats, no uses, until verified here
+        assert [(v.verified, v.stage, v.stats) for v in b] == [(False, "unverified", {})] * 2
+        assert dest.info("nudge").uses == 0
+        claimed = provenance(dest, "nudge", 1)["claimed"]
+        assert claimed["stats"] == {"push": [4, 3]} and claimed["verified"] and claimed["uses"] == 1
+        assert claimed["author"] == "human" and claimed["stage"] == "success"
+        assert dest.get("stack").author == "human"  # a bundle's "seed" is not a seed here
+        assert provenance(dest, "stack", 1)["claimed"]["author"] == "seed"
         assert (
             dest.search("nudge the red cube to the left").matches[0].name == "nudge"
         )  # index rebuilt

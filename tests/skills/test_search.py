@@ -1,4 +1,4 @@
-"""Searcher: ranking, thresholds, unverified skills; one test with the real model and Chroma."""
+"""Searcher: ranking, thresholds, unverified skills; one test with the real model and index."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 
 from skills.embed import HashEmbedder, MiniLMEmbedder
 from skills.errors import SkillError
-from skills.index import MemoryIndex, embed_text
+from skills.index import MemoryIndex, embed_text, lexical_text
 from skills.library import SkillLibrary
 from skills.search import BM25, Match, Searcher, SearchResult, tokens
 
@@ -31,9 +31,15 @@ def lib(tmp_path):
         yield library
 
 
-def test_tokens_and_embed_text_drop_colours_and_canonicalize_shapes():
+def test_tokens_and_text_forms_drop_colours_and_neutralize_objects():
     assert tokens("Stacking the RED blocks onto the blue bowls") == ["stack", "block", "bowl"]
-    assert embed_text("get the red block in the blue basin") == "get the cube in the bowl"
+    assert tokens("Lift object number 213") == ["lift", "object", "number", "213"]
+    # dense: every object word neutral; lexical: what is moved neutral, places kept
+    assert embed_text("get the red block in the blue basin") == "get the object in the object"
+    assert lexical_text("get the red block in the blue basin") == "get the object in the bowl"
+    assert (
+        lexical_text("put all the green items on the plate") == "put all the objects on the plate"
+    )
     assert (
         embed_text("can you put it in the area") == "can you put it in the area"
     )  # ambiguous words stay
@@ -98,8 +104,8 @@ def test_search_sees_writes_from_another_process_view(lib, tmp_path):
     assert lib.search("wave hello to the person").matches[0].name == "wave_hello"
 
 
-def test_real_model_and_chroma_directory(tmp_path):
-    """The packaged MiniLM (offline) and a real Chroma directory, end to end."""
+def test_real_model_and_local_index(tmp_path):
+    """The packaged MiniLM (offline) and the data home's index file, end to end."""
     from skills.library import open_library
 
     emb = MiniLMEmbedder()
@@ -131,11 +137,23 @@ def test_minilm_matches_sentence_transformers():
 
 
 def test_retrieval_bench_runs(tmp_path):
-    from skills.bench_retrieval import run_retrieval_bench
+    from skills.bench_retrieval import run_retrieval_bench, summary_lines
 
-    out = run_retrieval_bench(tmp_path, embedder=HashEmbedder(), sizes=(40,), latency_queries=3)
-    assert out["skills"] >= 15 and out["queries"] >= 30
-    assert set(out["accuracy"]) >= {"dev", "test2"} and 0 <= out["accuracy"]["dev"]["top1"] <= 1
-    assert set(out["confusion"]["dev"]) == {"reuse", "adapt", "synthesize"}
-    assert {"p50_ms", "p95_ms"} <= set(out["latency"]["library_40"])
-    assert "hybrid_alpha_0.3" in out["ablation_top1"]
+    out = run_retrieval_bench(
+        tmp_path, embedder=HashEmbedder(), sizes=(60,), latency_queries=3, cold_runs=0
+    )
+    desc = out["sets"]["description_only"]
+    assert desc["skills"] >= 15 and desc["queries"] >= 40 and desc["novel"] >= 20
+    assert (
+        set(desc["accuracy"]) == {"dev", "test1", "test2"}
+        and 0 <= desc["accuracy"]["dev"]["top1"] <= 1
+    )
+    assert set(desc["confusion"]["dev"]) == {"reuse", "adapt", "synthesize"}
+    assert {"dense only", "hybrid alpha 0.4", "reciprocal rank fusion (k=60)"} <= set(
+        desc["options_top1"]
+    )
+    assert out["sets"]["with_examples"]["skills"] == 18  # 11 seeds + 7 family skills
+    cal = out["calibration"]
+    assert 0 <= cal["tau_low"] <= cal["tau_high"] <= 1 and cal["novel_dev_max"] < cal["tau_high"]
+    assert {"p50_ms", "p95_ms"} <= set(out["latency_warm"]["library_60"])
+    assert any(line.startswith("calibration:") for line in summary_lines(out))
