@@ -55,6 +55,10 @@ DENIED_ATTRS = frozenset({
     "byte_bounds", "npyio", "recfunctions", "introspect", "array_utils", "mixins",
     "user_array", "format_utils", "fromtextfile", "mrecords", "runstring", "temppath",
     "extbuild", "tracemalloc",
+    # numpy's own test runner (pytest with its arguments) and the type tables a skill
+    # could rewrite for the rest of its process (each run forks afresh, so settings such
+    # as seterr stay inside one run)
+    "test", "sctypeDict", "sctypes", "typeDict",
     # constructors that take a raw buffer, offset and dtype (object arrays over integers
     # are fake pointers), and resize(refcheck=False), which frees memory views still use
     "ndarray", "recarray", "resize",

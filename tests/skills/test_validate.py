@@ -168,6 +168,12 @@ REJECTED = [
     ("import numpy as np\ndef g(robot):\n    return np.ma", 3, "'ma'"),
     ("import numpy as np\ndef g(robot):\n    return np.random.mtrand.operator", 3, "'operator'"),
     ("import numpy as np\ndef g(robot):\n    return np.lib", 3, "'lib'"),
+    ("import numpy as np\ndef g(robot):\n    np.test()", 3, "'test'"),
+    (
+        "import numpy as np\ndef g(robot):\n    np.sctypeDict['float64'] = np.int8",
+        3,
+        "'sctypeDict'",
+    ),
     (
         "import numpy as np\ndef g(robot, b):\n    return np.ndarray((1,), object, b)",
         3,
