@@ -74,7 +74,37 @@ def answer(path: str, body: dict, content: str) -> object:
     return completion(body.get("model", "m"), content)
 
 
-class ScriptedServer:
+class _Loopback:
+    """A server on 127.0.0.1 (`port`, `thread` set by the subclass): start, close, URLs."""
+
+    port: int
+    thread: threading.Thread
+
+    def start(self):
+        self.thread.start()
+        return self
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    @property
+    def url(self) -> str:
+        """The server's root, e.g. for `ollama:` (http://127.0.0.1:PORT)."""
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def base_url(self) -> str:
+        """The OpenAI-compatible base URL (…/v1) for `make_llm("openai:...", base_url=...)`."""
+        return f"{self.url}/v1"
+
+
+class ScriptedServer(_Loopback):
     """Answers from a script; records every request as {"path", "body", "headers"}.
 
     Args:
@@ -130,30 +160,9 @@ class ScriptedServer:
         self.port = self.httpd.server_address[1]
         self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True)
 
-    # -- life cycle ------------------------------------------------------------------------
-    def start(self) -> ScriptedServer:
-        self.thread.start()
-        return self
-
     def close(self) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
-
-    def __enter__(self) -> ScriptedServer:
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
-    @property
-    def url(self) -> str:
-        """The server's root, e.g. for `ollama:` (http://127.0.0.1:PORT)."""
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def base_url(self) -> str:
-        """The OpenAI-compatible base URL (…/v1) for `make_llm("openai:...", base_url=...)`."""
-        return f"{self.url}/v1"
 
     # -- scripting -------------------------------------------------------------------------
     def queue(self, *replies: str) -> None:
@@ -219,7 +228,7 @@ def isolate(monkeypatch) -> None:
         monkeypatch.delenv(var, raising=False)
 
 
-class SilentServer:
+class SilentServer(_Loopback):
     """A server on 127.0.0.1 that accepts every connection and never answers a byte.
 
     What a hung model server looks like from the client: the TCP connection is made, the
@@ -251,27 +260,9 @@ class SilentServer:
             self.connections += 1
             self._held.append(conn)
 
-    def start(self) -> SilentServer:
-        self.thread.start()
-        return self
-
     def close(self) -> None:
         self._stop.set()
         self.thread.join(timeout=2)
         for conn in self._held:
             conn.close()
         self.sock.close()
-
-    def __enter__(self) -> SilentServer:
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def base_url(self) -> str:
-        return f"{self.url}/v1"

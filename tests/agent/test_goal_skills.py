@@ -94,7 +94,7 @@ def test_robot_plan_is_empty_when_the_goal_holds_and_refuses_a_bad_goal():
 def test_skills_verify_rechecks_a_goal_skill_on_its_template_scenes(tmp_path, executor, scenes, monkeypatch, capsys):  # fmt: skip
     import skills.embed
     from agent.cli import main
-    from tests.agent.test_verify import FastEmbedder
+    from tests.fakes import FastEmbedder
 
     monkeypatch.setattr(skills.embed, "MiniLMEmbedder", FastEmbedder)
     agent = make_agent(tmp_path, executor, scenes)

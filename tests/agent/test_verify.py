@@ -21,6 +21,7 @@ from skills.embed import HashEmbedder
 from skills.index import MemoryIndex
 from skills.library import SkillLibrary
 from tests.agent.test_evaluator_wilson import CountingExecutor
+from tests.fakes import FastEmbedder
 
 TEMPLATE = "left_of({a}, {b})"
 NOOP_PICK = '''
@@ -28,13 +29,6 @@ def pick_up(robot, obj):
     """Pick up an object (broken on purpose: it only looks)."""
     robot.find(obj)
 '''
-
-
-class FastEmbedder(HashEmbedder):
-    """Stands in for MiniLM in `open_library` (nothing here searches)."""
-
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__()
 
 
 @pytest.fixture

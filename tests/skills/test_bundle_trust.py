@@ -16,6 +16,7 @@ from skills.embed import HashEmbedder
 from skills.errors import SkillError
 from skills.index import MemoryIndex
 from skills.library import SkillLibrary
+from tests.fakes import FastEmbedder
 
 NOOP = '''
 def stack_fast(robot, top, base):
@@ -88,10 +89,6 @@ def test_provenance_does_not_stick_to_a_new_skill_of_the_same_name(lib, tmp_path
 def test_import_verify_runs_this_machines_evaluator(tmp_path, monkeypatch, capsys):
     import skills.embed
 
-    class FastEmbedder(HashEmbedder):
-        def __init__(self, *args, **kwargs) -> None:
-            super().__init__()
-
     monkeypatch.setattr(skills.embed, "MiniLMEmbedder", FastEmbedder)
     forged_bundle(tmp_path / "evil.zip")
     home = str(tmp_path / "home")
@@ -143,10 +140,6 @@ def test_the_cli_reports_a_bad_bundle_in_one_line(tmp_path, capsys):
 
 def test_json_output_stays_json_whatever_is_stored(lib, tmp_path, monkeypatch, capsys):
     import skills.embed
-
-    class FastEmbedder(HashEmbedder):
-        def __init__(self, *args, **kwargs) -> None:
-            super().__init__()
 
     monkeypatch.setattr(skills.embed, "MiniLMEmbedder", FastEmbedder)
     v = lib.prepare("stack_fast", NOOP, None, verified=False)

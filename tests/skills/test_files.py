@@ -15,15 +15,8 @@ from pathlib import Path
 import pytest
 
 from agent.cli import main
-from skills.embed import HashEmbedder
 from skills.errors import SkillError
-
-
-class FastEmbedder(HashEmbedder):
-    """Stands in for MiniLM in `open_library` so CLI tests need no model."""
-
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__()
+from tests.fakes import FastEmbedder
 
 
 @pytest.fixture

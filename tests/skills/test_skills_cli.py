@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from agent.cli import main
-from skills.embed import HashEmbedder
+from tests.fakes import FastEmbedder
 
 GOOD = '''
 def lift_high(robot, obj):
@@ -26,13 +26,6 @@ def lift_high(robot, obj):
     x, y, z, _ = robot.pose(robot.find(obj))
     robot.move_to((x, y, 0.3))
 '''
-
-
-class FastEmbedder(HashEmbedder):
-    """Stands in for MiniLM in `open_library` so CLI tests need no model."""
-
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__()
 
 
 @pytest.fixture

@@ -28,6 +28,7 @@ from skills.errors import SkillError
 from skills.index import MemoryIndex
 from skills.library import SkillLibrary
 from skills.store import DB_NAME
+from tests.fakes import FastEmbedder
 
 SKILL = '''
 def lift_high(robot, obj):
@@ -40,13 +41,6 @@ def lift_high(robot, obj):
 '''
 DOCTOR = "`skillgrove skills doctor`"
 INDEX_STALE = "index_stale"  # skills.library.INDEX_STALE: the mark of a write the index missed
-
-
-class FastEmbedder(HashEmbedder):
-    """Stands in for MiniLM in `open_library` so these tests need no model."""
-
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__()
 
 
 @pytest.fixture
