@@ -114,6 +114,11 @@ class Agent:
         result = self._execute(code, entry, args, setup)
         for r in resolved:
             self.library.record_use(r.name)
+        if len(resolved) == 1 and setup.family and result.perception == "oracle":
+            # the run is evidence too: one skill, judged by its family's goal (a policy's
+            # mistakes are not the skill's; several skills' share of a verdict is unknown)
+            r = resolved[0]
+            self.library.record_stats(r.name, r.version, setup.family, 1, int(result.success))
         return self._finish(instruction, setup, plan, decisions, resolved, result, t0, llm0)
 
     def _execute(self, code: str, entry: str, args: dict, setup: Setup):
