@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import AgentError
+from .manifest_schema import parse_manifest
 
 FORMAT = 1
 _NAME = re.compile(r"^v(\d{4,})\.json$")
@@ -65,13 +66,17 @@ def versions(home: Path) -> list[int]:
 
 
 def list_checkpoints(home: Path) -> list[dict]:
-    """Manifests of every checkpoint, oldest first."""
+    """Manifests of every checkpoint, oldest first (a bad one as {"version", "error"})."""
     out = []
     for v in versions(home):
+        mpath = checkpoint_dir(home) / f"v{v:04d}.json"
         try:
-            out.append(json.loads((checkpoint_dir(home) / f"v{v:04d}.json").read_text()))
-        except (OSError, ValueError):
+            out.append(parse_manifest(mpath.read_text(), mpath, v))
+        except (OSError, UnicodeDecodeError):
             out.append({"version": v, "error": "unreadable manifest"})
+        except AgentError as exc:
+            what = "unreadable" if "unreadable manifest" in str(exc) else "invalid"
+            out.append({"version": v, "error": f"{what} manifest", "detail": str(exc)})
     return out
 
 
@@ -147,10 +152,13 @@ def resolve(home: Path, version: int | str | None = None) -> CheckpointInfo:
             )
     mpath = checkpoint_dir(home) / f"v{v:04d}.json"
     try:
-        manifest = json.loads(mpath.read_text())
-        name, digest = manifest["file"], manifest["sha256"]
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise AgentError(f"checkpoint v{v:04d} has an unreadable manifest: {exc}") from None
+        text = mpath.read_text()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise AgentError(
+            f"checkpoint v{v:04d} has an unreadable manifest ({mpath}): {exc}"
+        ) from None
+    manifest = parse_manifest(text, mpath, v)  # typed before any weights or scene are touched
+    name, digest = manifest["file"], manifest["sha256"]
     if name != f"v{v:04d}.pt":
         raise AgentError(
             f"checkpoint v{v:04d}'s manifest names the file {name!r}, not v{v:04d}.pt; refusing it"
