@@ -110,16 +110,23 @@ class Agent:
                 return self._finish(instruction, setup, plan, decisions, [], None, t0, llm0,
                                     reason=f"no skill for step {step.text!r} passed the Evaluator")  # fmt: skip
             resolved.append(skill)
+        return self._run_program(instruction, setup, plan, decisions, resolved, resolved, setup.family, t0, llm0)  # fmt: skip
+
+    def _run_program(self, instruction: str, setup: Setup, plan: Plan, decisions: list,
+                     resolved: list[Resolved], kept: list[Resolved], key: str, t0: float,
+                     llm0) -> RunRecord:  # fmt: skip
+        """Run the skills as one program on the run's scene and record the run. The
+        library skills among them (`kept`) get a use; a library skill that ran alone under
+        oracle poses also gets the run's verdict under `key` (its family or goal template):
+        the run is evidence too (a policy's mistakes are not the skill's, and several
+        skills' share of one verdict is unknown)."""
         code, entry, args = self._program(plan, resolved)
         result = self._execute(code, entry, args, setup)
-        for r in resolved:
+        for r in kept:
             self.library.record_use(r.name)
-        if len(resolved) == 1 and setup.family and result.perception == "oracle":
-            # the run is evidence too: one skill, judged by its family's goal (a policy's
-            # mistakes are not the skill's; several skills' share of a verdict is unknown)
-            r = resolved[0]
-            self.library.record_stats(r.name, r.version, setup.family, 1, int(result.success))
-        return self._finish(instruction, setup, plan, decisions, resolved, result, t0, llm0)
+        if len(resolved) == 1 and kept and key and result.perception == "oracle":
+            self.library.record_stats(kept[0].name, kept[0].version, key, 1, int(result.success))
+        return self._finish(instruction, setup, plan, decisions, kept, result, t0, llm0)
 
     def _execute(self, code: str, entry: str, args: dict, setup: Setup):
         """Run the program once, in the sandbox, on the run's scene; judged by its goal."""
@@ -169,14 +176,9 @@ class Agent:
         if choice.code is None:
             return self._finish(instruction, setup, plan, [choice.decision], [], None, t0, llm0,
                                 reason=f"could not: {why}, and {choice.reason}")  # fmt: skip
-        result = self._execute(choice.code, choice.entry, choice.args, setup)
-        resolved = []
-        if choice.version is not None:
-            resolved = [Resolved(choice.entry, choice.version, choice.code, choice.args)]
-            self.library.record_use(choice.entry)
-            if result.perception == "oracle":  # the policy's mistakes are not the skill's
-                self.library.record_stats(choice.entry, choice.version, choice.key, 1, int(result.success))  # fmt: skip
-        return self._finish(instruction, setup, plan, [choice.decision], resolved, result, t0, llm0)
+        ran = [Resolved(choice.entry, choice.version or 0, choice.code, choice.args)]
+        kept = ran if choice.version is not None else []  # an unproven composite is not kept
+        return self._run_program(instruction, setup, plan, [choice.decision], ran, kept, choice.key, t0, llm0)  # fmt: skip
 
     def _goal_steps(self, instruction: str, setup: Setup) -> list[tuple[str, str]] | None:
         """A planner that plans goals (the LLM's) breaks the goal into steps, each with
@@ -216,13 +218,9 @@ class Agent:
         whole = Intent("goal", query=setup.goal)
         plan = Plan(tuple(Step(t, Intent("goal", query=g)) for t, g in steps), whole, self.planner.name)  # fmt: skip
         resolved = [Resolved(c.entry, c.version or 0, c.code, c.args) for c in choices]
-        code, entry, args = self._program(plan, resolved)
-        result = self._execute(code, entry, args, setup)
         kept = [r for r, c in zip(resolved, choices, strict=True) if c.version is not None]
-        for r in kept:
-            self.library.record_use(r.name)
         decisions = [c.decision for c in choices]
-        return self._finish(instruction, setup, plan, decisions, kept, result, t0, llm0)
+        return self._run_program(instruction, setup, plan, decisions, resolved, kept, "", t0, llm0)  # fmt: skip
 
     # -- one step: reuse, adapt or synthesize --------------------------------------------
     def _resolve(self, step: Step, family: str, scene=()) -> tuple[Decision, Resolved | None]:

@@ -93,11 +93,9 @@ class BundleSkill(_Strict):
 
     @model_validator(mode="after")
     def _unique(self) -> BundleSkill:
-        seen: set[int] = set()
-        for v in self.versions:
-            if v.version in seen:
-                raise ValueError(f"{self.name} v{v.version} appears twice")
-            seen.add(v.version)
+        twice = _repeated(v.version for v in self.versions)
+        if twice is not None:
+            raise ValueError(f"{self.name} v{twice} appears twice")
         return self
 
 
@@ -111,12 +109,20 @@ class Manifest(_Strict):
 
     @model_validator(mode="after")
     def _unique(self) -> Manifest:
-        seen: set[str] = set()
-        for s in self.skills:
-            if s.name in seen:
-                raise ValueError(f"skill {s.name} appears twice")
-            seen.add(s.name)
+        twice = _repeated(s.name for s in self.skills)
+        if twice is not None:
+            raise ValueError(f"skill {twice} appears twice")
         return self
+
+
+def _repeated(keys):
+    """The first key seen twice, or None."""
+    seen: set = set()
+    for k in keys:
+        if k in seen:
+            return k
+        seen.add(k)
+    return None
 
 
 def parse_manifest(raw: bytes, manifest: str = "bundle.json") -> Manifest:

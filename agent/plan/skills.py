@@ -59,8 +59,10 @@ _DISPATCH = '''def run_move(robot, move):
 
 def composite_code(name: str, template, spec: str, instruction: str, library) -> str:
     """The source of a composite skill for `template` (a `sim.goals.template.Template`)."""
+    from sim.goals.formula import SLOT
+
     params = ", ".join(k for k, _ in template.slots)
-    goal = re.sub(r"\?([a-z_][a-z0-9_]*)", r"{\1}", template.text)
+    goal = SLOT.sub(r"{\1}", template.text)  # an f-string over the parameters
     doc = (
         f'    """Make the goal `{template.text}` hold for the objects given: plan the moves from\n'
         f"    the scene as it is, carry them out with library skills, plan again if needed.\n\n"

@@ -273,12 +273,15 @@ def parse(goal) -> Formula:
     raise GoalError(f"a goal is text or JSON, not {type(goal).__name__}")
 
 
+SLOT = re.compile(r"\?([a-z_][a-z0-9_]*)")  # a goal template's slot, e.g. ?a, ?color2
+
+
 def fill(template: str, slots: dict) -> str:
     """A goal template's text ("on(?obj, ?target)") with its ?slots filled in.
 
     Raises KeyError naming a slot `slots` does not have.
     """
-    return re.sub(r"\?([a-z_][a-z0-9_]*)", lambda m: str(_arg_text(slots[m.group(1)])), template)
+    return SLOT.sub(lambda m: str(_arg_text(slots[m.group(1)])), template)
 
 
 def atoms(f: Formula) -> list[Atom]:

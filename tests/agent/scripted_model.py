@@ -10,6 +10,7 @@ import json
 import re
 
 from sim.goals import And, parse
+from sim.goals.formula import SLOT
 
 CODE = '''```python
 def {name}({params}):
@@ -44,6 +45,6 @@ def respond(messages: list[dict]) -> str:
     ask = re.search(r"Write `def (\w+)\(robot((?:, \w+)*)\)`[^\n]*\n?[^\n]*`Goal: ([^`]+)`", text)
     if ask:  # a skill for a goal template
         name, params, template = ask.group(1), ask.group(2), ask.group(3)
-        goal = re.sub(r"\?([a-z_][a-z0-9_]*)", r"{\1}", template)
+        goal = SLOT.sub(r"{\1}", template)
         return CODE.format(name=name, params="robot" + params, template=template, goal=goal)
     return "I cannot help with that."
