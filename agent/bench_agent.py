@@ -17,8 +17,12 @@ from pathlib import Path
 from .factory import AgentOptions, build_agent
 
 
-def run_agent_bench(suites: tuple[str, ...] = ("paraphrase", "basic"), opts: AgentOptions | None = None,
-                    keep: Path | None = None, advance=lambda n=1: None) -> dict:  # fmt: skip
+def run_agent_bench(
+    suites: tuple[str, ...] = ("paraphrase", "basic"),
+    opts: AgentOptions | None = None,
+    keep: Path | None = None,
+    advance=lambda n=1: None,
+) -> dict:
     """Run each suite on a fresh home; return per-suite pass summaries and per-family success."""
     from .curriculum import load_suite, run_suite
 
@@ -51,7 +55,7 @@ def run_agent_bench(suites: tuple[str, ...] = ("paraphrase", "basic"), opts: Age
                 {k: r[k] for k in ("pass", "family", "seed", "instruction", "reason")}
                 for r in report["tasks"]
                 if not r["success"]
-            ],  # fmt: skip
+            ],
             "seconds": report["seconds"],
         }
     out["seconds"] = round(time.perf_counter() - t0, 1)

@@ -32,8 +32,9 @@ def load_open_suite(path: str | Path | None = None) -> list[dict]:
     return json.loads(text)["tasks"]
 
 
-def run_open_passes(agent, passes: int = 2, seed_stride: int = 1000,
-                    advance=lambda n=1: None) -> dict:  # fmt: skip
+def run_open_passes(
+    agent, passes: int = 2, seed_stride: int = 1000, advance=lambda n=1: None
+) -> dict:
     """`bench agent --suite open`: both splits, pass after pass, on one library (new
     scenes each pass). Per split and pass: success among the tasks meant to be done,
     false successes, and how each done task got its skill: all steps reused, composed
@@ -58,7 +59,10 @@ def _pass_summary(k: int, report: dict) -> dict:
             return "reuse"
         return next((x for x in ("synthesize", "compose") if x in d), "library steps")
 
-    share = {h: sum(how(r) == h for r in done) for h in ("reuse", "compose", "synthesize", "library steps")}  # fmt: skip
+    share = {
+        h: sum(how(r) == h for r in done)
+        for h in ("reuse", "compose", "synthesize", "library steps")
+    }
     return {
         "pass": k,
         "tasks": report["tasks"],
@@ -98,8 +102,11 @@ def run_open_bench(agent, tasks: list[dict], seed: int = 0, advance=lambda n=1: 
 
     rows, t0 = [], time.perf_counter()
     for i, task in enumerate(tasks):
-        row = {"instruction": task["instruction"], "expect": task.get("expect"),
-               "refuse": bool(task.get("refuse"))}  # fmt: skip
+        row = {
+            "instruction": task["instruction"],
+            "expect": task.get("expect"),
+            "refuse": bool(task.get("refuse")),
+        }
         t = time.perf_counter()
         try:
             record = agent.run(task["instruction"], None, seed + i, objects=task.get("objects"))
@@ -109,13 +116,22 @@ def run_open_bench(agent, tasks: list[dict], seed: int = 0, advance=lambda n=1: 
             j = judge(record, task.get("expect"))
             false = record.success and (row["refuse"] or j["expected"] is False or not j["recheck"])
             outcome = "false success" if false else ("success" if record.success else "failed")
-            row |= {"outcome": outcome, "goal": record.goal, "reason": record.reason,
-                    "planner": record.planner, "run_id": record.run_id,
-                    "decisions": [d.decision for d in record.decisions], **j}  # fmt: skip
+            row |= {
+                "outcome": outcome,
+                "goal": record.goal,
+                "reason": record.reason,
+                "planner": record.planner,
+                "run_id": record.run_id,
+                "decisions": [d.decision for d in record.decisions],
+                **j,
+            }
         row["seconds"] = round(time.perf_counter() - t, 2)
         rows.append(row)
         advance()
-    count = {k: sum(r["outcome"] == k for r in rows) for k in ("success", "failed", "refused", "false success")}  # fmt: skip
+    count = {
+        k: sum(r["outcome"] == k for r in rows)
+        for k in ("success", "failed", "refused", "false success")
+    }
     wrong_refusal = sum(r["outcome"] == "refused" and not r["refuse"] for r in rows)
     missed_refusal = sum(r["refuse"] and r["outcome"] != "refused" for r in rows)
     return {

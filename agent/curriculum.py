@@ -50,8 +50,13 @@ def load_suite(name: str) -> Suite:
         tasks = tuple(
             SuiteTask(t["family"], int(t["seed"]), t.get("instruction")) for t in d["tasks"]
         )
-        suite = Suite(d.get("name", path.stem), d.get("description", ""), tasks, int(d.get("passes", 1)),
-                      int(d.get("seed_stride", 1000)))  # fmt: skip
+        suite = Suite(
+            d.get("name", path.stem),
+            d.get("description", ""),
+            tasks,
+            int(d.get("passes", 1)),
+            int(d.get("seed_stride", 1000)),
+        )
     except (ValueError, KeyError, TypeError) as exc:
         raise AgentError(f"suite {path} is malformed: {exc}") from None
     from sim.families import FAMILIES
@@ -80,16 +85,37 @@ def run_suite(agent, suite: Suite, out_dir: Path, advance=lambda n=1: None) -> d
             t1 = time.perf_counter()
             try:
                 rec = agent.run(text, task.family, seed)
-                row = {"pass": k + 1, "family": task.family, "seed": seed, "instruction": text,
-                       "success": rec.success, "decisions": [d.decision for d in rec.decisions],
-                       "reused": rec.reused, "synthesized": rec.synthesized, "llm_calls": rec.llm_calls,
-                       "seconds": round(time.perf_counter() - t1, 2), "run_id": rec.run_id,
-                       "skills": list(rec.skills), "reason": rec.reason}  # fmt: skip
+                row = {
+                    "pass": k + 1,
+                    "family": task.family,
+                    "seed": seed,
+                    "instruction": text,
+                    "success": rec.success,
+                    "decisions": [d.decision for d in rec.decisions],
+                    "reused": rec.reused,
+                    "synthesized": rec.synthesized,
+                    "llm_calls": rec.llm_calls,
+                    "seconds": round(time.perf_counter() - t1, 2),
+                    "run_id": rec.run_id,
+                    "skills": list(rec.skills),
+                    "reason": rec.reason,
+                }
             except AgentError as exc:
-                row = {"pass": k + 1, "family": task.family, "seed": seed, "instruction": text, "success": False,
-                       "decisions": [], "reused": 0, "synthesized": 0, "llm_calls": 0,
-                       "seconds": round(time.perf_counter() - t1, 2), "run_id": None, "skills": [],
-                       "reason": str(exc)}  # fmt: skip
+                row = {
+                    "pass": k + 1,
+                    "family": task.family,
+                    "seed": seed,
+                    "instruction": text,
+                    "success": False,
+                    "decisions": [],
+                    "reused": 0,
+                    "synthesized": 0,
+                    "llm_calls": 0,
+                    "seconds": round(time.perf_counter() - t1, 2),
+                    "run_id": None,
+                    "skills": [],
+                    "reason": str(exc),
+                }
             row["library_size"] = len(agent.library.list())
             rows.append(row)
             advance()
@@ -106,22 +132,36 @@ def summarize(suite: Suite, rows: list[dict], seconds: float) -> dict:
     for k in range(1, suite.passes + 1):
         mine = [r for r in rows if r["pass"] == k]
         n = len(mine) or 1
-        passes.append({
-            "pass": k,
-            "tasks": len(mine),
-            "success_rate": sum(r["success"] for r in mine) / n,
-            "reuse_rate": sum(bool(r["decisions"]) and all(d == "reuse" for d in r["decisions"]) for r in mine) / n,
-            "synthesized": sum(r["synthesized"] for r in mine),
-            "llm_calls": sum(r["llm_calls"] for r in mine),
-        })  # fmt: skip
-    return {"suite": suite.name, "tasks": rows, "passes": passes, "seconds": round(seconds, 1),
-            "success_rate": sum(r["success"] for r in rows) / max(1, len(rows)),
-            "library_size": [r["library_size"] for r in rows]}  # fmt: skip
+        passes.append(
+            {
+                "pass": k,
+                "tasks": len(mine),
+                "success_rate": sum(r["success"] for r in mine) / n,
+                "reuse_rate": sum(
+                    bool(r["decisions"]) and all(d == "reuse" for d in r["decisions"]) for r in mine
+                )
+                / n,
+                "synthesized": sum(r["synthesized"] for r in mine),
+                "llm_calls": sum(r["llm_calls"] for r in mine),
+            }
+        )
+    return {
+        "suite": suite.name,
+        "tasks": rows,
+        "passes": passes,
+        "seconds": round(seconds, 1),
+        "success_rate": sum(r["success"] for r in rows) / max(1, len(rows)),
+        "library_size": [r["library_size"] for r in rows],
+    }
 
 
 def markdown(report: dict) -> str:
-    lines = [f"# Curriculum `{report['suite']}`", "", "| pass | tasks | success | reuse (no synthesis) | synthesized | LLM calls |",
-             "|---|---|---|---|---|---|"]  # fmt: skip
+    lines = [
+        f"# Curriculum `{report['suite']}`",
+        "",
+        "| pass | tasks | success | reuse (no synthesis) | synthesized | LLM calls |",
+        "|---|---|---|---|---|---|",
+    ]
     for p in report["passes"]:
         lines.append(
             f"| {p['pass']} | {p['tasks']} | {p['success_rate']:.0%} | {p['reuse_rate']:.0%} | {p['synthesized']} | {p['llm_calls']} |"
@@ -132,8 +172,10 @@ def markdown(report: dict) -> str:
         "|---|---|---|---|---|---|---|",
     ]
     for r in report["tasks"]:
-        lines.append(f"| {r['pass']} | {r['family']} | {r['seed']} | {r['instruction']} | {'yes' if r['success'] else 'NO'} | "
-                     f"{', '.join(r['decisions']) or '-'} | {r['seconds']} |")  # fmt: skip
+        lines.append(
+            f"| {r['pass']} | {r['family']} | {r['seed']} | {r['instruction']} | {'yes' if r['success'] else 'NO'} | "
+            f"{', '.join(r['decisions']) or '-'} | {r['seconds']} |"
+        )
     return "\n".join(lines) + "\n"
 
 

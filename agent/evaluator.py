@@ -174,8 +174,17 @@ class LocalExecutor:
             return self._pool
 
     def run_one(self, job: Job):
-        return self.pool.run(job.code, job.entry, job.family, job.seed, job.params, job.timeout,
-                             record=job.record, scene=job.scene, goal=job.goal)  # fmt: skip
+        return self.pool.run(
+            job.code,
+            job.entry,
+            job.family,
+            job.seed,
+            job.params,
+            job.timeout,
+            record=job.record,
+            scene=job.scene,
+            goal=job.goal,
+        )
 
     def run_many(self, jobs: list[Job]) -> list:
         if len(jobs) <= 1 or self.workers == 1:
@@ -222,8 +231,16 @@ class RayExecutor:
 def _ray_episode(job: Job):
     from skills.sandbox import run_skill
 
-    return run_skill(job.code, job.entry, job.family, job.seed, job.params, job.timeout,
-                     scene=job.scene, goal=job.goal)  # fmt: skip
+    return run_skill(
+        job.code,
+        job.entry,
+        job.family,
+        job.seed,
+        job.params,
+        job.timeout,
+        scene=job.scene,
+        goal=job.goal,
+    )
 
 
 # (family, seed) -> keyword arguments for the candidate on that scene, or None if they
@@ -231,8 +248,9 @@ def _ray_episode(job: Job):
 Binder = Callable[[str, int], dict | None]
 
 
-def family_jobs(code: str, entry: str, family: str, binder: Binder, seeds: Sequence[int],
-                timeout: float = 30.0) -> list[Job] | None:  # fmt: skip
+def family_jobs(
+    code: str, entry: str, family: str, binder: Binder, seeds: Sequence[int], timeout: float = 30.0
+) -> list[Job] | None:
     """One job per seed on `family`'s scenes, arguments from `binder` (None if one does not bind)."""
     jobs = []
     for seed in seeds:
@@ -253,8 +271,13 @@ class Evaluator:
         timeout: wall-clock seconds per episode.
     """
 
-    def __init__(self, executor: Executor, episodes: int = DEFAULT_EPISODES,
-                 pass_bar: float = DEFAULT_PASS_BAR, timeout: float = DEFAULT_TIMEOUT) -> None:  # fmt: skip
+    def __init__(
+        self,
+        executor: Executor,
+        episodes: int = DEFAULT_EPISODES,
+        pass_bar: float = DEFAULT_PASS_BAR,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> None:
         if episodes < 1:
             raise SkillError("the Evaluator needs at least one episode")
         if not 0.0 < pass_bar <= 1.0:
@@ -276,8 +299,14 @@ class Evaluator:
             return rejected
         jobs = family_jobs(code, entry, family, binder, eval_seeds(self.episodes), self.timeout)
         if jobs is None:
-            return Verdict("syntax", False, 0.0, family, (),
-                           "the skill's parameters do not fit the task's objects")  # fmt: skip
+            return Verdict(
+                "syntax",
+                False,
+                0.0,
+                family,
+                (),
+                "the skill's parameters do not fit the task's objects",
+            )
         return self._run(family, jobs)
 
     def evaluate_jobs(self, code: str, entry: str, key: str, jobs: list[Job]) -> Verdict:
@@ -331,7 +360,7 @@ class Evaluator:
                 tuple(getattr(r, "atoms", ())),
                 tuple(getattr(r, "calls", ())),
                 getattr(r, "objects", None),
-            )  # fmt: skip
+            )
             for j, r in zip(run, results, strict=True)
         )
         wins = sum(e.success for e in eps)
@@ -349,17 +378,29 @@ class Evaluator:
             elif statuses == {"timeout"}:
                 stage = "runtime"
             first = errors[0]
-            return Verdict(stage, False, rate, key, eps,
-                           f"{first.status} on an evaluation scene: {first.reason}",
-                           interval, early)  # fmt: skip
+            return Verdict(
+                stage,
+                False,
+                rate,
+                key,
+                eps,
+                f"{first.status} on an evaluation scene: {first.reason}",
+                interval,
+                early,
+            )
         passed = bool(eps) and rate >= self.pass_bar
-        feedback = "" if passed else (
-            f"the code ran without errors but the task succeeded on only {wins} of {len(eps)} "
-            f"evaluation scenes ({rate:.0%}, 95% interval {interval[0]:.0%}-{interval[1]:.0%}; "
-            f"needs {self.pass_bar:.0%}): the objects did not end where the task wants them"
-        )  # fmt: skip
-        return Verdict("success" if passed else "runtime", passed, rate, key, eps, feedback,
-                       interval, early)  # fmt: skip
+        feedback = (
+            ""
+            if passed
+            else (
+                f"the code ran without errors but the task succeeded on only {wins} of {len(eps)} "
+                f"evaluation scenes ({rate:.0%}, 95% interval {interval[0]:.0%}-{interval[1]:.0%}; "
+                f"needs {self.pass_bar:.0%}): the objects did not end where the task wants them"
+            )
+        )
+        return Verdict(
+            "success" if passed else "runtime", passed, rate, key, eps, feedback, interval, early
+        )
 
     def _decided(self, results: list, total: int) -> bool:
         """Whether the results so far decide the verdict (see `evaluate_jobs`)."""

@@ -150,7 +150,11 @@ def extract_goal_steps(reply: str) -> list[tuple[str, str]]:
                 continue
             if isinstance(data, dict):
                 data = data.get("steps")
-            if isinstance(data, list) and data and all(isinstance(d, dict) and isinstance(d.get("goal"), str) for d in data):  # fmt: skip
+            if (
+                isinstance(data, list)
+                and data
+                and all(isinstance(d, dict) and isinstance(d.get("goal"), str) for d in data)
+            ):
                 return [(str(d.get("step") or d["goal"]).strip(), d["goal"].strip()) for d in data]
     raise AgentError("no plan (a JSON list of {step, goal} objects) in the reply")
 
@@ -168,10 +172,13 @@ def extract_formula(reply: str) -> str:
     """
     text = _normalize(reply).strip()
     for _, body in _fenced(text):
-        formula = _clean_formula(" ".join(
-            line.strip() for line in body.splitlines()
-            if line.strip() and not line.lstrip().startswith(("#", "//"))
-        ))  # fmt: skip
+        formula = _clean_formula(
+            " ".join(
+                line.strip()
+                for line in body.splitlines()
+                if line.strip() and not line.lstrip().startswith(("#", "//"))
+            )
+        )
         if formula:
             return formula
     outside = _FENCE.sub("\n", text)
@@ -308,8 +315,12 @@ def _assemble(chunks: list[_Chunk], wanted: str | None) -> Extracted:
     parts = [_strip_usage(chunks[k]) for k in sorted(included)]
     code = "\n\n\n".join(p for p in parts if p.strip())
     tree = ast.parse(code)
-    imported = {a.asname or a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import | ast.ImportFrom)
-                for a in n.names}  # fmt: skip
+    imported = {
+        a.asname or a.name.split(".")[0]
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Import | ast.ImportFrom)
+        for a in n.names
+    }
     used = _called_names(tree.body)
     prelude = [
         _STANDARD_IMPORTS[name] for name in ("math", "np", "numpy") if name in used - imported

@@ -89,8 +89,18 @@ def build_agent(home: Path, opts: AgentOptions, log=None):
         else:
             planner, synth = LLMPlanner(llm), LLMSynthesizer(llm, opts.retries)
         evaluator = Evaluator(executor, opts.episodes, opts.pass_bar)
-        yield Agent(library, evaluator, planner, synth, runs, scenes, llm=llm, log=log, runner=runner,
-                    perception=opts.perception)  # fmt: skip
+        yield Agent(
+            library,
+            evaluator,
+            planner,
+            synth,
+            runs,
+            scenes,
+            llm=llm,
+            log=log,
+            runner=runner,
+            perception=opts.perception,
+        )
     finally:
         if runner is not None:
             runner.close()

@@ -117,13 +117,15 @@ def goal_code_prompt(
         raise AgentError(f"a skill name is snake_case, got {name!r}")
     params = ", ".join(bound)
     call = ", ".join(f"{k}={v!r}" for k, v in bound.items() if v is not None)
-    notes = [f"- `{k}`: {_slot_kind(v)}" + (f", here {v!r}" if v is not None else "")
-             for k, v in bound.items()]  # fmt: skip
+    notes = [
+        f"- `{k}`: {_slot_kind(v)}" + (f", here {v!r}" if v is not None else "")
+        for k, v in bound.items()
+    ]
     retry = ""
     if feedback is not None or previous_code:
         code = f"```python\n{previous_code.strip(chr(10))}\n```\n" if previous_code else ""
         said = (feedback or "").strip() or "(no details: the goal did not hold)"
-        retry = f"\nYour previous attempt did not work.\n{code}What went wrong:\n{said}\n\nFind the cause and fix it.\n"  # fmt: skip
+        retry = f"\nYour previous attempt did not work.\n{code}What went wrong:\n{said}\n\nFind the cause and fix it.\n"
     user = render(
         "goal_code",
         skill=name,
@@ -171,8 +173,9 @@ def goal_feedback(results, limit: int = 30) -> str:
     return "\n".join(lines)
 
 
-def goal_plan_prompt(instruction: str, goal_text: str, state, skills: Sequence = (),
-                     error: str | None = None) -> Prompt:  # fmt: skip
+def goal_plan_prompt(
+    instruction: str, goal_text: str, state, skills: Sequence = (), error: str | None = None
+) -> Prompt:
     """Ask for the steps of a goal, each with its own goal formula (a JSON list).
 
     Args:
@@ -190,10 +193,15 @@ def goal_plan_prompt(instruction: str, goal_text: str, state, skills: Sequence =
     shown = "Skills in the library:\n" + "\n".join(cards) + "\n" if cards else ""
     retry = f"\nYour previous plan was refused: {error}\n" if error else ""
     user = render(
-        "goal_plan", instruction=instruction.strip(), goal=goal_text.strip(),
+        "goal_plan",
+        instruction=instruction.strip(),
+        goal=goal_text.strip(),
         predicates=predicate_reference(_predicate_names(goal_text, goal_text)),
-        frame=goal_frame(), scene=scene_table(state), skills=shown, retry=retry,
-    )  # fmt: skip
+        frame=goal_frame(),
+        scene=scene_table(state),
+        skills=shown,
+        retry=retry,
+    )
     return Prompt(render("goal_plan_system"), user)
 
 
@@ -327,8 +335,10 @@ def _skill_cards(skills: Sequence) -> str:
         if code.strip():
             lines.append(f"```python\n{code.strip()}\n```")
         cards.append("\n".join(lines))
-    head = ("\nSkills in the library, closest first. They cannot be called by name from your "
-            "code: copy what you reuse (with its helpers) into your code block.\n\n")  # fmt: skip
+    head = (
+        "\nSkills in the library, closest first. They cannot be called by name from your "
+        "code: copy what you reuse (with its helpers) into your code block.\n\n"
+    )
     return head + "\n\n".join(cards) + "\n"
 
 

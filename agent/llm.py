@@ -294,8 +294,13 @@ def make_llm(
     if isinstance(spec, LLM):
         return spec
     timeout = _checked_timeout(timeout, "timeout")
-    common = {"max_retries": max_retries, "backoff": backoff, "timeout": timeout,
-              "deadline": deadline, "sleep": sleep}  # fmt: skip
+    common = {
+        "max_retries": max_retries,
+        "backoff": backoff,
+        "timeout": timeout,
+        "deadline": deadline,
+        "sleep": sleep,
+    }
     if not isinstance(spec, str):
         if not callable(getattr(spec, "invoke", None)):
             raise AgentError(f"not a chat model: {type(spec).__name__}")
@@ -312,8 +317,13 @@ def make_llm(
                     f"{spec} needs OPENAI_API_KEY (or --llm-base-url for a local OpenAI-compatible server)"
                 )
             key = LOCAL_API_KEY
-        kwargs: dict[str, Any] = {"model": model, "base_url": url, "api_key": key, "timeout": timeout,
-                                  "max_retries": 0}  # fmt: skip
+        kwargs: dict[str, Any] = {
+            "model": model,
+            "base_url": url,
+            "api_key": key,
+            "timeout": timeout,
+            "max_retries": 0,
+        }
         if temperature is not None:
             kwargs["temperature"] = temperature
         if max_tokens is not None:
@@ -570,8 +580,14 @@ def _classify(exc: BaseException) -> _Failure:
         for e, ns in zip(chain, names, strict=True)
     ):
         return _Failure("timeout", "timed out")
-    connect_names = {"ConnectError", "APIConnectionError", "ConnectionError", "RemoteProtocolError",
-                     "NetworkError", "TransportError"}  # fmt: skip
+    connect_names = {
+        "ConnectError",
+        "APIConnectionError",
+        "ConnectionError",
+        "RemoteProtocolError",
+        "NetworkError",
+        "TransportError",
+    }
     for e, ns in zip(chain, names, strict=True):
         if ns & connect_names or isinstance(e, ConnectionError):
             innermost = next((str(x) for x in reversed(chain) if str(x)), str(e))

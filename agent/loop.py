@@ -48,9 +48,20 @@ class Agent:
     `perception`.
     """
 
-    def __init__(self, library, evaluator: Evaluator, planner, synthesizer, runs: RunStore,
-                 scenes: Scenes | None = None, k: int = 5, llm=None, log=None, runner=None,
-                 perception: str = "oracle") -> None:  # fmt: skip
+    def __init__(
+        self,
+        library,
+        evaluator: Evaluator,
+        planner,
+        synthesizer,
+        runs: RunStore,
+        scenes: Scenes | None = None,
+        k: int = 5,
+        llm=None,
+        log=None,
+        runner=None,
+        perception: str = "oracle",
+    ) -> None:
         self.library = library
         self.evaluator = evaluator
         self.planner = planner
@@ -64,9 +75,15 @@ class Agent:
         self.perception = perception
 
     # -- the main job --------------------------------------------------------------------
-    def run(self, instruction: str, family: str | None = None, seed: int = 0,
-            goal: str | None = None, objects: str | None = None,
-            distractors: int | None = None) -> RunRecord:  # fmt: skip
+    def run(
+        self,
+        instruction: str,
+        family: str | None = None,
+        seed: int = 0,
+        goal: str | None = None,
+        objects: str | None = None,
+        distractors: int | None = None,
+    ) -> RunRecord:
         """Carry out one instruction on one scene and record it.
 
         The scene and the goal come from `agent.setup`: a family's scene (`family`), or
@@ -86,11 +103,17 @@ class Agent:
             from sim.families import check_family
 
             if goal is not None or objects is not None or distractors is not None:
-                raise AgentError("--task builds its family's own scene and goal: leave out --goal, --objects and --distractors")  # fmt: skip
+                raise AgentError(
+                    "--task builds its family's own scene and goal: leave out --goal, --objects and --distractors"
+                )
             setup = family_setup(self.scenes, check_family(family), seed, "given")
         else:
             setup = setup_run(self.scenes, instruction, seed, goal, objects, distractors, self.llm)
-            where = f"task family {setup.family} (scene seed {setup.seed})" if setup.family else "a scene from words"  # fmt: skip
+            where = (
+                f"task family {setup.family} (scene seed {setup.seed})"
+                if setup.family
+                else "a scene from words"
+            )
             self.log(f"goal: {setup.goal}; on {where}: {', '.join(setup.objects)}")
         plan, why = self._plan(instruction, setup)
         if plan is None:
@@ -107,14 +130,34 @@ class Agent:
                 f"step {step.text!r}: {decision.decision} (score {decision.score:.2f}) -> {decision.skill or 'no skill'}"
             )
             if skill is None:
-                return self._finish(instruction, setup, plan, decisions, [], None, t0, llm0,
-                                    reason=f"no skill for step {step.text!r} passed the Evaluator")  # fmt: skip
+                return self._finish(
+                    instruction,
+                    setup,
+                    plan,
+                    decisions,
+                    [],
+                    None,
+                    t0,
+                    llm0,
+                    reason=f"no skill for step {step.text!r} passed the Evaluator",
+                )
             resolved.append(skill)
-        return self._run_program(instruction, setup, plan, decisions, resolved, resolved, setup.family, t0, llm0)  # fmt: skip
+        return self._run_program(
+            instruction, setup, plan, decisions, resolved, resolved, setup.family, t0, llm0
+        )
 
-    def _run_program(self, instruction: str, setup: Setup, plan: Plan, decisions: list,
-                     resolved: list[Resolved], kept: list[Resolved], key: str, t0: float,
-                     llm0) -> RunRecord:  # fmt: skip
+    def _run_program(
+        self,
+        instruction: str,
+        setup: Setup,
+        plan: Plan,
+        decisions: list,
+        resolved: list[Resolved],
+        kept: list[Resolved],
+        key: str,
+        t0: float,
+        llm0,
+    ) -> RunRecord:
         """Run the skills as one program on the run's scene and record the run. The
         library skills among them (`kept`) get a use; a library skill that ran alone under
         oracle poses also gets the run's verdict under `key` (its family or goal template):
@@ -131,8 +174,17 @@ class Agent:
     def _execute(self, code: str, entry: str, args: dict, setup: Setup):
         """Run the program once, in the sandbox, on the run's scene; judged by its goal."""
         words = setup.layout is not None
-        job = Job(code, entry, setup.family or None, setup.seed, args, self.evaluator.timeout,
-                  record=True, scene=list(setup.layout) if words else None, goal=setup.goal)  # fmt: skip
+        job = Job(
+            code,
+            entry,
+            setup.family or None,
+            setup.seed,
+            args,
+            self.evaluator.timeout,
+            record=True,
+            scene=list(setup.layout) if words else None,
+            goal=setup.goal,
+        )
         return self.runner.run_many([job])[0]
 
     def _plan(self, instruction: str, setup: Setup) -> tuple[Plan | None, str]:
@@ -174,11 +226,22 @@ class Agent:
         self.log(f"{why}: a skill for the goal's template")
         choice = resolve_goal(self, instruction, setup, self.log)
         if choice.code is None:
-            return self._finish(instruction, setup, plan, [choice.decision], [], None, t0, llm0,
-                                reason=f"could not: {why}, and {choice.reason}")  # fmt: skip
+            return self._finish(
+                instruction,
+                setup,
+                plan,
+                [choice.decision],
+                [],
+                None,
+                t0,
+                llm0,
+                reason=f"could not: {why}, and {choice.reason}",
+            )
         ran = [Resolved(choice.entry, choice.version or 0, choice.code, choice.args)]
         kept = ran if choice.version is not None else []  # an unproven composite is not kept
-        return self._run_program(instruction, setup, plan, [choice.decision], ran, kept, choice.key, t0, llm0)  # fmt: skip
+        return self._run_program(
+            instruction, setup, plan, [choice.decision], ran, kept, choice.key, t0, llm0
+        )
 
     def _goal_steps(self, instruction: str, setup: Setup) -> list[tuple[str, str]] | None:
         """A planner that plans goals (the LLM's) breaks the goal into steps, each with
@@ -188,7 +251,9 @@ class Agent:
             return None
         from sim.goals import State
 
-        filed = [i.latest for i in self.library.list() if i.latest.goal_template and i.latest.verified]  # fmt: skip
+        filed = [
+            i.latest for i in self.library.list() if i.latest.goal_template and i.latest.verified
+        ]
         try:
             steps = plan_goal(
                 instruction, setup.goal, State.from_json(list(setup.start)), filed[:40]
@@ -198,8 +263,9 @@ class Agent:
             return None
         return steps if len(steps) > 1 else None
 
-    def _run_goal_steps(self, instruction: str, setup: Setup, steps: list[tuple[str, str]],
-                        t0: float, llm0) -> RunRecord | None:  # fmt: skip
+    def _run_goal_steps(
+        self, instruction: str, setup: Setup, steps: list[tuple[str, str]], t0: float, llm0
+    ) -> RunRecord | None:
         """Each step's goal gets its skill (reused, composed or written); the steps run as
         one program on the run's scene, judged by the whole goal. None when a step has
         no skill (the caller plans the goal as a whole)."""
@@ -216,11 +282,13 @@ class Agent:
                 return None
             choices.append(choice)
         whole = Intent("goal", query=setup.goal)
-        plan = Plan(tuple(Step(t, Intent("goal", query=g)) for t, g in steps), whole, self.planner.name)  # fmt: skip
+        plan = Plan(
+            tuple(Step(t, Intent("goal", query=g)) for t, g in steps), whole, self.planner.name
+        )
         resolved = [Resolved(c.entry, c.version or 0, c.code, c.args) for c in choices]
         kept = [r for r, c in zip(resolved, choices, strict=True) if c.version is not None]
         decisions = [c.decision for c in choices]
-        return self._run_program(instruction, setup, plan, decisions, resolved, kept, "", t0, llm0)  # fmt: skip
+        return self._run_program(instruction, setup, plan, decisions, resolved, kept, "", t0, llm0)
 
     # -- one step: reuse, adapt or synthesize --------------------------------------------
     def _resolve(self, step: Step, family: str, scene=()) -> tuple[Decision, Resolved | None]:
@@ -307,8 +375,13 @@ class Agent:
             existing = next((s for s in skills if s.name == cand.name), None)
             if existing is not None and existing.code == cand.code:
                 # The library skill itself passed: record the new evidence, write nothing new.
-                return self.library.record_stats(existing.name, existing.version, family,
-                                                 len(verdict.episodes), verdict.successes)  # fmt: skip
+                return self.library.record_stats(
+                    existing.name,
+                    existing.version,
+                    family,
+                    len(verdict.episodes),
+                    verdict.successes,
+                )
         # Lineage names the library skill the candidate was built from: the helper inlined
         # into an offline composite ("tower+library:stack"), or what an LLM was shown to adapt.
         used = re.search(r"library:(\w+)", cand.recipe)
@@ -319,10 +392,16 @@ class Agent:
         author = self.synthesizer.author
         description = _describe(step.intent)
         return self.library.add(
-            cand.name, cand.code, description, examples=[step.text, step.intent.query], author=author,
-            verified=True, stage="success", parent=parent,
+            cand.name,
+            cand.code,
+            description,
+            examples=[step.text, step.intent.query],
+            author=author,
+            verified=True,
+            stage="success",
+            parent=parent,
             stats={family: (len(verdict.episodes), verdict.successes)},
-        )  # fmt: skip
+        )
 
     # -- the plan as one program ---------------------------------------------------------
     @staticmethod
@@ -345,24 +424,34 @@ class Agent:
         return merge_sources([*(r.code for r in resolved), entry]), "run_plan", {}
 
     # -- record --------------------------------------------------------------------------
-    def _finish(self, instruction, setup: Setup, plan, decisions, resolved, result, t0, llm0,
-                reason=None) -> RunRecord:  # fmt: skip
+    def _finish(
+        self, instruction, setup: Setup, plan, decisions, resolved, result, t0, llm0, reason=None
+    ) -> RunRecord:
         calls, tokens = self._llm_usage()
         record = RunRecord(
-            run_id=new_run_id(), instruction=instruction.strip(), family=setup.family,
-            family_source=setup.source, seed=setup.seed, planner=plan.planner,
+            run_id=new_run_id(),
+            instruction=instruction.strip(),
+            family=setup.family,
+            family_source=setup.source,
+            seed=setup.seed,
+            planner=plan.planner,
             perception=result.perception if result else self.perception,
             plan=tuple(s.text for s in plan.steps),
-            decisions=tuple(decisions), skills=tuple(f"{r.name}@v{r.version}" for r in resolved),
-            success=bool(result and result.success), status=result.status if result else "no-skill",
-            reason=reason or (result.reason if result else None), seconds=time.perf_counter() - t0,
-            llm_calls=calls - llm0[0], tokens=tokens - llm0[1], args=plan.whole.args,
+            decisions=tuple(decisions),
+            skills=tuple(f"{r.name}@v{r.version}" for r in resolved),
+            success=bool(result and result.success),
+            status=result.status if result else "no-skill",
+            reason=reason or (result.reason if result else None),
+            seconds=time.perf_counter() - t0,
+            llm_calls=calls - llm0[0],
+            tokens=tokens - llm0[1],
+            args=plan.whole.args,
             poses=(result.poses or {}) if result else {},
             goal=(result.goal if result and result.goal else setup.goal),
             atoms=tuple(result.atoms) if result else (),
             objects=tuple(result.objects or ()) if result else setup.start,
             scene=setup.layout or (),
-        )  # fmt: skip
+        )
         return self.runs.save(record, result.gif if result else None)
 
     def _llm_usage(self) -> tuple[int, int]:

@@ -300,8 +300,13 @@ def parse(instruction: str, scene: list[str]) -> Intent:
     if len(objs) < 2:
         raise AgentError(f"'{instruction.strip()}' needs two objects (what to move and where)")
     moved, target = _split_target(text, objs)
-    names = {"place": ("obj", "target"), "stack": ("top", "base"), "put-in-bowl": ("obj", "bowl"),
-             "push": ("obj", "zone"), "align": ("obj", "target")}[kind]  # fmt: skip
+    names = {
+        "place": ("obj", "target"),
+        "stack": ("top", "base"),
+        "put-in-bowl": ("obj", "bowl"),
+        "push": ("obj", "zone"),
+        "align": ("obj", "target"),
+    }[kind]
     return _bind(kind, {names[0]: moved, names[1]: target}, values, scene, text, need=2)
 
 

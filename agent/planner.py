@@ -59,7 +59,12 @@ class LLMPlanner:
         from .prompts import plan_prompt
 
         whole = parse(instruction, scene)
-        known = [f"{v.name}: " + (f"(goal {v.goal_template}) " if getattr(v, "goal_template", None) else "") + v.description for v in skills]  # fmt: skip
+        known = [
+            f"{v.name}: "
+            + (f"(goal {v.goal_template}) " if getattr(v, "goal_template", None) else "")
+            + v.description
+            for v in skills
+        ]
         texts = extract_plan(self.llm.complete(plan_prompt(instruction, scene, known)))
         steps = []
         for text in texts[:8]:

@@ -147,14 +147,24 @@ def api_facts() -> str:
         "api_facts",
         sizes="\n".join(sizes),
         fixed=", ".join(f"{s.name}s" for s in SHAPES.values() if not s.graspable),
-        table_x=span(*tx), table_y=span(*ty), workspace_x=span(*wx), workspace_y=span(*wy),
-        z_range="0.005..0.6", max_motions=robot_module.MAX_MOTIONS,
+        table_x=span(*tx),
+        table_y=span(*ty),
+        workspace_x=span(*wx),
+        workspace_y=span(*wy),
+        z_range="0.005..0.6",
+        max_motions=robot_module.MAX_MOTIONS,
         accuracy_source=ACCURACY_SOURCE,
-        place_mean=_cm(place.mean), place_p95=_cm(place.p95), place_worst=_cm(place.worst),
-        place_trials=place.trials, push_mean=_cm(push.mean), push_p95=_cm(push.p95),
-        push_worst=_cm(push.worst), push_trials=push.trials, push_failed=push.failed,
+        place_mean=_cm(place.mean),
+        place_p95=_cm(place.p95),
+        place_worst=_cm(place.worst),
+        place_trials=place.trials,
+        push_mean=_cm(push.mean),
+        push_p95=_cm(push.p95),
+        push_worst=_cm(push.worst),
+        push_trials=push.trials,
+        push_failed=push.failed,
         errors="\n".join(f"- {m}" for m in skill_errors()),
-    )  # fmt: skip
+    )
     return text.strip()
 
 
@@ -227,9 +237,11 @@ def synthesis_prompt(
     shown = [_example(e) for e in examples]
     block = ""
     if shown:
-        block = "\nSkills from the library that show how the API is used:\n\n" + "\n\n".join(
-            _show(e) for e in shown
-        ) + "\n"  # fmt: skip
+        block = (
+            "\nSkills from the library that show how the API is used:\n\n"
+            + "\n\n".join(_show(e) for e in shown)
+            + "\n"
+        )
     user = render(
         "synthesize",
         instruction=task_instruction.strip(),

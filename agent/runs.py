@@ -156,9 +156,18 @@ class RunStore:
                 self._table = True
             self._db.execute(
                 "INSERT OR REPLACE INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (record.run_id, record.created, record.instruction, record.family, record.family_source,
-                 record.seed, int(record.success), record.status, json.dumps(_fields(record))),
-            )  # fmt: skip
+                (
+                    record.run_id,
+                    record.created,
+                    record.instruction,
+                    record.family,
+                    record.family_source,
+                    record.seed,
+                    int(record.success),
+                    record.status,
+                    json.dumps(_fields(record)),
+                ),
+            )
         return record
 
     def get(self, run_id: str) -> RunRecord:

@@ -60,8 +60,15 @@ class Scenes:
 
         task = reset_task(self.world, family, seed)
         objects = tuple(o.description for o in self.world.objects)
-        return Scene(family, seed, objects, task.instruction, tuple(task.params.items()),
-                     task.goal_text(), tuple(task.state().to_json()))  # fmt: skip
+        return Scene(
+            family,
+            seed,
+            objects,
+            task.instruction,
+            tuple(task.params.items()),
+            task.goal_text(),
+            tuple(task.state().to_json()),
+        )
 
     def infer(self, instruction: str, seed: int) -> tuple[str, int]:
         """Family and the first seed >= `seed` whose scene is the task the text describes.

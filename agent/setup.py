@@ -51,12 +51,20 @@ class Setup:
 def family_setup(scenes, family: str, seed: int, source: str) -> Setup:
     """A family's scene for a seed, judged by its own goal."""
     scene = scenes.scene(family, seed)
-    return Setup(family, source, seed, scene.objects, scene.goal, None, scene.start,
-                 ", ".join(scene.objects))  # fmt: skip
+    return Setup(
+        family, source, seed, scene.objects, scene.goal, None, scene.start, ", ".join(scene.objects)
+    )
 
 
-def setup_run(scenes, instruction: str, seed: int, goal: str | None = None,
-              objects: str | None = None, distractors: int | None = None, llm=None) -> Setup:  # fmt: skip
+def setup_run(
+    scenes,
+    instruction: str,
+    seed: int,
+    goal: str | None = None,
+    objects: str | None = None,
+    distractors: int | None = None,
+    llm=None,
+) -> Setup:
     """The scene and goal for an instruction without --task (see the module docstring).
 
     With an `llm`, words the deterministic reader cannot read go to the model, which
@@ -77,8 +85,15 @@ def setup_run(scenes, instruction: str, seed: int, goal: str | None = None,
     return words_setup(scenes.world, spec, seed, distractors, goal, reading)
 
 
-def _model_goal_setup(scenes, llm, instruction: str, seed: int, objects: str | None,
-                      distractors: int | None, unread: AgentError) -> Setup:  # fmt: skip
+def _model_goal_setup(
+    scenes,
+    llm,
+    instruction: str,
+    seed: int,
+    objects: str | None,
+    distractors: int | None,
+    unread: AgentError,
+) -> Setup:
     """The model writes the goal on a scene of the objects given, or those the words
     name; the run's scene is then built for that goal like any scene from words."""
     from sim.goals import read_world, start_poses
@@ -87,7 +102,7 @@ def _model_goal_setup(scenes, llm, instruction: str, seed: int, objects: str | N
     from .llm_goal import write_goal
     from .parse import mentions, normalize
 
-    named = [" ".join(x for x in (m.color, m.shape) if x) for m in mentions(normalize(instruction))]  # fmt: skip
+    named = [" ".join(x for x in (m.color, m.shape) if x) for m in mentions(normalize(instruction))]
     spec = objects or ", ".join(dict.fromkeys(n for n in named if n))
     if not spec:
         raise unread  # no objects to write a goal about
@@ -140,8 +155,9 @@ def predicates_of(text: str) -> set[str]:
     return set(re.findall(r"([a-z_]+)\(", text)) - {"all", "any"}
 
 
-def words_setup(world, spec: str, seed: int, distractors: int | None, goal: str | None,
-                reading=None) -> Setup:  # fmt: skip
+def words_setup(
+    world, spec: str, seed: int, distractors: int | None, goal: str | None, reading=None
+) -> Setup:
     """Build a scene from words until the goal is false at the start (or refuse)."""
     from sim.goals import check, evaluate, read_world, start_poses
     from sim.goals.plan import plan_moves
@@ -165,8 +181,16 @@ def words_setup(world, spec: str, seed: int, distractors: int | None, goal: str 
         # Fixed objects (bowls, plates, trays) never move: the scene must be one where some
         # placement makes the goal hold, so that it asks what can be done.
         if plan_moves(g, state, seed) is not None:
-            return Setup("", "words", seed, tuple(state.descriptions), g.text,
-                         tuple(layout.to_json()["objects"]), tuple(state.to_json()), spec_text)  # fmt: skip
+            return Setup(
+                "",
+                "words",
+                seed,
+                tuple(state.descriptions),
+                g.text,
+                tuple(layout.to_json()["objects"]),
+                tuple(state.to_json()),
+                spec_text,
+            )
         infeasible += 1
         if infeasible >= FEASIBLE_TRIES:
             break

@@ -56,9 +56,13 @@ class OfflineSynthesizer:
         self.calls = 0
 
     def propose(
-        self, step: Step, decision: str, library_skills: list, history: list[Attempt],
+        self,
+        step: Step,
+        decision: str,
+        library_skills: list,
+        history: list[Attempt],
         scene: Sequence[str] = (),
-    ) -> Iterator[Candidate]:  # fmt: skip
+    ) -> Iterator[Candidate]:
         """Candidates in order; the caller stops at the first one that passes."""
         name, _ = SIGNATURES[step.intent.kind]
         if decision == "adapt":
@@ -89,9 +93,13 @@ class LLMSynthesizer:
         self.max_attempts = retries + 1
 
     def propose(
-        self, step: Step, decision: str, library_skills: list, history: list[Attempt],
+        self,
+        step: Step,
+        decision: str,
+        library_skills: list,
+        history: list[Attempt],
         scene: Sequence[str] = (),
-    ) -> Iterator[Candidate]:  # fmt: skip
+    ) -> Iterator[Candidate]:
         """LLM candidates for a step; `scene`: every object on the table (default: the
         step's own objects)."""
         from .extract import extract_code
@@ -111,8 +119,14 @@ class LLMSynthesizer:
                     )
             else:
                 last = history[-1]
-                prompt = retry_prompt(last.candidate.code, last.feedback, task_instruction=step.text,
-                                      scene_objects=scene, name=name, params=args)  # fmt: skip
+                prompt = retry_prompt(
+                    last.candidate.code,
+                    last.feedback,
+                    task_instruction=step.text,
+                    scene_objects=scene,
+                    name=name,
+                    params=args,
+                )
             try:
                 got = extract_code(self.llm.complete(prompt), entry=name)
             except AgentError as exc:
@@ -159,14 +173,21 @@ class LLMSynthesizer:
         for attempt in range(self.retries + 1):
             last = history[-1] if attempt and history else None
             prompt = goal_code_prompt(
-                name, template, slots, goal_text, state, skills,
+                name,
+                template,
+                slots,
+                goal_text,
+                state,
+                skills,
                 feedback=last.feedback if last else None,
                 previous_code=last.candidate.code if last else None,
-            )  # fmt: skip
+            )
             try:
                 got = extract_code(self.llm.complete(prompt), entry=name)
             except AgentError as exc:
-                yield Candidate(name, f"# the reply held no usable code: {exc}\n", (), "llm:unparsable")  # fmt: skip
+                yield Candidate(
+                    name, f"# the reply held no usable code: {exc}\n", (), "llm:unparsable"
+                )
                 continue
             code = got.code
             if got.entry != name:  # the model named it otherwise: the name is the template's

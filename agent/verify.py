@@ -162,9 +162,17 @@ class KeyCheck:
     @classmethod
     def of(cls, verdict: Verdict, claimed: bool = True) -> KeyCheck:
         """The check a Verdict gives."""
-        return cls(verdict.key, "passed" if verdict.passed else "failed", verdict.stage,
-                   len(verdict.episodes), verdict.successes, verdict.interval,
-                   verdict.stopped_early, None if verdict.passed else verdict.feedback, claimed)  # fmt: skip
+        return cls(
+            verdict.key,
+            "passed" if verdict.passed else "failed",
+            verdict.stage,
+            len(verdict.episodes),
+            verdict.successes,
+            verdict.interval,
+            verdict.stopped_early,
+            None if verdict.passed else verdict.feedback,
+            claimed,
+        )
 
     @property
     def passed(self) -> bool:
@@ -176,11 +184,19 @@ class KeyCheck:
 
     def to_dict(self) -> dict:
         rate = self.success_rate
-        return {"key": self.key, "status": self.status, "passed": self.passed, "stage": self.stage,
-                "episodes": self.episodes, "successes": self.successes,
-                "success_rate": None if rate is None else round(rate, 4),
-                "interval": [round(x, 4) for x in self.interval],
-                "stopped_early": self.stopped_early, "reason": self.reason, "claimed": self.claimed}  # fmt: skip
+        return {
+            "key": self.key,
+            "status": self.status,
+            "passed": self.passed,
+            "stage": self.stage,
+            "episodes": self.episodes,
+            "successes": self.successes,
+            "success_rate": None if rate is None else round(rate, 4),
+            "interval": [round(x, 4) for x in self.interval],
+            "stopped_early": self.stopped_early,
+            "reason": self.reason,
+            "claimed": self.claimed,
+        }
 
 
 @dataclass(frozen=True)
@@ -270,13 +286,25 @@ class VersionCheck:
         return f"{failed.key}: {failed.reason}"
 
     def to_dict(self) -> dict:
-        return {"name": self.name, "version": self.version, "status": self.status,
-                "verified": self.verified, "stage": self.stage, "reason": self.reason,
-                "keys": [c.to_dict() for c in self.checks]}  # fmt: skip
+        return {
+            "name": self.name,
+            "version": self.version,
+            "status": self.status,
+            "verified": self.verified,
+            "stage": self.stage,
+            "reason": self.reason,
+            "keys": [c.to_dict() for c in self.checks],
+        }
 
 
-def check_version(evaluator: Evaluator, scenes, version: SkillVersion, keys: list[tuple[str, bool]],
-                  n: int, advance: Callable[[], None] | None = None) -> tuple[KeyCheck, ...]:  # fmt: skip
+def check_version(
+    evaluator: Evaluator,
+    scenes,
+    version: SkillVersion,
+    keys: list[tuple[str, bool]],
+    n: int,
+    advance: Callable[[], None] | None = None,
+) -> tuple[KeyCheck, ...]:
     """Run the Evaluator on each (key, claimed) of `keys` with `n` fixed seeds; write nothing."""
     checks = []
     for key, claimed in keys:
@@ -285,10 +313,16 @@ def check_version(evaluator: Evaluator, scenes, version: SkillVersion, keys: lis
         except NoFit as exc:
             checks.append(KeyCheck(key, "failed", "syntax", reason=str(exc), claimed=claimed))
         except AgentError as exc:  # the generator could not build scenes: not the skill's fault
-            checks.append(KeyCheck(key, "skipped", reason=f"no evaluation scene: {exc}", claimed=claimed))  # fmt: skip
+            checks.append(
+                KeyCheck(key, "skipped", reason=f"no evaluation scene: {exc}", claimed=claimed)
+            )
         else:
             if jobs is None:
-                checks.append(KeyCheck(key, "skipped", reason=f"no scene generator for {key}", claimed=claimed))  # fmt: skip
+                checks.append(
+                    KeyCheck(
+                        key, "skipped", reason=f"no scene generator for {key}", claimed=claimed
+                    )
+                )
             else:
                 verdict = evaluator.evaluate_jobs(version.code, version.name, key, jobs)
                 checks.append(KeyCheck.of(verdict, claimed))
@@ -310,8 +344,14 @@ def record(
     stage = _LIBRARY_STAGE.get(done.stage, done.stage)
     ran = [c for c in checks if c.episodes]
     for i, c in enumerate(ran):
-        library.record_stats(version.name, version.version, c.key, c.episodes, c.successes,
-                             stage=stage if i == len(ran) - 1 else None)  # fmt: skip
+        library.record_stats(
+            version.name,
+            version.version,
+            c.key,
+            c.episodes,
+            c.successes,
+            stage=stage if i == len(ran) - 1 else None,
+        )
     after = library.set_verified(version.name, version.version, done.status == "passed")
     return VersionCheck(version.name, version.version, checks, after.verified)
 
@@ -325,8 +365,14 @@ def plan(library: SkillLibrary, pass_bar: float, name: str | None = None) -> Tod
     return [(v, keys_for(v, pass_bar)) for v in (library.get(n) for n in names)]
 
 
-def verify_library(library: SkillLibrary, evaluator: Evaluator, scenes, todo: Todo, n: int,
-                   advance: Callable[[], None] | None = None) -> list[VersionCheck]:  # fmt: skip
+def verify_library(
+    library: SkillLibrary,
+    evaluator: Evaluator,
+    scenes,
+    todo: Todo,
+    n: int,
+    advance: Callable[[], None] | None = None,
+) -> list[VersionCheck]:
     """Check each planned version on its keys and record the outcome in the library.
 
     Args:

@@ -51,8 +51,16 @@ def measure(
     policy.model = fit(policy.model, data, cfg, plugins, index=1, name=family).model
     secs = time.perf_counter() - t0
     ev = evaluate_sim(policy, family, split_seeds("test", episodes))
-    return {"family": family, "known": known, "n": n, "steps": steps, "augment": augment,
-            "train_seconds": secs, "success": ev.success, "episodes": episodes}  # fmt: skip
+    return {
+        "family": family,
+        "known": known,
+        "n": n,
+        "steps": steps,
+        "augment": augment,
+        "train_seconds": secs,
+        "success": ev.success,
+        "episodes": episodes,
+    }
 
 
 def main() -> None:
@@ -74,8 +82,10 @@ def main() -> None:
     if a.json:
         print(json.dumps(res))
     else:
-        print(f"{res['family']}: {res['n']} demonstrations, {res['steps']} steps (augment {res['augment']}) "
-              f"in {res['train_seconds']:.0f} s -> success {res['success']:.2f} on {res['episodes']} held-out scenes")  # fmt: skip
+        print(
+            f"{res['family']}: {res['n']} demonstrations, {res['steps']} steps (augment {res['augment']}) "
+            f"in {res['train_seconds']:.0f} s -> success {res['success']:.2f} on {res['episodes']} held-out scenes"
+        )
 
 
 if __name__ == "__main__":

@@ -83,8 +83,11 @@ def summary(rows: list[dict]) -> dict:
     errs = np.array([r["error_m"] for r in rows if "error_m" in r])
     out = {"trials": len(rows), "failed": sum("error" in r for r in rows)}
     if len(errs):
-        out |= {"mean_m": float(errs.mean()), "p95_m": float(np.percentile(errs, 95)),
-                "max_m": float(errs.max())}  # fmt: skip
+        out |= {
+            "mean_m": float(errs.mean()),
+            "p95_m": float(np.percentile(errs, 95)),
+            "max_m": float(errs.max()),
+        }
     return out
 
 

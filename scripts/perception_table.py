@@ -63,8 +63,12 @@ def main() -> None:
     seeds = split_seeds("test", args.episodes)
     t0 = time.perf_counter()
     rows = measure(home, families, seeds, str(info.version))
-    result = {"version": info.version, "seeds": seeds, "families": rows,
-              "seconds": round(time.perf_counter() - t0, 1)}  # fmt: skip
+    result = {
+        "version": info.version,
+        "seeds": seeds,
+        "families": rows,
+        "seconds": round(time.perf_counter() - t0, 1),
+    }
     if args.json:
         print(json.dumps(result))
         return

@@ -93,14 +93,25 @@ def main(argv: list[str] | None = None) -> int:
     recs = runs.list(200)
     runs.close()
     # the run to show: one that had to write code, else the latest
-    run = next((r for r in recs if any(d.decision != "reuse" for d in r.decisions) and r.success and r.gif),
-               recs[0] if recs else None)  # fmt: skip
+    run = next(
+        (
+            r
+            for r in recs
+            if any(d.decision != "reuse" for d in r.decisions) and r.success and r.gif
+        ),
+        recs[0] if recs else None,
+    )
     skill = pick_skill(lib)
     app = create_app(home, library=lib)
     queue = app.state.ctx.corrections
     pending = queue.pending(1) if queue is not None else []
-    pages = [("library", "/"), ("search", f"/?q={SEARCH.replace(' ', '+')}"), ("runs", "/runs"),
-             ("corrections", "/corrections"), ("learning", "/learning")]  # fmt: skip
+    pages = [
+        ("library", "/"),
+        ("search", f"/?q={SEARCH.replace(' ', '+')}"),
+        ("runs", "/runs"),
+        ("corrections", "/corrections"),
+        ("learning", "/learning"),
+    ]
     if skill:
         pages.insert(2, ("skill", f"/skills/{skill}"))
     if run:
@@ -119,18 +130,26 @@ def main(argv: list[str] | None = None) -> int:
             )
             if name == "correction":  # show a correction being made: a click and a turn
                 b.wait_for("document.querySelector('#scene').dataset.ready === '1'")
-                box = b.evaluate("(() => { const r = document.querySelector('#scene-img').getBoundingClientRect();"
-                                 " return [r.left, r.top, r.width, r.height]; })()")  # fmt: skip
+                box = b.evaluate(
+                    "(() => { const r = document.querySelector('#scene-img').getBoundingClientRect();"
+                    " return [r.left, r.top, r.width, r.height]; })()"
+                )
                 p = fix or pending[0].pick
                 if fix is None:
                     p = type(p)(p.row + 4, p.col + 6, p.angle + 30)
-                b.click(box[0] + box[2] * min(0.99, p.col / pending[0].width),
-                        box[1] + box[3] * min(0.99, p.row / pending[0].height))  # fmt: skip
-                b.evaluate(f"(() => {{ const s = document.querySelector('#angle'); s.value = '{round(p.angle)}';"
-                           " s.dispatchEvent(new Event('input')); })()")  # fmt: skip
+                b.click(
+                    box[0] + box[2] * min(0.99, p.col / pending[0].width),
+                    box[1] + box[3] * min(0.99, p.row / pending[0].height),
+                )
+                b.evaluate(
+                    f"(() => {{ const s = document.querySelector('#angle'); s.value = '{round(p.angle)}';"
+                    " s.dispatchEvent(new Event('input')); })()"
+                )
             elif name == "learning":  # the policy's benchmark when there is one, else the top
-                b.evaluate("(() => { const t = document.querySelector('#continual .md');"
-                           " if (t) document.querySelector('#continual').scrollIntoView(); else window.scrollTo(0, 0); })()")  # fmt: skip
+                b.evaluate(
+                    "(() => { const t = document.querySelector('#continual .md');"
+                    " if (t) document.querySelector('#continual').scrollIntoView(); else window.scrollTo(0, 0); })()"
+                )
             out = b.screenshot(args.out / f"{name}.png")
             shrink(out)
             print(

@@ -28,6 +28,12 @@ def register_envs() -> None:
 register_envs()
 
 __all__ = [
-    "ALL_ENV_IDS", "ENV_IDS", "FAMILIES", "GOAL_ENV_ID", "SimError", "env_id", "register_envs",
+    "ALL_ENV_IDS",
+    "ENV_IDS",
+    "FAMILIES",
+    "GOAL_ENV_ID",
+    "SimError",
+    "env_id",
+    "register_envs",
     "task_class",
-]  # fmt: skip
+]

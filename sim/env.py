@@ -51,8 +51,13 @@ class PrimitiveEnv(gym.Env):
     metadata = {"render_modes": ["rgb_array"], "render_fps": 10}
     max_actions = 8
 
-    def __init__(self, obs_mode: str = "rgbd", image_size: tuple[int, int] = (128, 128),
-                 render_mode: str | None = None, gui: bool = False) -> None:  # fmt: skip
+    def __init__(
+        self,
+        obs_mode: str = "rgbd",
+        image_size: tuple[int, int] = (128, 128),
+        render_mode: str | None = None,
+        gui: bool = False,
+    ) -> None:
         from .world import World
 
         if obs_mode not in ("rgbd", "state"):

@@ -120,7 +120,11 @@ def _specs(objects, formula) -> list[ObjectSpec]:
         objects = list(dict.fromkeys(x for x in named if x not in names))
         if not objects:
             raise SimError("no objects given and the goal names none: pass objects=")
-    if isinstance(objects, list | tuple) and objects and all(isinstance(o, ObjectSpec) for o in objects):  # fmt: skip
+    if (
+        isinstance(objects, list | tuple)
+        and objects
+        and all(isinstance(o, ObjectSpec) for o in objects)
+    ):
         return list(objects)
     if isinstance(objects, str) and objects.lstrip().startswith("["):
         try:

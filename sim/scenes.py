@@ -48,23 +48,50 @@ SMALL = ("small", "little", "tiny")
 ARTICLES = ("a", "an", "the")
 # relation words -> predicate (longest first where one starts another)
 RELATIONS = {
-    "in front of": "in_front_of", "to the left of": "left_of", "left of": "left_of",
-    "to the right of": "right_of", "right of": "right_of", "next to": "next_to",
-    "beside": "next_to", "near": "next_to", "far from": "far_from", "behind": "behind",
-    "on top of": "on", "inside": "in", "on": "on", "in": "in", "at": "at",
-}  # fmt: skip
+    "in front of": "in_front_of",
+    "to the left of": "left_of",
+    "left of": "left_of",
+    "to the right of": "right_of",
+    "right of": "right_of",
+    "next to": "next_to",
+    "beside": "next_to",
+    "near": "next_to",
+    "far from": "far_from",
+    "behind": "behind",
+    "on top of": "on",
+    "inside": "in",
+    "on": "on",
+    "in": "in",
+    "at": "at",
+}
 REGION_WORDS = {
-    "left side": "left_side", "left": "left_side", "right side": "right_side",
-    "right": "right_side", "middle": "middle", "center": "middle", "centre": "middle",
-    "front": "front", "back": "back",
-}  # fmt: skip
+    "left side": "left_side",
+    "left": "left_side",
+    "right side": "right_side",
+    "right": "right_side",
+    "middle": "middle",
+    "center": "middle",
+    "centre": "middle",
+    "front": "front",
+    "back": "back",
+}
 _ENTRY = re.compile(
     r"^(?P<subj>.+?)\s+(?P<rel>" + "|".join(re.escape(w) for w in RELATIONS) + r")\s+(?P<ref>.+)$"
 )
 _REGION = re.compile(
     r"^(?:the\s+)?(?P<part>" + "|".join(REGION_WORDS) + r")(?:\s+(?:side\s+)?of\s+the\s+table)?$"
 )
-DISTRACTOR_SHAPES = ("cube", "small cube", "cylinder", "cube", "small cube", "cylinder", "plate", "pad", "bowl")  # fmt: skip
+DISTRACTOR_SHAPES = (
+    "cube",
+    "small cube",
+    "cylinder",
+    "cube",
+    "small cube",
+    "cylinder",
+    "plate",
+    "pad",
+    "bowl",
+)
 LAYOUT_TRIES = 25  # draws (of 8 restarts each) after which a layout that never fits is refused
 SETTLE_XY = 0.01  # an object may slide this far while the scene settles
 WORKSPACE_AREA = (X1 - X0) * (Y1 - Y0)
@@ -109,11 +136,15 @@ class Layout:
         """{"objects": [{"description", "shape", "color", "pose": [x, y, z_bottom, yaw_deg]}]}"""
         return {
             "objects": [
-                {"description": d, "shape": s, "color": c,
-                 "pose": [p[0], p[1], p[2], math.degrees(p[3])]}
+                {
+                    "description": d,
+                    "shape": s,
+                    "color": c,
+                    "pose": [p[0], p[1], p[2], math.degrees(p[3])],
+                }
                 for d, s, c, p in self.objects
             ]
-        }  # fmt: skip
+        }
 
     @classmethod
     def from_json(cls, data) -> Layout:
@@ -135,7 +166,14 @@ class Layout:
                 raise SimError(f"bad layout entry {r!r:.80}") from None
             if shape not in SHAPES or color not in COLORS:
                 raise SimError(f"bad layout entry {r!r:.80}: unknown shape or color")
-            out.append((r.get("description") or f"{color} {shape}", shape, color, (x, y, z, math.radians(yaw))))  # fmt: skip
+            out.append(
+                (
+                    r.get("description") or f"{color} {shape}",
+                    shape,
+                    color,
+                    (x, y, z, math.radians(yaw)),
+                )
+            )
         return cls(tuple(out))
 
 
@@ -165,7 +203,9 @@ def parse_description(text: str) -> tuple[str | None, str]:
         raise SimError(f"{text.strip()!r} names no shape (known: {known})")
     tail = SYNONYMS.get(rest[-1], rest[-1])
     if len(rest) > 1 and tail in SHAPES and rest[0] not in COLORS:
-        raise SimError(f"unknown color {rest[0]!r} in {text.strip()!r} (known: {', '.join(COLORS)})")  # fmt: skip
+        raise SimError(
+            f"unknown color {rest[0]!r} in {text.strip()!r} (known: {', '.join(COLORS)})"
+        )
     raise SimError(f"unknown shape {' '.join(rest)!r} in {text.strip()!r} (known: {known})")
 
 
@@ -263,7 +303,9 @@ def _check_specs(specs: list[ObjectSpec]) -> None:
         d = s.description
         if d is not None:
             if d in seen:
-                raise SimError(f"two objects are both the {d} ({seen[d]!r} and {s.text!r}): descriptions must differ")  # fmt: skip
+                raise SimError(
+                    f"two objects are both the {d} ({seen[d]!r} and {s.text!r}): descriptions must differ"
+                )
             seen[d] = s.text
         if s.ref is not None and not 0 <= s.ref < len(specs):
             raise SimError(f"{s.text!r}: its reference is not in the list")
@@ -276,7 +318,9 @@ def _footprint_area(shape: str, gap: float) -> float:
 
 def _check_room(specs: list[ObjectSpec], distractors: int) -> None:
     """Refuse what cannot fit on the table however it is laid out."""
-    on_something = {i for i, s in enumerate(specs) if s.relation in ("on", "in") and s.ref is not None}  # fmt: skip
+    on_something = {
+        i for i, s in enumerate(specs) if s.relation in ("on", "in") and s.ref is not None
+    }
     need = 0.0
     for i, s in enumerate(specs):
         if i not in on_something:
@@ -308,7 +352,9 @@ def _colors(specs: list[ObjectSpec], rng, wanted: list[str] = ()) -> list[str]:
             continue
         free = [c for c in COLORS if (c, s.shape) not in used]
         if not free:
-            raise SimError(f"no free color left for another {s.shape} ({s.text!r}): every {s.shape} color is taken")  # fmt: skip
+            raise SimError(
+                f"no free color left for another {s.shape} ({s.text!r}): every {s.shape} color is taken"
+            )
         c = str(free[int(rng.integers(len(free)))])
         used.add((c, s.shape))
         out.append(c)
@@ -370,7 +416,11 @@ def build_scene(
         objs = [(s.shape, c) for s, c in zip(specs, colors, strict=True)]
         objs += _distractors(objs, distractors, rng)
         descs = [f"{c} {s}" for s, c in objs]
-        state0 = State(tuple(Body(d, c, s, (0.0, 0.0, 0.0, 0.0)) for d, (s, c) in zip(descs, objs, strict=True)))  # fmt: skip
+        state0 = State(
+            tuple(
+                Body(d, c, s, (0.0, 0.0, 0.0, 0.0)) for d, (s, c) in zip(descs, objs, strict=True)
+            )
+        )
         relations = _atoms(specs, descs)
         for atom, txt in relations:
             _check_relation(atom, txt, state0)
@@ -379,7 +429,9 @@ def build_scene(
             raise SimError(f"the start relations contradict each other: {clash}")
         target = check(formula, state0) if formula is not None else None
         movers = sorted(descs, key=lambda d: -SHAPES[d.split(" ", 1)[1]].radius)
-        poses = sample_layout(state0, [a for a, _ in relations], movers, rng, margin=margin, tries=8)  # fmt: skip
+        poses = sample_layout(
+            state0, [a for a, _ in relations], movers, rng, margin=margin, tries=8
+        )
         if poses is None:
             why["layout"] += 1
             if why["layout"] >= LAYOUT_TRIES and not why["goal"] + why["settle"]:
@@ -401,7 +453,7 @@ def build_scene(
         return layout
     world.clear()
     if why["goal"] and not why["layout"] and not why["settle"]:
-        raise SimError(f"the goal already holds in every scene sampled: {formula} ({tries} scenes)")  # fmt: skip
+        raise SimError(f"the goal already holds in every scene sampled: {formula} ({tries} scenes)")
     if why["layout"] >= max(why["goal"], why["settle"]):
         raise SimError(_diagnose(specs, named, rng, margin, sum(why.values())))
     if why["settle"] >= why["goal"]:
@@ -417,7 +469,9 @@ def _check_relation(atom: Atom, txt: str, state: State) -> None:
     subject = state.get(atom.args[0])
     if not subject.movable:
         if atom.pred in ("on", "in"):
-            raise SimError(f"{txt!r}: the {subject.description} is fixed to the table, it cannot stand on or in anything")  # fmt: skip
+            raise SimError(
+                f"{txt!r}: the {subject.description} is fixed to the table, it cannot stand on or in anything"
+            )
         return  # the goal language refuses fixed objects asked to move; a scene places them
     try:
         ground(atom, state)
@@ -426,7 +480,11 @@ def _check_relation(atom: Atom, txt: str, state: State) -> None:
 
 
 def _is_specs(objects) -> bool:
-    return isinstance(objects, list | tuple) and bool(objects) and all(isinstance(o, ObjectSpec) for o in objects)  # fmt: skip
+    return (
+        isinstance(objects, list | tuple)
+        and bool(objects)
+        and all(isinstance(o, ObjectSpec) for o in objects)
+    )
 
 
 def _diagnose(specs, named, rng, margin, tries) -> str:
@@ -434,7 +492,12 @@ def _diagnose(specs, named, rng, margin, tries) -> str:
     colors = _colors(specs, rng, named)
     descs = [f"{c} {s.shape}" for s, c in zip(specs, colors, strict=True)]
     relations = _atoms(specs, descs)
-    state0 = State(tuple(Body(d, c, s.shape, (0.0, 0.0, 0.0, 0.0)) for d, s, c in zip(descs, specs, colors, strict=True)))  # fmt: skip
+    state0 = State(
+        tuple(
+            Body(d, c, s.shape, (0.0, 0.0, 0.0, 0.0))
+            for d, s, c in zip(descs, specs, colors, strict=True)
+        )
+    )
     for atom, txt in relations:
         objs = [x for x in atom.args if isinstance(x, str)]
         alone = State(tuple(b for b in state0.bodies if b.description in objs))
@@ -446,9 +509,9 @@ def _diagnose(specs, named, rng, margin, tries) -> str:
         sub = State(tuple(b for b in state0.bodies if b.description in objs))
         movers = sorted(objs, key=lambda d: (-sub.get(d).shape.radius, descs.index(d)))
         if sample_layout(sub, some, movers, rng, margin=margin, tries=20) is None:
-            return f"found no layout where the start relation {relations[k - 1][1]!r} holds together with the ones listed before it"  # fmt: skip
+            return f"found no layout where the start relation {relations[k - 1][1]!r} holds together with the ones listed before it"
     n = len(specs)
-    return f"no collision-free layout of the {n} objects with every start relation found in {tries} tries (too crowded?)"  # fmt: skip
+    return f"no collision-free layout of the {n} objects with every start relation found in {tries} tries (too crowded?)"
 
 
 def _settled_badly(world, layout: Layout, relations: list[Atom]) -> str:

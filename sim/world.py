@@ -136,13 +136,21 @@ class World:
             col = -1
             if SHAPES[shape].collides:
                 col = c.createCollisionShapeArray(
-                    shapeTypes=types, radii=dims_r, halfExtents=half, lengths=dims_h,
-                    collisionFramePositions=pos, collisionFrameOrientations=orn,
-                )  # fmt: skip
+                    shapeTypes=types,
+                    radii=dims_r,
+                    halfExtents=half,
+                    lengths=dims_h,
+                    collisionFramePositions=pos,
+                    collisionFrameOrientations=orn,
+                )
             vis = c.createVisualShapeArray(
-                shapeTypes=types, radii=dims_r, halfExtents=half, lengths=dims_h,
-                visualFramePositions=pos, visualFrameOrientations=orn,
-            )  # fmt: skip
+                shapeTypes=types,
+                radii=dims_r,
+                halfExtents=half,
+                lengths=dims_h,
+                visualFramePositions=pos,
+                visualFrameOrientations=orn,
+            )
             self._shape_cache[shape] = (col, vis)
         return self._shape_cache[shape]
 

@@ -80,13 +80,21 @@ def export_bundle(
         for v in library.history(info.name):
             member = f"code/{v.name}/v{v.version}.py"
             members[member] = v.code.encode()
-            versions.append({
-                "version": v.version, "description": v.description, "examples": list(v.examples),
-                "author": v.author, "verified": v.verified, "stage": v.stage,
-                "parent": list(v.parent) if v.parent else None, "created": v.created,
-                "stats": {f: list(es) for f, es in v.stats.items()},
-                "code": member, "sha256": hashlib.sha256(members[member]).hexdigest(),
-            })  # fmt: skip
+            versions.append(
+                {
+                    "version": v.version,
+                    "description": v.description,
+                    "examples": list(v.examples),
+                    "author": v.author,
+                    "verified": v.verified,
+                    "stage": v.stage,
+                    "parent": list(v.parent) if v.parent else None,
+                    "created": v.created,
+                    "stats": {f: list(es) for f, es in v.stats.items()},
+                    "code": member,
+                    "sha256": hashlib.sha256(members[member]).hexdigest(),
+                }
+            )
             n_versions += 1
         skills.append({"name": info.name, "uses": info.uses, "versions": versions})
     manifest = {
@@ -194,11 +202,30 @@ def import_bundle(
             renumber[(name, v.version)] = (name, nxt)
             known[name][h] = nxt
             author = "human" if v.author == "seed" else v.author  # "seed": shipped here only
-            sv = SkillVersion(name, nxt, text, v.description, examples, params, author, False,
-                              "unverified", None, h, now, {})  # fmt: skip
-            claimed = {"version": v.version, "author": v.author, "verified": v.verified,
-                       "stage": v.stage, "stats": {k: list(es) for k, es in v.stats.items()},
-                       "uses": s.uses, "created": v.created}  # fmt: skip
+            sv = SkillVersion(
+                name,
+                nxt,
+                text,
+                v.description,
+                examples,
+                params,
+                author,
+                False,
+                "unverified",
+                None,
+                h,
+                now,
+                {},
+            )
+            claimed = {
+                "version": v.version,
+                "author": v.author,
+                "verified": v.verified,
+                "stage": v.stage,
+                "stats": {k: list(es) for k, es in v.stats.items()},
+                "uses": s.uses,
+                "created": v.created,
+            }
             pending.append((v, sv, claimed))
             nxt += 1
     versions = []
@@ -217,7 +244,7 @@ def import_bundle(
         "versions": [
             {"name": sv.name, "version": sv.version, "claimed": c}
             for (_, _, c), sv in zip(pending, versions, strict=True)
-        ],  # fmt: skip
+        ],
     }
 
 
@@ -233,8 +260,9 @@ def _record_provenance(
     with library._writing(), library.store.transaction(bump=False) as tx:
         for sv, claimed in added:
             record = {**source, "content_hash": sv.content_hash, "claimed": claimed}
-            library.store.set_meta(tx, PROVENANCE.format(name=sv.name, version=sv.version),
-                                   json.dumps(record))  # fmt: skip
+            library.store.set_meta(
+                tx, PROVENANCE.format(name=sv.name, version=sv.version), json.dumps(record)
+            )
 
 
 def provenance(library: SkillLibrary, name: str, version: int) -> dict | None:

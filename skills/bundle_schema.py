@@ -144,9 +144,23 @@ def parse_manifest(raw: bytes, manifest: str = "bundle.json") -> Manifest:
         raise SkillError(f"corrupt bundle: {_one_line(exc.errors()[0], data)}") from None
 
 
-_TYPE_ERRORS = ("missing", "model_type", "model_attributes_type", "dict_type", "list_type",
-                "tuple_type", "string_type", "int_type", "float_type", "bool_type", "int_from_float",
-                "int_parsing", "float_parsing", "bool_parsing", "none_required")  # fmt: skip
+_TYPE_ERRORS = (
+    "missing",
+    "model_type",
+    "model_attributes_type",
+    "dict_type",
+    "list_type",
+    "tuple_type",
+    "string_type",
+    "int_type",
+    "float_type",
+    "bool_type",
+    "int_from_float",
+    "int_parsing",
+    "float_parsing",
+    "bool_parsing",
+    "none_required",
+)
 _RANGE_ERRORS = ("less_than_equal", "greater_than_equal", "less_than", "greater_than")
 
 

@@ -110,8 +110,15 @@ class SkillLibrary:
         lock_timeout: seconds to wait for another writer.
     """
 
-    def __init__(self, home: str | Path, embedder: Embedder, index: VectorIndex, *,
-                 install_seeds: bool = True, lock_timeout: float = 60.0) -> None:  # fmt: skip
+    def __init__(
+        self,
+        home: str | Path,
+        embedder: Embedder,
+        index: VectorIndex,
+        *,
+        install_seeds: bool = True,
+        lock_timeout: float = 60.0,
+    ) -> None:
         self.home = Path(home)
         self.home.mkdir(parents=True, exist_ok=True)
         self.embedder = embedder
@@ -194,7 +201,9 @@ class SkillLibrary:
             with self.store.transaction() as tx:
                 v = _replace_version(v, self.store.next_version(name))
                 self.store.insert_version(tx, v)
-            self._after_commit(f"{v.name} v{v.version} is stored", self._index, [v], [vectors], [before])  # fmt: skip
+            self._after_commit(
+                f"{v.name} v{v.version} is stored", self._index, [v], [vectors], [before]
+            )
         return v
 
     def _prepare(
@@ -222,8 +231,21 @@ class SkillLibrary:
             if self.store.version(*parent) is None:
                 raise SkillError(f"unknown parent skill {parent[0]} v{parent[1]}")
         h = content_hash(code, description, *examples)
-        return SkillVersion(name, 0, code, description, examples, parsed.params, author, bool(verified),
-                            stage, parent, h, time.time(), dict(stats or {}))  # fmt: skip
+        return SkillVersion(
+            name,
+            0,
+            code,
+            description,
+            examples,
+            parsed.params,
+            author,
+            bool(verified),
+            stage,
+            parent,
+            h,
+            time.time(),
+            dict(stats or {}),
+        )
 
     def _index(
         self, versions: list[SkillVersion], vectors: list, before: list[SkillVersion | None]
@@ -267,8 +289,17 @@ class SkillLibrary:
             if cur.rowcount == 0:
                 raise SkillError(f"no skill named {name!r}")
 
-    def record_stats(self, name: str, version: int, family: str, episodes: int, successes: int, *,
-                     stage: str | None = None, verified: bool | None = None) -> SkillVersion:  # fmt: skip
+    def record_stats(
+        self,
+        name: str,
+        version: int,
+        family: str,
+        episodes: int,
+        successes: int,
+        *,
+        stage: str | None = None,
+        verified: bool | None = None,
+    ) -> SkillVersion:
         """Add verification episodes of one version on one family (accumulates).
 
         Args:
@@ -290,8 +321,10 @@ class SkillLibrary:
                         (stage, name, version),
                     )
                 if verified is not None:
-                    tx.execute("UPDATE skill_versions SET verified = ? WHERE name = ? AND version = ?",
-                               (int(verified), name, version))  # fmt: skip
+                    tx.execute(
+                        "UPDATE skill_versions SET verified = ? WHERE name = ? AND version = ?",
+                        (int(verified), name, version),
+                    )
         return self.get(name, version)
 
     def set_verified(
@@ -300,12 +333,19 @@ class SkillLibrary:
         """Mark a version (default the latest) verified or not."""
         v = self.get(name, version)
         with self._writing(), self.store.transaction() as tx:
-            tx.execute("UPDATE skill_versions SET verified = ? WHERE name = ? AND version = ?",
-                       (int(verified), v.name, v.version))  # fmt: skip
+            tx.execute(
+                "UPDATE skill_versions SET verified = ? WHERE name = ? AND version = ?",
+                (int(verified), v.name, v.version),
+            )
         return self.get(name, v.version)
 
-    def add_many(self, versions: Iterable[SkillVersion], *, keep_numbers: bool = False,
-                 uses: dict[str, int] | None = None) -> list[SkillVersion]:  # fmt: skip
+    def add_many(
+        self,
+        versions: Iterable[SkillVersion],
+        *,
+        keep_numbers: bool = False,
+        uses: dict[str, int] | None = None,
+    ) -> list[SkillVersion]:
         """Add many prepared versions in one transaction (imports, benchmarks).
 
         Args:
@@ -371,8 +411,17 @@ class SkillLibrary:
 
     def prepare(self, name: str, code: str, description: str | None = None, **kw) -> SkillVersion:
         """Check and build a `SkillVersion` (not stored) for `add_many`; same arguments as `add`."""
-        return self._prepare(name, code, description, kw.get("examples"), kw.get("author", "human"),
-                             kw.get("verified", True), kw.get("stage"), kw.get("parent"), kw.get("stats"))  # fmt: skip
+        return self._prepare(
+            name,
+            code,
+            description,
+            kw.get("examples"),
+            kw.get("author", "human"),
+            kw.get("verified", True),
+            kw.get("stage"),
+            kw.get("parent"),
+            kw.get("stats"),
+        )
 
     def _install_seeds(self) -> None:
         from .seed import seed_sources
@@ -509,7 +558,11 @@ class SkillLibrary:
         if self.store.meta(INDEX_STALE) is None:
             return
         # a read-only database keeps the mark: the next search checks the index again
-        with contextlib.suppress(SkillError), self._writing(), self.store.transaction(bump=False) as tx:  # fmt: skip
+        with (
+            contextlib.suppress(SkillError),
+            self._writing(),
+            self.store.transaction(bump=False) as tx,
+        ):
             tx.execute("DELETE FROM library_meta WHERE key = ?", (INDEX_STALE,))
 
     def _doctor_index(self, repair: bool, salvaged: dict | None) -> DoctorReport:
@@ -538,8 +591,16 @@ class SkillLibrary:
                     vectors.append(flat[at : at + len(ts)])
                     at += len(ts)
                 self._index(versions, vectors, [None] * len(versions))
-            report = DoctorReport(len(self.store.names()), len(want), len(missing), len(stale), len(orphaned),
-                                  reset, repair and bool(missing or stale or orphaned or reset), salvaged)  # fmt: skip
+            report = DoctorReport(
+                len(self.store.names()),
+                len(want),
+                len(missing),
+                len(stale),
+                len(orphaned),
+                reset,
+                repair and bool(missing or stale or orphaned or reset),
+                salvaged,
+            )
         self._checked_generation = -1
         return report
 
@@ -559,8 +620,14 @@ def _index_hash(v: SkillVersion, texts: list[str]) -> str:
     return content_hash(TEXT_FORM, v.name, str(v.version), *texts)
 
 
-def open_library(home: str | Path, library_url: str | None = None, *, embedder: Embedder | None = None,
-                 install_seeds: bool = True, salvage: bool = False) -> SkillLibrary:  # fmt: skip
+def open_library(
+    home: str | Path,
+    library_url: str | None = None,
+    *,
+    embedder: Embedder | None = None,
+    install_seeds: bool = True,
+    salvage: bool = False,
+) -> SkillLibrary:
     """The library of a data home: the packaged MiniLM, a local index file or a Chroma server.
 
     Args:

@@ -57,8 +57,13 @@ class Robot:
 
     __slots__ = ("_world", "_provider", "_motions", "_rng", "_start", "_plans", "_log")
 
-    def __init__(self, world: World, provider: PoseProvider | None = None, seed: int = 0,
-                 start: dict | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        world: World,
+        provider: PoseProvider | None = None,
+        seed: int = 0,
+        start: dict | None = None,
+    ) -> None:
         from sim.goals import start_poses
 
         from .poses import OraclePoseProvider

@@ -48,8 +48,14 @@ _ROOT = str(Path(__file__).resolve().parents[1])
 _BOOT = (
     "import sys; sys.path.insert(0, sys.argv[1]); from skills.sandbox_worker import main; main()"
 )
-_THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS",
-                "VECLIB_MAXIMUM_THREADS", "BLIS_NUM_THREADS")  # fmt: skip
+_THREAD_VARS = (
+    "OMP_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "NUMEXPR_NUM_THREADS",
+    "VECLIB_MAXIMUM_THREADS",
+    "BLIS_NUM_THREADS",
+)
 # One thread everywhere (the lockdown binds only the thread that applies it), and no
 # model hub: a learned pose provider loads local files only.
 _WORKER_ENV = {
@@ -338,13 +344,32 @@ class SandboxPool:
             checked = validate(code, entry)
         except SkillError as exc:
             return SandboxResult("rejected", str(exc), False, time.perf_counter() - t0)
-        return self._execute(code, checked.entry, family, seed, params, timeout,
-                             spent=time.perf_counter() - t0, record=record, scene=scene, goal=goal)  # fmt: skip
+        return self._execute(
+            code,
+            checked.entry,
+            family,
+            seed,
+            params,
+            timeout,
+            spent=time.perf_counter() - t0,
+            record=record,
+            scene=scene,
+            goal=goal,
+        )
 
     def _execute(
-        self, code, entry, family, seed, params=None, timeout=10.0, spent=0.0, record=False,
-        scene=None, goal=None,
-    ) -> SandboxResult:  # fmt: skip
+        self,
+        code,
+        entry,
+        family,
+        seed,
+        params=None,
+        timeout=10.0,
+        spent=0.0,
+        record=False,
+        scene=None,
+        goal=None,
+    ) -> SandboxResult:
         """Run code in a worker WITHOUT validating it. Internal; tests use it to show the
         process-level layers hold on their own."""
         if self._closed:
@@ -356,10 +381,20 @@ class SandboxPool:
             cwd = "/"
         if isinstance(goal, dict):
             goal = json.dumps(goal)
-        payload = {"code": code, "entry": entry, "family": family, "seed": seed, "params": params,
-                   "timeout": float(timeout), "cwd": cwd, "memory_mb": self.memory_mb,
-                   "output_limit": self.output_limit, "record": bool(record), "scene": scene,
-                   "goal": goal}  # fmt: skip
+        payload = {
+            "code": code,
+            "entry": entry,
+            "family": family,
+            "seed": seed,
+            "params": params,
+            "timeout": float(timeout),
+            "cwd": cwd,
+            "memory_mb": self.memory_mb,
+            "output_limit": self.output_limit,
+            "record": bool(record),
+            "scene": scene,
+            "goal": goal,
+        }
         try:
             line = json.dumps(payload).encode() + b"\n"
         except (TypeError, ValueError):
@@ -394,8 +429,9 @@ class SandboxPool:
             self._idle.put(worker)
 
 
-def _check_call(family: str | None, seed: int, params: dict | None, timeout: float,
-                scene=None, goal=None) -> None:  # fmt: skip
+def _check_call(
+    family: str | None, seed: int, params: dict | None, timeout: float, scene=None, goal=None
+) -> None:
     """The caller's arguments (not the skill's fault): SkillError if wrong."""
     from sim.errors import SimError
     from sim.families import check_family
@@ -438,12 +474,22 @@ def _result(msg: dict, seconds: float) -> SandboxResult:
     log = tuple(c for c in log if isinstance(c, str)) if isinstance(log, list) else ()
     if status == "ok" and msg.get("verdict_error"):
         status, reason = "error", f"the goal could not be judged: {msg['verdict_error']}"
-    return SandboxResult(status, reason, success, seconds, output, tuple(layers), gif, poses,
-                         perception if isinstance(perception, str) else "?",
-                         calls if isinstance(calls, int) and not isinstance(calls, bool) else 0,
-                         goal if isinstance(goal, str) else None,
-                         tuple(a for a in atoms if isinstance(a, dict)) if isinstance(atoms, list) else (),
-                         tuple(objects) if isinstance(objects, list) else None, log)  # fmt: skip
+    return SandboxResult(
+        status,
+        reason,
+        success,
+        seconds,
+        output,
+        tuple(layers),
+        gif,
+        poses,
+        perception if isinstance(perception, str) else "?",
+        calls if isinstance(calls, int) and not isinstance(calls, bool) else 0,
+        goal if isinstance(goal, str) else None,
+        tuple(a for a in atoms if isinstance(a, dict)) if isinstance(atoms, list) else (),
+        tuple(objects) if isinstance(objects, list) else None,
+        log,
+    )
 
 
 def _record(msg: dict) -> tuple[bytes | None, dict | None]:

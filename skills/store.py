@@ -358,8 +358,10 @@ class SkillStore:
         if found is not None:  # read first: a read-only database has one already
             return found
         with self._mutex, guarded(self.path):
-            self._db.execute("INSERT OR IGNORE INTO library_meta(key, value) VALUES('library_id', ?)",
-                             (uuid.uuid4().hex[:12],))  # fmt: skip
+            self._db.execute(
+                "INSERT OR IGNORE INTO library_meta(key, value) VALUES('library_id', ?)",
+                (uuid.uuid4().hex[:12],),
+            )
         return str(self.meta("library_id"))
 
     @staticmethod
@@ -377,11 +379,22 @@ class SkillStore:
         )
         tx.execute(
             "INSERT INTO skill_versions VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (v.name, v.version, v.code, v.description, json.dumps(list(v.examples)),
-             json.dumps([p.__dict__ for p in v.params]), v.author, int(v.verified), v.stage,
-             v.parent[0] if v.parent else None, v.parent[1] if v.parent else None,
-             v.content_hash, v.created),
-        )  # fmt: skip
+            (
+                v.name,
+                v.version,
+                v.code,
+                v.description,
+                json.dumps(list(v.examples)),
+                json.dumps([p.__dict__ for p in v.params]),
+                v.author,
+                int(v.verified),
+                v.stage,
+                v.parent[0] if v.parent else None,
+                v.parent[1] if v.parent else None,
+                v.content_hash,
+                v.created,
+            ),
+        )
         for fam, (episodes, successes) in v.stats.items():
             SkillStore.put_stats(tx, v.name, v.version, fam, episodes, successes)
 
@@ -425,18 +438,24 @@ class SkillStore:
     ) -> list[SkillVersion]:
         """The latest version of every skill (without stats), or of `names`, by name."""
         if names is not None:  # a primary-key lookup per name: fast at any library size
-            sql = (f"SELECT * FROM skill_versions v WHERE name IN ({','.join('?' * len(names))}) AND version = "
-                   "(SELECT MAX(version) FROM skill_versions w WHERE w.name = v.name) ORDER BY name")  # fmt: skip
+            sql = (
+                f"SELECT * FROM skill_versions v WHERE name IN ({','.join('?' * len(names))}) AND version = "
+                "(SELECT MAX(version) FROM skill_versions w WHERE w.name = v.name) ORDER BY name"
+            )
             return [self._version(r, with_stats) for r in self._rows(sql, tuple(names))]
-        sql = ("SELECT v.* FROM skill_versions v JOIN (SELECT name, MAX(version) AS mv FROM skill_versions "
-               "GROUP BY name) m ON v.name = m.name AND v.version = m.mv ORDER BY v.name")  # fmt: skip
+        sql = (
+            "SELECT v.* FROM skill_versions v JOIN (SELECT name, MAX(version) AS mv FROM skill_versions "
+            "GROUP BY name) m ON v.name = m.name AND v.version = m.mv ORDER BY v.name"
+        )
         return [self._version(r, with_stats=False) for r in self._rows(sql)]
 
     def entry_count(self) -> int:
         """How many index entries the latest versions imply (1 + examples each)."""
-        sql = ("SELECT COALESCE(SUM(json_array_length(v.examples) + 1), 0) AS n FROM skill_versions v JOIN "
-               "(SELECT name, MAX(version) AS mv FROM skill_versions GROUP BY name) m "
-               "ON v.name = m.name AND v.version = m.mv")  # fmt: skip
+        sql = (
+            "SELECT COALESCE(SUM(json_array_length(v.examples) + 1), 0) AS n FROM skill_versions v JOIN "
+            "(SELECT name, MAX(version) AS mv FROM skill_versions GROUP BY name) m "
+            "ON v.name = m.name AND v.version = m.mv"
+        )
         return int(self._rows(sql)[0]["n"])
 
     def info(self, name: str) -> SkillInfo | None:
@@ -465,16 +484,28 @@ class SkillStore:
     def _version(self, r: dict, with_stats: bool = True) -> SkillVersion:
         stats = {}
         if with_stats:
-            for s in self._rows("SELECT family, episodes, successes FROM skill_stats WHERE name = ? AND version = ?",
-                                (r["name"], r["version"])):  # fmt: skip
+            for s in self._rows(
+                "SELECT family, episodes, successes FROM skill_stats WHERE name = ? AND version = ?",
+                (r["name"], r["version"]),
+            ):
                 stats[s["family"]] = (s["episodes"], s["successes"])
         parent = (r["parent_name"], r["parent_version"]) if r["parent_name"] else None
         try:
             return SkillVersion(
-                r["name"], r["version"], r["code"], r["description"], tuple(json.loads(r["examples"])),
-                tuple(Param(**p) for p in json.loads(r["params"])), r["author"], bool(r["verified"]),
-                r["stage"], parent, r["content_hash"], r["created"], stats,
-            )  # fmt: skip
+                r["name"],
+                r["version"],
+                r["code"],
+                r["description"],
+                tuple(json.loads(r["examples"])),
+                tuple(Param(**p) for p in json.loads(r["params"])),
+                r["author"],
+                bool(r["verified"]),
+                r["stage"],
+                parent,
+                r["content_hash"],
+                r["created"],
+                stats,
+            )
         except (TypeError, ValueError) as exc:  # a row whose bytes were damaged on disk
             what = f"{r.get('name')!r} v{r.get('version')} cannot be read: {type(exc).__name__}"
             raise store_error(self.path, damaged(what)) from None
@@ -595,8 +626,12 @@ def _reconcile(db: sqlite3.Connection) -> list[str]:
     """Make salvaged skill tables agree: skills rows for surviving versions, no orphan stats.
 
     Returns the skills none of whose versions could be read (they are dropped)."""
-    lost = [r[0] for r in db.execute(
-        "SELECT name FROM skills WHERE name NOT IN (SELECT name FROM skill_versions) ORDER BY name")]  # fmt: skip
+    lost = [
+        r[0]
+        for r in db.execute(
+            "SELECT name FROM skills WHERE name NOT IN (SELECT name FROM skill_versions) ORDER BY name"
+        )
+    ]
     db.execute(
         "INSERT INTO skills(name, created, updated, uses) SELECT name, MIN(created), MAX(created), 0 "
         "FROM skill_versions WHERE name NOT IN (SELECT name FROM skills) GROUP BY name"

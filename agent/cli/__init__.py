@@ -113,8 +113,14 @@ def json_option(f):
             ctx.find_object(App).json = True
         return value
 
-    return click.option("--json", "as_json", is_flag=True, expose_value=False, callback=callback,
-                        help="Print exactly one JSON object on stdout.")(f)  # fmt: skip
+    return click.option(
+        "--json",
+        "as_json",
+        is_flag=True,
+        expose_value=False,
+        callback=callback,
+        help="Print exactly one JSON object on stdout.",
+    )(f)
 
 
 def emit(app: App, data: dict[str, Any], human=None) -> None:

@@ -101,8 +101,14 @@ def open_(app: App, suite_path: str | None, limit: int | None, seed: int, opts) 
 
 
 @bench.command("agent")
-@click.option("--suite", "suites", multiple=True, default=("paraphrase", "basic"), show_default=True,
-              help="Suites to run, each on a fresh library ('open': the open-world dev and test splits, two passes).")  # fmt: skip
+@click.option(
+    "--suite",
+    "suites",
+    multiple=True,
+    default=("paraphrase", "basic"),
+    show_default=True,
+    help="Suites to run, each on a fresh library ('open': the open-world dev and test splits, two passes).",
+)
 @agent_options
 @json_option
 @pass_app
@@ -191,9 +197,20 @@ def sandbox_(app: App, runs: int) -> None:
 @click.option("--no-feedback", is_flag=True, help="Skip the correction-rounds experiment.")
 @json_option
 @pass_app
-def continual_(app: App, quick: bool, strategies: str | None, seeds: str | None, orders: str | None,
-               n_train: int | None, n_test: int | None, base_steps: int | None, steps: int | None,
-               sim_episodes: int | None, workers: int, no_feedback: bool) -> None:  # fmt: skip
+def continual_(
+    app: App,
+    quick: bool,
+    strategies: str | None,
+    seeds: str | None,
+    orders: str | None,
+    n_train: int | None,
+    n_test: int | None,
+    base_steps: int | None,
+    steps: int | None,
+    sim_episodes: int | None,
+    workers: int,
+    no_feedback: bool,
+) -> None:
     """Continual-learning strategies through the task stream: ACC, BWT, FWT, forgetting.
 
     --quick picks the small preset; --n-train, --n-test, --base-steps, --steps and
@@ -214,10 +231,16 @@ def continual_(app: App, quick: bool, strategies: str | None, seeds: str | None,
     order_t = tuple(o.upper() for o in _names(orders, "--orders")) if orders is not None else None
     bad = [o for o in order_t or () if o not in ORDERS]
     if bad:
-        raise click.BadParameter(f"unknown task order {bad[0]!r} (known: {', '.join(ORDERS)})",
-                                 param_hint="--orders")  # fmt: skip
-    given = {"n_train": n_train, "n_test": n_test, "base_steps": base_steps, "steps": steps,
-             "sim_episodes": sim_episodes}  # fmt: skip
+        raise click.BadParameter(
+            f"unknown task order {bad[0]!r} (known: {', '.join(ORDERS)})", param_hint="--orders"
+        )
+    given = {
+        "n_train": n_train,
+        "n_test": n_test,
+        "base_steps": base_steps,
+        "steps": steps,
+        "sim_episodes": sim_episodes,
+    }
     overrides = {k: v for k, v in given.items() if v is not None}
     preset = QUICK if quick else FULL
     runs = len(names) * len(seed_t or preset["seeds"]) * len(order_t or preset["orders"])
@@ -231,8 +254,17 @@ def continual_(app: App, quick: bool, strategies: str | None, seeds: str | None,
             if message.startswith("done "):
                 advance()
 
-        res = run_continual_bench(app.home, quick, strategies=names, seeds=seed_t, orders=order_t, workers=workers,
-                                  feedback=not no_feedback, progress=say, overrides=overrides)  # fmt: skip
+        res = run_continual_bench(
+            app.home,
+            quick,
+            strategies=names,
+            seeds=seed_t,
+            orders=order_t,
+            workers=workers,
+            feedback=not no_feedback,
+            progress=say,
+            overrides=overrides,
+        )
 
     def human() -> None:
         click.echo(Path(res["table"]).read_text().rstrip())

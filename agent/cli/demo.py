@@ -60,8 +60,10 @@ def demo(app: App, suite: str, opts) -> None:
             t.add_row(fam, *cells)
         con.print(t)
         for p in report["passes"]:
-            con.print(f"pass {p['pass']}: success {p['success_rate']:.0%}, reused without synthesis {p['reuse_rate']:.0%}, "
-                      f"{p['synthesized']} skills synthesized and verified")  # fmt: skip
+            con.print(
+                f"pass {p['pass']}: success {p['success_rate']:.0%}, reused without synthesis {p['reuse_rate']:.0%}, "
+                f"{p['synthesized']} skills synthesized and verified"
+            )
         con.print(f"the library now holds {skills} skills; {report['seconds']:.0f} s in all")
         flag = f" --home {home}" if app._home else ""
         con.print("\nLook around:")

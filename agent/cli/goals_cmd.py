@@ -40,15 +40,25 @@ def list_(app: App) -> None:
 
 @goals.command("check")
 @click.argument("formula")
-@click.option("--objects", metavar="TEXT", help='The scene, e.g. "red cube, blue bowl, green cube on yellow plate".')  # fmt: skip
+@click.option(
+    "--objects",
+    metavar="TEXT",
+    help='The scene, e.g. "red cube, blue bowl, green cube on yellow plate".',
+)
 @click.option("--task", "family", metavar="FAMILY", help="Judge on a task family's scene instead.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Scene seed.")
-@click.option("--distractors", type=click.IntRange(0, 8), default=0, show_default=True,
-              help="Other objects added to a scene from --objects.")  # fmt: skip
+@click.option(
+    "--distractors",
+    type=click.IntRange(0, 8),
+    default=0,
+    show_default=True,
+    help="Other objects added to a scene from --objects.",
+)
 @json_option
 @pass_app
-def check(app: App, formula: str, objects: str | None, family: str | None, seed: int,
-          distractors: int) -> None:  # fmt: skip
+def check(
+    app: App, formula: str, objects: str | None, family: str | None, seed: int, distractors: int
+) -> None:
     """Explain FORMULA (text or JSON form) on a scene, atom by atom."""
     from agent.errors import AgentError
     from sim.goals import check as check_goal

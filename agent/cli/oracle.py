@@ -29,8 +29,9 @@ from .progress import progress
 @click.option("--gui", is_flag=True, help="Watch in PyBullet's GUI window (needs a display).")
 @json_option
 @pass_app
-def oracle(app: App, family: str, episodes: int, seed: int, gif: str | None, force: bool,
-           gui: bool) -> None:  # fmt: skip
+def oracle(
+    app: App, family: str, episodes: int, seed: int, gif: str | None, force: bool, gui: bool
+) -> None:
     """Run the scripted oracle on FAMILY and report its success rate."""
     from sim.families import check_family
     from sim.runner import check_seed, run_oracle, write_gif

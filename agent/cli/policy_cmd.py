@@ -94,17 +94,37 @@ def policy() -> None:
 @click.option(
     "--threads", type=click.IntRange(1, 64), default=2, show_default=True, help="Torch threads."
 )
-@click.option("--sim-episodes", type=click.IntRange(0, 500), default=0, show_default=True,
-              help="Also execute this many held-out scenes per family in the simulator.")  # fmt: skip
+@click.option(
+    "--sim-episodes",
+    type=click.IntRange(0, 500),
+    default=0,
+    show_default=True,
+    help="Also execute this many held-out scenes per family in the simulator.",
+)
 @json_option
 @pass_app
-def train(app: App, families: str, n_train: int, n_test: int, steps: int, seed: int, threads: int,
-          sim_episodes: int) -> None:  # fmt: skip
+def train(
+    app: App,
+    families: str,
+    n_train: int,
+    n_test: int,
+    steps: int,
+    seed: int,
+    threads: int,
+    sim_episodes: int,
+) -> None:
     """Train a policy on scripted-oracle demonstrations and save a new checkpoint version."""
     from agent.policy.train import TrainSettings, train_policy
 
-    settings = TrainSettings(tuple(_families(families)), n_train, n_test, steps, seed=seed, threads=threads,
-                             sim_episodes=sim_episodes)  # fmt: skip
+    settings = TrainSettings(
+        tuple(_families(families)),
+        n_train,
+        n_test,
+        steps,
+        seed=seed,
+        threads=threads,
+        sim_episodes=sim_episodes,
+    )
     res = train_policy(app.home, settings, progress=_say(app))
 
     def human() -> None:
@@ -139,9 +159,14 @@ def train(app: App, families: str, n_train: int, n_test: int, steps: int, seed: 
 )
 @click.option("--families", default=None, help="Families (default: those it was trained on).")
 @click.option("--episodes", type=click.IntRange(1, 1000), default=30, show_default=True)
-@click.option("--mode", type=click.Choice(["sim", "proxy", "robot"]), default="sim", show_default=True,
-              help="sim: execute the predicted action; proxy: pose tolerances; robot: canonical skills "
-                   "through the robot API, oracle vs policy poses.")  # fmt: skip
+@click.option(
+    "--mode",
+    type=click.Choice(["sim", "proxy", "robot"]),
+    default="sim",
+    show_default=True,
+    help="sim: execute the predicted action; proxy: pose tolerances; robot: canonical skills "
+    "through the robot API, oracle vs policy poses.",
+)
 @click.option("--threads", type=click.IntRange(1, 64), default=2, show_default=True)
 @json_option
 @pass_app
@@ -186,12 +211,23 @@ def eval_(
             f"checkpoint v{res['version']:04d}, mode {mode}, {episodes} held-out scenes per family"
         )
         if mode == "robot":
-            rows = [[f, r["episodes"], _num(r["oracle"]), _num(r["policy"]), _num(r["seconds"], 1)]
-                    for f, r in results.items()]  # fmt: skip
+            rows = [
+                [f, r["episodes"], _num(r["oracle"]), _num(r["policy"]), _num(r["seconds"], 1)]
+                for f, r in results.items()
+            ]
             _table(["family", "episodes", "oracle poses", "policy poses", "seconds"], rows)
             return
-        rows = [[f, r["n"], _num(r["success"]), _num(r["pos_cm"]), _num(r["rot_deg"], 1), _num(r["seconds"], 1)]
-                for f, r in results.items()]  # fmt: skip
+        rows = [
+            [
+                f,
+                r["n"],
+                _num(r["success"]),
+                _num(r["pos_cm"]),
+                _num(r["rot_deg"], 1),
+                _num(r["seconds"], 1),
+            ]
+            for f, r in results.items()
+        ]
         _table(["family", "episodes", "success", "pos err (cm)", "yaw err (deg)", "seconds"], rows)
 
     emit(app, res, human)
@@ -222,8 +258,20 @@ def eval_(
 )
 @json_option
 @pass_app
-def correct(app: App, family: str, seed: int, version: str, action: str, pixel, angle, dx, dy, dz, dyaw,
-            expert: str) -> None:  # fmt: skip
+def correct(
+    app: App,
+    family: str,
+    seed: int,
+    version: str,
+    action: str,
+    pixel,
+    angle,
+    dx,
+    dy,
+    dz,
+    dyaw,
+    expert: str,
+) -> None:
     """Show the scene with the predicted pose (PNG) and store a person's correction.
 
     The PNG (printed) is the policy's top view enlarged 4 times, with the predicted pick
@@ -252,12 +300,21 @@ def correct(app: App, family: str, seed: int, version: str, action: str, pixel, 
     if typed:
         check_typed(pol.spec, family, action, pixel, angle, offsets)  # before any file is written
     scene = show_scene(app.home, pol, family, seed)
-    shown = {"family": family, "seed": seed, "checkpoint": scene.checkpoint, "image": str(scene.image),
-             "instruction": scene.instruction, "predicted": {"pick": scene.pick, "place": scene.place}}  # fmt: skip
+    shown = {
+        "family": family,
+        "seed": seed,
+        "checkpoint": scene.checkpoint,
+        "image": str(scene.image),
+        "instruction": scene.instruction,
+        "predicted": {"pick": scene.pick, "place": scene.place},
+    }
     if not typed:
         if app.json or not sys.stdin.isatty():
-            res = {"stored": False, **shown,
-                   "hint": "pass --pixel U V and/or --angle DEG, or --dx/--dy/--dz/--dyaw, to store a correction"}  # fmt: skip
+            res = {
+                "stored": False,
+                **shown,
+                "hint": "pass --pixel U V and/or --angle DEG, or --dx/--dy/--dz/--dyaw, to store a correction",
+            }
             emit(app, res, lambda: _show_correction(res))
             return
         click.echo(f"scene: {scene.instruction!r}; predicted pose drawn in {scene.image}")
@@ -283,8 +340,10 @@ def correct(app: App, family: str, seed: int, version: str, action: str, pixel, 
 
 def _show_correction(res: dict) -> None:
     ver = res["checkpoint"]
-    click.echo(f"scene: {res['family']} seed {res['seed']}: {res['instruction']!r}"
-               + (f" (checkpoint v{ver:04d})" if isinstance(ver, int) else ""))  # fmt: skip
+    click.echo(
+        f"scene: {res['family']} seed {res['seed']}: {res['instruction']!r}"
+        + (f" (checkpoint v{ver:04d})" if isinstance(ver, int) else "")
+    )
     click.echo(f"predicted pick:  {_pose(res['predicted']['pick'])}")
     if res["predicted"]["place"] is not None:
         click.echo(f"predicted place: {_pose(res['predicted']['place'])}")
@@ -360,36 +419,85 @@ def _prompt(scene, action: str, spec):
 )
 @click.option("--threads", type=click.IntRange(1, 64), default=2, show_default=True)
 @augment_option
-@click.option("--keep-successes/--corrections-only", default=True, show_default=True,
-              help="Also train on the attempts that succeeded (the policy's own verified poses).")  # fmt: skip
+@click.option(
+    "--keep-successes/--corrections-only",
+    default=True,
+    show_default=True,
+    help="Also train on the attempts that succeeded (the policy's own verified poses).",
+)
 @json_option
 @pass_app
-def feedback(app: App, family: str, version: str, rounds: int, attempts: int, eval_episodes: int, steps: int,
-             strategy: str, noise_pos: float, noise_yaw: float, threads: int, augment: bool,
-             keep_successes: bool) -> None:  # fmt: skip
+def feedback(
+    app: App,
+    family: str,
+    version: str,
+    rounds: int,
+    attempts: int,
+    eval_episodes: int,
+    steps: int,
+    strategy: str,
+    noise_pos: float,
+    noise_yaw: float,
+    threads: int,
+    augment: bool,
+    keep_successes: bool,
+) -> None:
     """Correct the policy with the simulated expert, round after round, and fine-tune."""
     from agent.policy.session import feedback_session
 
-    res = feedback_session(app.home, family, version=version, rounds=rounds, attempts=attempts,
-                           eval_episodes=eval_episodes, steps=steps, strategy=strategy, noise_pos=noise_pos / 100,
-                           noise_yaw=noise_yaw, threads=threads, augment=augment,
-                           keep_successes=keep_successes, progress=_say(app))  # fmt: skip
+    res = feedback_session(
+        app.home,
+        family,
+        version=version,
+        rounds=rounds,
+        attempts=attempts,
+        eval_episodes=eval_episodes,
+        steps=steps,
+        strategy=strategy,
+        noise_pos=noise_pos / 100,
+        noise_yaw=noise_yaw,
+        threads=threads,
+        augment=augment,
+        keep_successes=keep_successes,
+        progress=_say(app),
+    )
 
     def human() -> None:
         start = res.get("start_checkpoint")
-        click.echo(f"{res['family']} with {res['strategy']}, expert {res['expert']}"
-                   + (f", from checkpoint v{start:04d}" if isinstance(start, int) else "")
-                   + f": success {_num(res['start_success'])} before any correction")  # fmt: skip
+        click.echo(
+            f"{res['family']} with {res['strategy']}, expert {res['expert']}"
+            + (f", from checkpoint v{start:04d}" if isinstance(start, int) else "")
+            + f": success {_num(res['start_success'])} before any correction"
+        )
         olds = sorted({f for r in res["rounds"] for f in r.get("old_tasks") or {}})
         rows = []
         for r in res["rounds"]:
             ver = r.get("checkpoint")
-            rows.append([r["round"], f"{r['failures']}/{r['attempts']}", r["corrections"], r["successes_kept"],
-                         _num(r["success"]),
-                         *[_num((r.get("old_tasks") or {}).get(f)) for f in olds], _num(r["finetune_seconds"], 1),
-                         f"v{ver:04d}" if isinstance(ver, int) else "-"])  # fmt: skip
-        _table(["round", "failed", "corrections", "kept", "success", *[f"{f} (old)" for f in olds], "fine-tune s",
-                "checkpoint"], rows)  # fmt: skip
+            rows.append(
+                [
+                    r["round"],
+                    f"{r['failures']}/{r['attempts']}",
+                    r["corrections"],
+                    r["successes_kept"],
+                    _num(r["success"]),
+                    *[_num((r.get("old_tasks") or {}).get(f)) for f in olds],
+                    _num(r["finetune_seconds"], 1),
+                    f"v{ver:04d}" if isinstance(ver, int) else "-",
+                ]
+            )
+        _table(
+            [
+                "round",
+                "failed",
+                "corrections",
+                "kept",
+                "success",
+                *[f"{f} (old)" for f in olds],
+                "fine-tune s",
+                "checkpoint",
+            ],
+            rows,
+        )
         if res.get("keep_successes"):
             click.echo(
                 "kept: attempts that succeeded, trained on with the policy's own (verified) poses"
@@ -406,22 +514,54 @@ def feedback(app: App, family: str, version: str, rounds: int, attempts: int, ev
 
 @policy.command("finetune")
 @click.option("--version", default="latest", show_default=True, help="Checkpoint to start from.")
-@click.option("--family", "families", multiple=True, metavar="F",
-              help="Only corrections of this family (repeat for several; default: all).")  # fmt: skip
-@click.option("--strategy", default="replay", show_default=True,
-              help="Continual-learning strategy (e.g. replay+lwf).")  # fmt: skip
-@click.option("--steps", type=click.IntRange(1, 10000), default=150, show_default=True,
-              help="Fine-tuning steps.")  # fmt: skip
-@click.option("--all", "use_all", is_flag=True,
-              help="Learn from every stored correction, not only those no fine-tune has used.")  # fmt: skip
-@click.option("--eval-episodes", type=click.IntRange(0, 500), default=20, show_default=True,
-              help="Held-out scenes per corrected family executed before and after (0: none).")  # fmt: skip
+@click.option(
+    "--family",
+    "families",
+    multiple=True,
+    metavar="F",
+    help="Only corrections of this family (repeat for several; default: all).",
+)
+@click.option(
+    "--strategy",
+    default="replay",
+    show_default=True,
+    help="Continual-learning strategy (e.g. replay+lwf).",
+)
+@click.option(
+    "--steps",
+    type=click.IntRange(1, 10000),
+    default=150,
+    show_default=True,
+    help="Fine-tuning steps.",
+)
+@click.option(
+    "--all",
+    "use_all",
+    is_flag=True,
+    help="Learn from every stored correction, not only those no fine-tune has used.",
+)
+@click.option(
+    "--eval-episodes",
+    type=click.IntRange(0, 500),
+    default=20,
+    show_default=True,
+    help="Held-out scenes per corrected family executed before and after (0: none).",
+)
 @click.option("--threads", type=click.IntRange(1, 64), default=2, show_default=True)
 @augment_option
 @json_option
 @pass_app
-def finetune(app: App, version: str, families: tuple[str, ...], strategy: str, steps: int, use_all: bool,
-             eval_episodes: int, threads: int, augment: bool) -> None:  # fmt: skip
+def finetune(
+    app: App,
+    version: str,
+    families: tuple[str, ...],
+    strategy: str,
+    steps: int,
+    use_all: bool,
+    eval_episodes: int,
+    threads: int,
+    augment: bool,
+) -> None:
     """Fine-tune on people's stored corrections and save a new checkpoint version.
 
     Takes the corrections no fine-tune has used yet (`policy correct`, or the queue's
@@ -431,26 +571,52 @@ def finetune(app: App, version: str, families: tuple[str, ...], strategy: str, s
     """
     from agent.policy.finetune import FinetuneConfig, finetune_session
 
-    config = FinetuneConfig(version, tuple(f for f in families), strategy, steps, use_all, eval_episodes,
-                            augment=augment, threads=threads)  # fmt: skip
+    config = FinetuneConfig(
+        version,
+        tuple(f for f in families),
+        strategy,
+        steps,
+        use_all,
+        eval_episodes,
+        augment=augment,
+        threads=threads,
+    )
     res = finetune_session(app.home, config, progress=_say(app))
 
     def human() -> None:
         parent = res["parent"]
         click.echo(f"checkpoint v{res['version']:04d}: {res['checkpoint']}")
         start = f"from v{parent:04d}" if isinstance(parent, int) else "from an unnumbered one"
-        click.echo(f"{start}, {len(res['corrections'])} corrections of {', '.join(res['corrected_families'])}, "
-                   f"{res['strategy']}, {res['steps']} steps in {res['train_seconds']:.1f} s, "
-                   f"loss {res['first_loss']:.3f} -> {res['final_loss']:.3f}")  # fmt: skip
+        click.echo(
+            f"{start}, {len(res['corrections'])} corrections of {', '.join(res['corrected_families'])}, "
+            f"{res['strategy']}, {res['steps']} steps in {res['train_seconds']:.1f} s, "
+            f"loss {res['first_loss']:.3f} -> {res['final_loss']:.3f}"
+        )
         if not res["eval"]:
             click.echo("no evaluation (--eval-episodes 0)")
             return
-        rows = [[f, r["after"]["n"], _num(r["before"]["success"]), _num(r["after"]["success"]),
-                 f"{_num(r['before']['pos_cm'])} -> {_num(r['after']['pos_cm'])}",
-                 f"{_num(r['before']['rot_deg'], 1)} -> {_num(r['after']['rot_deg'], 1)}"]
-                for f, r in res["eval"].items()]  # fmt: skip
-        _table(["family", "held-out (sim)", "success before", "after", "pos err (cm)", "yaw err (deg)"],
-               rows)  # fmt: skip
+        rows = [
+            [
+                f,
+                r["after"]["n"],
+                _num(r["before"]["success"]),
+                _num(r["after"]["success"]),
+                f"{_num(r['before']['pos_cm'])} -> {_num(r['after']['pos_cm'])}",
+                f"{_num(r['before']['rot_deg'], 1)} -> {_num(r['after']['rot_deg'], 1)}",
+            ]
+            for f, r in res["eval"].items()
+        ]
+        _table(
+            [
+                "family",
+                "held-out (sim)",
+                "success before",
+                "after",
+                "pos err (cm)",
+                "yaw err (deg)",
+            ],
+            rows,
+        )
 
     emit(app, res, human)
 
@@ -476,9 +642,17 @@ def checkpoints(app: App) -> None:
             created = m.get("created")
             when = time.strftime("%m-%d %H:%M", time.localtime(created)) if created else "-"
             parent = m.get("parent")
-            rows.append([f"v{m.get('version', 0):04d}", m.get("error") or m.get("kind", "?"), m.get("strategy") or "-",
-                         f"v{parent:04d}" if isinstance(parent, int) else "-", when, (m.get("sha256") or "-")[:8],
-                         ",".join(fams) or "-"])  # fmt: skip
+            rows.append(
+                [
+                    f"v{m.get('version', 0):04d}",
+                    m.get("error") or m.get("kind", "?"),
+                    m.get("strategy") or "-",
+                    f"v{parent:04d}" if isinstance(parent, int) else "-",
+                    when,
+                    (m.get("sha256") or "-")[:8],
+                    ",".join(fams) or "-",
+                ]
+            )
         _table(["version", "kind", "strategy", "parent", "created", "sha256", "families"], rows)
         click.echo(f"in {checkpoint_dir(app.home)}")
 
@@ -510,10 +684,21 @@ def corrections_list(app: App, family: str | None, limit: int) -> None:
         if not rows:
             click.echo("no corrections stored" + (f" for {family}" if family else ""))
             return
-        _table(["id", "family", "seed", "expert", "diagnosis", "checkpoint", "instruction"],
-               [[r["id"], r["family"], r["seed"], r["expert"], r["diagnosis"],
-                 f"v{r['checkpoint']:04d}" if isinstance(r["checkpoint"], int) else "-", r["instruction"]]
-                for r in rows])  # fmt: skip
+        _table(
+            ["id", "family", "seed", "expert", "diagnosis", "checkpoint", "instruction"],
+            [
+                [
+                    r["id"],
+                    r["family"],
+                    r["seed"],
+                    r["expert"],
+                    r["diagnosis"],
+                    f"v{r['checkpoint']:04d}" if isinstance(r["checkpoint"], int) else "-",
+                    r["instruction"],
+                ]
+                for r in rows
+            ],
+        )
         click.echo(f"{len(rows)} of {total} shown")
 
     emit(app, {"total": total, "corrections": rows}, human)
@@ -550,10 +735,20 @@ def corrections_export(app: App, path: Path, family: str | None, force: bool) ->
 
 @policy.command("queue")
 @click.option("--family", required=True, help="Task family of the held-out scenes.")
-@click.option("--episodes", type=click.IntRange(1, 1000), default=20, show_default=True,
-              help="Held-out scenes to try (odd seeds, as `policy eval`).")  # fmt: skip
-@click.option("--start", type=click.IntRange(0, 100000), default=0, show_default=True,
-              help="Skip this many held-out scenes first.")  # fmt: skip
+@click.option(
+    "--episodes",
+    type=click.IntRange(1, 1000),
+    default=20,
+    show_default=True,
+    help="Held-out scenes to try (odd seeds, as `policy eval`).",
+)
+@click.option(
+    "--start",
+    type=click.IntRange(0, 100000),
+    default=0,
+    show_default=True,
+    help="Skip this many held-out scenes first.",
+)
 @click.option("--version", default="latest", show_default=True, help="Checkpoint version.")
 @click.option("--threads", type=click.IntRange(1, 64), default=2, show_default=True)
 @json_option
@@ -567,13 +762,22 @@ def queue(app: App, family: str, episodes: int, start: int, version: str, thread
     from agent.policy.queue import enqueue_failures
 
     say = (lambda m: None) if app.json else (lambda m: click.echo(m, err=True))
-    res = enqueue_failures(app.home, version, _families(family)[0], episodes, start=start, threads=threads,
-                           progress=say)  # fmt: skip
+    res = enqueue_failures(
+        app.home,
+        version,
+        _families(family)[0],
+        episodes,
+        start=start,
+        threads=threads,
+        progress=say,
+    )
 
     def human() -> None:
-        click.echo(f"v{res['version'] or 0:04d} on {res['tried']} held-out {res['family']} scenes: {res['failed']} "
-                   f"failed, {res['queued']} queued ({res['already_queued']} were queued already); "
-                   f"{res['waiting']} waiting in all")  # fmt: skip
+        click.echo(
+            f"v{res['version'] or 0:04d} on {res['tried']} held-out {res['family']} scenes: {res['failed']} "
+            f"failed, {res['queued']} queued ({res['already_queued']} were queued already); "
+            f"{res['waiting']} waiting in all"
+        )
         for it in res["items"]:
             click.echo(
                 f"  #{it['id']:<5} seed {it['seed']:<5} {it['diagnosis']:22s} {it['instruction']}"

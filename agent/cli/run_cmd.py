@@ -52,16 +52,34 @@ EXIT_NOT_REACHED = 3  # ran to the end, the goal does not hold (as `skills verif
     help="Other objects added to a scene from words (default 1).",
 )
 @click.option("--seed", type=int, default=0, show_default=True, help="Scene seed.")
-@click.option("--perception", type=click.Choice(["oracle", "policy"]), default="oracle", show_default=True,
-              help="Where grasp and place poses come from: privileged sim state, or the learned policy.")  # fmt: skip
-@click.option("--policy-version", metavar="N", default=None,
-              help="Policy checkpoint for --perception policy (default: the latest).")  # fmt: skip
+@click.option(
+    "--perception",
+    type=click.Choice(["oracle", "policy"]),
+    default="oracle",
+    show_default=True,
+    help="Where grasp and place poses come from: privileged sim state, or the learned policy.",
+)
+@click.option(
+    "--policy-version",
+    metavar="N",
+    default=None,
+    help="Policy checkpoint for --perception policy (default: the latest).",
+)
 @agent_options
 @json_option
 @pass_app
-def run(app: App, instruction: str, family: str | None, objects: str | None, goal: str | None,
-        distractors: int | None, seed: int, perception: str, policy_version: str | None,
-        opts) -> None:  # fmt: skip
+def run(
+    app: App,
+    instruction: str,
+    family: str | None,
+    objects: str | None,
+    goal: str | None,
+    distractors: int | None,
+    seed: int,
+    perception: str,
+    policy_version: str | None,
+    opts,
+) -> None:
     """Carry out INSTRUCTION: reuse, adapt or write a skill, prove it in simulation, run it.
 
     \b

@@ -27,8 +27,18 @@ def list_(app: App, limit: int) -> None:
         recs = store.list(limit)
     finally:
         store.close()
-    rows = [{"run_id": r.run_id, "instruction": r.instruction, "family": r.family, "seed": r.seed,
-             "success": r.success, "skills": list(r.skills), "seconds": round(r.seconds, 2)} for r in recs]  # fmt: skip
+    rows = [
+        {
+            "run_id": r.run_id,
+            "instruction": r.instruction,
+            "family": r.family,
+            "seed": r.seed,
+            "success": r.success,
+            "skills": list(r.skills),
+            "seconds": round(r.seconds, 2),
+        }
+        for r in recs
+    ]
 
     def human() -> None:
         for r in rows:

@@ -27,8 +27,13 @@ def sandbox() -> None:
     help="Task family whose scene the skill runs in.",
 )
 @click.option("--seed", type=int, default=0, show_default=True, help="Scene seed (>= 0).")
-@click.option("--timeout", type=click.FloatRange(min=0.1, max=600), default=10.0, show_default=True,
-              help="Wall-clock limit in seconds.")  # fmt: skip
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0.1, max=600),
+    default=10.0,
+    show_default=True,
+    help="Wall-clock limit in seconds.",
+)
 @json_option
 @pass_app
 def run(app: App, file: str, entry: str | None, family: str, seed: int, timeout: float) -> None:

@@ -15,8 +15,12 @@ from .progress import progress
 
 
 @click.group()
-@click.option("--library-url", metavar="URL", envvar="SKILLGROVE_LIBRARY_URL",
-              help="A Chroma server for the vector index (default: a directory in the data home).")  # fmt: skip
+@click.option(
+    "--library-url",
+    metavar="URL",
+    envvar="SKILLGROVE_LIBRARY_URL",
+    help="A Chroma server for the vector index (default: a directory in the data home).",
+)
 @click.pass_context
 def skills(ctx: click.Context, library_url: str | None) -> None:
     """Add, list, search, share and repair the skill library."""
@@ -47,14 +51,25 @@ def _table(columns: list[str], rows: list[list]) -> None:
 
 def _version_dict(v, with_code: bool = False) -> dict:
     d = {
-        "name": v.name, "version": v.version, "description": v.description, "author": v.author,
-        "verified": v.verified, "stage": v.stage, "parent": list(v.parent) if v.parent else None,
-        "created": v.created, "content_hash": v.content_hash,
-        "params": [{"name": p.name, "required": p.required, "default": p.default} for p in v.params],
-        "examples": list(v.examples), "goal_template": v.goal_template,
-        "stats": {f: {"episodes": e, "successes": s, "success_rate": round(s / e, 4) if e else None}
-                  for f, (e, s) in sorted(v.stats.items())},
-    }  # fmt: skip
+        "name": v.name,
+        "version": v.version,
+        "description": v.description,
+        "author": v.author,
+        "verified": v.verified,
+        "stage": v.stage,
+        "parent": list(v.parent) if v.parent else None,
+        "created": v.created,
+        "content_hash": v.content_hash,
+        "params": [
+            {"name": p.name, "required": p.required, "default": p.default} for p in v.params
+        ],
+        "examples": list(v.examples),
+        "goal_template": v.goal_template,
+        "stats": {
+            f: {"episodes": e, "successes": s, "success_rate": round(s / e, 4) if e else None}
+            for f, (e, s) in sorted(v.stats.items())
+        },
+    }
     if with_code:
         d["code"] = v.code
     return d
@@ -85,8 +100,13 @@ def verify_skill(code: str, entry: str, params: tuple, families: list[str]) -> V
     is_flag=True,
     help="Store without verifying in simulation (never reused automatically).",
 )
-@click.option("--task", "tasks", multiple=True, metavar="FAMILY",
-              help="Family to verify on (repeatable; default: families whose slots match the parameters).")  # fmt: skip
+@click.option(
+    "--task",
+    "tasks",
+    multiple=True,
+    metavar="FAMILY",
+    help="Family to verify on (repeatable; default: families whose slots match the parameters).",
+)
 @click.option(
     "--author", default="human", show_default=True, help="seed, synthesizer, human or llm:<model>."
 )
@@ -152,13 +172,38 @@ def add(
 def list_(app: App) -> None:
     """Every skill with its latest version."""
     with _library(app) as lib:
-        rows = [{"name": i.name, "version": i.latest.version, "versions": i.versions, "author": i.latest.author,
-                 "verified": i.latest.verified, "stage": i.latest.stage, "uses": i.uses,
-                 "description": i.latest.description} for i in lib.list()]  # fmt: skip
-    emit(app, {"skills": rows}, lambda: _table(
-        ["name", "v", "author", "verified", "stage", "uses", "description"],
-        [[r["name"], r["version"], r["author"], r["verified"], r["stage"], r["uses"], r["description"][:60]] for r in rows],
-    ))  # fmt: skip
+        rows = [
+            {
+                "name": i.name,
+                "version": i.latest.version,
+                "versions": i.versions,
+                "author": i.latest.author,
+                "verified": i.latest.verified,
+                "stage": i.latest.stage,
+                "uses": i.uses,
+                "description": i.latest.description,
+            }
+            for i in lib.list()
+        ]
+    emit(
+        app,
+        {"skills": rows},
+        lambda: _table(
+            ["name", "v", "author", "verified", "stage", "uses", "description"],
+            [
+                [
+                    r["name"],
+                    r["version"],
+                    r["author"],
+                    r["verified"],
+                    r["stage"],
+                    r["uses"],
+                    r["description"][:60],
+                ]
+                for r in rows
+            ],
+        ),
+    )
 
 
 @skills.command("show")
@@ -212,11 +257,25 @@ def history(app: App, name: str) -> None:
     """Every version of a skill with author, stage, stats and lineage."""
     with _library(app) as lib:
         versions = [_version_dict(v) for v in lib.history(name)]
-    emit(app, {"name": name, "versions": versions}, lambda: _table(
-        ["v", "author", "verified", "stage", "parent", "created", "description"],
-        [[d["version"], d["author"], d["verified"], d["stage"], d["parent"] and f"{d['parent'][0]} v{d['parent'][1]}",
-          _when(d["created"]), d["description"][:50]] for d in versions],
-    ))  # fmt: skip
+    emit(
+        app,
+        {"name": name, "versions": versions},
+        lambda: _table(
+            ["v", "author", "verified", "stage", "parent", "created", "description"],
+            [
+                [
+                    d["version"],
+                    d["author"],
+                    d["verified"],
+                    d["stage"],
+                    d["parent"] and f"{d['parent'][0]} v{d['parent'][1]}",
+                    _when(d["created"]),
+                    d["description"][:50],
+                ]
+                for d in versions
+            ],
+        ),
+    )
 
 
 def _when(t: float) -> str:
@@ -264,12 +323,25 @@ def export(app: App, path: Path, force: bool) -> None:
 
 @skills.command("import")
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--verify", "verify_now", is_flag=True,
-              help="Verify the imported skills here right away (as `skills verify` does).")  # fmt: skip
-@click.option("--episodes", type=click.IntRange(1, 100), default=5, show_default=True,
-              help="With --verify: evaluation episodes per family or goal template.")  # fmt: skip
-@click.option("--unverified", is_flag=True, hidden=True,
-              help="Accepted for old scripts: imported versions are always unverified.")  # fmt: skip
+@click.option(
+    "--verify",
+    "verify_now",
+    is_flag=True,
+    help="Verify the imported skills here right away (as `skills verify` does).",
+)
+@click.option(
+    "--episodes",
+    type=click.IntRange(1, 100),
+    default=5,
+    show_default=True,
+    help="With --verify: evaluation episodes per family or goal template.",
+)
+@click.option(
+    "--unverified",
+    is_flag=True,
+    hidden=True,
+    help="Accepted for old scripts: imported versions are always unverified.",
+)
 @json_option
 @pass_app
 def import_(app: App, path: Path, verify_now: bool, episodes: int, unverified: bool) -> None:
@@ -355,21 +427,45 @@ def search(app: App, query: str, k: int) -> None:
     """Rank skills for QUERY and decide: reuse, adapt or synthesize."""
     with _library(app) as lib:
         r = lib.search(query, k)
-    data = {"decision": r.decision,
-            "results": [{"name": m.name, "score": m.score, "version": m.version, "verified": m.verified}
-                        for m in r.matches]}  # fmt: skip
-    emit(app, data, lambda: (click.echo(f"decision: {r.decision}"), _table(
-        ["name", "v", "score", "verified", "description"],
-        [[m.name, m.version, f"{m.score:.3f}", m.verified, m.description[:60]] for m in r.matches]),
-    ))  # fmt: skip
+    data = {
+        "decision": r.decision,
+        "results": [
+            {"name": m.name, "score": m.score, "version": m.version, "verified": m.verified}
+            for m in r.matches
+        ],
+    }
+    emit(
+        app,
+        data,
+        lambda: (
+            click.echo(f"decision: {r.decision}"),
+            _table(
+                ["name", "v", "score", "verified", "description"],
+                [
+                    [m.name, m.version, f"{m.score:.3f}", m.verified, m.description[:60]]
+                    for m in r.matches
+                ],
+            ),
+        ),
+    )
 
 
 @skills.command("verify")
 @click.argument("name", required=False)
-@click.option("--episodes", type=click.IntRange(1, 100), default=5, show_default=True,
-              help="Evaluation episodes per family or goal template (fewer run once the verdict is decided).")  # fmt: skip
-@click.option("--workers", type=click.IntRange(1, 64), default=2, show_default=True,
-              help="Sandbox worker processes.")  # fmt: skip
+@click.option(
+    "--episodes",
+    type=click.IntRange(1, 100),
+    default=5,
+    show_default=True,
+    help="Evaluation episodes per family or goal template (fewer run once the verdict is decided).",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=2,
+    show_default=True,
+    help="Sandbox worker processes.",
+)
 @json_option
 @pass_app
 def verify(app: App, name: str | None, episodes: int, workers: int) -> None:
@@ -404,22 +500,38 @@ def verify(app: App, name: str | None, episodes: int, workers: int) -> None:
     counts = {s: sum(c.status == s for c in checked) for s in ("passed", "failed", "skipped")}
     data = {
         "skills": [c.to_dict() for c in checked],
-        "summary": {"versions": len(checked), **counts,
-                    "episodes": sum(k.episodes for c in checked for k in c.checks),
-                    "seconds": round(time.perf_counter() - t0, 2)},
-    }  # fmt: skip
+        "summary": {
+            "versions": len(checked),
+            **counts,
+            "episodes": sum(k.episodes for c in checked for k in c.checks),
+            "seconds": round(time.perf_counter() - t0, 2),
+        },
+    }
 
     def human() -> None:
         rows = []
         for c in checked:
             for k in c.checks:
                 rate, (lo, hi) = k.success_rate, k.interval
-                rows.append([c.name, c.version, k.key, "yes" if k.claimed else "no", k.episodes, k.successes,
-                             "-" if rate is None else f"{rate:.0%}",
-                             "-" if rate is None else f"{lo:.0%}-{hi:.0%}", k.status])  # fmt: skip
+                rows.append(
+                    [
+                        c.name,
+                        c.version,
+                        k.key,
+                        "yes" if k.claimed else "no",
+                        k.episodes,
+                        k.successes,
+                        "-" if rate is None else f"{rate:.0%}",
+                        "-" if rate is None else f"{lo:.0%}-{hi:.0%}",
+                        k.status,
+                    ]
+                )
             if not c.checks:
                 rows.append([c.name, c.version, "-", "-", 0, 0, "-", "-", "skipped"])
-        _table(["skill", "v", "checked on", "claimed", "n", "ok", "rate", "95% interval", "result"], rows)  # fmt: skip
+        _table(
+            ["skill", "v", "checked on", "claimed", "n", "ok", "rate", "95% interval", "result"],
+            rows,
+        )
         for c in checked:
             if c.status != "passed":
                 click.echo(f"{c.name} v{c.version} {c.status}: {c.reason}")

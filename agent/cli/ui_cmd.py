@@ -8,8 +8,12 @@ from . import App, pass_app
 
 
 @click.command()
-@click.option("--host", default="127.0.0.1", show_default=True,
-              help="Address to listen on. Anything but a loopback address needs --token.")  # fmt: skip
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on. Anything but a loopback address needs --token.",
+)
 @click.option(
     "--port",
     type=click.IntRange(0, 65535),
@@ -17,10 +21,18 @@ from . import App, pass_app
     show_default=True,
     help="Port (0: any free one).",
 )
-@click.option("--token", metavar="T", envvar="SKILLGROVE_UI_TOKEN",
-              help="Shared secret every request must carry (also $SKILLGROVE_UI_TOKEN); open the printed URL once.")  # fmt: skip
-@click.option("--library-url", metavar="URL", envvar="SKILLGROVE_LIBRARY_URL",
-              help="A Chroma server for the library index (default: a directory in the data home).")  # fmt: skip
+@click.option(
+    "--token",
+    metavar="T",
+    envvar="SKILLGROVE_UI_TOKEN",
+    help="Shared secret every request must carry (also $SKILLGROVE_UI_TOKEN); open the printed URL once.",
+)
+@click.option(
+    "--library-url",
+    metavar="URL",
+    envvar="SKILLGROVE_LIBRARY_URL",
+    help="A Chroma server for the library index (default: a directory in the data home).",
+)
 @pass_app
 def ui(app: App, host: str, port: int, token: str | None, library_url: str | None) -> None:
     """Serve the web UI: library, runs, corrections, learning.

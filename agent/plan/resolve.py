@@ -58,18 +58,30 @@ def resolve_goal(agent, instruction: str, setup, log) -> Choice:
     verdicts: list[dict] = []
     if plan_moves(goal, state, setup.seed) is None:
         reason = "no placement was found that makes the goal hold in this scene"
-        return Choice(Decision(instruction, "compose", 0.0, None, None), None, name, {}, reason=reason)  # fmt: skip
+        return Choice(
+            Decision(instruction, "compose", 0.0, None, None), None, name, {}, reason=reason
+        )
     code = composite.composite_code(name, template, setup.spec, instruction, agent.library)
     verdict = _prove(agent, code, name, template.text)
     verdicts.append(_summary("goal-planner", verdict))
-    log(f"goal template {template.text}: composite {name}: {verdict.stage} ({verdict.successes}/{len(verdict.episodes)})")  # fmt: skip
+    log(
+        f"goal template {template.text}: composite {name}: {verdict.stage} ({verdict.successes}/{len(verdict.episodes)})"
+    )
     if verdict.passed:
         v = _write_back(agent, name, code, instruction, template, verdict, "synthesizer")
         d = Decision(instruction, "compose", 0.0, v.name, v.version, 1, tuple(verdicts))
         return Choice(d, v.code, v.name, template.values, v.version, key=template.text)
     written = _synthesize(agent, name, template, instruction, setup, state, verdicts, log)
     if written is not None:
-        d = Decision(instruction, "synthesize", 0.0, written.name, written.version, len(verdicts) - 1, tuple(verdicts))  # fmt: skip
+        d = Decision(
+            instruction,
+            "synthesize",
+            0.0,
+            written.name,
+            written.version,
+            len(verdicts) - 1,
+            tuple(verdicts),
+        )
         return Choice(
             d, written.code, written.name, template.values, written.version, key=template.text
         )
@@ -98,7 +110,10 @@ def _synthesize(agent, name, template, instruction, setup, state, verdicts, log)
         return None
     from ..goal_prompts import goal_feedback
 
-    skills = [agent.library.get(m.name, m.version) for m in agent.library.search(setup.goal, agent.k).matches]  # fmt: skip
+    skills = [
+        agent.library.get(m.name, m.version)
+        for m in agent.library.search(setup.goal, agent.k).matches
+    ]
     history: list[Attempt] = []
     for cand in propose(name, template.text, template.values, setup.goal, state, skills, history):
         code = composite.filing(template, setup.spec) + cand.code
@@ -106,7 +121,9 @@ def _synthesize(agent, name, template, instruction, setup, state, verdicts, log)
         verdicts.append(_summary(cand.recipe, v))
         log(f"  candidate {cand.recipe}: {v.stage} ({v.successes}/{len(v.episodes)})")
         if v.passed:
-            return _write_back(agent, cand.name, code, instruction, template, v, agent.synthesizer.author)  # fmt: skip
+            return _write_back(
+                agent, cand.name, code, instruction, template, v, agent.synthesizer.author
+            )
         history.append(Attempt(cand, goal_feedback(v.episodes) or v.feedback))
     return None
 
@@ -117,7 +134,12 @@ def _summary(recipe: str, verdict) -> dict:
 
 def _write_back(agent, name, code, instruction, template, verdict, author):
     return agent.library.add(
-        name, code, None, examples=[" ".join(instruction.split())], author=author,
-        verified=True, stage="success",
+        name,
+        code,
+        None,
+        examples=[" ".join(instruction.split())],
+        author=author,
+        verified=True,
+        stage="success",
         stats={template.text: (len(verdict.episodes), verdict.successes)},
-    )  # fmt: skip
+    )

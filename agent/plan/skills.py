@@ -37,10 +37,13 @@ EXAMPLE_LINE = re.compile(r"^\s*(?:#\s*)?Example goal:\s*(.+?)\s*$", re.M)
 MOVE_SKILLS = {
     "place_on": ("obj, target", "robot.place_on(robot.find(obj), robot.find(target))"),
     "put_in": ("obj, bowl", "robot.put_in(robot.find(obj), robot.find(bowl))"),
-    "place_at": ("obj, x, y, yaw=None", "robot.place_at(robot.find(obj), (float(x), float(y)), yaw)"),
+    "place_at": (
+        "obj, x, y, yaw=None",
+        "robot.place_at(robot.find(obj), (float(x), float(y)), yaw)",
+    ),
     "rotate_by": ("obj, angle", "robot.rotate(robot.find(obj), float(angle))"),
     "pick_up": ("obj", "robot.pick(robot.find(obj))"),
-}  # fmt: skip
+}
 _DISPATCH = '''def run_move(robot, move):
     """Carry out one planned move with the library's skills."""
     obj = move["object"]
@@ -190,18 +193,25 @@ def evaluation_jobs(world, code: str, entry: str, n: int, timeout: float, offset
         seed = EVAL_SEED_BASE + i
         rng = np.random.default_rng([seed, 7])
         perm = dict(zip(colors, (str(c) for c in rng.permutation(colors)), strict=True))
-        swap = {} if sets else {a: b for pair in SWAPS if rng.uniform() < 0.5 for a, b in (pair, pair[::-1])}  # fmt: skip
+        swap = (
+            {}
+            if sets
+            else {a: b for pair in SWAPS if rng.uniform() < 0.5 for a, b in (pair, pair[::-1])}
+        )
 
         def respell(text: str, perm=perm, swap=swap) -> str:
             return _reshape(recolor(text, perm), swap)
 
         values = {k: respell(v) if isinstance(v, str) else v for k, v in template.slots}
         try:
-            setup = words_setup(world, respell(spec), seed, int(rng.integers(0, 3)),
-                                template.fill(values))  # fmt: skip
+            setup = words_setup(
+                world, respell(spec), seed, int(rng.integers(0, 3)), template.fill(values)
+            )
         except (AgentError, SimError):
             continue
-        jobs.append(Job(code, entry, None, seed, values, timeout, scene=list(setup.layout), goal=setup.goal))  # fmt: skip
+        jobs.append(
+            Job(code, entry, None, seed, values, timeout, scene=list(setup.layout), goal=setup.goal)
+        )
     if not jobs:
         raise AgentError(f"no evaluation scene could be built for {text}")
     return jobs
@@ -228,5 +238,7 @@ def template_jobs(scenes, version, key: str, n: int) -> list | None:
 def _line(rx: re.Pattern, code: str) -> str:
     m = rx.search(code)
     if m is None:
-        raise AgentError(f"the skill's docstring has no {rx.pattern.split(':')[0].split('*')[-1]}: line")  # fmt: skip
+        raise AgentError(
+            f"the skill's docstring has no {rx.pattern.split(':')[0].split('*')[-1]}: line"
+        )
     return m.group(1)

@@ -152,16 +152,26 @@ class Augment:
         pick_rot[ok] = torch.remainder(batch.pick_rot[ok].double() + theta, ROT_PERIOD).to(
             pick_rot.dtype
         )
-        return replace(batch, x=x, pick_cell=pick_cell, pick_off=pick_off, place_cell=place_cell,
-                       place_off=place_off, pick_rot=pick_rot)  # fmt: skip
+        return replace(
+            batch,
+            x=x,
+            pick_cell=pick_cell,
+            pick_off=pick_off,
+            place_cell=place_cell,
+            place_off=place_off,
+            pick_rot=pick_rot,
+        )
 
     def warp(
         self, x: torch.Tensor, m: torch.Tensor, t: torch.Tensor, center: torch.Tensor
     ) -> torch.Tensor:
         """Rows of the network input with the image moved by p -> M (p - c) + c + t."""
         n, _, h, w = x.shape
-        v, u = torch.meshgrid(torch.arange(h, dtype=torch.float64) + 0.5, torch.arange(w, dtype=torch.float64) + 0.5,
-                              indexing="ij")  # fmt: skip
+        v, u = torch.meshgrid(
+            torch.arange(h, dtype=torch.float64) + 0.5,
+            torch.arange(w, dtype=torch.float64) + 0.5,
+            indexing="ij",
+        )
         q = torch.stack([u, v], -1).reshape(1, -1, 2) - center - t[:, None]
         src = torch.einsum("nij,nkj->nki", torch.linalg.inv(m), q) + center
         grid = torch.stack([src[..., 0] / w * 2 - 1, src[..., 1] / h * 2 - 1], -1).reshape(

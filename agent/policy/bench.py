@@ -25,11 +25,27 @@ from .stream import ORDERS, StreamConfig
 
 # every registered strategy, then the combination the issue names
 ALL_STRATEGIES = (*STRATEGIES, "replay+lwf")
-QUICK = {"seeds": (0,), "orders": ("A",), "n_train": 150, "n_test": 20, "base_steps": 500, "steps": 100,
-         "sim_episodes": 3, "feedback": {"rounds": 3, "attempts": 10, "eval_episodes": 10, "steps": 100}}  # fmt: skip
+QUICK = {
+    "seeds": (0,),
+    "orders": ("A",),
+    "n_train": 150,
+    "n_test": 20,
+    "base_steps": 500,
+    "steps": 100,
+    "sim_episodes": 3,
+    "feedback": {"rounds": 3, "attempts": 10, "eval_episodes": 10, "steps": 100},
+}
 # Sized so that 3 seeds x 2 orders of the main strategies fit in about an hour on 2 cores.
-FULL = {"seeds": (0, 1, 2), "orders": ("A", "B"), "n_train": 200, "n_test": 30, "base_steps": 800, "steps": 150,
-        "sim_episodes": 6, "feedback": {"rounds": 5, "attempts": 20, "eval_episodes": 30, "steps": 150}}  # fmt: skip
+FULL = {
+    "seeds": (0, 1, 2),
+    "orders": ("A", "B"),
+    "n_train": 200,
+    "n_test": 30,
+    "base_steps": 800,
+    "steps": 150,
+    "sim_episodes": 6,
+    "feedback": {"rounds": 5, "attempts": 20, "eval_episodes": 30, "steps": 150},
+}
 FEEDBACK_TASK = "stack"  # the new task of the correction run (not in the base's experience)
 
 
@@ -51,8 +67,18 @@ def _encoder(home: Path, embedder=None):
 
 
 # Modules a strategy run does not execute: editing them keeps cached results valid.
-NOT_IN_A_RUN = {"bench.py", "plots.py", "human.py", "queue.py", "draw.py", "session.py", "finetune.py",
-                "provider.py", "robot_eval.py", "corrections.py"}  # fmt: skip
+NOT_IN_A_RUN = {
+    "bench.py",
+    "plots.py",
+    "human.py",
+    "queue.py",
+    "draw.py",
+    "session.py",
+    "finetune.py",
+    "provider.py",
+    "robot_eval.py",
+    "corrections.py",
+}
 
 
 def code_version() -> str:
@@ -140,8 +166,16 @@ def _prepare_bases(
     for key, cfg in configs.items():
         paths[key] = _base_path(home, cfg, key[0], enc.name)
         if not paths[key].exists():
-            todo.append({"order": key[0], "home": str(home), "base": str(paths[key]), "threads": threads,
-                         "config": cfg.to_dict(), "embedder": embedder})  # fmt: skip
+            todo.append(
+                {
+                    "order": key[0],
+                    "home": str(home),
+                    "base": str(paths[key]),
+                    "threads": threads,
+                    "config": cfg.to_dict(),
+                    "embedder": embedder,
+                }
+            )
     if todo:
         progress("rendering demonstrations (cached in the data home)")
         load_stream(home, next(iter(configs.values())), spec, enc)
@@ -159,9 +193,17 @@ def _aggregate(runs: list[dict]) -> dict:
         m = summarize(r["success"], r["baseline"]["success"])
         pos = summarize(r["pos_cm"], r["baseline"]["pos_cm"], higher_is_better=False)
         rot = summarize(r["rot_deg"], r["baseline"]["rot_deg"], higher_is_better=False)
-        row = {**m, "seconds": r["seconds"], "pos": pos, "rot": rot, "trainable_params": r["trainable_params"],
-               "buffer_size": r["buffer_size"], "max_round_seconds": max(r["train_seconds"] or [0.0]),
-               "sim_acc": r["sim"].get("acc"), "proxy_agreement": r["sim"].get("proxy_agreement")}  # fmt: skip
+        row = {
+            **m,
+            "seconds": r["seconds"],
+            "pos": pos,
+            "rot": rot,
+            "trainable_params": r["trainable_params"],
+            "buffer_size": r["buffer_size"],
+            "max_round_seconds": max(r["train_seconds"] or [0.0]),
+            "sim_acc": r["sim"].get("acc"),
+            "proxy_agreement": r["sim"].get("proxy_agreement"),
+        }
         per.setdefault(r["strategy"], []).append(row)
     out = {}
     for name, rows in per.items():
@@ -182,8 +224,10 @@ def _aggregate(runs: list[dict]) -> dict:
             if k in ("acc", "bwt") and vals:
                 agg[f"{k}_std"] = float(np.std(vals))
         for k in ("pos", "rot"):
-            agg[f"{k}_" + ("cm" if k == "pos" else "deg")] = {m: float(np.mean([x[k][m] for x in rows]))
-                                                              for m in ("acc", "bwt", "fwt", "forgetting", "auc")}  # fmt: skip
+            agg[f"{k}_" + ("cm" if k == "pos" else "deg")] = {
+                m: float(np.mean([x[k][m] for x in rows]))
+                for m in ("acc", "bwt", "fwt", "forgetting", "auc")
+            }
         agg["trainable_params"] = int(max(x["trainable_params"] for x in rows))
         agg["buffer_size"] = int(max(x["buffer_size"] for x in rows))
         agg["runs"] = len(rows)
@@ -192,33 +236,57 @@ def _aggregate(runs: list[dict]) -> dict:
 
 
 def _markdown(strategies: dict, settings: dict, feedback: dict | None) -> str:
-    head = ("| strategy | ACC | BWT | FWT | forgetting | AUC | pos err ACC (cm) | yaw err ACC (deg) | sim ACC | "
-            "trainable params | buffer | seconds |")  # fmt: skip
+    head = (
+        "| strategy | ACC | BWT | FWT | forgetting | AUC | pos err ACC (cm) | yaw err ACC (deg) | sim ACC | "
+        "trainable params | buffer | seconds |"
+    )
     lines = [
-        "# Continual learning of the pose policy", "",
+        "# Continual learning of the pose policy",
+        "",
         f"Stream: {' -> '.join(settings['families'])} (order A; order B reversed). Orders {settings['orders']}, "
         f"seeds {settings['seeds']}; {settings['n_train']} demonstrations per task, base {settings['base_steps']} "
         f"steps, {settings['steps']} steps per later experience. Success: pose-tolerance proxy on "
         f"{settings['n_test']} held-out scenes per task; sim ACC: the final policy executed in the simulator on "
-        f"{settings['sim_episodes']} scenes per task.", "", head, "|" + "---|" * 12,
-    ]  # fmt: skip
+        f"{settings['sim_episodes']} scenes per task.",
+        "",
+        head,
+        "|" + "---|" * 12,
+    ]
     f = lambda v, d=2: "-" if v is None else f"{v:.{d}f}"  # noqa: E731
     for name, s in strategies.items():
-        lines.append(f"| {name} | {f(s['acc'])} | {f(s['bwt'])} | {f(s['fwt'])} | {f(s['forgetting'])} | {f(s['auc'])} | "
-                     f"{f(s['pos_cm']['acc'])} | {f(s['rot_deg']['acc'], 1)} | {f(s['sim_acc'])} | {s['trainable_params']} | "
-                     f"{s['buffer_size']} | {f(s['seconds'], 0)} |")  # fmt: skip
+        lines.append(
+            f"| {name} | {f(s['acc'])} | {f(s['bwt'])} | {f(s['fwt'])} | {f(s['forgetting'])} | {f(s['auc'])} | "
+            f"{f(s['pos_cm']['acc'])} | {f(s['rot_deg']['acc'], 1)} | {f(s['sim_acc'])} | {s['trainable_params']} | "
+            f"{s['buffer_size']} | {f(s['seconds'], 0)} |"
+        )
     if feedback:
-        lines += ["", f"Corrections ({feedback['family']}, {feedback['strategy']}, expert {feedback['expert']}): "
-                  f"success {feedback['start_success']:.2f} before, "
-                  + ", ".join(f"{r['success']:.2f} after {r['corrections']} corrections"
-                              + (f" and {r['successes_kept']} kept successes" if r.get("successes_kept") else "")
-                              + f" (round {r['round']})" for r in feedback["rounds"])]  # fmt: skip
+        lines += [
+            "",
+            f"Corrections ({feedback['family']}, {feedback['strategy']}, expert {feedback['expert']}): "
+            f"success {feedback['start_success']:.2f} before, "
+            + ", ".join(
+                f"{r['success']:.2f} after {r['corrections']} corrections"
+                + (f" and {r['successes_kept']} kept successes" if r.get("successes_kept") else "")
+                + f" (round {r['round']})"
+                for r in feedback["rounds"]
+            ),
+        ]
     return "\n".join(lines) + "\n"
 
 
-def run_continual_bench(home: Path, quick: bool, strategies: tuple[str, ...] | None = None, seeds=None, orders=None,
-                        workers: int = 2, threads: int = 1, feedback: bool = True, progress=None, embedder=None,
-                        overrides: dict | None = None) -> dict:  # fmt: skip
+def run_continual_bench(
+    home: Path,
+    quick: bool,
+    strategies: tuple[str, ...] | None = None,
+    seeds=None,
+    orders=None,
+    workers: int = 2,
+    threads: int = 1,
+    feedback: bool = True,
+    progress=None,
+    embedder=None,
+    overrides: dict | None = None,
+) -> dict:
     """Run the benchmark and write its table and plots to `<home>/policy/bench/`.
 
     Args:
@@ -252,13 +320,31 @@ def run_continual_bench(home: Path, quick: bool, strategies: tuple[str, ...] | N
     bad = [o for o in orders if o not in ORDERS]
     if bad:
         raise AgentError(f"unknown task order {bad[0]!r} (known: {', '.join(ORDERS)})")
-    base_cfg = StreamConfig(n_train=preset["n_train"], n_test=preset["n_test"], base_steps=preset["base_steps"],
-                            steps=preset["steps"], threads=threads, sim_episodes=preset["sim_episodes"])  # fmt: skip
+    base_cfg = StreamConfig(
+        n_train=preset["n_train"],
+        n_test=preset["n_test"],
+        base_steps=preset["base_steps"],
+        steps=preset["steps"],
+        threads=threads,
+        sim_episodes=preset["sim_episodes"],
+    )
     configs = {(o, s): replace(base_cfg, families=ORDERS[o], seed=s) for o in orders for s in seeds}
     bases = _prepare_bases(Path(home), configs, workers, threads, say, embedder)
     code = code_version()
-    jobs = [{"strategy": n, "order": o, "home": str(home), "base": str(bases[(o, s)]), "threads": threads, "code": code,
-             "config": configs[(o, s)].to_dict(), "embedder": embedder} for (o, s) in configs for n in names]  # fmt: skip
+    jobs = [
+        {
+            "strategy": n,
+            "order": o,
+            "home": str(home),
+            "base": str(bases[(o, s)]),
+            "threads": threads,
+            "code": code,
+            "config": configs[(o, s)].to_dict(),
+            "embedder": embedder,
+        }
+        for (o, s) in configs
+        for n in names
+    ]
     say(f"{len(jobs)} strategy runs on {workers} worker(s)")
     runs = _run_jobs(jobs, workers, say)
     summary = _aggregate(runs)
@@ -280,17 +366,37 @@ def run_continual_bench(home: Path, quick: bool, strategies: tuple[str, ...] | N
         )
     fb = None
     if feedback:
-        fb = _feedback_run(Path(home), configs[(orders[0], seeds[0])], bases[(orders[0], seeds[0])], preset, threads,
-                           say, embedder)  # fmt: skip
+        fb = _feedback_run(
+            Path(home),
+            configs[(orders[0], seeds[0])],
+            bases[(orders[0], seeds[0])],
+            preset,
+            threads,
+            say,
+            embedder,
+        )
         from .plots import correction_curve
 
         plots.append(str(correction_curve([fb], out / "corrections.png")))
-    settings = {**{k: v for k, v in preset.items() if k != "feedback"}, "seeds": list(seeds), "orders": list(orders),
-                "families": list(ORDERS[orders[0]]), "workers": workers, "threads": threads, "quick": quick}  # fmt: skip
+    settings = {
+        **{k: v for k, v in preset.items() if k != "feedback"},
+        "seeds": list(seeds),
+        "orders": list(orders),
+        "families": list(ORDERS[orders[0]]),
+        "workers": workers,
+        "threads": threads,
+        "quick": quick,
+    }
     table = out / "results.md"
     table.write_text(_markdown(summary, settings, fb))
-    result = {"strategies": summary, "settings": settings, "feedback": fb, "table": str(table), "plots": plots,
-              "seconds": time.perf_counter() - t0}  # fmt: skip
+    result = {
+        "strategies": summary,
+        "settings": settings,
+        "feedback": fb,
+        "table": str(table),
+        "plots": plots,
+        "seconds": time.perf_counter() - t0,
+    }
     (out / "results.json").write_text(json.dumps({**result, "runs": runs}, indent=1, default=str))
     result["results"] = str(out / "results.json")
     return result
@@ -325,8 +431,9 @@ def _pool_map(fn, jobs: list[dict], workers: int, say, verb: str = "done") -> li
     return out
 
 
-def _feedback_run(home: Path, cfg: StreamConfig, base_path: Path, preset: dict, threads: int, say,
-                  embedder=None) -> dict:  # fmt: skip
+def _feedback_run(
+    home: Path, cfg: StreamConfig, base_path: Path, preset: dict, threads: int, say, embedder=None
+) -> dict:
     """Teach the shared base a new task with the simulated expert's corrections."""
     import tempfile
 
@@ -345,10 +452,24 @@ def _feedback_run(home: Path, cfg: StreamConfig, base_path: Path, preset: dict, 
     policy = Policy(model, spec, enc, threads=max(threads, 1))
     task = FEEDBACK_TASK if cfg.families[0] != FEEDBACK_TASK else cfg.families[1]
     fb = preset["feedback"]
-    fc = FeedbackConfig(task, fb["rounds"], fb["attempts"], fb["eval_episodes"], fb["steps"], "replay",
-                        threads=max(threads, 1))  # fmt: skip
+    fc = FeedbackConfig(
+        task,
+        fb["rounds"],
+        fb["attempts"],
+        fb["eval_episodes"],
+        fb["steps"],
+        "replay",
+        threads=max(threads, 1),
+    )
     say(f"correction run: base learns {task} from the simulated expert")
     with tempfile.TemporaryDirectory() as tmp:  # bench corrections do not mix with a user's
         store = CorrectionStore(Path(tmp) / "corrections.sqlite")
-        return run_feedback(policy, store, fc, SimulatedExpert(), data.train[0], {cfg.families[0]: data.test[0]},
-                            progress=say)  # fmt: skip
+        return run_feedback(
+            policy,
+            store,
+            fc,
+            SimulatedExpert(),
+            data.train[0],
+            {cfg.families[0]: data.test[0]},
+            progress=say,
+        )

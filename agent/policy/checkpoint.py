@@ -87,15 +87,24 @@ def _payload(model, spec, encoder_name: str, version: int) -> dict[str, Any]:
     net = model
     if isinstance(model, AdapterRouter):
         cfg = next(iter(model.peft.peft_config.values()))
-        lora = {"r": int(cfg.r), "alpha": int(cfg.lora_alpha), "targets": sorted(cfg.target_modules),
-                "adapters": model.adapters}  # fmt: skip
+        lora = {
+            "r": int(cfg.r),
+            "alpha": int(cfg.lora_alpha),
+            "targets": sorted(cfg.target_modules),
+            "adapters": model.adapters,
+        }
         router = {"keys": model.keys.clone(), "owners": list(model.owners)}
         net = model.peft.get_base_model()
     return {
-        "format": FORMAT, "version": version, "state_dict": {k: v.detach().clone() for k, v in model.state_dict().items()},
-        "model_config": net.config.to_dict(), "spec": spec.to_dict(), "encoder": encoder_name,
-        "lora": lora, "router": router,
-    }  # fmt: skip
+        "format": FORMAT,
+        "version": version,
+        "state_dict": {k: v.detach().clone() for k, v in model.state_dict().items()},
+        "model_config": net.config.to_dict(),
+        "spec": spec.to_dict(),
+        "encoder": encoder_name,
+        "lora": lora,
+        "router": router,
+    }
 
 
 def save_checkpoint(
@@ -122,8 +131,14 @@ def save_checkpoint(
     torch.save(_payload(model, spec, encoder_name, version), tmp)
     tmp.replace(path)
     digest = sha256_file(path)
-    manifest = {"version": version, "file": path.name, "sha256": digest, "created": time.time(),
-                "encoder": encoder_name, **(meta or {})}  # fmt: skip
+    manifest = {
+        "version": version,
+        "file": path.name,
+        "sha256": digest,
+        "created": time.time(),
+        "encoder": encoder_name,
+        **(meta or {}),
+    }
     mtmp = d / f"v{version:04d}.json.tmp"
     mtmp.write_text(json.dumps(manifest, indent=1, default=str))
     mtmp.replace(d / f"v{version:04d}.json")
@@ -183,8 +198,10 @@ def load_checkpoint(home: Path, version: int | str | None = None) -> tuple[Any, 
         raise AgentError(f"checkpoint {info.name} is missing its weights file {info.path}")
     actual = sha256_file(info.path)
     if actual != info.sha256:
-        raise AgentError(f"checkpoint {info.name} is corrupt: sha256 {actual[:12]}... does not match the manifest's "
-                         f"{info.sha256[:12]}...; refusing to load it")  # fmt: skip
+        raise AgentError(
+            f"checkpoint {info.name} is corrupt: sha256 {actual[:12]}... does not match the manifest's "
+            f"{info.sha256[:12]}...; refusing to load it"
+        )
     try:
         payload = torch.load(info.path, map_location="cpu", weights_only=True)
         if payload.get("format") != FORMAT:
@@ -225,6 +242,13 @@ def _rebuild_lora(model, payload: dict):
     adapters = list(lora["adapters"])
     wrapped = wrap(model, adapters[0], int(lora["r"]), int(lora["alpha"]), router["keys"][:0])
     for name in adapters[1:]:
-        wrapped.peft.add_adapter(name, LoraConfig(r=int(lora["r"]), lora_alpha=int(lora["alpha"]),
-                                                  target_modules=list(lora["targets"]), lora_dropout=0.0))  # fmt: skip
+        wrapped.peft.add_adapter(
+            name,
+            LoraConfig(
+                r=int(lora["r"]),
+                lora_alpha=int(lora["alpha"]),
+                target_modules=list(lora["targets"]),
+                lora_dropout=0.0,
+            ),
+        )
     return AdapterRouter(wrapped.peft, router["keys"], list(router["owners"]))

@@ -103,8 +103,12 @@ def clip_to_workspace(pose) -> tuple[float, float, float, float]:
     """A predicted pose brought inside the workspace bounds (predictions are stored as
     made, only clipped; corrected poses are validated instead)."""
     x, y, z, yaw = (float(v) if math.isfinite(float(v)) else 0.0 for v in pose)
-    return (min(max(x, POSE_LOW[0]), POSE_HIGH[0]), min(max(y, POSE_LOW[1]), POSE_HIGH[1]),
-            min(max(z, POSE_LOW[2]), POSE_HIGH[2]), math.remainder(yaw, 2 * math.pi))  # fmt: skip
+    return (
+        min(max(x, POSE_LOW[0]), POSE_HIGH[0]),
+        min(max(y, POSE_LOW[1]), POSE_HIGH[1]),
+        min(max(z, POSE_LOW[2]), POSE_HIGH[2]),
+        math.remainder(yaw, 2 * math.pi),
+    )
 
 
 def diagnose(
@@ -187,9 +191,16 @@ def make_correction(**fields) -> Correction:
             clip_to_workspace(c.predicted_place),
             validate_pose("corrected place", c.corrected_place),
         )
-    return replace(c, rgb=rgb.astype(np.uint8), depth=depth.astype(np.float32), predicted_pick=picks[0],
-                   corrected_pick=picks[1], predicted_place=places[0], corrected_place=places[1],
-                   symmetry=_finite("symmetry", c.symmetry))  # fmt: skip
+    return replace(
+        c,
+        rgb=rgb.astype(np.uint8),
+        depth=depth.astype(np.float32),
+        predicted_pick=picks[0],
+        corrected_pick=picks[1],
+        predicted_place=places[0],
+        corrected_place=places[1],
+        symmetry=_finite("symmetry", c.symmetry),
+    )
 
 
 def _pack_image(rgb: np.ndarray, depth: np.ndarray) -> bytes:
@@ -271,10 +282,22 @@ class CorrectionStore:
             cur = db.execute(
                 "INSERT INTO corrections (created, family, seed, instruction, primitive, image, predicted, corrected,"
                 " expert, diagnosis, symmetry, checkpoint, round) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (time.time(), c.family, int(c.seed), c.instruction, c.primitive, _pack_image(c.rgb, c.depth),
-                 json.dumps(predicted), json.dumps(corrected), c.expert, c.diagnosis, float(c.symmetry),
-                 c.checkpoint, c.round),
-            )  # fmt: skip
+                (
+                    time.time(),
+                    c.family,
+                    int(c.seed),
+                    c.instruction,
+                    c.primitive,
+                    _pack_image(c.rgb, c.depth),
+                    json.dumps(predicted),
+                    json.dumps(corrected),
+                    c.expert,
+                    c.diagnosis,
+                    float(c.symmetry),
+                    c.checkpoint,
+                    c.round,
+                ),
+            )
             return int(cur.lastrowid)
 
     def _where(self, family: str | None, ids: list[int] | None) -> tuple[str, list]:
@@ -336,8 +359,27 @@ class CorrectionStore:
             pred, corr = json.loads(pred), json.loads(corr)
             rgb, depth = _unpack_image(blob)
             tup = lambda v: None if v is None else tuple(v)  # noqa: E731
-            out.append(Correction(fam, seed, instr, prim, rgb, depth, tup(pred["pick"]), tup(pred["place"]),
-                                  tup(corr["pick"]), tup(corr["place"]), expert, diag, sym, ckpt, rnd, cid, created))  # fmt: skip
+            out.append(
+                Correction(
+                    fam,
+                    seed,
+                    instr,
+                    prim,
+                    rgb,
+                    depth,
+                    tup(pred["pick"]),
+                    tup(pred["place"]),
+                    tup(corr["pick"]),
+                    tup(corr["place"]),
+                    expert,
+                    diag,
+                    sym,
+                    ckpt,
+                    rnd,
+                    cid,
+                    created,
+                )
+            )
         return out
 
     def samples(self, ids: list[int] | None = None, family: str | None = None) -> Samples:
@@ -345,10 +387,22 @@ class CorrectionStore:
         rows = self.get(ids, family)
         if not rows:
             raise AgentError("no corrections stored" + (f" for {family}" if family else ""))
-        return Samples.concat([
-            Samples.single(c.rgb, c.depth, c.instruction, c.family, c.seed, c.primitive, c.corrected_pick,
-                           c.corrected_place, c.symmetry) for c in rows
-        ])  # fmt: skip
+        return Samples.concat(
+            [
+                Samples.single(
+                    c.rgb,
+                    c.depth,
+                    c.instruction,
+                    c.family,
+                    c.seed,
+                    c.primitive,
+                    c.corrected_pick,
+                    c.corrected_place,
+                    c.symmetry,
+                )
+                for c in rows
+            ]
+        )
 
     def export(self, path: Path, family: str | None = None) -> int:
         """Write corrections as JSON lines (images as base64 .npz); returns the count."""
@@ -357,11 +411,27 @@ class CorrectionStore:
         path.parent.mkdir(parents=True, exist_ok=True)
         with open(path, "w") as f:
             for c in rows:
-                f.write(json.dumps({
-                    "id": c.id, "created": c.created, "family": c.family, "seed": c.seed, "instruction": c.instruction,
-                    "primitive": c.primitive, "predicted": {"pick": c.predicted_pick, "place": c.predicted_place},
-                    "corrected": {"pick": c.corrected_pick, "place": c.corrected_place}, "expert": c.expert,
-                    "diagnosis": c.diagnosis, "symmetry": c.symmetry, "checkpoint": c.checkpoint, "round": c.round,
-                    "image_npz_b64": base64.b64encode(_pack_image(c.rgb, c.depth)).decode("ascii"),
-                }) + "\n")  # fmt: skip
+                f.write(
+                    json.dumps(
+                        {
+                            "id": c.id,
+                            "created": c.created,
+                            "family": c.family,
+                            "seed": c.seed,
+                            "instruction": c.instruction,
+                            "primitive": c.primitive,
+                            "predicted": {"pick": c.predicted_pick, "place": c.predicted_place},
+                            "corrected": {"pick": c.corrected_pick, "place": c.corrected_place},
+                            "expert": c.expert,
+                            "diagnosis": c.diagnosis,
+                            "symmetry": c.symmetry,
+                            "checkpoint": c.checkpoint,
+                            "round": c.round,
+                            "image_npz_b64": base64.b64encode(_pack_image(c.rgb, c.depth)).decode(
+                                "ascii"
+                            ),
+                        }
+                    )
+                    + "\n"
+                )
         return len(rows)

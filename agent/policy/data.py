@@ -107,18 +107,33 @@ class Samples:
             raise AgentError(f"cannot read dataset {path}: {exc}") from None
 
     @classmethod
-    def single(cls, rgb, depth, instruction: str, family: str, seed: int, primitive: str, pick, place,
-               symmetry: float) -> Samples:  # fmt: skip
+    def single(
+        cls,
+        rgb,
+        depth,
+        instruction: str,
+        family: str,
+        seed: int,
+        primitive: str,
+        pick,
+        place,
+        symmetry: float,
+    ) -> Samples:
         """One sample as a one-row `Samples`."""
         place_row = (
             np.full(4, np.nan, np.float32) if place is None else np.asarray(place, np.float32)
         )
         return cls(
-            rgb=np.asarray(rgb, np.uint8)[None], depth=np.asarray(depth, np.float32)[None],
-            instruction=np.array([instruction]), family=np.array([family]), seed=np.array([seed], np.int64),
-            primitive=np.array([primitive]), pick=np.asarray(pick, np.float32)[None], place=place_row[None],
+            rgb=np.asarray(rgb, np.uint8)[None],
+            depth=np.asarray(depth, np.float32)[None],
+            instruction=np.array([instruction]),
+            family=np.array([family]),
+            seed=np.array([seed], np.int64),
+            primitive=np.array([primitive]),
+            pick=np.asarray(pick, np.float32)[None],
+            place=place_row[None],
             symmetry=np.array([symmetry], np.float32),
-        )  # fmt: skip
+        )
 
 
 def acted_object(world, pose) -> object:
@@ -138,8 +153,17 @@ def demo(world, family: str, seed: int, spec: ImageSpec) -> Samples:
         raise AgentError(f"the {family} oracle has nothing to do for seed {seed}")
     held = acted_object(world, action.pose0)
     place = action.pose1 if action.primitive != "pick" else None
-    return Samples.single(rgb, depth, task.instruction, family, seed, action.primitive, action.pose0, place,
-                          held.shape.symmetry)  # fmt: skip
+    return Samples.single(
+        rgb,
+        depth,
+        task.instruction,
+        family,
+        seed,
+        action.primitive,
+        action.pose0,
+        place,
+        held.shape.symmetry,
+    )
 
 
 def make_demos(family: str, seeds: list[int], spec: ImageSpec, world=None) -> Samples:
@@ -165,8 +189,9 @@ def dataset_path(
     )
 
 
-def load_demos(home: Path, family: str, split: str, n: int, spec: ImageSpec, start: int = 0,
-               world=None) -> Samples:  # fmt: skip
+def load_demos(
+    home: Path, family: str, split: str, n: int, spec: ImageSpec, start: int = 0, world=None
+) -> Samples:
     """Demonstrations of a split, from the cache or made (and cached) now."""
     from sim.families import check_family
 

@@ -98,8 +98,12 @@ class InstructionEncoder:
         self.cache_path.parent.mkdir(parents=True, exist_ok=True)
         texts = sorted(self._cache)
         tmp = self.cache_path.with_suffix(".tmp.npz")
-        np.savez(tmp, name=np.array(self.name), texts=np.array(texts),
-                 vectors=np.stack([self._cache[t] for t in texts]).astype(np.float32))  # fmt: skip
+        np.savez(
+            tmp,
+            name=np.array(self.name),
+            texts=np.array(texts),
+            vectors=np.stack([self._cache[t] for t in texts]).astype(np.float32),
+        )
         tmp.replace(self.cache_path)
 
     def _phrases(self, phrases: set[str]) -> None:

@@ -114,11 +114,14 @@ def _summary(
 ) -> EvalResult:
     n = len(errs)
     return EvalResult(
-        family, n, float(np.mean(oks)) if n else float("nan"),
+        family,
+        n,
+        float(np.mean(oks)) if n else float("nan"),
         float(np.mean([e.pos for e in errs]) * 100) if n else float("nan"),
         float(np.degrees(np.mean([e.rot for e in errs]))) if n else float("nan"),
-        mode, time.perf_counter() - t0,
-    )  # fmt: skip
+        mode,
+        time.perf_counter() - t0,
+    )
 
 
 def evaluate_proxy(policy: Policy, samples: Samples, family: str | None = None) -> EvalResult:
@@ -135,7 +138,7 @@ def evaluate_proxy(policy: Policy, samples: Samples, family: str | None = None) 
             samples.place[i],
             float(samples.symmetry[i]),
             str(samples.primitive[i]),
-        )  # fmt: skip
+        )
         for i, p in enumerate(preds)
     ]
     fam = family or str(samples.family[0])
@@ -184,8 +187,20 @@ def attempt(policy: Policy, world, family: str, seed: int) -> Attempt:
         ok = bool(task.is_success())
     except SimError:
         ok = False
-    return Attempt(family, seed, task.instruction, rgb, depth, pred, tuple(expert.pose0),
-                   None if place is None else tuple(place), expert.primitive, held.shape.symmetry, err, ok)  # fmt: skip
+    return Attempt(
+        family,
+        seed,
+        task.instruction,
+        rgb,
+        depth,
+        pred,
+        tuple(expert.pose0),
+        None if place is None else tuple(place),
+        expert.primitive,
+        held.shape.symmetry,
+        err,
+        ok,
+    )
 
 
 def evaluate_sim(policy: Policy, family: str, seeds: list[int], world=None) -> EvalResult:

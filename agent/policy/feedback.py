@@ -115,8 +115,17 @@ class RoundResult:
     successes_kept: int = 0
 
 
-def run_feedback(policy, store: CorrectionStore, config: FeedbackConfig, expert: SimulatedExpert,
-                 old_data=None, old_tests=None, save=None, world=None, progress=None) -> dict:  # fmt: skip
+def run_feedback(
+    policy,
+    store: CorrectionStore,
+    config: FeedbackConfig,
+    expert: SimulatedExpert,
+    old_data=None,
+    old_tests=None,
+    save=None,
+    world=None,
+    progress=None,
+) -> dict:
     """Run the loop on `config.family` and return the curve of success vs corrections.
 
     Args:
@@ -169,21 +178,52 @@ def run_feedback(policy, store: CorrectionStore, config: FeedbackConfig, expert:
                 if a.success:
                     if config.keep_successes:
                         place = None if a.expert_place is None else a.prediction.place
-                        kept.append(Samples.single(a.rgb, a.depth, a.instruction, a.family, s, a.primitive,
-                                                   a.prediction.pick, place, a.symmetry))  # fmt: skip
+                        kept.append(
+                            Samples.single(
+                                a.rgb,
+                                a.depth,
+                                a.instruction,
+                                a.family,
+                                s,
+                                a.primitive,
+                                a.prediction.pick,
+                                place,
+                                a.symmetry,
+                            )
+                        )
                     continue
                 failures += 1
-                diag = diagnose(a.prediction.pick, a.prediction.place, a.expert_pick, a.expert_place, a.symmetry,
-                                a.primitive, a.family)  # fmt: skip
+                diag = diagnose(
+                    a.prediction.pick,
+                    a.prediction.place,
+                    a.expert_pick,
+                    a.expert_place,
+                    a.symmetry,
+                    a.primitive,
+                    a.family,
+                )
                 diags[diag] = diags.get(diag, 0) + 1
                 c = make_correction(
-                    family=a.family, seed=s, instruction=a.instruction, primitive=a.primitive, rgb=a.rgb,
-                    depth=a.depth, predicted_pick=clip_to_workspace(a.prediction.pick),
-                    predicted_place=None if a.expert_place is None else clip_to_workspace(a.prediction.place),
+                    family=a.family,
+                    seed=s,
+                    instruction=a.instruction,
+                    primitive=a.primitive,
+                    rgb=a.rgb,
+                    depth=a.depth,
+                    predicted_pick=clip_to_workspace(a.prediction.pick),
+                    predicted_place=None
+                    if a.expert_place is None
+                    else clip_to_workspace(a.prediction.place),
                     corrected_pick=clip_to_workspace(expert.correct(a.expert_pick)),
-                    corrected_place=None if a.expert_place is None else clip_to_workspace(expert.correct(a.expert_place)),
-                    expert=expert.name, diagnosis=diag, symmetry=a.symmetry, checkpoint=version, round=r,
-                )  # fmt: skip
+                    corrected_place=None
+                    if a.expert_place is None
+                    else clip_to_workspace(expert.correct(a.expert_place)),
+                    expert=expert.name,
+                    diagnosis=diag,
+                    symmetry=a.symmetry,
+                    checkpoint=version,
+                    round=r,
+                )
                 ids.append(store.add(c))
             secs = 0.0
             if ids or kept:
@@ -204,9 +244,19 @@ def run_feedback(policy, store: CorrectionStore, config: FeedbackConfig, expert:
             ev = evaluate_sim(policy, config.family, eval_seeds, world)
             old = {f: evaluate_proxy(policy, t, f).success for f, t in (old_tests or {}).items()}
             if save is not None and (ids or kept):
-                version = save(policy.model, {"kind": "correction", "family": config.family, "round": r,
-                                              "corrections": len(ids), "success": ev.success, "parent": version,
-                                              "successes_kept": len(kept), "augment": config.augment})  # fmt: skip
+                version = save(
+                    policy.model,
+                    {
+                        "kind": "correction",
+                        "family": config.family,
+                        "round": r,
+                        "corrections": len(ids),
+                        "success": ev.success,
+                        "parent": version,
+                        "successes_kept": len(kept),
+                        "augment": config.augment,
+                    },
+                )
             rounds.append(
                 RoundResult(
                     r,
@@ -221,17 +271,25 @@ def run_feedback(policy, store: CorrectionStore, config: FeedbackConfig, expert:
                     len(kept),
                 )
             )
-            say(f"round {r}: {failures}/{len(seeds)} failed, {len(ids)} corrections and {len(kept)} successes so far, "
+            say(
+                f"round {r}: {failures}/{len(seeds)} failed, {len(ids)} corrections and {len(kept)} successes so far, "
                 f"success {ev.success:.2f}, "
-                f"fine-tune {secs:.0f} s")  # fmt: skip
+                f"fine-tune {secs:.0f} s"
+            )
     finally:
         if own:
             world.close()
     reached = next((x.round for x in rounds if x.success >= config.target), None)
     return {
-        "family": config.family, "strategy": config.strategy, "augment": config.augment,
-        "keep_successes": config.keep_successes, "expert": expert.name, "start_success": start.success,
-        "rounds": [x.__dict__ for x in rounds], "reached_target_round": reached, "target": config.target,
+        "family": config.family,
+        "strategy": config.strategy,
+        "augment": config.augment,
+        "keep_successes": config.keep_successes,
+        "expert": expert.name,
+        "start_success": start.success,
+        "rounds": [x.__dict__ for x in rounds],
+        "reached_target_round": reached,
+        "target": config.target,
         "final_success": rounds[-1].success if rounds else start.success,
         "max_finetune_seconds": max((x.finetune_seconds for x in rounds), default=0.0),
-    }  # fmt: skip
+    }

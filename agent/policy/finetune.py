@@ -113,8 +113,15 @@ class FinetuneLog:
         """Ids of the corrections some fine-tune has used."""
         return {int(r[0]) for r in self._read("SELECT DISTINCT correction FROM finetune_uses")}
 
-    def record(self, version: int, sha256: str, parent: int | None, strategy: str,
-               families: list[str], ids: list[int]) -> None:  # fmt: skip
+    def record(
+        self,
+        version: int,
+        sha256: str,
+        parent: int | None,
+        strategy: str,
+        families: list[str],
+        ids: list[int],
+    ) -> None:
         """Note that checkpoint `version` (file hash `sha256`) learned from `ids`."""
         with closing(self._connect()) as db, db:
             db.executescript(SCHEMA)
@@ -123,8 +130,16 @@ class FinetuneLog:
             cur = db.execute(
                 "INSERT INTO finetunes (created, version, sha256, parent, strategy, families, corrections)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (time.time(), int(version), sha256, parent, strategy, json.dumps(families), json.dumps(ids)),
-            )  # fmt: skip
+                (
+                    time.time(),
+                    int(version),
+                    sha256,
+                    parent,
+                    strategy,
+                    json.dumps(families),
+                    json.dumps(ids),
+                ),
+            )
             db.executemany(
                 "INSERT OR IGNORE INTO finetune_uses (finetune, correction) VALUES (?, ?)",
                 [(cur.lastrowid, int(i)) for i in ids],
@@ -135,10 +150,19 @@ class FinetuneLog:
         crash between saving and recording)."""
         known = {r[0] for r in self._read("SELECT sha256 FROM finetunes")}
         for m in manifests:
-            if (m.get("kind") == "finetune" and m.get("sha256") not in known | {None}
-                    and isinstance(m.get("corrections"), list)):  # fmt: skip
-                self.record(m["version"], m["sha256"], m.get("parent"), str(m.get("strategy")),
-                            list(m.get("families") or []), [int(i) for i in m["corrections"]])  # fmt: skip
+            if (
+                m.get("kind") == "finetune"
+                and m.get("sha256") not in known | {None}
+                and isinstance(m.get("corrections"), list)
+            ):
+                self.record(
+                    m["version"],
+                    m["sha256"],
+                    m.get("parent"),
+                    str(m.get("strategy")),
+                    list(m.get("families") or []),
+                    [int(i) for i in m["corrections"]],
+                )
 
     def list(self) -> list[dict]:
         """Every fine-tune, oldest first."""
@@ -187,8 +211,10 @@ def select_corrections(
     used = log.used()
     new = [r for r in rows if r["id"] not in used]
     if not new:
-        raise AgentError(f"no new corrections{which} since the last fine-tune ({len(rows)} stored, all used): "
-                         f"{hint}, or pass --all to learn from them again")  # fmt: skip
+        raise AgentError(
+            f"no new corrections{which} since the last fine-tune ({len(rows)} stored, all used): "
+            f"{hint}, or pass --all to learn from them again"
+        )
     return new
 
 
@@ -226,8 +252,9 @@ def _evaluate(policy, seeds: dict[str, list[int]], world) -> dict:
     return {f: evaluate_sim(policy, f, s, world).to_dict() for f, s in seeds.items() if s}
 
 
-def finetune_session(home: Path, config: FinetuneConfig, embedder=None,
-                     progress: Callable[[str], None] | None = None) -> dict:  # fmt: skip
+def finetune_session(
+    home: Path, config: FinetuneConfig, embedder=None, progress: Callable[[str], None] | None = None
+) -> dict:
     """Fine-tune a checkpoint on stored corrections, save it as a new version, report.
 
     Args:
@@ -292,8 +319,14 @@ def finetune_session(home: Path, config: FinetuneConfig, embedder=None,
         if old_data is not None:  # the strategy observes what the checkpoint knows
             observe(policy.model, old_data, plugins, config.threads)
         data = prepare(store.samples(ids), policy.spec, policy.encoder, task=1)
-        fc = FitConfig(config.steps, config.batch_size, config.lr, seed=config.seed, threads=config.threads,
-                       augment=Augment(policy.spec) if config.augment else None)  # fmt: skip
+        fc = FitConfig(
+            config.steps,
+            config.batch_size,
+            config.lr,
+            seed=config.seed,
+            threads=config.threads,
+            augment=Augment(policy.spec) if config.augment else None,
+        )
         res = fit(policy.model, data, fc, plugins, index=1, name="+".join(corrected))
         policy.model = res.model
         say(
@@ -305,16 +338,38 @@ def finetune_session(home: Path, config: FinetuneConfig, embedder=None,
     finally:
         world.close()
     evals = {f: {"before": before[f], "after": after[f]} for f in before}
-    meta = {"kind": "finetune", "parent": parent, "corrections": ids, "strategy": config.strategy,
-            "families": list(dict.fromkeys([*known, *corrected])), "corrected_families": corrected,
-            "steps": config.steps, "augment": config.augment, "seed": config.seed, "n_known": n_known or None, "eval": evals,
-            "eval_seeds": seeds}  # fmt: skip
+    meta = {
+        "kind": "finetune",
+        "parent": parent,
+        "corrections": ids,
+        "strategy": config.strategy,
+        "families": list(dict.fromkeys([*known, *corrected])),
+        "corrected_families": corrected,
+        "steps": config.steps,
+        "augment": config.augment,
+        "seed": config.seed,
+        "n_known": n_known or None,
+        "eval": evals,
+        "eval_seeds": seeds,
+    }
     info = save_checkpoint(home, policy.model, policy.spec, policy.encoder.name, meta)
     FinetuneLog(store_path(home)).record(
         info.version, info.sha256, parent, config.strategy, meta["families"], ids
     )
-    return {"version": info.version, "parent": parent, "checkpoint": str(info.path), "strategy": config.strategy,
-            "families": meta["families"], "corrected_families": corrected, "corrections": ids,
-            "steps": config.steps, "augment": config.augment, "train_seconds": res.seconds, "first_loss": res.first_loss,
-            "final_loss": res.final_loss, "seconds": time.perf_counter() - t0, "eval_seeds": seeds,
-            "eval": evals}  # fmt: skip
+    return {
+        "version": info.version,
+        "parent": parent,
+        "checkpoint": str(info.path),
+        "strategy": config.strategy,
+        "families": meta["families"],
+        "corrected_families": corrected,
+        "corrections": ids,
+        "steps": config.steps,
+        "augment": config.augment,
+        "train_seconds": res.seconds,
+        "first_loss": res.first_loss,
+        "final_loss": res.final_loss,
+        "seconds": time.perf_counter() - t0,
+        "eval_seeds": seeds,
+        "eval": evals,
+    }

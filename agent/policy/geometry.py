@@ -103,9 +103,13 @@ def observe(world, spec: ImageSpec) -> tuple[np.ndarray, np.ndarray]:
     cam = spec.cam()
     c = world.client
     _, _, rgba, depth, _ = c.getCameraImage(
-        cam.width, cam.height, viewMatrix=cam.view_matrix(), projectionMatrix=cam.projection_matrix(),
-        renderer=c.ER_TINY_RENDERER, shadow=0,
-    )  # fmt: skip
+        cam.width,
+        cam.height,
+        viewMatrix=cam.view_matrix(),
+        projectionMatrix=cam.projection_matrix(),
+        renderer=c.ER_TINY_RENDERER,
+        shadow=0,
+    )
     rgb = np.asarray(rgba, dtype=np.uint8).reshape(cam.height, cam.width, 4)[:, :, :3]
     buf = np.asarray(depth, dtype=np.float32).reshape(cam.height, cam.width)
     r0, r1, c0, c1 = spec.crop

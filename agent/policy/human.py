@@ -73,8 +73,19 @@ def show_scene(home: Path, policy, family: str, seed: int, world=None) -> Scene:
     prim = primitive_of(family)
     place = None if prim == "pick" else pred.place
     path = Path(home) / "policy" / "corrections" / f"{family}-s{seed}-{int(time.time() * 1000)}.png"
-    scene = Scene(family, seed, task.instruction, prim, rgb, depth, pred.pick, place, symmetry, path,
-                  policy.info.get("version"))  # fmt: skip
+    scene = Scene(
+        family,
+        seed,
+        task.instruction,
+        prim,
+        rgb,
+        depth,
+        pred.pick,
+        place,
+        symmetry,
+        path,
+        policy.info.get("version"),
+    )
     draw_scene(policy.spec, scene)
     return scene
 
@@ -187,9 +198,19 @@ def store_correction_poses(
         scene.pick, scene.place, pick, place, scene.symmetry, scene.primitive, scene.family
     )
     c = make_correction(
-        family=scene.family, seed=scene.seed, instruction=scene.instruction, primitive=scene.primitive,
-        rgb=scene.rgb, depth=scene.depth, predicted_pick=scene.pick, predicted_place=scene.place,
-        corrected_pick=pick, corrected_place=place, expert=expert, diagnosis=diag, symmetry=scene.symmetry,
+        family=scene.family,
+        seed=scene.seed,
+        instruction=scene.instruction,
+        primitive=scene.primitive,
+        rgb=scene.rgb,
+        depth=scene.depth,
+        predicted_pick=scene.pick,
+        predicted_place=scene.place,
+        corrected_pick=pick,
+        corrected_place=place,
+        expert=expert,
+        diagnosis=diag,
+        symmetry=scene.symmetry,
         checkpoint=scene.checkpoint,
-    )  # fmt: skip
+    )
     return CorrectionStore(store_path(home)).add(c), diag

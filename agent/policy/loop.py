@@ -82,8 +82,14 @@ def _merge(plans: list[TaskPlan | None]) -> TaskPlan:
     return out
 
 
-def fit(model: nn.Module, data: Prepared, config: FitConfig, strategies: list[Strategy] | None = None,
-        index: int = 0, name: str = "task") -> FitResult:  # fmt: skip
+def fit(
+    model: nn.Module,
+    data: Prepared,
+    config: FitConfig,
+    strategies: list[Strategy] | None = None,
+    index: int = 0,
+    name: str = "task",
+) -> FitResult:
     """Train `model` on one experience's `data` with strategy plugins.
 
     Args:
@@ -164,8 +170,13 @@ def fit(model: nn.Module, data: Prepared, config: FitConfig, strategies: list[St
         torch.set_num_threads(before)
 
 
-def observe(model: nn.Module, data: Prepared, strategies: list[Strategy], threads: int = 1,
-            name: str = "known") -> None:  # fmt: skip
+def observe(
+    model: nn.Module,
+    data: Prepared,
+    strategies: list[Strategy],
+    threads: int = 1,
+    name: str = "known",
+) -> None:
     """Let the strategies see an experience without training on it (experience 0).
 
     Their hooks run with zero steps: replay buffers fill, EWC measures the Fisher, SPG the

@@ -87,8 +87,13 @@ class ModelConfig:
 
     @classmethod
     def from_dict(cls, d: dict) -> ModelConfig:
-        return cls(int(d["text_dim"]), int(d["film_dim"]), tuple(int(c) for c in d["channels"]), int(d["rot_bins"]),
-                   int(d.get("stride", 4)))  # fmt: skip
+        return cls(
+            int(d["text_dim"]),
+            int(d["film_dim"]),
+            tuple(int(c) for c in d["channels"]),
+            int(d["rot_bins"]),
+            int(d.get("stride", 4)),
+        )
 
 
 class FiLMBlock(nn.Module):
@@ -181,8 +186,13 @@ class PoseNet(nn.Module):
         self.turn_text = nn.Linear(part, config.rot_bins)
         self.turn_gate = nn.Linear(part, 1)
 
-    def forward(self, x: torch.Tensor, emb: torch.Tensor, pick_cell: torch.Tensor | None = None,
-                place_cell: torch.Tensor | None = None) -> Outputs:  # fmt: skip
+    def forward(
+        self,
+        x: torch.Tensor,
+        emb: torch.Tensor,
+        pick_cell: torch.Tensor | None = None,
+        place_cell: torch.Tensor | None = None,
+    ) -> Outputs:
         """Maps and yaw logits for a batch.
 
         Args:

@@ -34,8 +34,15 @@ def r_heatmaps(
         ax.imshow(r, vmin=0, vmax=1, cmap="viridis")
         for i in range(r.shape[0]):
             for j in range(r.shape[1]):
-                ax.text(j, i, f"{r[i, j]:.2f}", ha="center", va="center", fontsize=7,
-                        color="white" if r[i, j] < 0.6 else "black")  # fmt: skip
+                ax.text(
+                    j,
+                    i,
+                    f"{r[i, j]:.2f}",
+                    ha="center",
+                    va="center",
+                    fontsize=7,
+                    color="white" if r[i, j] < 0.6 else "black",
+                )
         ax.set_title(name, fontsize=9)
         ax.set_xticks(range(len(short)), short, rotation=45, fontsize=7)
         ax.set_yticks(range(len(short)), [f"after {s}" for s in short], fontsize=7)

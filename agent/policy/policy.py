@@ -99,8 +99,9 @@ def _decode_key(
     )
 
 
-def decode(spec: ImageSpec, out, depth: np.ndarray, turn: float | None = None,
-           primitive: str | None = None) -> Prediction:  # fmt: skip
+def decode(
+    spec: ImageSpec, out, depth: np.ndarray, turn: float | None = None, primitive: str | None = None
+) -> Prediction:
     """Poses from one sample's outputs (numpy `Outputs` rows) and its cropped depth image.
 
     Args:
@@ -141,8 +142,9 @@ class Policy:
         self.threads = threads
         self.info = dict(info or {})
 
-    def outputs(self, rgb: np.ndarray, depth: np.ndarray, instructions: list[str],
-                batch_size: int = 64) -> list[np.ndarray]:  # fmt: skip
+    def outputs(
+        self, rgb: np.ndarray, depth: np.ndarray, instructions: list[str], batch_size: int = 64
+    ) -> list[np.ndarray]:
         """Raw outputs for N images as numpy arrays [pick maps, place maps, grasp-yaw
         logits, turn logits], each conditioned on the predicted cells."""
         import torch
@@ -166,8 +168,13 @@ class Policy:
             torch.set_num_threads(before)
         return [np.concatenate(p) for p in parts]
 
-    def predict_many(self, rgb: np.ndarray, depth: np.ndarray, instructions: list[str],
-                     primitives: list[str] | None = None) -> list[Prediction]:  # fmt: skip
+    def predict_many(
+        self,
+        rgb: np.ndarray,
+        depth: np.ndarray,
+        instructions: list[str],
+        primitives: list[str] | None = None,
+    ) -> list[Prediction]:
         """Predictions for N cropped RGB-D images and their instructions (`primitives`:
         each action's primitive where known; a push's start depends on it)."""
         rgb, depth = np.asarray(rgb), np.asarray(depth)
@@ -180,8 +187,9 @@ class Policy:
             for i in range(len(rgb))
         ]
 
-    def predict(self, rgb: np.ndarray, depth: np.ndarray, instruction: str,
-                primitive: str | None = None) -> Prediction:  # fmt: skip
+    def predict(
+        self, rgb: np.ndarray, depth: np.ndarray, instruction: str, primitive: str | None = None
+    ) -> Prediction:
         """Prediction for one cropped RGB-D image and instruction."""
         return self.predict_many(rgb, depth, [instruction], [primitive])[0]
 

@@ -149,7 +149,14 @@ def prepare(samples: Samples, spec: ImageSpec, encoder, task: int = 0) -> Prepar
             cols["place_rot"][i] = yaw_mod(samples.place[i, 3] - samples.pick[i, 3])
     t = torch.as_tensor
     return Prepared(
-        rgb=rgb, height=height, orient=orient, emb=t(emb), **{k: t(v) for k, v in cells.items()}, **{k: t(v) for k, v in offs.items()},
-        **{k: t(v) for k, v in cols.items()}, has_place=t(has_place),
-        rot_w=t(((samples.symmetry > 0) & (samples.primitive != "push")).astype(np.float32)), task=torch.full((n,), task, dtype=torch.long),
-    )  # fmt: skip
+        rgb=rgb,
+        height=height,
+        orient=orient,
+        emb=t(emb),
+        **{k: t(v) for k, v in cells.items()},
+        **{k: t(v) for k, v in offs.items()},
+        **{k: t(v) for k, v in cols.items()},
+        has_place=t(has_place),
+        rot_w=t(((samples.symmetry > 0) & (samples.primitive != "push")).astype(np.float32)),
+        task=torch.full((n,), task, dtype=torch.long),
+    )

@@ -85,8 +85,13 @@ class PolicyPoseProvider:
         that what torch does lazily is done before any lockdown."""
         objs = world.objects
         texts = [f"pick up the {o.description}" for o in objs if o.shape.graspable]
-        texts += [place_instruction(h.description, t.description, t.shape.name)
-                  for h in objs if h.shape.graspable for t in objs if t is not h]  # fmt: skip
+        texts += [
+            place_instruction(h.description, t.description, t.shape.name)
+            for h in objs
+            if h.shape.graspable
+            for t in objs
+            if t is not h
+        ]
         if texts:
             self.policy.encoder(texts)
         if not self._warm and texts:
@@ -138,8 +143,10 @@ def policy_spec(home: Path, version: int | str | None = None) -> ProviderSpec:
     if not info.path.is_file():
         raise AgentError(f"checkpoint {info.name} is missing its weights file {info.path}")
     if sha256_file(info.path) != info.sha256:
-        raise AgentError(f"checkpoint {info.name} is corrupt (its SHA-256 does not match the manifest); "
-                         "refusing to load it")  # fmt: skip
+        raise AgentError(
+            f"checkpoint {info.name} is corrupt (its SHA-256 does not match the manifest); "
+            "refusing to load it"
+        )
     kwargs = {"home": str(Path(home).resolve()), "version": info.version}
     return ProviderSpec("agent.policy.provider:sandbox_provider", kwargs)
 

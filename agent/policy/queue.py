@@ -56,8 +56,10 @@ CREATE TABLE IF NOT EXISTS pending (
 );
 CREATE UNIQUE INDEX IF NOT EXISTS pending_scene ON pending(family, seed, checkpoint);
 """
-_COLS = ("id, created, family, seed, instruction, primitive, checkpoint, spec, predicted, oracle, symmetry, "
-         "diagnosis, detail, png, correction, corrected")  # fmt: skip
+_COLS = (
+    "id, created, family, seed, instruction, primitive, checkpoint, spec, predicted, oracle, symmetry, "
+    "diagnosis, detail, png, correction, corrected"
+)
 _KEYS = tuple(k.strip() for k in _COLS.split(","))
 CLAIMED = -1  # `correction` while a correction is being stored (no second one meanwhile)
 
@@ -119,17 +121,32 @@ class PendingQueue:
             cur = db.execute(
                 "INSERT OR IGNORE INTO pending (created, family, seed, instruction, primitive, checkpoint, spec, image,"
                 " predicted, oracle, symmetry, diagnosis, detail, png) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (time.time(), scene.family, int(scene.seed), scene.instruction, scene.primitive, scene.checkpoint,
-                 json.dumps(spec.to_dict()), _pack_image(scene.rgb, scene.depth), json.dumps(predicted),
-                 json.dumps(oracle), float(scene.symmetry), diagnosis, detail, self._png_name(scene.image)),
-            )  # fmt: skip
+                (
+                    time.time(),
+                    scene.family,
+                    int(scene.seed),
+                    scene.instruction,
+                    scene.primitive,
+                    scene.checkpoint,
+                    json.dumps(spec.to_dict()),
+                    _pack_image(scene.rgb, scene.depth),
+                    json.dumps(predicted),
+                    json.dumps(oracle),
+                    float(scene.symmetry),
+                    diagnosis,
+                    detail,
+                    self._png_name(scene.image),
+                ),
+            )
             return int(cur.lastrowid) if cur.rowcount == 1 else None
 
     def has(self, family: str, seed: int, checkpoint: int | None) -> bool:
         """Whether this scene is queued (waiting or corrected) for this checkpoint."""
         with self._connect() as db:
-            row = db.execute("SELECT 1 FROM pending WHERE family = ? AND seed = ? AND checkpoint IS ?",
-                             (family, int(seed), checkpoint)).fetchone()  # fmt: skip
+            row = db.execute(
+                "SELECT 1 FROM pending WHERE family = ? AND seed = ? AND checkpoint IS ?",
+                (family, int(seed), checkpoint),
+            ).fetchone()
         return row is not None
 
     def _png_name(self, path: Path) -> str:
@@ -149,8 +166,10 @@ class PendingQueue:
     def waiting(self, limit: int = 50, offset: int = 0) -> list[PendingScene]:
         """Scenes waiting for a correction, oldest first."""
         with self._connect() as db:
-            rows = db.execute(f"SELECT {_COLS}, image FROM pending WHERE correction IS NULL ORDER BY id"
-                              f" LIMIT {int(limit)} OFFSET {int(offset)}").fetchall()  # fmt: skip
+            rows = db.execute(
+                f"SELECT {_COLS}, image FROM pending WHERE correction IS NULL ORDER BY id"
+                f" LIMIT {int(limit)} OFFSET {int(offset)}"
+            ).fetchall()
         return [self._scene(r) for r in rows]
 
     def get(self, pending_id: int) -> PendingScene:
@@ -166,21 +185,27 @@ class PendingQueue:
     def claim(self, pending_id: int) -> bool:
         """Mark a waiting scene as being corrected; False if it is not waiting."""
         with self._connect() as db:
-            cur = db.execute("UPDATE pending SET correction = ? WHERE id = ? AND correction IS NULL",
-                             (CLAIMED, int(pending_id)))  # fmt: skip
+            cur = db.execute(
+                "UPDATE pending SET correction = ? WHERE id = ? AND correction IS NULL",
+                (CLAIMED, int(pending_id)),
+            )
             return cur.rowcount == 1
 
     def release(self, pending_id: int) -> None:
         """Put a claimed scene back in the queue (storing its correction failed)."""
         with self._connect() as db:
-            db.execute("UPDATE pending SET correction = NULL WHERE id = ? AND correction = ?",
-                       (int(pending_id), CLAIMED))  # fmt: skip
+            db.execute(
+                "UPDATE pending SET correction = NULL WHERE id = ? AND correction = ?",
+                (int(pending_id), CLAIMED),
+            )
 
     def done(self, pending_id: int, correction_id: int) -> None:
         """Record the correction a claimed scene became."""
         with self._connect() as db:
-            db.execute("UPDATE pending SET correction = ?, corrected = ? WHERE id = ?",
-                       (int(correction_id), time.time(), int(pending_id)))  # fmt: skip
+            db.execute(
+                "UPDATE pending SET correction = ?, corrected = ? WHERE id = ?",
+                (int(correction_id), time.time(), int(pending_id)),
+            )
 
     def sources(self, correction_ids: list[int]) -> dict[int, int]:
         """{correction id: queue id} for corrections made from queued scenes."""
@@ -200,11 +225,30 @@ class PendingQueue:
         rgb, depth = _unpack_image(row[-1])
         pred, orc = json.loads(d["predicted"]), json.loads(d["oracle"])
         tup = lambda v: None if v is None else tuple(float(x) for x in v)  # noqa: E731
-        scene = Scene(d["family"], int(d["seed"]), d["instruction"], d["primitive"], rgb, depth, tup(pred["pick"]),
-                      tup(pred["place"]), float(d["symmetry"]), self.path.parent / d["png"], d["checkpoint"])  # fmt: skip
-        return PendingScene(int(d["id"]), scene, ImageSpec.from_dict(json.loads(d["spec"])), tup(orc["pick"]),
-                            tup(orc["place"]), d["diagnosis"], d["detail"], float(d["created"]),
-                            None if d["correction"] is None else int(d["correction"]))  # fmt: skip
+        scene = Scene(
+            d["family"],
+            int(d["seed"]),
+            d["instruction"],
+            d["primitive"],
+            rgb,
+            depth,
+            tup(pred["pick"]),
+            tup(pred["place"]),
+            float(d["symmetry"]),
+            self.path.parent / d["png"],
+            d["checkpoint"],
+        )
+        return PendingScene(
+            int(d["id"]),
+            scene,
+            ImageSpec.from_dict(json.loads(d["spec"])),
+            tup(orc["pick"]),
+            tup(orc["place"]),
+            d["diagnosis"],
+            d["detail"],
+            float(d["created"]),
+            None if d["correction"] is None else int(d["correction"]),
+        )
 
 
 def open_queue(home: Path) -> PendingQueue:
@@ -221,8 +265,17 @@ def _detail(checkpoint: int | None, err, diagnosis: str) -> str:
     return f"{where}{off}; the executed action failed"
 
 
-def enqueue_failures(home: Path, version: int | str | None, family: str, episodes: int, *, start: int = 0,
-                     embedder=None, threads: int = 2, progress: Callable[[str], None] | None = None) -> dict:  # fmt: skip
+def enqueue_failures(
+    home: Path,
+    version: int | str | None,
+    family: str,
+    episodes: int,
+    *,
+    start: int = 0,
+    embedder=None,
+    threads: int = 2,
+    progress: Callable[[str], None] | None = None,
+) -> dict:
     """Run a checkpoint on held-out scenes and queue each failure for a person to correct.
 
     Each scene (odd seeds, as `policy eval`) is built, the prediction executed in the
@@ -274,26 +327,50 @@ def enqueue_failures(home: Path, version: int | str | None, family: str, episode
                 continue
             failed += 1
             scene = show_scene(home, policy, family, seed, world=world)
-            diag = diagnose(scene.pick, scene.place, at.expert_pick, at.expert_place, at.symmetry, at.primitive,
-                            family)  # fmt: skip
+            diag = diagnose(
+                scene.pick,
+                scene.place,
+                at.expert_pick,
+                at.expert_place,
+                at.symmetry,
+                at.primitive,
+                family,
+            )
             detail = _detail(scene.checkpoint, at.error, diag)
             pid = queue.add(scene, policy.spec, at.expert_pick, at.expert_place, diag, detail)
             if pid is None:  # queued meanwhile by another run
                 again += 1
                 scene.image.unlink(missing_ok=True)
                 continue
-            items.append({"id": pid, "seed": seed, "instruction": scene.instruction, "diagnosis": diag,
-                          "detail": detail, "image": str(scene.image)})  # fmt: skip
+            items.append(
+                {
+                    "id": pid,
+                    "seed": seed,
+                    "instruction": scene.instruction,
+                    "diagnosis": diag,
+                    "detail": detail,
+                    "image": str(scene.image),
+                }
+            )
             say(f"{i + 1}/{len(seeds)}: seed {seed} failed ({diag}), queued as #{pid}")
     finally:
         world.close()
-    return {"version": version_no, "family": family, "tried": len(seeds), "failed": failed,
-            "queued": len(items), "already_queued": again, "waiting": queue.count(), "items": items}  # fmt: skip
+    return {
+        "version": version_no,
+        "family": family,
+        "tried": len(seeds),
+        "failed": failed,
+        "queued": len(items),
+        "already_queued": again,
+        "waiting": queue.count(),
+        "items": items,
+    }
 
 
 # -- storing a person's correction of a queued scene ---------------------------------------
-def correct_pending(home: Path, pending_id: int, pick: dict | None, place: dict | None,
-                    expert: str = "human") -> tuple[int, str]:  # fmt: skip
+def correct_pending(
+    home: Path, pending_id: int, pick: dict | None, place: dict | None, expert: str = "human"
+) -> tuple[int, str]:
     """Store a person's correction of a queued scene, as `policy correct` would, and dequeue it.
 
     Args:
@@ -317,8 +394,11 @@ def correct_pending(home: Path, pending_id: int, pick: dict | None, place: dict 
         raise KeyError(pending_id)
     try:
         sc, spec = item.scene, item.spec
-        poses = {a: corrected_pose(spec, sc, a, g.get("pixel"), g.get("angle"), None)
-                 for a, g in (("pick", pick), ("place", place)) if g is not None}  # fmt: skip
+        poses = {
+            a: corrected_pose(spec, sc, a, g.get("pixel"), g.get("angle"), None)
+            for a, g in (("pick", pick), ("place", place))
+            if g is not None
+        }
         pose = poses.get("pick") or clip_to_workspace(sc.pick)  # nothing given: kept as predicted
         if sc.place is None:
             # store_human_correction would diagnose a pick-only scene with the pick as its place

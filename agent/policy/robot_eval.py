@@ -65,8 +65,12 @@ def compare_providers(policy, families: list[str], seeds: list[int], world=None)
             t0 = time.perf_counter()
             oracle = [robot_success(world, fam, s, OraclePoseProvider()) for s in seeds]
             learned = [robot_success(world, fam, s, PolicyPoseProvider(policy)) for s in seeds]
-            out[fam] = {"oracle": float(np.mean(oracle)), "policy": float(np.mean(learned)), "episodes": len(seeds),
-                        "seconds": time.perf_counter() - t0}  # fmt: skip
+            out[fam] = {
+                "oracle": float(np.mean(oracle)),
+                "policy": float(np.mean(learned)),
+                "episodes": len(seeds),
+                "seconds": time.perf_counter() - t0,
+            }
     finally:
         if own:
             world.close()

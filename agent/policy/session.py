@@ -15,10 +15,23 @@ from pathlib import Path
 from ..errors import AgentError
 
 
-def feedback_session(home: Path, family: str, version=None, rounds: int = 5, attempts: int = 20,
-                     eval_episodes: int = 30, steps: int = 150, strategy: str = "replay", noise_pos: float = 0.0,
-                     noise_yaw: float = 0.0, threads: int = 2, n_old: int = 200, augment: bool = True,
-                     keep_successes: bool = True, progress=None) -> dict:  # fmt: skip
+def feedback_session(
+    home: Path,
+    family: str,
+    version=None,
+    rounds: int = 5,
+    attempts: int = 20,
+    eval_episodes: int = 30,
+    steps: int = 150,
+    strategy: str = "replay",
+    noise_pos: float = 0.0,
+    noise_yaw: float = 0.0,
+    threads: int = 2,
+    n_old: int = 200,
+    augment: bool = True,
+    keep_successes: bool = True,
+    progress=None,
+) -> dict:
     """Run the correction loop on a checkpoint and return its curve (see `feedback.run_feedback`)."""
     from .checkpoint import save_checkpoint
     from .corrections import CorrectionStore, store_path
@@ -36,8 +49,14 @@ def feedback_session(home: Path, family: str, version=None, rounds: int = 5, att
     old_data = None
     old_tests = {}
     if known:
-        old_data = Prepared.cat([prepare(load_demos(home, f, "train", n_old, policy.spec), policy.spec, policy.encoder, 0)
-                                 for f in known])  # fmt: skip
+        old_data = Prepared.cat(
+            [
+                prepare(
+                    load_demos(home, f, "train", n_old, policy.spec), policy.spec, policy.encoder, 0
+                )
+                for f in known
+            ]
+        )
         old_tests = {f: load_demos(home, f, "test", 30, policy.spec) for f in known}
 
     def save(model, meta: dict) -> int:
@@ -56,8 +75,16 @@ def feedback_session(home: Path, family: str, version=None, rounds: int = 5, att
         threads=threads,
     )
     t0 = time.perf_counter()
-    res = run_feedback(policy, CorrectionStore(store_path(home)), config, SimulatedExpert(noise_pos, noise_yaw),
-                       old_data, old_tests, save, progress=progress)  # fmt: skip
+    res = run_feedback(
+        policy,
+        CorrectionStore(store_path(home)),
+        config,
+        SimulatedExpert(noise_pos, noise_yaw),
+        old_data,
+        old_tests,
+        save,
+        progress=progress,
+    )
     res["seconds"] = time.perf_counter() - t0
     res["start_checkpoint"] = policy.info.get("version")
     out = Path(home) / "policy" / "feedback"

@@ -129,13 +129,32 @@ def train_base(config: StreamConfig, data: StreamData, spec: ImageSpec, encoder)
 
     model = new_model(config.seed)
     b = evaluate_row(Policy(model, spec, encoder, config.threads), data.test)
-    fit(model, data.train[0], FitConfig(config.base_steps, config.batch_size, config.lr, seed=config.seed,
-                                        threads=config.threads), index=0, name=config.families[0])  # fmt: skip
+    fit(
+        model,
+        data.train[0],
+        FitConfig(
+            config.base_steps,
+            config.batch_size,
+            config.lr,
+            seed=config.seed,
+            threads=config.threads,
+        ),
+        index=0,
+        name=config.families[0],
+    )
     return model, {"success": b[0], "pos_cm": b[1], "rot_deg": b[2]}
 
 
-def run_strategy(strategy: str, config: StreamConfig, data: StreamData, spec: ImageSpec, encoder,
-                 base_state: dict, baseline: dict, world=None) -> StreamResult:  # fmt: skip
+def run_strategy(
+    strategy: str,
+    config: StreamConfig,
+    data: StreamData,
+    spec: ImageSpec,
+    encoder,
+    base_state: dict,
+    baseline: dict,
+    world=None,
+) -> StreamResult:
     """Train `strategy` through the stream from the shared base and fill the matrices.
 
     The strategy first observes the base experience without training (its hooks run
@@ -151,8 +170,14 @@ def run_strategy(strategy: str, config: StreamConfig, data: StreamData, spec: Im
     model = new_model(config.seed)
     model.load_state_dict(base_state)
     t0 = time.perf_counter()
-    fit(model, data.train[0], FitConfig(0, config.batch_size, config.lr, seed=config.seed, threads=config.threads),
-        plugins, index=0, name=config.families[0])  # fmt: skip
+    fit(
+        model,
+        data.train[0],
+        FitConfig(0, config.batch_size, config.lr, seed=config.seed, threads=config.threads),
+        plugins,
+        index=0,
+        name=config.families[0],
+    )
     rows = [evaluate_row(Policy(model, spec, encoder, config.threads), data.test)]
     train_s, trainable = [], 0
     for i in range(1, len(config.families)):
@@ -173,9 +198,18 @@ def run_strategy(strategy: str, config: StreamConfig, data: StreamData, spec: Im
         sim = sim_check(Policy(model, spec, encoder, config.threads), config, world)
     buffer = sum(int(p.info().get("buffer_size", 0)) for p in plugins)
     return StreamResult(
-        strategy, tuple(config.families), [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows],
-        baseline, time.perf_counter() - t0, train_s, trainable or count_parameters(model), buffer, sim,
-    )  # fmt: skip
+        strategy,
+        tuple(config.families),
+        [r[0] for r in rows],
+        [r[1] for r in rows],
+        [r[2] for r in rows],
+        baseline,
+        time.perf_counter() - t0,
+        train_s,
+        trainable or count_parameters(model),
+        buffer,
+        sim,
+    )
 
 
 def sim_check(policy, config: StreamConfig, world=None) -> dict:
@@ -205,5 +239,9 @@ def sim_check(policy, config: StreamConfig, world=None) -> dict:
             world.close()
     if not total:
         raise AgentError("no sim episodes")
-    return {"success": per_task, "acc": float(np.mean(list(per_task.values()))), "proxy_agreement": agree / total,
-            "episodes": total}  # fmt: skip
+    return {
+        "success": per_task,
+        "acc": float(np.mean(list(per_task.values()))),
+        "proxy_agreement": agree / total,
+        "episodes": total,
+    }

@@ -83,8 +83,12 @@ def check_families(families) -> tuple[str, ...]:
     return fams
 
 
-def train_policy(home: Path, settings: TrainSettings, embedder=None,
-                 progress: Callable[[str], None] | None = None) -> dict:  # fmt: skip
+def train_policy(
+    home: Path,
+    settings: TrainSettings,
+    embedder=None,
+    progress: Callable[[str], None] | None = None,
+) -> dict:
     """Train a policy from demonstrations, score it and save it as a new version.
 
     Returns:
@@ -113,8 +117,18 @@ def train_policy(home: Path, settings: TrainSettings, embedder=None,
     torch.manual_seed(settings.seed)
     model = PoseNet()
     say(f"training {settings.steps} steps on {len(data)} samples")
-    res = fit(model, data, FitConfig(settings.steps, settings.batch_size, settings.lr, seed=settings.seed,
-                                     threads=settings.threads), name="+".join(fams))  # fmt: skip
+    res = fit(
+        model,
+        data,
+        FitConfig(
+            settings.steps,
+            settings.batch_size,
+            settings.lr,
+            seed=settings.seed,
+            threads=settings.threads,
+        ),
+        name="+".join(fams),
+    )
     policy = Policy(res.model, spec, encoder, settings.threads)
     scores = {f: evaluate_proxy(policy, t, f).to_dict() for f, t in zip(fams, test, strict=True)}
     sim = {}
@@ -122,9 +136,24 @@ def train_policy(home: Path, settings: TrainSettings, embedder=None,
         say("executing in the simulator")
         seeds = split_seeds("test", settings.sim_episodes)
         sim = {f: evaluate_sim(policy, f, seeds).to_dict() for f in fams}
-    meta = {"kind": "base", "families": list(fams), "steps": settings.steps, "n_train": settings.n_train,
-            "seed": settings.seed, "eval": scores, "sim": sim, "parent": None}  # fmt: skip
+    meta = {
+        "kind": "base",
+        "families": list(fams),
+        "steps": settings.steps,
+        "n_train": settings.n_train,
+        "seed": settings.seed,
+        "eval": scores,
+        "sim": sim,
+        "parent": None,
+    }
     info = save_checkpoint(home, res.model, spec, encoder.name, meta)
-    return {"version": info.version, "checkpoint": str(info.path), "families": list(fams),
-            "seconds": time.perf_counter() - t0, "train_seconds": res.seconds, "steps": settings.steps,
-            "eval": scores, "sim": sim}  # fmt: skip
+    return {
+        "version": info.version,
+        "checkpoint": str(info.path),
+        "families": list(fams),
+        "seconds": time.perf_counter() - t0,
+        "train_seconds": res.seconds,
+        "steps": settings.steps,
+        "eval": scores,
+        "sim": sim,
+    }

@@ -61,10 +61,19 @@ class UIContext:
         return Path(self.library.store.path)
 
 
-def create_app(home: str | Path, *, library=None, embedder=None, library_url: str | None = None,
-               corrections=None, runs: Callable[[], Any] | None = None, token: str | None = None,
-               host: str = "127.0.0.1", allowed_hosts: tuple[str, ...] = (),
-               page_size: int = PAGE_SIZE) -> FastAPI:  # fmt: skip
+def create_app(
+    home: str | Path,
+    *,
+    library=None,
+    embedder=None,
+    library_url: str | None = None,
+    corrections=None,
+    runs: Callable[[], Any] | None = None,
+    token: str | None = None,
+    host: str = "127.0.0.1",
+    allowed_hosts: tuple[str, ...] = (),
+    page_size: int = PAGE_SIZE,
+) -> FastAPI:
     """The UI app for a data home.
 
     Args:
@@ -105,8 +114,15 @@ def create_app(home: str | Path, *, library=None, embedder=None, library_url: st
         corrections, note = default_queue(home)
         if note:
             notes.append(note)
-    ctx = UIContext(home, library, corrections, runs, Guard.for_bind(host, token, allowed_hosts),
-                    page_size, notes)  # fmt: skip
+    ctx = UIContext(
+        home,
+        library,
+        corrections,
+        runs,
+        Guard.for_bind(host, token, allowed_hosts),
+        page_size,
+        notes,
+    )
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
@@ -133,8 +149,12 @@ def create_app(home: str | Path, *, library=None, embedder=None, library_url: st
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException):
-        return render(request, "error.html", {"status": exc.status_code, "message": exc.detail},
-                      status_code=exc.status_code)  # fmt: skip
+        return render(
+            request,
+            "error.html",
+            {"status": exc.status_code, "message": exc.detail},
+            status_code=exc.status_code,
+        )
 
     @app.exception_handler(RequestValidationError)
     async def bad_request(request: Request, exc: RequestValidationError):
@@ -142,8 +162,12 @@ def create_app(home: str | Path, *, library=None, embedder=None, library_url: st
         for e in exc.errors():
             where = ".".join(str(x) for x in e.get("loc", ()) if x not in ("query", "body", "path"))
             parts.append(f"{where}: {e.get('msg')}" if where else str(e.get("msg")))
-        return render(request, "error.html", {"status": 422, "message": "bad input: " + "; ".join(parts)},
-                      status_code=422)  # fmt: skip
+        return render(
+            request,
+            "error.html",
+            {"status": 422, "message": "bad input: " + "; ".join(parts)},
+            status_code=422,
+        )
 
     from . import pages_corrections, pages_learning, pages_library, pages_runs
 
@@ -166,8 +190,12 @@ def qs(request: Request, **changes) -> str:
     return "?" + urlencode({k: v for k, v in params.items() if v != ""})
 
 
-NAV = (("library", "/", "Library"), ("runs", "/runs", "Runs"), ("corrections", "/corrections", "Corrections"),
-       ("learning", "/learning", "Learning"))  # fmt: skip
+NAV = (
+    ("library", "/", "Library"),
+    ("runs", "/runs", "Runs"),
+    ("corrections", "/corrections", "Corrections"),
+    ("learning", "/learning", "Learning"),
+)
 
 
 def render(request: Request, name: str, context: dict, status_code: int = 200) -> HTMLResponse:

@@ -124,8 +124,10 @@ def default_queue(home: Path) -> tuple[CorrectionQueue | None, str | None]:
     except ModuleNotFoundError as exc:
         if exc.name not in ("agent.policy.queue", "agent.policy.corrections", "agent.policy"):
             raise
-        return None, ("The pose policy's correction store (agent.policy.corrections) is not installed: "
-                      "the Corrections page has nothing to show.")  # fmt: skip
+        return None, (
+            "The pose policy's correction store (agent.policy.corrections) is not installed: "
+            "the Corrections page has nothing to show."
+        )
     return PolicyCorrectionQueue(Path(home)), None
 
 
@@ -164,8 +166,20 @@ class PolicyCorrectionQueue:
         pick = key_from_pose(ps.spec, sc.pick)
         place = None if sc.place is None else key_from_pose(ps.spec, sc.place)
         diag = "" if ps.diagnosis == "none" else ps.diagnosis
-        return PendingPrediction(str(ps.id), sc.instruction, sc.family, int(sc.seed), sc.primitive, diag,
-                                 ps.detail, int(w), int(h), pick, place, ps.created)  # fmt: skip
+        return PendingPrediction(
+            str(ps.id),
+            sc.instruction,
+            sc.family,
+            int(sc.seed),
+            sc.primitive,
+            diag,
+            ps.detail,
+            int(w),
+            int(h),
+            pick,
+            place,
+            ps.created,
+        )
 
     def _waiting(self, prediction_id: str):
         from agent.errors import AgentError
@@ -241,8 +255,14 @@ class PolicyCorrectionQueue:
         (c,) = CorrectionStore(store_path(self.home)).get([cid])
         pred = {"pick": c.predicted_pick, "place": c.predicted_place}
         corr = {"pick": c.corrected_pick, "place": c.corrected_place}
-        return StoredCorrection(str(cid), str(ps.id), c.instruction, c.family, float(c.created),
-                                _summary(pred, corr, diag, c.expert))  # fmt: skip
+        return StoredCorrection(
+            str(cid),
+            str(ps.id),
+            c.instruction,
+            c.family,
+            float(c.created),
+            _summary(pred, corr, diag, c.expert),
+        )
 
     def recent(self, limit: int = 20) -> list[StoredCorrection]:
         from agent.policy.corrections import CorrectionStore
@@ -252,9 +272,17 @@ class PolicyCorrectionQueue:
             return []
         rows = CorrectionStore(q.path).list(limit=limit)
         src = q.sources([r["id"] for r in rows])
-        return [StoredCorrection(str(r["id"]), str(src.get(r["id"], "")), r["instruction"], r["family"],
-                                 float(r["created"]), _summary(r["predicted"], r["corrected"], r["diagnosis"],
-                                                               r["expert"])) for r in rows]  # fmt: skip
+        return [
+            StoredCorrection(
+                str(r["id"]),
+                str(src.get(r["id"], "")),
+                r["instruction"],
+                r["family"],
+                float(r["created"]),
+                _summary(r["predicted"], r["corrected"], r["diagnosis"], r["expert"]),
+            )
+            for r in rows
+        ]
 
     def setup_steps(self) -> list[str]:
         """The commands that fill the queue, given what the home has so far."""
@@ -273,8 +301,11 @@ def _summary(predicted: dict, corrected: dict, diagnosis: str, expert: str) -> s
     """'pick moved 3.2 cm, turned 15°; place kept (diagnosis: position, by human:ui)'."""
     from agent.policy.queue import pose_change
 
-    moves = [f"{k} {pose_change(predicted.get(k), corrected[k])}" for k in ("pick", "place")
-             if corrected.get(k) is not None]  # fmt: skip
+    moves = [
+        f"{k} {pose_change(predicted.get(k), corrected[k])}"
+        for k in ("pick", "place")
+        if corrected.get(k) is not None
+    ]
     return f"{'; '.join(moves)} (diagnosis: {diagnosis}, by {expert})"
 
 

@@ -25,11 +25,20 @@ from urllib.parse import urlsplit
 
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 FLAGS = (
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--no-first-run", "--disable-component-update", "--disable-sync", "--disable-extensions",
-    "--disable-default-apps", "--mute-audio", "--hide-scrollbars", "--no-default-browser-check",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--no-first-run",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-extensions",
+    "--disable-default-apps",
+    "--mute-audio",
+    "--hide-scrollbars",
+    "--no-default-browser-check",
     "--disable-dev-shm-usage",
-)  # fmt: skip
+)
 
 
 class DevToolsError(RuntimeError):
@@ -56,8 +65,10 @@ class WebSocket:
         self.sock = socket.create_connection((parts.hostname, parts.port or 80), timeout=timeout)
         key = base64.b64encode(os.urandom(16)).decode()
         path = parts.path + (f"?{parts.query}" if parts.query else "")
-        request = (f"GET {path} HTTP/1.1\r\nHost: {parts.netloc}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                   f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n")  # fmt: skip
+        request = (
+            f"GET {path} HTTP/1.1\r\nHost: {parts.netloc}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        )
         self.sock.sendall(request.encode())
         head = b""
         while b"\r\n\r\n" not in head:
@@ -138,8 +149,9 @@ class Browser:
         timeout: seconds to wait for the browser, a page load or a protocol answer.
     """
 
-    def __init__(self, binary: str | None = None, width: int = 1200, height: int = 800,
-                 timeout: float = 30.0) -> None:  # fmt: skip
+    def __init__(
+        self, binary: str | None = None, width: int = 1200, height: int = 800, timeout: float = 30.0
+    ) -> None:
         self.binary = binary or find_chromium()
         if not self.binary:
             raise DevToolsError("no chromium binary found (apt-get install -y chromium)")
@@ -148,10 +160,17 @@ class Browser:
         # chromium's stderr goes to a file: a pipe nobody reads could fill up and block it
         self._log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in close()
         self.proc = subprocess.Popen(
-            [self.binary, *FLAGS, f"--user-data-dir={self.profile}", "--remote-debugging-port=0",
-             f"--window-size={width},{height}", "about:blank"],
-            stdout=subprocess.DEVNULL, stderr=self._log,
-        )  # fmt: skip
+            [
+                self.binary,
+                *FLAGS,
+                f"--user-data-dir={self.profile}",
+                "--remote-debugging-port=0",
+                f"--window-size={width},{height}",
+                "about:blank",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=self._log,
+        )
         self._id = 0
         self.events: list[dict] = []
         self.console: list[str] = []  # console errors and uncaught exceptions, never cleared
@@ -301,8 +320,14 @@ class Browser:
 
     def press_enter(self) -> None:
         for kind in ("keyDown", "keyUp"):
-            self.call("Input.dispatchKeyEvent", type=kind, key="Enter", code="Enter",
-                      windowsVirtualKeyCode=13, text="\r" if kind == "keyDown" else "")  # fmt: skip
+            self.call(
+                "Input.dispatchKeyEvent",
+                type=kind,
+                key="Enter",
+                code="Enter",
+                windowsVirtualKeyCode=13,
+                text="\r" if kind == "keyDown" else "",
+            )
 
     def screenshot(self, path: str | Path, full_page: bool = False) -> Path:
         """A PNG of the viewport (or the whole page, up to 4000 px high)."""

@@ -47,16 +47,37 @@ def queue_page(request: Request, page: int = PAGE.query(1), stored: str = ""):
     ctx: UIContext = request.app.state.ctx
     q = ctx.corrections
     if q is None:
-        return render(request, "corrections.html", {"nav_active": "corrections", "available": False, "items": [],
-                                                    "recent": [], "pager": pager(1, ctx.page_size, 0), "stored": None})  # fmt: skip
+        return render(
+            request,
+            "corrections.html",
+            {
+                "nav_active": "corrections",
+                "available": False,
+                "items": [],
+                "recent": [],
+                "pager": pager(1, ctx.page_size, 0),
+                "stored": None,
+            },
+        )
     p = pager(page, ctx.page_size, q.count())
     items = q.pending(p.size, p.offset)
     recent = q.recent(20)
     done = next((c for c in recent if c.id == stored), None) if stored else None
     # the commands that fill an empty queue (the policy's queue knows what the home lacks)
     steps = q.setup_steps() if not items and hasattr(q, "setup_steps") else []
-    return render(request, "corrections.html", {"nav_active": "corrections", "available": True, "items": items,
-                                                "recent": recent, "pager": p, "stored": done, "steps": steps})  # fmt: skip
+    return render(
+        request,
+        "corrections.html",
+        {
+            "nav_active": "corrections",
+            "available": True,
+            "items": items,
+            "recent": recent,
+            "pager": p,
+            "stored": done,
+            "steps": steps,
+        },
+    )
 
 
 @router.get("/corrections/{prediction_id}")
@@ -64,16 +85,27 @@ def correction_page(request: Request, prediction_id: str, stored: str = ""):
     ctx: UIContext = request.app.state.ctx
     item = _item(ctx, prediction_id)
     done = next((c for c in ctx.corrections.recent(20) if c.id == stored), None) if stored else None
-    return render(request, "correction.html", {"nav_active": "corrections", "item": item, "stored": done,
-                                               "scale": max(1, min(6, 720 // max(item.width, 1)))})  # fmt: skip
+    return render(
+        request,
+        "correction.html",
+        {
+            "nav_active": "corrections",
+            "item": item,
+            "stored": done,
+            "scale": max(1, min(6, 720 // max(item.width, 1))),
+        },
+    )
 
 
 @router.get("/corrections/{prediction_id}/image.png")
 def correction_image(request: Request, prediction_id: str):
     ctx: UIContext = request.app.state.ctx
     item = _item(ctx, prediction_id)
-    return Response(png_bytes(ctx.corrections.image(item.id)), media_type="image/png",
-                    headers={"Cache-Control": "no-store"})  # fmt: skip
+    return Response(
+        png_bytes(ctx.corrections.image(item.id)),
+        media_type="image/png",
+        headers={"Cache-Control": "no-store"},
+    )
 
 
 def _key(item, row: float | None, col: float | None, angle: float | None, name: str) -> KeyPose:
@@ -94,10 +126,16 @@ def _key(item, row: float | None, col: float | None, angle: float | None, name: 
 
 
 @router.post("/corrections/{prediction_id}")
-def store_correction(request: Request, prediction_id: str, pick_row: float | None = Form(None),
-                     pick_col: float | None = Form(None), pick_angle: float | None = Form(None),
-                     place_row: float | None = Form(None), place_col: float | None = Form(None),
-                     place_angle: float | None = Form(None)):  # fmt: skip
+def store_correction(
+    request: Request,
+    prediction_id: str,
+    pick_row: float | None = Form(None),
+    pick_col: float | None = Form(None),
+    pick_angle: float | None = Form(None),
+    place_row: float | None = Form(None),
+    place_col: float | None = Form(None),
+    place_angle: float | None = Form(None),
+):
     """Store a correction and go on to the next waiting prediction."""
     ctx: UIContext = request.app.state.ctx
     item = _item(ctx, prediction_id)

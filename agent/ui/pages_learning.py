@@ -78,10 +78,18 @@ def learning_page(request: Request, report: str = ""):
             ],
             "images": sorted(f.name for f in d.glob("*.png") if _SAFE.match(f.name)),
         }
-    return render(request, "learning.html", {
-        "nav_active": "learning", "reports": [d.name for d in reports], "chosen": chosen.name if chosen else None,
-        "report": data, "plots": plots, "continual": continual,
-    })  # fmt: skip
+    return render(
+        request,
+        "learning.html",
+        {
+            "nav_active": "learning",
+            "reports": [d.name for d in reports],
+            "chosen": chosen.name if chosen else None,
+            "report": data,
+            "plots": plots,
+            "continual": continual,
+        },
+    )
 
 
 @router.get("/learning/curriculum/{name}/{file}")

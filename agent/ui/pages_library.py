@@ -34,8 +34,16 @@ class MatchRow:
 
 
 @router.get("/")
-def library_page(request: Request, q: str = "", k: int = Query(10, ge=1, le=MAX_K), author: str = "",
-                 status: str = "", stage: str = "", sort: str = "name", page: int = PAGE.query(1)):  # fmt: skip
+def library_page(
+    request: Request,
+    q: str = "",
+    k: int = Query(10, ge=1, le=MAX_K),
+    author: str = "",
+    status: str = "",
+    stage: str = "",
+    sort: str = "name",
+    page: int = PAGE.query(1),
+):
     """Every skill, a page at a time; with `q`, the Searcher's decision and matches."""
     ctx: UIContext = request.app.state.ctx
     if sort not in queries.SORTS:
@@ -53,8 +61,13 @@ def library_page(request: Request, q: str = "", k: int = Query(10, ge=1, le=MAX_
             rows = _match_rows(ctx, result)
             kept = [r for r in rows if _keep(r, filters)]
             hidden = len(rows) - len(kept)
-            search = {"decision": result.decision, "chosen": result.chosen, "matches": kept,
-                      "tau_high": TAU_HIGH, "tau_low": TAU_LOW}  # fmt: skip
+            search = {
+                "decision": result.decision,
+                "chosen": result.chosen,
+                "matches": kept,
+                "tau_high": TAU_HIGH,
+                "tau_low": TAU_LOW,
+            }
     want = (max(page, 1) - 1) * ctx.page_size
     listing = queries.skill_page(ctx.db, **filters, sort=sort, limit=ctx.page_size, offset=want)
     p = pager(page, ctx.page_size, listing.total)
@@ -62,11 +75,25 @@ def library_page(request: Request, q: str = "", k: int = Query(10, ge=1, le=MAX_
         listing = queries.skill_page(
             ctx.db, **filters, sort=sort, limit=ctx.page_size, offset=p.offset
         )
-    return render(request, "library.html", {
-        "nav_active": "library", "q": q, "k": k, "filters": filters, "sort": sort, "sorts": list(queries.SORTS),
-        "stages": STAGES, "statuses": queries.STATUSES, "listing": listing, "pager": p, "search": search,
-        "error": error, "hidden": hidden,
-    })  # fmt: skip
+    return render(
+        request,
+        "library.html",
+        {
+            "nav_active": "library",
+            "q": q,
+            "k": k,
+            "filters": filters,
+            "sort": sort,
+            "sorts": list(queries.SORTS),
+            "stages": STAGES,
+            "statuses": queries.STATUSES,
+            "listing": listing,
+            "pager": p,
+            "search": search,
+            "error": error,
+            "hidden": hidden,
+        },
+    )
 
 
 def _match_rows(ctx: UIContext, result) -> list[MatchRow]:
@@ -93,8 +120,9 @@ def _keep(r: MatchRow, f: dict) -> bool:
 
 
 @router.get("/skills/{name}")
-def skill_page(request: Request, name: str, v: int | None = VERSION.query(),
-               diff: int | None = VERSION.query()):  # fmt: skip
+def skill_page(
+    request: Request, name: str, v: int | None = VERSION.query(), diff: int | None = VERSION.query()
+):
     """One skill: code, versions and diffs, lineage, stats per family, the runs that used it."""
     ctx: UIContext = request.app.state.ctx
     try:
@@ -118,10 +146,27 @@ def skill_page(request: Request, name: str, v: int | None = VERSION.query(),
     ]
     total_e = sum(e for _, (e, _) in current.stats.items())
     total_s = sum(s for _, (_, s) in current.stats.items())
-    return render(request, "skill.html", {
-        "nav_active": "library", "skill": current, "info": info, "history": history, "numbers": numbers,
-        "code": highlight_python(current.code), "base": base, "diff": lines, "stats": stats,
-        "total": {"episodes": total_e, "successes": total_s, "rate": total_s / total_e if total_e else None},
-        "stages": STAGES, "stage_index": STAGES.index(current.stage) if current.stage in STAGES else 0,
-        "children": queries.adapted_into(ctx.db, name), "runs": queries.runs_using(ctx.db, name),
-    })  # fmt: skip
+    return render(
+        request,
+        "skill.html",
+        {
+            "nav_active": "library",
+            "skill": current,
+            "info": info,
+            "history": history,
+            "numbers": numbers,
+            "code": highlight_python(current.code),
+            "base": base,
+            "diff": lines,
+            "stats": stats,
+            "total": {
+                "episodes": total_e,
+                "successes": total_s,
+                "rate": total_s / total_e if total_e else None,
+            },
+            "stages": STAGES,
+            "stage_index": STAGES.index(current.stage) if current.stage in STAGES else 0,
+            "children": queries.adapted_into(ctx.db, name),
+            "runs": queries.runs_using(ctx.db, name),
+        },
+    )

@@ -45,9 +45,17 @@ def run_page(request: Request, run_id: str):
     has_gif = bool(rec.gif) and inside(ctx.home, rec.gif) is not None
     from sim.goals.state import FRAME
 
-    return render(request, "run.html", {"nav_active": "runs", "run": rec, "has_gif": has_gif,
-                                        "decisions": [asdict(d) for d in rec.decisions],
-                                        "frame": FRAME})  # fmt: skip
+    return render(
+        request,
+        "run.html",
+        {
+            "nav_active": "runs",
+            "run": rec,
+            "has_gif": has_gif,
+            "decisions": [asdict(d) for d in rec.decisions],
+            "frame": FRAME,
+        },
+    )
 
 
 @router.get("/runs/{run_id}/replay.gif")

@@ -75,8 +75,16 @@ LEFT JOIN (SELECT name, version, SUM(episodes) AS e, SUM(successes) AS s FROM sk
 """
 
 
-def skill_page(db: Path, *, author: str = "", status: str = "", stage: str = "", sort: str = "name",
-               limit: int = 50, offset: int = 0) -> SkillPage:  # fmt: skip
+def skill_page(
+    db: Path,
+    *,
+    author: str = "",
+    status: str = "",
+    stage: str = "",
+    sort: str = "name",
+    limit: int = 50,
+    offset: int = 0,
+) -> SkillPage:
     """One page of skills (latest versions), filtered by author, verified status and stage."""
     where, args = [], []
     if author:
@@ -116,7 +124,7 @@ def skill_page(db: Path, *, author: str = "", status: str = "", stage: str = "",
                 r[10],
                 r[11],
                 r[12],
-            )  # fmt: skip
+            )
             for r in cur
         ]
     return SkillPage(rows, total, authors, size)
@@ -149,6 +157,14 @@ def runs_using(db: Path, name: str, limit: int = 50) -> list[dict]:
     out = []
     for run_id, created, instruction, family, success, skills in rows:
         used = [s for s in json.loads(skills or "[]") if s.split("@v")[0] == name]
-        out.append({"run_id": run_id, "created": created, "instruction": instruction, "family": family,
-                    "success": bool(success), "versions": used})  # fmt: skip
+        out.append(
+            {
+                "run_id": run_id,
+                "created": created,
+                "instruction": instruction,
+                "family": family,
+                "success": bool(success),
+                "versions": used,
+            }
+        )
     return out

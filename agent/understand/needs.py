@@ -43,7 +43,12 @@ def scene_needs(f: Formula, groups: dict[str, Group]) -> tuple[str, ...]:
             walk(g.part)
         else:
             specs = list(groups[g.set].needs) if g.set in groups else []
-            same = [a for at in atoms(g.body) for a in at.args if isinstance(a, str) and a.endswith(SAME)]  # fmt: skip
+            same = [
+                a
+                for at in atoms(g.body)
+                for a in at.args
+                if isinstance(a, str) and a.endswith(SAME)
+            ]
             if same:  # each member needs its own container: give them colors that match
                 shape, pairs = spec(same[0]), []
                 free = iter(c for c in COLORS if not any(s.startswith(c + " ") for s in specs))

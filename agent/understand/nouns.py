@@ -34,14 +34,38 @@ from .lexicon import (
     singular,
 )
 
-SAME_PRE = ("matching", "corresponding", "same color", "same colored", "own color", "own",
-            "like colored", "respective")  # fmt: skip
-SAME_POST = ("of the same color", "with the same color", "in the same color", "of its color",
-             "of its own color", "of their color", "of their own color", "of matching color",
-             "that matches its color", "that match their color", "that matches their color",
-             "matching its color", "matching their color", "whose color matches",
-             "that has the same color", "that have the same color", "of the same color as it",
-             "of the same color as them", "with matching color", "with its color")  # fmt: skip
+SAME_PRE = (
+    "matching",
+    "corresponding",
+    "same color",
+    "same colored",
+    "own color",
+    "own",
+    "like colored",
+    "respective",
+)
+SAME_POST = (
+    "of the same color",
+    "with the same color",
+    "in the same color",
+    "of its color",
+    "of its own color",
+    "of their color",
+    "of their own color",
+    "of matching color",
+    "that matches its color",
+    "that match their color",
+    "that matches their color",
+    "matching its color",
+    "matching their color",
+    "whose color matches",
+    "that has the same color",
+    "that have the same color",
+    "of the same color as it",
+    "of the same color as them",
+    "with matching color",
+    "with its color",
+)
 
 
 @dataclass(frozen=True)
@@ -246,11 +270,12 @@ class Nouns:
             both = quant is not None and quant.split()[0] in ("both", "the")
             kind_shape = shape if (found or anaphor) else None
             words = " ".join(
-                (["both"] if both else []) + ([" and ".join(colors)] if colors else [])
+                (["both"] if both else [])
+                + ([" and ".join(colors)] if colors else [])
                 + (["small"] if size == "small" and kind_shape in ("cube", "small cube") else [])
                 + (["large"] if size == "large" and kind_shape == "cube" else [])
                 + [plural(kind_shape if kind_shape != "small cube" else "cube")]
-            )  # fmt: skip
+            )
             group = Group(words, kind_shape, set_needs(colors, kind_shape, both), tuple(colors))
             return self._except(group, start)
         color = colors[0] if colors else None
@@ -321,7 +346,9 @@ class Nouns:
                 return last
             if prev and last and len(prev) == 1 and prev[0] != last:
                 self.i = start
-                return self.expect(f"one object ('it' could be the {prev[0].desc} or the {last.desc})")  # fmt: skip
+                return self.expect(
+                    f"one object ('it' could be the {prev[0].desc} or the {last.desc})"
+                )
             if last is not None:
                 return last
         self.i = start

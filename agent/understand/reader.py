@@ -43,9 +43,23 @@ from .needs import scene_needs
 from .nouns import TABLE_OBJ, Group, Nouns, Obj, SameColor
 from .relations import Rel, Relations, target_pred
 
-DECLARE = ("make sure that", "make sure", "ensure that", "ensure", "see to it that",
-           "check that", "i want", "i would like", "i need", "the goal is that", "such that",
-           "so that", "have it so that", "arrange it so that", "set things up so that")  # fmt: skip
+DECLARE = (
+    "make sure that",
+    "make sure",
+    "ensure that",
+    "ensure",
+    "see to it that",
+    "check that",
+    "i want",
+    "i would like",
+    "i need",
+    "the goal is that",
+    "such that",
+    "so that",
+    "have it so that",
+    "arrange it so that",
+    "set things up so that",
+)
 ACTION_HINT = "an action such as put, pick up, rotate, swap, line up, build, clear or sort"
 
 
@@ -197,16 +211,25 @@ class Parser(Arrangements, Clauses, Relations, Nouns, Cursor):
                 order = list(reversed(subs)) if r.reverse else subs
                 return [self._neg(Atom("in_row", tuple(s.desc for s in order)), neg)]
             extra = (r.num,) if r.num is not None else ()
-            return [self._neg(Atom(r.pred, (a.desc, b.desc) + extra), neg)
-                    for a, b in zip(subs, subs[1:], strict=False)]  # fmt: skip
+            return [
+                self._neg(Atom(r.pred, (a.desc, b.desc) + extra), neg)
+                for a, b in zip(subs, subs[1:], strict=False)
+            ]
         if r.kind == "unary":
             return [self.apply_atom(s, r.pred, None, neg) for s in subs]
         if r.kind == "inverse":
             return [self.apply_atom(s, "under", r.targets[0], neg) for s in subs]
         t = r.targets[0]
         if t == TABLE_OBJ:
-            table = {"on": "on_table", "to": "on_table", "in": "on_table", "left_of": "left_side",
-                     "right_of": "right_side", "in_front_of": "front", "behind": "back"}  # fmt: skip
+            table = {
+                "on": "on_table",
+                "to": "on_table",
+                "in": "on_table",
+                "left_of": "left_side",
+                "right_of": "right_side",
+                "in_front_of": "front",
+                "behind": "back",
+            }
             if r.pred not in table:
                 self.refuse(f"'{r.pred.replace('_', ' ')}' the table")
             return [self.apply_atom(s, table[r.pred], None, neg) for s in subs]
@@ -254,8 +277,9 @@ def read_goal(text: str) -> Reading:
         raise AgentError("could not read a goal: the instruction is empty")
     tokens = tokenize(raw)
     if not tokens:
-        raise AgentError(f"could not read a goal from '{raw}': understood nothing; "
-                         f"did not understand '{raw}'")  # fmt: skip
+        raise AgentError(
+            f"could not read a goal from '{raw}': understood nothing; did not understand '{raw}'"
+        )
     p = Parser(tokens)
     try:
         groups = p.instruction()

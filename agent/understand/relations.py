@@ -26,70 +26,212 @@ from .lexicon import UNITS, number_at, shown
 from .nouns import TABLE_OBJ, Group, Obj, Ref, SameColor
 
 BINARY = {
-    "on": ("on", False), "onto": ("on", False), "on to": ("on", False), "on top of": ("on", False),
-    "upon": ("on", False), "atop": ("on", False), "over on": ("on", False), "above": ("on", False),
-    "on the top of": ("on", False), "on to the top of": ("on", False),
-    "in": ("in", False), "into": ("in", False), "in to": ("in", False), "inside": ("in", False),
-    "inside of": ("in", False), "within": ("in", False),
-    "to": ("to", False), "over to": ("to", False), "up to": ("to", False),
-    "next to": ("next_to", False), "right next to": ("next_to", False), "beside": ("next_to", False),
-    "by": ("next_to", False), "near": ("next_to", False), "near to": ("next_to", False),
-    "close to": ("next_to", False), "close by": ("next_to", False), "nearby": ("next_to", False),
-    "alongside": ("next_to", False), "alongside of": ("next_to", False),
-    "side by side with": ("next_to", False), "adjacent to": ("next_to", False),
-    "by the side of": ("next_to", False), "at the side of": ("next_to", False),
-    "to the side of": ("next_to", False), "on the side of": ("next_to", False),
-    "behind": ("behind", False), "in back of": ("behind", False), "in front of": ("in_front_of", False),
-    "far from": ("far_from", False), "far away from": ("far_from", False),
-    "away from": ("far_from", False), "well away from": ("far_from", False),
-    "a long way from": ("far_from", False), "distant from": ("far_from", False),
-    "off": ("on", True), "off of": ("on", True), "out of": ("in", True), "from": ("on", True),
-    "not on": ("on", True), "not in": ("in", True), "not next to": ("next_to", True),
-    "aligned with": ("aligned", False), "aligned to": ("aligned", False),
+    "on": ("on", False),
+    "onto": ("on", False),
+    "on to": ("on", False),
+    "on top of": ("on", False),
+    "upon": ("on", False),
+    "atop": ("on", False),
+    "over on": ("on", False),
+    "above": ("on", False),
+    "on the top of": ("on", False),
+    "on to the top of": ("on", False),
+    "in": ("in", False),
+    "into": ("in", False),
+    "in to": ("in", False),
+    "inside": ("in", False),
+    "inside of": ("in", False),
+    "within": ("in", False),
+    "to": ("to", False),
+    "over to": ("to", False),
+    "up to": ("to", False),
+    "next to": ("next_to", False),
+    "right next to": ("next_to", False),
+    "beside": ("next_to", False),
+    "by": ("next_to", False),
+    "near": ("next_to", False),
+    "near to": ("next_to", False),
+    "close to": ("next_to", False),
+    "close by": ("next_to", False),
+    "nearby": ("next_to", False),
+    "alongside": ("next_to", False),
+    "alongside of": ("next_to", False),
+    "side by side with": ("next_to", False),
+    "adjacent to": ("next_to", False),
+    "by the side of": ("next_to", False),
+    "at the side of": ("next_to", False),
+    "to the side of": ("next_to", False),
+    "on the side of": ("next_to", False),
+    "behind": ("behind", False),
+    "in back of": ("behind", False),
+    "in front of": ("in_front_of", False),
+    "far from": ("far_from", False),
+    "far away from": ("far_from", False),
+    "away from": ("far_from", False),
+    "well away from": ("far_from", False),
+    "a long way from": ("far_from", False),
+    "distant from": ("far_from", False),
+    "off": ("on", True),
+    "off of": ("on", True),
+    "out of": ("in", True),
+    "from": ("on", True),
+    "not on": ("on", True),
+    "not in": ("in", True),
+    "not next to": ("next_to", True),
+    "aligned with": ("aligned", False),
+    "aligned to": ("aligned", False),
     "lined up with": ("aligned", False),
-    "in place of": ("where_was", False), "in the place of": ("where_was", False),
-    "to the place of": ("where_was", False), "in the position of": ("where_was", False),
-    "to the position of": ("where_was", False), "at the position of": ("where_was", False),
-    "into the position of": ("where_was", False), "in the spot of": ("where_was", False),
-    "to the spot of": ("where_was", False), "at the spot of": ("where_was", False),
-}  # fmt: skip
-BY_COLOR = ("by color", "by their color", "by its color", "according to color",
-            "according to their color", "by matching color", "of the same color",
-            "of matching color", "of their color", "of their own color", "by colors")  # fmt: skip
+    "in place of": ("where_was", False),
+    "in the place of": ("where_was", False),
+    "to the place of": ("where_was", False),
+    "in the position of": ("where_was", False),
+    "to the position of": ("where_was", False),
+    "at the position of": ("where_was", False),
+    "into the position of": ("where_was", False),
+    "in the spot of": ("where_was", False),
+    "to the spot of": ("where_was", False),
+    "at the spot of": ("where_was", False),
+}
+BY_COLOR = (
+    "by color",
+    "by their color",
+    "by its color",
+    "according to color",
+    "according to their color",
+    "by matching color",
+    "of the same color",
+    "of matching color",
+    "of their color",
+    "of their own color",
+    "by colors",
+)
 INVERSE = ("under", "underneath", "beneath", "below")
 WHERE = ("where", "to where", "at where", "back where")
-WAS = ("was at the start", "was originally", "was before", "was at first", "used to be",
-       "used to stand", "started", "was", "stood", "sat", "is", "is now", "lay", "stands")  # fmt: skip
+WAS = (
+    "was at the start",
+    "was originally",
+    "was before",
+    "was at first",
+    "used to be",
+    "used to stand",
+    "started",
+    "was",
+    "stood",
+    "sat",
+    "is",
+    "is now",
+    "lay",
+    "stands",
+)
 BETWEEN = ("between", "in between", "halfway between", "midway between", "in the middle between")
-DIRS = {"left": "l", "right": "r", "left hand": "l", "right hand": "r", "far left": "l",
-        "far right": "r", "front": "f", "back": "b", "rear": "b", "middle": "m",
-        "center": "m", "centre": "m", "very middle": "m", "very center": "m"}  # fmt: skip
-DIR_PREPS = ("on", "to", "at", "in", "into", "onto", "toward", "towards", "over to",
-             "over on", "over at", "near", "along", "by", "up to", "close to", "near to",
-             "closer to", "nearer to", "nearer")  # fmt: skip
+DIRS = {
+    "left": "l",
+    "right": "r",
+    "left hand": "l",
+    "right hand": "r",
+    "far left": "l",
+    "far right": "r",
+    "front": "f",
+    "back": "b",
+    "rear": "b",
+    "middle": "m",
+    "center": "m",
+    "centre": "m",
+    "very middle": "m",
+    "very center": "m",
+}
+DIR_PREPS = (
+    "on",
+    "to",
+    "at",
+    "in",
+    "into",
+    "onto",
+    "toward",
+    "towards",
+    "over to",
+    "over on",
+    "over at",
+    "near",
+    "along",
+    "by",
+    "up to",
+    "close to",
+    "near to",
+    "closer to",
+    "nearer to",
+    "nearer",
+)
 SUPPORT = ("on", "in", "to", "aligned", "where_was")  # where the subject rests
 OPPOSITE = {"l": "r", "r": "l", "f": "b", "b": "f"}
 # Words before a place that change nothing: "right behind", "directly in front of"
-INTENSIFIERS = ("right", "directly", "immediately", "straight", "somewhere", "anywhere",
-                "either", "all the way", "squarely")  # fmt: skip
+INTENSIFIERS = (
+    "right",
+    "directly",
+    "immediately",
+    "straight",
+    "somewhere",
+    "anywhere",
+    "either",
+    "all the way",
+    "squarely",
+)
 SIDES = ("side", "half", "part", "end", "edge", "third", "area", "portion", "section")
 REGION = {"l": "left_side", "r": "right_side", "f": "front", "b": "back", "m": "middle"}
 TOWARD = {"l": "left_of", "r": "right_of", "f": "in_front_of", "b": "behind", "m": "on"}
-ROW = ("in a row", "in a line", "in a straight line", "in one row", "in one line", "in row",
-       "in line", "in order", "in a single row")  # fmt: skip
-LEFT_RIGHT = {"from left to right": False, "left to right": False, "from the left": False,
-              "starting from the left": False, "starting on the left": False,
-              "from right to left": True, "right to left": True, "from the right": True,
-              "starting from the right": True, "starting on the right": True}  # fmt: skip
+ROW = (
+    "in a row",
+    "in a line",
+    "in a straight line",
+    "in one row",
+    "in one line",
+    "in row",
+    "in line",
+    "in order",
+    "in a single row",
+)
+LEFT_RIGHT = {
+    "from left to right": False,
+    "left to right": False,
+    "from the left": False,
+    "starting from the left": False,
+    "starting on the left": False,
+    "from right to left": True,
+    "right to left": True,
+    "from the right": True,
+    "starting from the right": True,
+    "starting on the right": True,
+}
 UPRIGHT = ("upright", "up right", "standing up", "standing", "on its end", "on end", "on its base")
-AT_LEAST = ("at least", "more than", "over", "no less than", "a minimum of", "no closer than",
-            "at a distance of at least", "at a distance of", "a distance of", "at")  # fmt: skip
-EACH_OTHER = ("next to each other", "beside each other", "near each other", "side by side",
-              "close to each other", "close together", "next to one another",
-              "beside one another", "adjacent to each other")  # fmt: skip
+AT_LEAST = (
+    "at least",
+    "more than",
+    "over",
+    "no less than",
+    "a minimum of",
+    "no closer than",
+    "at a distance of at least",
+    "at a distance of",
+    "a distance of",
+    "at",
+)
+EACH_OTHER = (
+    "next to each other",
+    "beside each other",
+    "near each other",
+    "side by side",
+    "close to each other",
+    "close together",
+    "next to one another",
+    "beside one another",
+    "adjacent to each other",
+)
 KNOWN_WORDS = {w for table in (BINARY, DIRS, UNITS) for p in table for w in p.split()} | {
-    w for table in (INVERSE, WHERE, BETWEEN, ROW, LEFT_RIGHT, UPRIGHT, AT_LEAST, EACH_OTHER)
-    for p in table for w in p.split()}  # fmt: skip
+    w
+    for table in (INVERSE, WHERE, BETWEEN, ROW, LEFT_RIGHT, UPRIGHT, AT_LEAST, EACH_OTHER)
+    for p in table
+    for w in p.split()
+}
 
 
 @dataclass(frozen=True)
@@ -117,8 +259,16 @@ class Relations:
             if skip and not self.eat_any(INTENSIFIERS):
                 break
             after = self.i
-            for rule in (self._row, self._each_other, self._distance, self._direction,
-                         self._between, self._where, self._upright, self._binary):  # fmt: skip
+            for rule in (
+                self._row,
+                self._each_other,
+                self._distance,
+                self._direction,
+                self._between,
+                self._where,
+                self._upright,
+                self._binary,
+            ):
                 self.i = after
                 self.rel_pred = None
                 r = rule()
@@ -245,8 +395,16 @@ class Relations:
     def _each_other(self) -> Rel | None:
         if self.eat_any(EACH_OTHER):
             return None if self.at_any(("with", "to", "of")) else Rel("pair", "next_to")
-        far = self.eat_any(("far apart", "well apart", "apart", "far from each other",
-                            "away from each other", "far away from each other"))  # fmt: skip
+        far = self.eat_any(
+            (
+                "far apart",
+                "well apart",
+                "apart",
+                "far from each other",
+                "away from each other",
+                "far away from each other",
+            )
+        )
         return Rel("pair", "far_from") if far else None
 
     def _distance(self) -> Rel | None:
@@ -255,8 +413,11 @@ class Relations:
             if number_at(self.t, self.i + (2 if self.peek() != "within" else 1)) or number_at(
                 self.t, self.i + 1
             ):
-                self.refuse("a distance at most (goals know 'next to', 'far from' and "
-                            "'at least N cm from')", pos)  # fmt: skip
+                self.refuse(
+                    "a distance at most (goals know 'next to', 'far from' and "
+                    "'at least N cm from')",
+                    pos,
+                )
         least = self.eat_any(AT_LEAST)
         got = number_at(self.t, self.i)
         if got is None:

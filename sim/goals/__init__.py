@@ -27,7 +27,28 @@ from .predicates import PREDICATES, load
 from .state import FRAME, Body, State, read_world, start_poses
 
 __all__ = [
-    "FRAME", "And", "Atom", "AtomResult", "Body", "Formula", "Goal", "GoalError", "Not", "Or",
-    "PREDICATES", "Quant", "State", "Verdict", "atoms", "check", "evaluate", "explain",
-    "ground", "load", "parse", "read_world", "start_poses", "to_json",
-]  # fmt: skip
+    "FRAME",
+    "And",
+    "Atom",
+    "AtomResult",
+    "Body",
+    "Formula",
+    "Goal",
+    "GoalError",
+    "Not",
+    "Or",
+    "PREDICATES",
+    "Quant",
+    "State",
+    "Verdict",
+    "atoms",
+    "check",
+    "evaluate",
+    "explain",
+    "ground",
+    "load",
+    "parse",
+    "read_world",
+    "start_poses",
+    "to_json",
+]

@@ -27,10 +27,21 @@ from itertools import product
 from .formula import And, Atom, Formula, Not
 
 Literal = tuple[bool, Atom]
-SIDEWAYS = {"left_of": (1, False), "right_of": (1, True), "in_front_of": (0, True), "behind": (0, False)}  # fmt: skip
+SIDEWAYS = {
+    "left_of": (1, False),
+    "right_of": (1, True),
+    "in_front_of": (0, True),
+    "behind": (0, False),
+}
 RELATIONS = {"left_of", "right_of", "in_front_of", "behind", "next_to", "far_from", "between"}
-REGION_CLASH = [("left_side", "right_side"), ("front", "back"), ("middle", "left_side"),
-                ("middle", "right_side"), ("middle", "front"), ("middle", "back")]  # fmt: skip
+REGION_CLASH = [
+    ("left_side", "right_side"),
+    ("front", "back"),
+    ("middle", "left_side"),
+    ("middle", "right_side"),
+    ("middle", "front"),
+    ("middle", "back"),
+]
 MAX_DISJUNCTS = 256
 PAINTED = (" zone", " outline")  # markings on the table: what rests in them rests on the table
 
@@ -160,7 +171,11 @@ def _support(pos: list[Atom]) -> str | None:
         if obj in rests:
             return f"{h} and {rests[obj][1]}: the {obj} cannot be held and put down"
         for a in pos:
-            if a is not h and obj in a.args and a.pred in RELATIONS | {"left_side", "right_side", "middle", "front", "back"}:  # fmt: skip
+            if (
+                a is not h
+                and obj in a.args
+                and a.pred in RELATIONS | {"left_side", "right_side", "middle", "front", "back"}
+            ):
                 return f"{h} and {a}: a held object stands nowhere on the table"
     for obj in rests:  # a circle of things resting on each other
         seen, cur = {obj}, rests[obj][0]
@@ -186,7 +201,7 @@ def _regions(pos: list[Atom]) -> str | None:
         preds = {a.pred for a in atoms}
         for p, q in REGION_CLASH:
             if p in preds and q in preds:
-                return f"{p}({atoms[0].args[0]}) and {q}({atoms[0].args[0]}): those parts of the table do not meet"  # fmt: skip
+                return f"{p}({atoms[0].args[0]}) and {q}({atoms[0].args[0]}): those parts of the table do not meet"
     return None
 
 

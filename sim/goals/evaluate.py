@@ -45,8 +45,13 @@ class AtomResult:
     detail: str
 
     def to_json(self) -> dict:
-        return {"atom": self.atom, "value": self.value, "margin": round(self.margin, 4),
-                "unit": self.unit, "detail": self.detail}  # fmt: skip
+        return {
+            "atom": self.atom,
+            "value": self.value,
+            "margin": round(self.margin, 4),
+            "unit": self.unit,
+            "detail": self.detail,
+        }
 
     def line(self) -> str:
         return f"{self.atom}: {'true' if self.value else 'false'}, {self.detail}"
@@ -84,7 +89,11 @@ def _atom(a: Atom, state: State, env: dict[str, str]) -> Atom:
     pred = P.get(a.pred)
     n, k = len(a.args), len(pred.kinds)
     if n < pred.min_args or (n > k and not pred.variadic):
-        want = f"{pred.min_args}+" if pred.variadic else " or ".join(str(i) for i in range(pred.min_args, k + 1))  # fmt: skip
+        want = (
+            f"{pred.min_args}+"
+            if pred.variadic
+            else " or ".join(str(i) for i in range(pred.min_args, k + 1))
+        )
         raise GoalError(f"{a}: {a.pred} takes {want} arguments, {pred.signature()}")
     args = []
     for i, arg in enumerate(a.args):

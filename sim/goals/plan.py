@@ -54,8 +54,15 @@ class Move:
         x, y = self.xy if self.xy is not None else (None, None)
         turn = self.yaw_deg if self.kind == "rotate" else None
         yaw = None if self.kind == "rotate" else self.yaw_deg
-        return {"kind": self.kind, "object": self.obj, "target": self.target, "x": x, "y": y,
-                "yaw": yaw, "degrees": turn}  # fmt: skip
+        return {
+            "kind": self.kind,
+            "object": self.obj,
+            "target": self.target,
+            "x": x,
+            "y": y,
+            "yaw": yaw,
+            "degrees": turn,
+        }
 
 
 def plan_moves(goal: Goal, state: State, seed: int = 0) -> list[Move] | None:
@@ -94,8 +101,9 @@ def _lift(b):
     return replace(b, pose=(b.pose[0], b.pose[1], 0.1, b.pose[3]), held=True)
 
 
-def _movers(lits: list[tuple[bool, Atom]], truth: dict[str, bool], state: State,
-            every: bool = False) -> list[str]:  # fmt: skip
+def _movers(
+    lits: list[tuple[bool, Atom]], truth: dict[str, bool], state: State, every: bool = False
+) -> list[str]:
     """What must move: the movers of the atoms not yet as the goal wants them (with
     `every`, all their movable objects: when the reference must make room too)."""
     out: list[str] = []
@@ -167,7 +175,9 @@ def _order(moves: list[Move], state: State, poses: dict) -> list[Move]:
     from .predicates import supported_by
 
     where = {b.description: b.pose[:2] for b in state.bodies}  # where each stands now
-    rests = {b.description: getattr(supported_by(state, b), "description", None) for b in state.bodies}  # fmt: skip
+    rests = {
+        b.description: getattr(supported_by(state, b), "description", None) for b in state.bodies
+    }
     todo = [m for m in moves if m.kind != "pick"]
     left = {m.obj for m in todo}
 
@@ -186,7 +196,11 @@ def _order(moves: list[Move], state: State, poses: dict) -> list[Move]:
     parked: set[str] = set()
     # a load that stays out of the goal's moves still blocks the grasp of what it rests
     # on: park it first (loads of loads first)
-    loads = [b.description for b in state.bodies if b.description not in left and b.movable and rests.get(b.description) in left]  # fmt: skip
+    loads = [
+        b.description
+        for b in state.bodies
+        if b.description not in left and b.movable and rests.get(b.description) in left
+    ]
     for x in sorted(loads, key=lambda d: -state.get(d).pose[2]):
         spot = _free_spot(x, state, where, poses)
         if spot is not None:
@@ -196,7 +210,11 @@ def _order(moves: list[Move], state: State, poses: dict) -> list[Move]:
     while todo:
         ready = [m for m in todo if not blockers(m)]
         if not ready:  # a circle: park an object nothing rests on, once, if there is room
-            free = [m.obj for m in todo if m.obj not in parked and not any(rests.get(x) == m.obj for x in left)]  # fmt: skip
+            free = [
+                m.obj
+                for m in todo
+                if m.obj not in parked and not any(rests.get(x) == m.obj for x in left)
+            ]
             spot = _free_spot(free[0], state, where, poses) if free else None
             if spot is not None:
                 done.append(Move("place_at", free[0], xy=spot))

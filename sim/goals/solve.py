@@ -57,16 +57,45 @@ SIBLING_GAP = 0.005  # between two things on or in the same support
 PER_OBJECT = 30  # proposals per object before the layout restarts
 CAP = {  # the most margin these predicates can give (meters)
     **dict.fromkeys(
-        ["on", "in", "on_table", "stacked", "aligned", "where_was", "in_row", "rotated_by",
-         "upright"], 0.01),
+        [
+            "on",
+            "in",
+            "on_table",
+            "stacked",
+            "aligned",
+            "where_was",
+            "in_row",
+            "rotated_by",
+            "upright",
+        ],
+        0.01,
+    ),
     "pyramid": 0.005,
-}  # fmt: skip
+}
 SUPPORTED = {
-    "on", "in", "on_table", "stacked", "aligned", "where_was", "in_row", "rotated_by",
-    "upright", "pyramid", "next_to", "far_from", "between", *DIRECTIONS, *REGIONS,
-}  # fmt: skip
+    "on",
+    "in",
+    "on_table",
+    "stacked",
+    "aligned",
+    "where_was",
+    "in_row",
+    "rotated_by",
+    "upright",
+    "pyramid",
+    "next_to",
+    "far_from",
+    "between",
+    *DIRECTIONS,
+    *REGIONS,
+}
 # a direction seen from its second argument: left_of(a, b) means right_of(b, a)
-INVERSE = {"left_of": "right_of", "right_of": "left_of", "in_front_of": "behind", "behind": "in_front_of"}  # fmt: skip
+INVERSE = {
+    "left_of": "right_of",
+    "right_of": "left_of",
+    "in_front_of": "behind",
+    "behind": "in_front_of",
+}
 
 
 def sample_layout(
@@ -172,7 +201,7 @@ class _Sampler:
         for a in self.atoms:
             if a.pred == "pyramid":
                 o = self._objs(a)
-                pairs |= {frozenset((o[0], o[1])), frozenset((o[2], o[0])), frozenset((o[2], o[1]))}  # fmt: skip
+                pairs |= {frozenset((o[0], o[1])), frozenset((o[2], o[0])), frozenset((o[2], o[1]))}
         return pairs
 
     def _chains(self) -> dict[tuple[str, int], tuple[float, float]]:
@@ -265,10 +294,12 @@ class _Sampler:
                 continue
             sym = orig.shape.symmetry
             yaw = (prop[3] + sym / 2) % sym - sym / 2 if sym else 0.0  # the same, nearest 0
-            body = replace(orig, pose=(*prop[:3], yaw), tilt=0.0, held=False, start=orig.start_pose)  # fmt: skip
+            body = replace(orig, pose=(*prop[:3], yaw), tilt=0.0, held=False, start=orig.start_pose)
             if not self._inside(body) or self._collides(body, placed):
                 continue
-            sub = State(tuple(placed[d] if d != m else body for d in self.body if d in placed or d == m))  # fmt: skip
+            sub = State(
+                tuple(placed[d] if d != m else body for d in self.body if d in placed or d == m)
+            )
             if self._holds(check, sub):
                 return body
         return None
@@ -321,7 +352,12 @@ class _Sampler:
             o = self._objs(a)
             if a.pred in REGIONS and o[0] == m:
                 lo_hi = _region_box(a.pred, mg)
-                box = [max(box[0], lo_hi[0]), min(box[1], lo_hi[1]), max(box[2], lo_hi[2]), min(box[3], lo_hi[3])]  # fmt: skip
+                box = [
+                    max(box[0], lo_hi[0]),
+                    min(box[1], lo_hi[1]),
+                    max(box[2], lo_hi[2]),
+                    min(box[3], lo_hi[3]),
+                ]
             elif a.pred in DIRECTIONS and m in o[:2]:
                 other = o[1] if o[0] == m else o[0]
                 if other not in placed:
@@ -399,7 +435,11 @@ class _Sampler:
                 if name == "between" and a.args[0] != m:
                     continue
                 cands.append((name, a))
-        if cands and (xy is None) and (rng.uniform() < 0.8 or not any(kinds.get(n) for n in DIRECTIONS)):  # fmt: skip
+        if (
+            cands
+            and (xy is None)
+            and (rng.uniform() < 0.8 or not any(kinds.get(n) for n in DIRECTIONS))
+        ):
             name, a = cands[int(rng.integers(len(cands)))]
             if name == "between":
                 xy = self._between(placed[a.args[1]], placed[a.args[2]])
@@ -508,7 +548,9 @@ class _Sampler:
         """Beside o, just past both footprints, facing so that the footprints come close."""
         rng = self.rng
         if o.shape.symmetry and rng.uniform() < 0.6:  # toward a corner of o: extent = radius
-            theta = o.yaw + math.pi / 4 + int(rng.integers(4)) * math.pi / 2 + rng.uniform(-0.25, 0.25)  # fmt: skip
+            theta = (
+                o.yaw + math.pi / 4 + int(rng.integers(4)) * math.pi / 2 + rng.uniform(-0.25, 0.25)
+            )
         else:
             theta = rng.uniform(-math.pi, math.pi)
         yaw = _shape_yaw(b, rng)

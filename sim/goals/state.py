@@ -122,11 +122,15 @@ class State:
                 raise GoalError(f"unknown shape in {r['description']!r}")
             bodies.append(
                 Body(
-                    r["description"], color, shape, _pose_in(r["end"]),
-                    math.radians(float(r.get("tilt_deg", 0.0))), _pose_in(r["start"]),
+                    r["description"],
+                    color,
+                    shape,
+                    _pose_in(r["end"]),
+                    math.radians(float(r.get("tilt_deg", 0.0))),
+                    _pose_in(r["start"]),
                     bool(r.get("held", False)),
                 )
-            )  # fmt: skip
+            )
         return cls(tuple(bodies))
 
 
@@ -149,9 +153,16 @@ def read_world(world, start: dict[int, Pose] | None = None) -> State:
         pos, orn = world.pose(o)
         pose = (float(pos[0]), float(pos[1]), float(pos[2]), yaw_from_quat(orn))
         bodies.append(
-            Body(o.description, o.color, o.shape.name, pose, tilt_from_quat(orn),
-                 (start or {}).get(o.body), o.body == held)
-        )  # fmt: skip
+            Body(
+                o.description,
+                o.color,
+                o.shape.name,
+                pose,
+                tilt_from_quat(orn),
+                (start or {}).get(o.body),
+                o.body == held,
+            )
+        )
     return State(tuple(bodies))
 
 

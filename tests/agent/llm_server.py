@@ -56,10 +56,22 @@ def ollama_stream(model: str, content: str) -> list[dict]:
     """An Ollama /api/chat streamed response (NDJSON lines)."""
     stamp = "2024-01-01T00:00:00Z"
     return [
-        {"model": model, "created_at": stamp, "message": {"role": "assistant", "content": content}, "done": False},
-        {"model": model, "created_at": stamp, "message": {"role": "assistant", "content": ""}, "done": True,
-         "done_reason": "stop", "prompt_eval_count": 17, "eval_count": 4},
-    ]  # fmt: skip
+        {
+            "model": model,
+            "created_at": stamp,
+            "message": {"role": "assistant", "content": content},
+            "done": False,
+        },
+        {
+            "model": model,
+            "created_at": stamp,
+            "message": {"role": "assistant", "content": ""},
+            "done": True,
+            "done_reason": "stop",
+            "prompt_eval_count": 17,
+            "eval_count": 4,
+        },
+    ]
 
 
 def server_error(status: int, message: str) -> Scripted:
@@ -171,14 +183,23 @@ class ScriptedServer(_Loopback):
             for text in replies:
                 self.script.append((200, _reply_text(text), {}, 0.0))
 
-    def fail(self, status: int, message: str = "scripted failure", headers: dict | None = None,
-             delay: float = 0.0) -> None:  # fmt: skip
+    def fail(
+        self,
+        status: int,
+        message: str = "scripted failure",
+        headers: dict | None = None,
+        delay: float = 0.0,
+    ) -> None:
         """Answer the next request with an HTTP error (after `delay` seconds)."""
         with self._lock:
             self.script.append(
-                (status, {"error": {"message": message, "type": "server_error"}}, headers or {},
-                 delay)
-            )  # fmt: skip
+                (
+                    status,
+                    {"error": {"message": message, "type": "server_error"}},
+                    headers or {},
+                    delay,
+                )
+            )
 
     def pending(self) -> int:
         """Scripted answers not used yet."""
@@ -210,7 +231,9 @@ class ScriptedServer(_Loopback):
         if self.responder is not None:
             return 200, _reply_text(self.responder(list(body.get("messages", [])))), {}, 0.0
         if self.strict:
-            return server_error(400, f"scripted server: no reply queued for request {len(self.requests)}")  # fmt: skip
+            return server_error(
+                400, f"scripted server: no reply queued for request {len(self.requests)}"
+            )
         return 200, _reply_text(self.reply), {}, 0.0
 
 
@@ -223,8 +246,13 @@ PROXY_VARS = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_pro
 
 def isolate(monkeypatch) -> None:
     """No proxy, key, model or base URL from the environment reaches a test's clients."""
-    for var in (*PROXY_VARS, "OPENAI_API_KEY", "OPENAI_BASE_URL", "SKILLGROVE_LLM",
-                "SKILLGROVE_LLM_BASE_URL"):  # fmt: skip
+    for var in (
+        *PROXY_VARS,
+        "OPENAI_API_KEY",
+        "OPENAI_BASE_URL",
+        "SKILLGROVE_LLM",
+        "SKILLGROVE_LLM_BASE_URL",
+    ):
         monkeypatch.delenv(var, raising=False)
 
 

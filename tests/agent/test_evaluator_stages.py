@@ -18,20 +18,25 @@ class Outcomes:
         self.statuses = statuses
 
     def run_many(self, jobs: list[Job]) -> list[Result]:
-        return [Result(self.statuses[j.seed], False, None if self.statuses[j.seed] == "ok" else "why")
-                for j in jobs]  # fmt: skip
+        return [
+            Result(self.statuses[j.seed], False, None if self.statuses[j.seed] == "ok" else "why")
+            for j in jobs
+        ]
 
     def close(self) -> None:
         pass
 
 
-@pytest.mark.parametrize("statuses, stage", [
-    (["timeout"] * 5, "runtime"),                   # ran without raising, ran out of time
-    (["ok", "timeout", "ok", "ok", "ok"], "runtime"),
-    (["ok", "error", "ok", "ok", "ok"], "syntax"),  # valid code that raised
-    (["timeout", "error", "ok", "ok", "ok"], "syntax"),
-    (["ok"] * 5, "runtime"),                        # ran cleanly, goal not reached
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "statuses, stage",
+    [
+        (["timeout"] * 5, "runtime"),  # ran without raising, ran out of time
+        (["ok", "timeout", "ok", "ok", "ok"], "runtime"),
+        (["ok", "error", "ok", "ok", "ok"], "syntax"),  # valid code that raised
+        (["timeout", "error", "ok", "ok", "ok"], "syntax"),
+        (["ok"] * 5, "runtime"),  # ran cleanly, goal not reached
+    ],
+)
 def test_a_timeout_is_not_labelled_syntax(statuses, stage):
     ev = Evaluator(Outcomes(statuses), episodes=5, pass_bar=0.8)
     verdict = ev.evaluate_jobs(

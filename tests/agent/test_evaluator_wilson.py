@@ -50,14 +50,17 @@ def jobs(n: int) -> list[Job]:
     return [Job(CODE, "noop", None, i, {}) for i in range(n)]
 
 
-@pytest.mark.parametrize("k, n, low, high", [
-    (8, 10, 0.4902, 0.9433),   # the textbook example (also scipy's binomtest wilson)
-    (81, 263, 0.2553, 0.3662),
-    (1, 2, 0.0945, 0.9055),
-    (0, 5, 0.0, 0.4345),
-    (5, 5, 0.5655, 1.0),
-    (0, 0, 0.0, 1.0),          # no evidence: anything
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "k, n, low, high",
+    [
+        (8, 10, 0.4902, 0.9433),  # the textbook example (also scipy's binomtest wilson)
+        (81, 263, 0.2553, 0.3662),
+        (1, 2, 0.0945, 0.9055),
+        (0, 5, 0.0, 0.4345),
+        (5, 5, 0.5655, 1.0),
+        (0, 0, 0.0, 1.0),  # no evidence: anything
+    ],
+)
 def test_wilson_known_values(k, n, low, high):
     lo, hi = wilson(k, n)
     assert lo == pytest.approx(low, abs=1e-4) and hi == pytest.approx(high, abs=1e-4)
@@ -138,7 +141,9 @@ def test_early_stop_never_changes_the_full_runs_verdict():
         bar = rng.choice([0.5, 0.7, 0.8, 0.9, 1.0])
         p = min(1.0, bar + rng.uniform(-0.15, 0.1))  # near the bar, where a stop could err
         seq = "".join("S" if rng.random() < p else "F" for _ in range(n))
-        v = Evaluator(CountingExecutor(seq, width), pass_bar=bar).evaluate_jobs(CODE, "noop", "k", jobs(n))  # fmt: skip
+        v = Evaluator(CountingExecutor(seq, width), pass_bar=bar).evaluate_jobs(
+            CODE, "noop", "k", jobs(n)
+        )
         assert v.passed == (seq.count("S") / n >= bar), (seq, width, bar)
         assert v.passed == (v.success_rate >= bar)  # the bar over the episodes run
         lo, hi = v.interval

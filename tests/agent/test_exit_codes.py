@@ -19,13 +19,27 @@ from agent.runs import Decision, RunRecord
 
 def _record(success: bool, instruction: str = "put the red cube in the blue bowl") -> RunRecord:
     return RunRecord(
-        run_id="r0001", instruction=instruction, family="", family_source="words", seed=0,
-        planner="offline", perception="oracle", plan=(instruction,),
-        decisions=(Decision(instruction, "reuse", 0.9, "put_in", 1),), skills=("put_in@v1",),
-        success=success, status="ok", reason=None if success else "the cube is beside the bowl",
-        seconds=0.1, llm_calls=0, tokens=0, goal="in(red cube, blue bowl)",
-        atoms=({"atom": "in(red cube, blue bowl)", "value": success, "margin": 0.01, "detail": "x"},),
-    )  # fmt: skip
+        run_id="r0001",
+        instruction=instruction,
+        family="",
+        family_source="words",
+        seed=0,
+        planner="offline",
+        perception="oracle",
+        plan=(instruction,),
+        decisions=(Decision(instruction, "reuse", 0.9, "put_in", 1),),
+        skills=("put_in@v1",),
+        success=success,
+        status="ok",
+        reason=None if success else "the cube is beside the bowl",
+        seconds=0.1,
+        llm_calls=0,
+        tokens=0,
+        goal="in(red cube, blue bowl)",
+        atoms=(
+            {"atom": "in(red cube, blue bowl)", "value": success, "margin": 0.01, "detail": "x"},
+        ),
+    )
 
 
 @pytest.fixture
@@ -76,14 +90,33 @@ def test_learn_exits_3_when_a_task_was_not_reached(monkeypatch, tmp_path, capsys
     from agent.cli import learn_cmd
 
     def report(successes):
-        tasks = [{"pass": 1, "family": "pick", "seed": i, "success": ok, "decisions": ["reuse"],
-                  "llm_calls": 0, "seconds": 0.1} for i, ok in enumerate(successes)]  # fmt: skip
-        return {"suite": "tiny", "passes": [], "success_rate": 0.5, "seconds": 0.2, "dir": "x",
-                "tasks": tasks}  # fmt: skip
+        tasks = [
+            {
+                "pass": 1,
+                "family": "pick",
+                "seed": i,
+                "success": ok,
+                "decisions": ["reuse"],
+                "llm_calls": 0,
+                "seconds": 0.1,
+            }
+            for i, ok in enumerate(successes)
+        ]
+        return {
+            "suite": "tiny",
+            "passes": [],
+            "success_rate": 0.5,
+            "seconds": 0.2,
+            "dir": "x",
+            "tasks": tasks,
+        }
 
     for successes, code in (((True, True), 0), ((True, False), 3)):
-        monkeypatch.setattr(learn_cmd, "run_curriculum",
-                            lambda app, suite, opts, s=successes: (None, report(s), tmp_path, 1))  # fmt: skip
+        monkeypatch.setattr(
+            learn_cmd,
+            "run_curriculum",
+            lambda app, suite, opts, s=successes: (None, report(s), tmp_path, 1),
+        )
         assert main(["--home", str(tmp_path), "learn", "--suite", "basic", "--json"]) == code
         assert [t["success"] for t in json.loads(capsys.readouterr().out)["tasks"]] == list(
             successes

@@ -40,7 +40,9 @@ def llm(llm_server):
     return make_llm("openai:test-model", base_url=llm_server.base_url, timeout=10, max_retries=0)
 
 
-def test_the_model_writes_the_goal_for_words_the_reader_cannot_read(tmp_path, executor, scenes, llm, llm_server):  # fmt: skip
+def test_the_model_writes_the_goal_for_words_the_reader_cannot_read(
+    tmp_path, executor, scenes, llm, llm_server
+):
     one_step = '[{"step": "put the red cube left of the blue cube", "goal": "left_of(red cube, blue cube)"}]'
     llm_server.queue("left_of(red cube, blue cube)", one_step)
     agent = make_agent(tmp_path, executor, scenes, llm=llm)
@@ -53,7 +55,9 @@ def test_the_model_writes_the_goal_for_words_the_reader_cannot_read(tmp_path, ex
     assert llm_server.pending() == 0
 
 
-def test_a_model_written_skill_is_retried_on_its_false_atoms_then_kept(tmp_path, executor, scenes, llm, llm_server, monkeypatch):  # fmt: skip
+def test_a_model_written_skill_is_retried_on_its_false_atoms_then_kept(
+    tmp_path, executor, scenes, llm, llm_server, monkeypatch
+):
     import agent.plan.skills as composite
 
     def broken(name, template, spec, instruction, library):  # composition that never works
@@ -80,17 +84,26 @@ def test_a_model_written_skill_is_retried_on_its_false_atoms_then_kept(tmp_path,
     assert llm_server.pending() == 0
 
 
-def test_the_model_plans_steps_each_judged_by_its_own_goal(tmp_path, executor, scenes, llm, llm_server):  # fmt: skip
+def test_the_model_plans_steps_each_judged_by_its_own_goal(
+    tmp_path, executor, scenes, llm, llm_server
+):
     import json
 
     half = [{"step": "put the red cube on the blue plate", "goal": "on(red cube, blue plate)"}]
-    full = half + [{"step": "put the green cube left of the red cube", "goal": "left_of(green cube, red cube)"}]  # fmt: skip
+    full = half + [
+        {"step": "put the green cube left of the red cube", "goal": "left_of(green cube, red cube)"}
+    ]
     llm_server.queue(json.dumps(half), json.dumps(full))  # the first plan misses an atom
     agent = make_agent(tmp_path, executor, scenes, llm=llm)
-    rec = agent.run("put the red cube on the blue plate and the green cube to the left of the red cube", None, 2)  # fmt: skip
+    rec = agent.run(
+        "put the red cube on the blue plate and the green cube to the left of the red cube", None, 2
+    )
     assert rec.goal == "on(red cube, blue plate) and left_of(green cube, red cube)"
     assert rec.success, rec.reason
-    assert rec.plan == ("put the red cube on the blue plate", "put the green cube left of the red cube")  # fmt: skip
+    assert rec.plan == (
+        "put the red cube on the blue plate",
+        "put the green cube left of the red cube",
+    )
     assert [d.skill for d in rec.decisions] == ["put_on", "put_left_of"]
     assert agent.library.get("put_on").goal_template == "on(?a, ?b)"
     assert "left_of(green cube, red cube)" in llm_server.texts(1) and "refused" in llm_server.texts(

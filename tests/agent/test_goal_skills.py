@@ -12,7 +12,9 @@ from sim.goals.template import lift
 from tests.agent.test_loop import make_agent
 
 
-def test_a_goal_skill_is_composed_proved_elsewhere_written_back_and_reused(tmp_path, executor, scenes):  # fmt: skip
+def test_a_goal_skill_is_composed_proved_elsewhere_written_back_and_reused(
+    tmp_path, executor, scenes
+):
     agent = make_agent(tmp_path, executor, scenes)
     first = agent.run("put the red cube to the left of the blue cube", None, 3)
     assert first.success, first.reason
@@ -38,14 +40,18 @@ def test_a_goal_skill_is_composed_proved_elsewhere_written_back_and_reused(tmp_p
     from agent.ui.app import create_app
     from tests.agent.test_ui import BASE, FakeQueue
 
-    with TestClient(create_app(tmp_path, library=agent.library, corrections=FakeQueue()), base_url=BASE) as c:  # fmt: skip
+    with TestClient(
+        create_app(tmp_path, library=agent.library, corrections=FakeQueue()), base_url=BASE
+    ) as c:
         page = c.get("/skills/put_left_of").text
     assert 'id="goal-template">left_of(?a, ?b)</code>' in page
 
 
 def test_another_shape_gets_its_own_skill_and_name(tmp_path, executor, scenes):
     agent = make_agent(tmp_path, executor, scenes)
-    rec = agent.run("put the red cube behind the blue plate and the green cube in front of it", None, 2)  # fmt: skip
+    rec = agent.run(
+        "put the red cube behind the blue plate and the green cube in front of it", None, 2
+    )
     assert rec.success, rec.reason
     skill = agent.library.get(rec.decisions[0].skill)
     assert skill.name == "put_behind_and_in_front_of"
@@ -55,12 +61,18 @@ def test_another_shape_gets_its_own_skill_and_name(tmp_path, executor, scenes):
 @pytest.mark.parametrize(
     "instruction,goal,objects",
     [
-        ("put the red cube far from the blue bowl", "far_from(red cube, blue bowl, 1.5)", "red cube, blue bowl"),
+        (
+            "put the red cube far from the blue bowl",
+            "far_from(red cube, blue bowl, 1.5)",
+            "red cube, blue bowl",
+        ),
         ("put the red cube in the blue bowl", None, "red cube"),
         ("put the red cube on itself", None, None),
     ],
-)  # fmt: skip
-def test_an_impossible_goal_is_refused_in_one_line_and_writes_nothing(tmp_path, executor, scenes, instruction, goal, objects):  # fmt: skip
+)
+def test_an_impossible_goal_is_refused_in_one_line_and_writes_nothing(
+    tmp_path, executor, scenes, instruction, goal, objects
+):
     agent = make_agent(tmp_path, executor, scenes)
     before = {i.name for i in agent.library.list()}
     with pytest.raises((AgentError, SimError)) as err:
@@ -91,7 +103,9 @@ def test_robot_plan_is_empty_when_the_goal_holds_and_refuses_a_bad_goal():
         world.close()
 
 
-def test_skills_verify_rechecks_a_goal_skill_on_its_template_scenes(tmp_path, executor, scenes, monkeypatch, capsys):  # fmt: skip
+def test_skills_verify_rechecks_a_goal_skill_on_its_template_scenes(
+    tmp_path, executor, scenes, monkeypatch, capsys
+):
     import skills.embed
     from agent.cli import main
     from tests.fakes import FastEmbedder
@@ -100,7 +114,9 @@ def test_skills_verify_rechecks_a_goal_skill_on_its_template_scenes(tmp_path, ex
     agent = make_agent(tmp_path, executor, scenes)
     assert agent.run("put the red cube to the right of the blue bowl", None, 1).success
     agent.library.close()
-    code = main(["--home", str(tmp_path), "skills", "verify", "put_right_of", "--episodes", "2", "--json"])  # fmt: skip
+    code = main(
+        ["--home", str(tmp_path), "skills", "verify", "put_right_of", "--episodes", "2", "--json"]
+    )
     out = capsys.readouterr().out
     assert code == 0, out
     assert "right_of(?a, ?b)" in out

@@ -9,8 +9,17 @@ from tests.agent.test_cli import cli
 
 
 def test_goals_check_explains_each_atom(tmp_path):
-    res = cli("goals", "check", "left_of(red cube, blue cube) and upright(red cube)",
-              "--objects", "red cube right of blue cube, blue cube", "--seed", "1", "--json", home=tmp_path)  # fmt: skip
+    res = cli(
+        "goals",
+        "check",
+        "left_of(red cube, blue cube) and upright(red cube)",
+        "--objects",
+        "red cube right of blue cube, blue cube",
+        "--seed",
+        "1",
+        "--json",
+        home=tmp_path,
+    )
     assert res.returncode == 0, res.stderr
     data = json.loads(res.stdout)
     assert data["value"] is False
@@ -18,8 +27,14 @@ def test_goals_check_explains_each_atom(tmp_path):
     assert left["value"] is False and left["margin"] < 0 and left["unit"] == "m"
     assert "right of blue cube" in left["detail"] and "needs >= 3.0 cm left" in left["detail"]
     assert {o["description"] for o in data["objects"]} == {"red cube", "blue cube"}
-    human = cli("goals", "check", "left_of(red cube, blue cube)", "--objects",
-                "red cube right of blue cube, blue cube", home=tmp_path)  # fmt: skip
+    human = cli(
+        "goals",
+        "check",
+        "left_of(red cube, blue cube)",
+        "--objects",
+        "red cube right of blue cube, blue cube",
+        home=tmp_path,
+    )
     assert "left_of(red cube, blue cube): false, red cube is" in human.stdout
 
 
@@ -53,8 +68,18 @@ def test_goals_list_names_every_predicate(tmp_path):
 
 
 def test_run_json_has_goal_atoms_and_objects(tmp_path):
-    res = cli("run", "put the blue cube behind the red bowl", "--objects", "blue cube, red bowl",
-              "--distractors", "1", "--seed", "2", "--json", home=tmp_path)  # fmt: skip
+    res = cli(
+        "run",
+        "put the blue cube behind the red bowl",
+        "--objects",
+        "blue cube, red bowl",
+        "--distractors",
+        "1",
+        "--seed",
+        "2",
+        "--json",
+        home=tmp_path,
+    )
     assert res.returncode == 0, res.stderr
     data = json.loads(res.stdout)
     assert data["goal"] == "behind(blue cube, red bowl)"
@@ -76,10 +101,19 @@ def test_run_refuses_text_it_cannot_read(tmp_path):
 
 def test_bench_open_counts_false_successes(tmp_path):
     suite = tmp_path / "suite.json"
-    suite.write_text(json.dumps({"tasks": [
-        {"instruction": "put the red cube to the right of the blue cube", "expect": "right_of(red cube, blue cube)"},
-        {"instruction": "put the red cube on itself", "refuse": True},
-    ]}))  # fmt: skip
+    suite.write_text(
+        json.dumps(
+            {
+                "tasks": [
+                    {
+                        "instruction": "put the red cube to the right of the blue cube",
+                        "expect": "right_of(red cube, blue cube)",
+                    },
+                    {"instruction": "put the red cube on itself", "refuse": True},
+                ]
+            }
+        )
+    )
     res = cli("bench", "open", "--suite", str(suite), "--json", home=tmp_path)
     assert res.returncode == 0, res.stderr
     data = json.loads(res.stdout)

@@ -126,7 +126,9 @@ def test_each_request_has_the_documented_timeout_and_no_hidden_client_retries():
     llm = make_llm("openai:m", base_url="http://127.0.0.1:9/v1")
     assert DEFAULT_TIMEOUT == 120.0 and llm.model.request_timeout == DEFAULT_TIMEOUT
     assert llm.model.max_retries == 0  # retries are ours (tenacity), counted in usage
-    assert make_llm("openai:m", base_url="http://127.0.0.1:9/v1", timeout=7).model.request_timeout == 7  # fmt: skip
+    assert (
+        make_llm("openai:m", base_url="http://127.0.0.1:9/v1", timeout=7).model.request_timeout == 7
+    )
 
 
 @pytest.mark.parametrize("url", ["localhost:8000/v1", "ftp://127.0.0.1:9/v1"])
@@ -154,8 +156,14 @@ def test_openai_persistent_500_gives_up_after_the_bound(server):
 
 
 def test_openai_unknown_model_is_one_line_and_not_retried(server):
-    server.script = [(404, {"error": {"message": "The model `nope` does not exist.",
-                                      "code": "model_not_found"}}, {}, 0.0)]  # fmt: skip
+    server.script = [
+        (
+            404,
+            {"error": {"message": "The model `nope` does not exist.", "code": "model_not_found"}},
+            {},
+            0.0,
+        )
+    ]
     llm = make_llm("openai:nope", base_url=f"{server.url}/v1", sleep=no_sleep([]))
     with pytest.raises(AgentError) as info:
         llm.complete("hi")
@@ -252,10 +260,18 @@ def test_fake_list_model_replies_in_order_and_tokens_are_estimated():
 
 
 def test_generic_fake_model_usage_metadata_is_counted():
-    replies = iter([
-        AIMessage(content="one", usage_metadata={"input_tokens": 120, "output_tokens": 30, "total_tokens": 150}),
-        AIMessage(content="two", usage_metadata={"input_tokens": 80, "output_tokens": 20, "total_tokens": 100}),
-    ])  # fmt: skip
+    replies = iter(
+        [
+            AIMessage(
+                content="one",
+                usage_metadata={"input_tokens": 120, "output_tokens": 30, "total_tokens": 150},
+            ),
+            AIMessage(
+                content="two",
+                usage_metadata={"input_tokens": 80, "output_tokens": 20, "total_tokens": 100},
+            ),
+        ]
+    )
     llm = LLM(GenericFakeChatModel(messages=replies), name="fake")
     assert [llm.complete("q"), llm.complete("q")] == ["one", "two"]
     assert llm.usage == Usage(
@@ -380,8 +396,15 @@ def tiny_hf_model(path, chat_template: str | None) -> None:
         fast.chat_template = chat_template
     fast.save_pretrained(path)
     torch.manual_seed(0)
-    config = GPT2Config(vocab_size=len(words), n_positions=64, n_embd=16, n_layer=2, n_head=2,
-                        bos_token_id=1, eos_token_id=1)  # fmt: skip
+    config = GPT2Config(
+        vocab_size=len(words),
+        n_positions=64,
+        n_embd=16,
+        n_layer=2,
+        n_head=2,
+        bos_token_id=1,
+        eos_token_id=1,
+    )
     GPT2LMHeadModel(config).save_pretrained(path)
 
 

@@ -40,7 +40,9 @@ def test_a_silent_server_costs_two_timeouts_and_one_line(silent):
     assert silent.connections == 2
     message = str(info.value)
     assert "\n" not in message
-    assert message.startswith(f"LLM server at {silent.base_url} did not answer within 0.5 s: timed out (2 attempts)")  # fmt: skip
+    assert message.startswith(
+        f"LLM server at {silent.base_url} did not answer within 0.5 s: timed out (2 attempts)"
+    )
     assert "SKILLGROVE_LLM_TIMEOUT" in message  # what to change
     assert not isinstance(info.value, AgentError)  # no stage of a run swallows it
 
@@ -72,8 +74,15 @@ class SlowFailure:
 
 def test_no_retry_starts_that_would_end_past_the_deadline():
     model = SlowFailure(0.2)
-    llm = LLM(model, name="slow", max_retries=20, backoff=0.05, max_backoff=0.05, timeout=0.2,
-              deadline=1.0)  # fmt: skip
+    llm = LLM(
+        model,
+        name="slow",
+        max_retries=20,
+        backoff=0.05,
+        max_backoff=0.05,
+        timeout=0.2,
+        deadline=1.0,
+    )
     start = time.perf_counter()
     with pytest.raises(AgentError, match=r"failed \(HTTP 503\)"):
         llm.complete("hi")
@@ -103,7 +112,9 @@ def test_the_timeout_is_configurable_by_environment_and_config(tmp_path):
 
 @pytest.mark.parametrize("value", ["soon", "0", "-3", "inf", "nan", "99999"])
 def test_a_bad_timeout_is_one_line(tmp_path, value):
-    with pytest.raises(AgentError, match=r"^SKILLGROVE_LLM_TIMEOUT must be a number of seconds in \(0, 3600\], got"):  # fmt: skip
+    with pytest.raises(
+        AgentError, match=r"^SKILLGROVE_LLM_TIMEOUT must be a number of seconds in \(0, 3600\], got"
+    ):
         resolve_llm_config("openai:m", None, tmp_path, {"SKILLGROVE_LLM_TIMEOUT": value})
     (tmp_path / "config.toml").write_text(f'llm = "openai:m"\nllm_timeout = "{value}"\n')
     with pytest.raises(
@@ -121,10 +132,26 @@ def test_a_run_against_a_silent_server_ends_with_one_line_naming_it(silent, tmp_
     home = tmp_path / "home"
     start = time.perf_counter()
     proc = subprocess.run(
-        [sys.executable, "-m", "agent.cli", "--home", str(home), "run", "put the red cube in the blue bowl",
-         "--llm", "openai:m", "--llm-base-url", silent.base_url, "--json"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=100,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "agent.cli",
+            "--home",
+            str(home),
+            "run",
+            "put the red cube in the blue bowl",
+            "--llm",
+            "openai:m",
+            "--llm-base-url",
+            silent.base_url,
+            "--json",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=100,
+    )
     elapsed = time.perf_counter() - start
     assert proc.returncode == 1, (proc.stdout, proc.stderr)
     error = json.loads(proc.stdout)["error"]
@@ -134,6 +161,12 @@ def test_a_run_against_a_silent_server_ends_with_one_line_naming_it(silent, tmp_
     ]
     assert lines == [f"error: {error}"], proc.stderr
     assert silent.connections == 2 and elapsed < 60
-    runs = subprocess.run([sys.executable, "-m", "agent.cli", "--home", str(home), "runs", "list", "--json"],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)  # fmt: skip
+    runs = subprocess.run(
+        [sys.executable, "-m", "agent.cli", "--home", str(home), "runs", "list", "--json"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert json.loads(runs.stdout) == {"runs": []}  # the run ended before anything was recorded

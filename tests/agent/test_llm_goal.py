@@ -39,7 +39,10 @@ def llm(llm_server):
 
 def test_a_good_formula_is_accepted_and_the_prompt_carries_the_scene(llm, llm_server):
     llm_server.queue("The goal:\n```goal\nright_of(the red cube, blue bowl)\n```")
-    assert write_goal(llm, "put the red cube right of the bowl", STATE) == "right_of(red cube, blue bowl)"  # fmt: skip
+    assert (
+        write_goal(llm, "put the red cube right of the bowl", STATE)
+        == "right_of(red cube, blue bowl)"
+    )
     (req,) = llm_server.requests
     assert req["path"] == "/v1/chat/completions" and req["body"]["model"] == "test-model"
     system, user = (m["content"] for m in llm_server.messages(0))
@@ -60,7 +63,10 @@ def test_a_malformed_formula_is_sent_back_once_with_the_error(llm, llm_server):
 def test_an_unknown_object_is_refused_with_what_the_scene_has(llm, llm_server):
     llm_server.queue("in(red cube, green bowl)", "in(red cube, blue bowl)")
     assert write_goal(llm, "put the red cube in the bowl", STATE) == "in(red cube, blue bowl)"
-    assert "no 'green bowl' in the scene (it has: red cube, blue bowl, green cube)" in llm_server.user_texts()[1]  # fmt: skip
+    assert (
+        "no 'green bowl' in the scene (it has: red cube, blue bowl, green cube)"
+        in llm_server.user_texts()[1]
+    )
 
 
 @pytest.mark.parametrize(
@@ -79,12 +85,16 @@ def test_twice_refused_is_one_line_naming_the_formula_and_why(llm, llm_server, f
         write_goal(llm, "do something odd with the red cube", STATE)
     message = str(info.value)
     assert "\n" not in message and len(llm_server.requests) == 2
-    assert message.startswith(f"the model's goal {formula!r} for 'do something odd with the red cube' is not usable: ")  # fmt: skip
+    assert message.startswith(
+        f"the model's goal {formula!r} for 'do something odd with the red cube' is not usable: "
+    )
     assert why in message
 
 
 def test_a_reply_without_a_formula_is_an_error_too(llm, llm_server):
-    llm_server.queue("I am not sure what you mean.\nCould you say more?", "Sorry, I still cannot.\nNo.")  # fmt: skip
+    llm_server.queue(
+        "I am not sure what you mean.\nCould you say more?", "Sorry, I still cannot.\nNo."
+    )
     with pytest.raises(AgentError, match=r"is not usable: no goal formula in the reply$"):
         write_goal(llm, "make it nice", STATE)
     assert "It was refused: no goal formula in the reply" in llm_server.user_texts()[1]
@@ -102,14 +112,21 @@ def test_an_unreachable_model_is_the_llm_error():
     [
         ("left_of(red cube, blue bowl)", "left_of(red cube, blue bowl)"),
         ("Sure: `on(red cube, blue bowl)` is it.", "on(red cube, blue bowl)"),
-        ("<think>maybe on(a, b)</think>\n**Goal:** in(red cube, blue bowl).", "in(red cube, blue bowl)"),
-        ("Let me think.\non(red cube, green cube)\nand left_of(green cube, blue bowl)\nDone.",
-         "on(red cube, green cube) and left_of(green cube, blue bowl)"),
-        ('```json\n{"pred": "on", "args": ["red cube", "green cube"]}\n```',
-         '{"pred": "on", "args": ["red cube", "green cube"]}'),
+        (
+            "<think>maybe on(a, b)</think>\n**Goal:** in(red cube, blue bowl).",
+            "in(red cube, blue bowl)",
+        ),
+        (
+            "Let me think.\non(red cube, green cube)\nand left_of(green cube, blue bowl)\nDone.",
+            "on(red cube, green cube) and left_of(green cube, blue bowl)",
+        ),
+        (
+            '```json\n{"pred": "on", "args": ["red cube", "green cube"]}\n```',
+            '{"pred": "on", "args": ["red cube", "green cube"]}',
+        ),
         ("```\n# the goal\nall(x in cubes: on_table(x))\n```", "all(x in cubes: on_table(x))"),
     ],
-)  # fmt: skip
+)
 def test_extract_formula_finds_the_formula(reply, formula):
     assert extract_formula(reply) == formula
 
@@ -134,13 +151,24 @@ def test_propose_goal_names_the_skill_after_the_template_and_retries_with_feedba
     llm_server.queue(FIRST, "no code at all", SECOND)
     synth = LLMSynthesizer(llm, retries=2)
     history: list[Attempt] = []
-    proposals = synth.propose_goal("put_right_of", "right_of(?a, ?b)", {"a": "red cube", "b": "blue bowl"},
-                                   "right_of(red cube, blue bowl)", STATE, [], history)  # fmt: skip
+    proposals = synth.propose_goal(
+        "put_right_of",
+        "right_of(?a, ?b)",
+        {"a": "red cube", "b": "blue bowl"},
+        "right_of(red cube, blue bowl)",
+        STATE,
+        [],
+        history,
+    )
     first = next(proposals)
     assert (first.name, first.params, first.recipe) == ("put_right_of", ("a", "b"), "llm")
     assert "def put_right_of(robot, a, b):" in first.code and "move_right" not in first.code
-    atoms = tuple(a.to_json() for a in evaluate(check("right_of(red cube, blue bowl)", STATE), STATE).atoms)  # fmt: skip
-    feedback = goal_feedback(SandboxResult("ok", None, False, 1.0, goal="right_of(red cube, blue bowl)", atoms=atoms))  # fmt: skip
+    atoms = tuple(
+        a.to_json() for a in evaluate(check("right_of(red cube, blue bowl)", STATE), STATE).atoms
+    )
+    feedback = goal_feedback(
+        SandboxResult("ok", None, False, 1.0, goal="right_of(red cube, blue bowl)", atoms=atoms)
+    )
     history.append(Attempt(first, feedback))
     second = next(proposals)
     assert second.recipe == "llm:unparsable" and second.name == "put_right_of"
@@ -153,5 +181,8 @@ def test_propose_goal_names_the_skill_after_the_template_and_retries_with_feedba
     assert RED_ROW in prompts[0] and "Goal template: right_of(?a, ?b)" in prompts[0]
     retry = prompts[1]
     assert "def put_right_of(robot, a, b):" in retry and "y + 0.02" in retry  # the code it fixes
-    assert "- right_of(red cube, blue bowl): red cube is 25.0 cm left of blue bowl, needs >= 3.0 cm right (off by 28.0 cm)" in retry  # fmt: skip
+    assert (
+        "- right_of(red cube, blue bowl): red cube is 25.0 cm left of blue bowl, needs >= 3.0 cm right (off by 28.0 cm)"
+        in retry
+    )
     assert "the reply held no usable code" in prompts[2]

@@ -82,8 +82,14 @@ def test_a_valid_manifest_still_loads_with_its_own_fields(tmp_path):
     from agent.policy.checkpoint import list_checkpoints
     from agent.policy.train import load_policy
 
-    meta = {"kind": "correction", "family": "place", "corrections": 3, "parent": None,
-            "eval": {"place": {"success": 0.5}}, "note": "kept as it is"}  # fmt: skip
+    meta = {
+        "kind": "correction",
+        "family": "place",
+        "corrections": 3,
+        "parent": None,
+        "eval": {"place": {"success": 0.5}},
+        "note": "kept as it is",
+    }
     save_tiny_checkpoint(tmp_path, meta)
     policy = load_policy(tmp_path, 1, threads=1)
     assert policy.info["version"] == 1 and policy.info["note"] == "kept as it is"

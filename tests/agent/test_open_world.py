@@ -16,8 +16,11 @@ ISSUE = [
     ("put the red cube to the left of the blue cube", "left_of(red cube, blue cube)"),
     ("put the orange cube next to the purple bowl", "next_to(orange cube, purple bowl)"),
     ("put the red cube on the left side of the table", "left_side(red cube)"),
-    ("put the green cube between the red cube and the blue cube", "between(green cube, red cube, blue cube)"),
-]  # fmt: skip
+    (
+        "put the green cube between the red cube and the blue cube",
+        "between(green cube, red cube, blue cube)",
+    ),
+]
 
 
 @pytest.mark.parametrize("instruction,meant", ISSUE)
@@ -46,10 +49,12 @@ def test_issue_instructions_end_with_the_goal_that_was_asked(
         (
             "put the red cube to the left of the blue cube and the blue cube to the left of the red cube",
             "contradicts",
-        ),  # fmt: skip
+        ),
     ],
 )
-def test_what_cannot_be_judged_is_refused_and_nothing_is_written(tmp_path, executor, scenes, instruction, message):  # fmt: skip
+def test_what_cannot_be_judged_is_refused_and_nothing_is_written(
+    tmp_path, executor, scenes, instruction, message
+):
     agent = make_agent(tmp_path, executor, scenes)
     with pytest.raises((AgentError, SimError), match=message):
         agent.run(instruction, None, 0)
@@ -58,10 +63,24 @@ def test_what_cannot_be_judged_is_refused_and_nothing_is_written(tmp_path, execu
 
 def test_goal_and_objects_given(tmp_path, executor, scenes):
     agent = make_agent(tmp_path, executor, scenes)
-    rec = agent.run("do it", None, 1, goal="right_of(red cube, blue cube) and in(green cube, yellow bowl)",
-                    objects="red cube, blue cube, green cube, yellow bowl", distractors=0)  # fmt: skip
-    assert sorted(o["description"] for o in rec.objects) == ["blue cube", "green cube", "red cube", "yellow bowl"]  # fmt: skip
-    assert {a["atom"] for a in rec.atoms} == {"right_of(red cube, blue cube)", "in(green cube, yellow bowl)"}  # fmt: skip
+    rec = agent.run(
+        "do it",
+        None,
+        1,
+        goal="right_of(red cube, blue cube) and in(green cube, yellow bowl)",
+        objects="red cube, blue cube, green cube, yellow bowl",
+        distractors=0,
+    )
+    assert sorted(o["description"] for o in rec.objects) == [
+        "blue cube",
+        "green cube",
+        "red cube",
+        "yellow bowl",
+    ]
+    assert {a["atom"] for a in rec.atoms} == {
+        "right_of(red cube, blue cube)",
+        "in(green cube, yellow bowl)",
+    }
     assert rec.success == all(a["value"] for a in rec.atoms)
     assert rec.success, rec.reason
 
@@ -76,7 +95,12 @@ def test_a_goal_true_at_the_start_is_refused(tmp_path, executor, scenes):
 
 def test_a_start_relation_is_undone_when_the_goal_asks(tmp_path, executor, scenes):
     agent = make_agent(tmp_path, executor, scenes)
-    rec = agent.run("keep the red cube off the blue plate", None, 2, objects="red cube on blue plate, green cube")  # fmt: skip
+    rec = agent.run(
+        "keep the red cube off the blue plate",
+        None,
+        2,
+        objects="red cube on blue plate, green cube",
+    )
     start = {o["description"]: o["start"] for o in rec.objects}
     assert start["red cube"][2] > 0.005  # it started on the plate
     assert rec.goal == "not on(red cube, blue plate)"
@@ -98,7 +122,9 @@ def test_the_run_page_shows_the_goal_and_its_atoms(tmp_path, executor, scenes):
 
     agent = make_agent(tmp_path, executor, scenes)
     rec = agent.run("put the blue cube in front of the red cube", None, 4)
-    with TestClient(create_app(tmp_path, library=agent.library, corrections=FakeQueue()), base_url=BASE) as c:  # fmt: skip
+    with TestClient(
+        create_app(tmp_path, library=agent.library, corrections=FakeQueue()), base_url=BASE
+    ) as c:
         page = c.get(f"/runs/{rec.run_id}").text
         listing = c.get("/runs").text
     assert "in_front_of(blue cube, red cube)" in page and 'id="atoms"' in page
@@ -130,7 +156,11 @@ def test_the_composer_unloads_a_mover_first_and_parks_to_break_a_circle():
     assert objs.index("red cube") < objs.index("blue cube")  # unloaded before it moves
     where = {b.description: b.pose[:2] for b in state.bodies}
     for m in got:  # no move puts an object where another still stands
-        assert all(np.hypot(m.xy[0] - xy[0], m.xy[1] - xy[1]) > 0.066 for d, xy in where.items() if d != m.obj)  # fmt: skip
+        assert all(
+            np.hypot(m.xy[0] - xy[0], m.xy[1] - xy[1]) > 0.066
+            for d, xy in where.items()
+            if d != m.obj
+        )
         where[m.obj] = m.xy
 
 
@@ -139,7 +169,12 @@ def test_an_off_center_spot_on_a_support_is_kept():
     from sim.goals import Atom, Body, State
     from sim.goals.plan import _moves
 
-    state = State((Body("red cube", "red", "cube", (0.4, 0.0, 0.0, 0.0)), Body("blue plate", "blue", "plate", (0.5, 0.1, 0.0, 0.0))))  # fmt: skip
+    state = State(
+        (
+            Body("red cube", "red", "cube", (0.4, 0.0, 0.0, 0.0)),
+            Body("blue plate", "blue", "plate", (0.5, 0.1, 0.0, 0.0)),
+        )
+    )
     on = [Atom("on", ("red cube", "blue plate"))]
     assert _moves(on, {"red cube": (0.5, 0.1, 0.012, 0.0)}, state)[0].kind == "place_on"
     off = _moves(on, {"red cube": (0.53, 0.1, 0.012, 0.0)}, state)[0]
@@ -152,8 +187,13 @@ def test_a_load_the_goal_leaves_alone_is_parked_before_its_support_moves():
     from sim.goals import Body, State, check
     from sim.goals.plan import plan_moves
 
-    state = State((Body("red cube", "red", "cube", (0.5, 0.0, 0.04, 0.0)), Body("blue cube", "blue", "cube", (0.5, 0.0, 0.0, 0.0)),
-                   Body("green plate", "green", "plate", (0.5, 0.2, 0.0, 0.0))))  # fmt: skip
+    state = State(
+        (
+            Body("red cube", "red", "cube", (0.5, 0.0, 0.04, 0.0)),
+            Body("blue cube", "blue", "cube", (0.5, 0.0, 0.0, 0.0)),
+            Body("green plate", "green", "plate", (0.5, 0.2, 0.0, 0.0)),
+        )
+    )
     moves = plan_moves(check("in_front_of(blue cube, green plate)", state), state, 0)
     assert [(m.kind, m.obj) for m in moves] == [("place_at", "red cube"), ("place_at", "blue cube")]
     assert plan_moves(check("on(red cube, blue cube)", state), state, 0) == []  # holds already

@@ -24,8 +24,9 @@ def _sample(world, task, family: str, seed: int) -> Samples:
     a = task.oracle()
     held = acted_object(world, a.pose0)
     place = a.pose1 if a.primitive != "pick" else None
-    return Samples.single(rgb, depth, task.instruction, family, seed, a.primitive, a.pose0, place,
-                          held.shape.symmetry)  # fmt: skip
+    return Samples.single(
+        rgb, depth, task.instruction, family, seed, a.primitive, a.pose0, place, held.shape.symmetry
+    )
 
 
 def _turn_scene(world, pivot, theta: float, shift) -> None:
@@ -57,8 +58,10 @@ def _pixels(batch, i: int):
     return np.array(pick), np.array(place)
 
 
-@pytest.mark.parametrize("family,seed,theta,shift_px", [("stack", 3, 0.7, (6.0, -4.0)), ("place", 5, -2.0, (0.0, 0.0)),
-                                                        ("push", 2, 2.6, (-5.0, 3.0))])  # fmt: skip
+@pytest.mark.parametrize(
+    "family,seed,theta,shift_px",
+    [("stack", 3, 0.7, (6.0, -4.0)), ("place", 5, -2.0, (0.0, 0.0)), ("push", 2, 2.6, (-5.0, 3.0))],
+)
 def test_augmented_view_matches_the_turned_scene(world, one_thread, family, seed, theta, shift_px):
     from sim.runner import reset_task
 

@@ -19,8 +19,20 @@ import pytest
 
 from tests.agent.policy_helpers import fails, files, flip_a_bit, forbid_torch_load, invoke, run
 
-TRAIN = ("policy", "train", "--families", "place", "--n-train", "8", "--n-test", "3", "--steps", "5",
-         "--threads", "1")  # fmt: skip
+TRAIN = (
+    "policy",
+    "train",
+    "--families",
+    "place",
+    "--n-train",
+    "8",
+    "--n-test",
+    "3",
+    "--steps",
+    "5",
+    "--threads",
+    "1",
+)
 
 
 # `policy train` and the bench build the full-width network (MiniLM's 384 dimensions).
@@ -70,8 +82,20 @@ def test_correct_stores_the_typed_pixel_and_angle(trained):
     from agent.policy.geometry import ImageSpec, point_to_pixel
 
     home, _ = trained
-    res = run(home, "policy", "correct", "--family", "place", "--seed", "3", "--pixel", "200", "180",
-              "--angle", "15")  # fmt: skip
+    res = run(
+        home,
+        "policy",
+        "correct",
+        "--family",
+        "place",
+        "--seed",
+        "3",
+        "--pixel",
+        "200",
+        "180",
+        "--angle",
+        "15",
+    )
     assert (
         res["stored"]
         and res["action"] == "pick"
@@ -97,8 +121,23 @@ def test_correct_with_offsets_then_list_and_export(trained, tmp_path):
     from agent.policy.corrections import CorrectionStore, store_path
 
     home, _ = trained
-    res = run(home, "policy", "correct", "--family", "place", "--seed", "5", "--action", "place", "--dz", "0.02",
-              "--dyaw", "-10", "--expert", "human:ana")  # fmt: skip
+    res = run(
+        home,
+        "policy",
+        "correct",
+        "--family",
+        "place",
+        "--seed",
+        "5",
+        "--action",
+        "place",
+        "--dz",
+        "0.02",
+        "--dyaw",
+        "-10",
+        "--expert",
+        "human:ana",
+    )
     pred = res["predicted"]["place"]
     (row,) = CorrectionStore(store_path(home)).get([res["id"]])
     assert row.expert == "human:ana"
@@ -175,8 +214,24 @@ def test_feedback_runs_a_round_and_records_how_it_trained(trained, tmp_path, fla
 
     home = tmp_path / "home"
     shutil.copytree(trained[0], home)
-    res = run(home, "policy", "feedback", "--family", "place", "--rounds", "1", "--attempts", "2",
-              "--eval-episodes", "1", "--steps", "2", "--threads", "1", *flags)  # fmt: skip
+    res = run(
+        home,
+        "policy",
+        "feedback",
+        "--family",
+        "place",
+        "--rounds",
+        "1",
+        "--attempts",
+        "2",
+        "--eval-episodes",
+        "1",
+        "--steps",
+        "2",
+        "--threads",
+        "1",
+        *flags,
+    )
     on = not flags
     assert res["augment"] is on and res["keep_successes"] is on and len(res["rounds"]) == 1
     (rnd,) = res["rounds"]
@@ -184,8 +239,25 @@ def test_feedback_runs_a_round_and_records_how_it_trained(trained, tmp_path, fla
     assert rnd["successes_kept"] == (2 - rnd["failures"] if on else 0)
     listed = run(home, "policy", "checkpoints")["checkpoints"]
     assert listed[-1]["kind"] == "correction" and listed[-1]["augment"] is on
-    code, out, _ = invoke(home, "policy", "feedback", "--family", "place", "--rounds", "1", "--attempts", "1",
-                          "--eval-episodes", "1", "--steps", "1", "--threads", "1", *flags, as_json=False)  # fmt: skip
+    code, out, _ = invoke(
+        home,
+        "policy",
+        "feedback",
+        "--family",
+        "place",
+        "--rounds",
+        "1",
+        "--attempts",
+        "1",
+        "--eval-episodes",
+        "1",
+        "--steps",
+        "1",
+        "--threads",
+        "1",
+        *flags,
+        as_json=False,
+    )
     assert code == 0 and "target 0.90" in out and ("kept:" in out) is on
 
 
@@ -238,8 +310,21 @@ def test_json_stdout_is_one_object_and_no_pybullet_banner(trained):
     assert out["results"]["place"]["oracle"] == 1.0  # the canonical skill works with oracle poses
 
 
-BENCH = ("bench", "continual", "--quick", "--n-train", "6", "--n-test", "3", "--base-steps", "3", "--steps", "2",
-         "--workers", "1")  # fmt: skip
+BENCH = (
+    "bench",
+    "continual",
+    "--quick",
+    "--n-train",
+    "6",
+    "--n-test",
+    "3",
+    "--base-steps",
+    "3",
+    "--steps",
+    "2",
+    "--workers",
+    "1",
+)
 METRICS = {"acc", "bwt", "fwt", "forgetting", "auc", "seconds", "trainable_params", "buffer_size"}
 
 

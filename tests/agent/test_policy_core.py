@@ -454,8 +454,15 @@ def test_validate_pixel_angle_and_offsets_accept_good_values():
     assert validate_offsets(0.01, -0.3, 0.2, 180) == (0.01, -0.3, 0.2, 180.0)
 
 
-@pytest.mark.parametrize("deg, words", [(180.5, "out of range"), (-720, "out of range"),
-                                        (float("nan"), "finite"), (None, "must be a number")])  # fmt: skip
+@pytest.mark.parametrize(
+    "deg, words",
+    [
+        (180.5, "out of range"),
+        (-720, "out of range"),
+        (float("nan"), "finite"),
+        (None, "must be a number"),
+    ],
+)
 def test_validate_angle_refuses_bad_angles(deg, words):
     from agent.policy.corrections import validate_angle
 
@@ -491,10 +498,23 @@ PLACE = (0.55, -0.1, 0.03, 0.3)
 
 def _fields(**over):
     rgb, depth = _images(1)
-    f = dict(family="place", seed=4, instruction="place the red cube on the green pad",
-             primitive="pick_place", rgb=rgb[0], depth=depth[0], predicted_pick=(0.9, 0.1, 0.02, 0.3),
-             predicted_place=(0.5, 0.0, 0.03, 0.0), corrected_pick=PICK, corrected_place=PLACE,
-             expert="oracle", diagnosis="position", symmetry=CUBE, checkpoint=3, round=1)  # fmt: skip
+    f = dict(
+        family="place",
+        seed=4,
+        instruction="place the red cube on the green pad",
+        primitive="pick_place",
+        rgb=rgb[0],
+        depth=depth[0],
+        predicted_pick=(0.9, 0.1, 0.02, 0.3),
+        predicted_place=(0.5, 0.0, 0.03, 0.0),
+        corrected_pick=PICK,
+        corrected_place=PLACE,
+        expert="oracle",
+        diagnosis="position",
+        symmetry=CUBE,
+        checkpoint=3,
+        round=1,
+    )
     f.update(over)
     return f
 
@@ -554,7 +574,7 @@ def test_correction_store_round_trip(tmp_path):
                 expert="human:ann",
                 rgb=_images(1, 1)[0][0],
             )
-        ),  # fmt: skip
+        ),
         make_correction(**_fields(seed=10, round=2, checkpoint=None)),
     ]
     ids = [store.add(c) for c in made]
@@ -576,7 +596,11 @@ def test_correction_store_round_trip(tmp_path):
         np.testing.assert_array_equal(have.depth, want.depth)
         assert have.depth.dtype == np.float32 and have.rgb.dtype == np.uint8
         assert (have.family, have.seed, have.instruction, have.primitive) == (
-            want.family, want.seed, want.instruction, want.primitive)  # fmt: skip
+            want.family,
+            want.seed,
+            want.instruction,
+            want.primitive,
+        )
         assert have.predicted_pick == pytest.approx(want.predicted_pick)
         assert have.corrected_pick == pytest.approx(want.corrected_pick)
         assert (have.corrected_place is None) == (want.corrected_place is None)
@@ -692,8 +716,9 @@ def _feedback(world, tmp_path, expert, attempts, save=None):
     before = Policy(copy.deepcopy(model), SPEC, tiny_encoder(), threads=1)
     policy = Policy(model, SPEC, tiny_encoder(), threads=1, info={"version": 7})
     store = CorrectionStore(tmp_path / "corrections.sqlite")
-    cfg = FeedbackConfig("pick", rounds=1, attempts=attempts, eval_episodes=1, steps=2,
-                         batch_size=2, threads=1)  # fmt: skip
+    cfg = FeedbackConfig(
+        "pick", rounds=1, attempts=attempts, eval_episodes=1, steps=2, batch_size=2, threads=1
+    )
     report = run_feedback(policy, store, cfg, expert, save=save, world=world)
     return report, store.get(), before, policy
 
@@ -722,8 +747,16 @@ def test_feedback_round_stores_full_corrections_and_fine_tunes(world, tmp_path):
     # The round's fine-tuned model was saved as a child of the version that predicted.
     ((model, meta),) = saved
     assert model is policy.model and rnd["checkpoint"] == 8
-    assert meta == {"kind": "correction", "family": "pick", "round": 1, "corrections": 2,
-                    "success": rnd["success"], "parent": 7, "successes_kept": 0, "augment": True}  # fmt: skip
+    assert meta == {
+        "kind": "correction",
+        "family": "pick",
+        "round": 1,
+        "corrections": 2,
+        "success": rnd["success"],
+        "parent": 7,
+        "successes_kept": 0,
+        "augment": True,
+    }
     assert report["augment"] is True
     assert sum(rnd["diagnoses"].values()) == 2
     assert [c.seed for c in got] == [CORRECTION_SEED_BASE, CORRECTION_SEED_BASE + 2]
@@ -785,8 +818,16 @@ def test_successful_attempts_are_kept_as_training_rows_with_their_own_poses(
     monkeypatch.setattr(evaluate, "attempt", attempt)
     monkeypatch.setattr(prep, "prepare", prepare)
     policy = Policy(tiny_model(5), SPEC, tiny_encoder(), threads=1)
-    cfg = FeedbackConfig("pick", rounds=1, attempts=3, eval_episodes=1, steps=2, batch_size=2, threads=1,
-                         keep_successes=keep)  # fmt: skip
+    cfg = FeedbackConfig(
+        "pick",
+        rounds=1,
+        attempts=3,
+        eval_episodes=1,
+        steps=2,
+        batch_size=2,
+        threads=1,
+        keep_successes=keep,
+    )
     report = run_feedback(
         policy, CorrectionStore(tmp_path / "c.sqlite"), cfg, SimulatedExpert(), world=world
     )

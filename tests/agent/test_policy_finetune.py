@@ -83,8 +83,9 @@ def test_finetune_saves_a_child_version_and_uses_each_correction_once(home, worl
     res = run(h, "policy", "finetune", "--steps", "2", "--family", "place", *FAST)
     assert (res["version"], res["parent"], res["corrections"], res["eval"]) == (3, 2, [new], {})
 
-    code, out, err = invoke(h, "policy", "finetune", "--all", "--steps", "2", "--version", "1", *FAST,
-                            as_json=False)  # fmt: skip
+    code, out, err = invoke(
+        h, "policy", "finetune", "--all", "--steps", "2", "--version", "1", *FAST, as_json=False
+    )
     assert code == 0, err
     assert "v0004" in out and "from v0001" in out and "3 corrections of place" in out
     assert resolve(h, 4).manifest["corrections"] == [*ids, new]

@@ -84,8 +84,14 @@ def test_labels_and_decoding_use_the_key_for_pushes_only():
     cam = SPEC.cam()
     depth = np.full((h, w), cam.eye[2], np.float32)  # a flat table at z = 0
     start, end = (0.5, 0.05, 0.018, 0.0), (0.5, -0.15, 0.018, 0.0)
-    rows = Samples.concat([Samples.single(rgb, depth, "push the red cube into the blue zone", f, 0, prim, start,
-                                          end, 1.0) for f, prim in (("push", "push"), ("place", "pick_place"))])  # fmt: skip
+    rows = Samples.concat(
+        [
+            Samples.single(
+                rgb, depth, "push the red cube into the blue zone", f, 0, prim, start, end, 1.0
+            )
+            for f, prim in (("push", "push"), ("place", "pick_place"))
+        ]
+    )
     data = prepare(rows, SPEC, tiny_encoder())
     key = push_key(SPEC, start, end)
     assert (

@@ -117,12 +117,22 @@ def tiny_prepared(n: int, start: int = 0, task: int = 0) -> Prepared:
     """A Prepared set of `n` 2x2 rows whose `pick_cell` is the row's id (for buffers)."""
     z = torch.zeros
     return Prepared(
-        rgb=z(n, 3, 2, 2, dtype=torch.uint8), height=z(n, 2, 2, dtype=torch.float16),
-        orient=z(n, 2, 2, 2, dtype=torch.float16), emb=z(n, 3), pick_cell=torch.arange(start, start + n),
-        pick_off=z(n, 2), pick_h=z(n), pick_rot=z(n), place_cell=z(n, dtype=torch.long), place_off=z(n, 2),
-        place_h=z(n), place_rot=z(n), rot_w=z(n), has_place=z(n, dtype=torch.bool),
+        rgb=z(n, 3, 2, 2, dtype=torch.uint8),
+        height=z(n, 2, 2, dtype=torch.float16),
+        orient=z(n, 2, 2, 2, dtype=torch.float16),
+        emb=z(n, 3),
+        pick_cell=torch.arange(start, start + n),
+        pick_off=z(n, 2),
+        pick_h=z(n),
+        pick_rot=z(n),
+        place_cell=z(n, dtype=torch.long),
+        place_off=z(n, 2),
+        place_h=z(n),
+        place_rot=z(n),
+        rot_w=z(n),
+        has_place=z(n, dtype=torch.bool),
         task=torch.full((n,), task, dtype=torch.long),
-    )  # fmt: skip
+    )
 
 
 # -- the loop and the names ------------------------------------------------------------------
@@ -135,8 +145,14 @@ def test_loop_calls_the_hooks_in_order(tasks):
         ("a", "after_backward"),
         ("b", "after_backward"),
     ]
-    assert log == [("a", "before_task"), ("b", "before_task"), *step, *step,
-                   ("a", "after_task"), ("b", "after_task")]  # fmt: skip
+    assert log == [
+        ("a", "before_task"),
+        ("b", "before_task"),
+        *step,
+        *step,
+        ("a", "after_task"),
+        ("b", "after_task"),
+    ]
 
 
 def test_loop_trains_on_each_steps_augmented_batch(tasks):

@@ -100,8 +100,10 @@ def test_synthesis_prompt_takes_a_custom_api_text():
 
 
 def test_adapt_prompt_lists_retrieved_skills_in_order():
-    skills = [Example("place_on", "def place_on(robot, obj, target):\n    pass\n", "Place on a target."),
-              Example("pick_up", PICK_UP, "Pick up one object.")]  # fmt: skip
+    skills = [
+        Example("place_on", "def place_on(robot, obj, target):\n    pass\n", "Place on a target."),
+        Example("pick_up", PICK_UP, "Pick up one object."),
+    ]
     p = adapt_prompt("place the red cube on the green pad", ["red cube", "green pad"], skills)
     assert p.user.index("1. place_on") < p.user.index("2. pick_up")
     assert PICK_UP.strip() in p.user
@@ -118,8 +120,14 @@ def test_retry_prompt_contains_previous_code_error_and_observation():
         "SkillError: nothing in the scene matches 'blue block' (the scene has: red cube, blue cube)"
     )
     seen = "red cube at (0.52, 0.10, 0.00); blue cube at (0.45, -0.12, 0.00)"
-    p = retry_prompt(code, error, seen, task_instruction="stack the red cube on the blue cube",
-                     scene_objects=["red cube", "blue cube"], name="stack")  # fmt: skip
+    p = retry_prompt(
+        code,
+        error,
+        seen,
+        task_instruction="stack the red cube on the blue cube",
+        scene_objects=["red cube", "blue cube"],
+        name="stack",
+    )
     assert code.strip() in p.user  # verbatim, blank lines included
     assert error in p.user and seen in p.user
     assert "stack the red cube on the blue cube" in p.user
@@ -145,8 +153,18 @@ def test_plan_prompt_asks_for_a_json_list():
 
 
 def test_prompt_files_load_by_name():
-    for name in ("system", "synthesize", "adapt", "retry", "plan", "plan_system", "api_facts",
-                 "goal_code", "goal_write", "goal_write_system"):  # fmt: skip
+    for name in (
+        "system",
+        "synthesize",
+        "adapt",
+        "retry",
+        "plan",
+        "plan_system",
+        "api_facts",
+        "goal_code",
+        "goal_write",
+        "goal_write_system",
+    ):
         assert load_prompt(name).strip()
     with pytest.raises(AgentError, match="no prompt named"):
         load_prompt("nope")
@@ -178,7 +196,7 @@ PLACE_ON = (
     'def place_on(robot, obj, target):\n    """Put obj on target.\n\n    Goal: on(?obj, ?target)\n    """\n'
     "    robot.place_on(robot.find(obj), robot.find(target))\n"
 )
-GOAL = "right_of(red cube, blue bowl) and on(green cube, yellow plate) and far_from(red cube, green cube, 0.05)"  # fmt: skip
+GOAL = "right_of(red cube, blue bowl) and on(green cube, yellow plate) and far_from(red cube, green cube, 0.05)"
 
 
 @dataclass(frozen=True)
@@ -223,8 +241,12 @@ def test_api_reference_states_frame_sizes_limits_accuracy_and_exceptions():
     assert len(skill_errors()) == len(
         set(re.findall(r"raise SkillError\(\s*(f?[\"'][^\n]*)", source))
     )
-    for message in ("could not grasp the <description>", "is off the reachable table area",
-                    f"too many arm motions (more than {MAX_MOTIONS})", "pose out of reach"):  # fmt: skip
+    for message in (
+        "could not grasp the <description>",
+        "is off the reachable table area",
+        f"too many arm motions (more than {MAX_MOTIONS})",
+        "pose out of reach",
+    ):
         assert message in ref
     assert "0.005 <= z <= 0.6" in source  # the move_to range the facts state
     assert "z 0.005..0.6 m" in ref
@@ -237,11 +259,17 @@ def test_goal_code_prompt_carries_goal_scene_predicates_api_and_skills():
             "def put_left_of(robot, a, b):\n    pass\n",
             "Put a left of b.",
             goal_template="left_of(?a, ?b)",
-        ),  # fmt: skip
+        ),
         ("place_on", PLACE_ON, "Put obj on target."),
     ]
-    p = goal_code_prompt("put_right_of", "right_of(?a, ?b)", {"a": "red cube", "b": "blue bowl"},
-                         "right_of(red cube, blue bowl)", STATE, skills)  # fmt: skip
+    p = goal_code_prompt(
+        "put_right_of",
+        "right_of(?a, ?b)",
+        {"a": "red cube", "b": "blue bowl"},
+        "right_of(red cube, blue bowl)",
+        STATE,
+        skills,
+    )
     user = p.user
     assert "Goal template: right_of(?a, ?b)" in user
     assert "right_of(red cube, blue bowl)" in user
@@ -262,11 +290,23 @@ def test_goal_code_prompt_carries_goal_scene_predicates_api_and_skills():
 
 
 def test_goal_code_prompt_takes_template_slot_pairs_numbers_and_colors():
-    p = goal_code_prompt("turn_by", "rotated_by(?a, ?n)", (("a", "red cube"), ("n", 45.0)),
-                         "rotated_by(red cube, 45)", STATE, [])  # fmt: skip
+    p = goal_code_prompt(
+        "turn_by",
+        "rotated_by(?a, ?n)",
+        (("a", "red cube"), ("n", 45.0)),
+        "rotated_by(red cube, 45)",
+        STATE,
+        [],
+    )
     assert "`turn_by(robot, a='red cube', n=45.0)`" in p.user and "`n`: a number" in p.user
-    p = goal_code_prompt("all_on_table", "all(x in ?color things: on_table(x))", {"color": "red"},
-                         "all(x in red things: on_table(x))", STATE, [])  # fmt: skip
+    p = goal_code_prompt(
+        "all_on_table",
+        "all(x in ?color things: on_table(x))",
+        {"color": "red"},
+        "all(x in red things: on_table(x))",
+        STATE,
+        [],
+    )
     assert "`color`: a color word, here 'red'" in p.user and "on_table(a)" in p.user
     with pytest.raises(AgentError, match="not a name"):
         goal_code_prompt("f", "on(?a, ?b)", {"a b": "red cube"}, "on(red cube, blue bowl)", STATE)
@@ -280,13 +320,27 @@ def test_retry_prompt_names_each_false_atom_with_its_numbers_the_error_and_the_c
     atoms = atoms_of(GOAL)
     false = [a for a in atoms if not a["value"]]
     assert len(false) == 2
-    result = SandboxResult("error", "SkillError: could not grasp the green cube (line 5)", False,
-                           1.0, goal=GOAL, atoms=atoms, objects=tuple(STATE.to_json()))  # fmt: skip
+    result = SandboxResult(
+        "error",
+        "SkillError: could not grasp the green cube (line 5)",
+        False,
+        1.0,
+        goal=GOAL,
+        atoms=atoms,
+        objects=tuple(STATE.to_json()),
+    )
     feedback = goal_feedback(result)
     code = "def put_right_of(robot, a, b):\n    robot.pick(robot.find(a))\n"
-    p = goal_code_prompt("put_right_of", "right_of(?a, ?b)", {"a": "red cube", "b": "blue bowl"},
-                         "right_of(red cube, blue bowl)", STATE, [], feedback=feedback,
-                         previous_code=code)  # fmt: skip
+    p = goal_code_prompt(
+        "put_right_of",
+        "right_of(?a, ?b)",
+        {"a": "red cube", "b": "blue bowl"},
+        "right_of(red cube, blue bowl)",
+        STATE,
+        [],
+        feedback=feedback,
+        previous_code=code,
+    )
     assert "previous attempt did not work" in p.user and code.strip() in p.user
     assert "SkillError: could not grasp the green cube (line 5)" in p.user
     for a in false:
@@ -296,11 +350,25 @@ def test_retry_prompt_names_each_false_atom_with_its_numbers_the_error_and_the_c
     assert "True at the end: far_from(red cube, green cube, 0.05)" in p.user
     assert "- red cube: [0.52, -0.1, 0.0, 30.0] -> [0.52, -0.1, 0.0, 30.0]" in p.user
     # the robot's calls, when the result carries them
-    logged = SimpleNamespace(**vars(result) | {"calls": [
-        "find('red cube')", {"method": "pick", "args": ["<red cube>"], "error": "could not grasp the red cube"},
-        {"method": "place_at", "args": {"obj": "<red cube>", "position": (0.5, 0.2)}, "result": None}]})  # fmt: skip
+    logged = SimpleNamespace(
+        **vars(result)
+        | {
+            "calls": [
+                "find('red cube')",
+                {"method": "pick", "args": ["<red cube>"], "error": "could not grasp the red cube"},
+                {
+                    "method": "place_at",
+                    "args": {"obj": "<red cube>", "position": (0.5, 0.2)},
+                    "result": None,
+                },
+            ]
+        }
+    )
     text = goal_feedback(logged)
-    assert "Robot calls the skill made:\n- find('red cube')\n- pick('<red cube>') -> raised could not grasp the red cube\n" in text  # fmt: skip
+    assert (
+        "Robot calls the skill made:\n- find('red cube')\n- pick('<red cube>') -> raised could not grasp the red cube\n"
+        in text
+    )
     assert "- place_at(obj='<red cube>', position=(0.5, 0.2))" in text
 
 
@@ -315,9 +383,17 @@ def test_feedback_over_several_episodes_gives_the_first_in_full_and_counts_the_r
     assert "- 1 episode: error, SkillError: no free spot left on the table" in text
     assert "- 1 episode: right_of false" in text and "- 1 episode: on false" in text
     assert goal_feedback([good, good]) == "" and goal_feedback(good) == ""
-    live = SimpleNamespace(status="ok", success=False, goal=GOAL, reason=None,
-                           atoms=evaluate(check(GOAL, STATE), STATE).atoms)  # AtomResults  # fmt: skip
-    assert "- on(green cube, yellow plate): green cube's center is 25.5 cm outside" in goal_feedback(live)  # fmt: skip
+    live = SimpleNamespace(
+        status="ok",
+        success=False,
+        goal=GOAL,
+        reason=None,
+        atoms=evaluate(check(GOAL, STATE), STATE).atoms,
+    )  # AtomResults
+    assert (
+        "- on(green cube, yellow plate): green cube's center is 25.5 cm outside"
+        in goal_feedback(live)
+    )
     rejected = goal_feedback(SandboxResult("rejected", "line 2: open() is not allowed", False, 0.0))
     assert rejected == "The code was rejected before it ran: line 2: open() is not allowed"
 
@@ -336,9 +412,12 @@ def test_goal_writing_prompt_has_grammar_predicates_frame_scene_and_examples():
     assert len(examples) >= 6
     for formula in examples:
         parse(formula)  # every example is a formula of the language
-    retry = goal_writing_prompt("put the red cube right of the bowl", STATE,
-                                "no 'bowl' in the scene (it has: red cube, ...)",
-                                previous="right_of(red cube, bowl)")  # fmt: skip
+    retry = goal_writing_prompt(
+        "put the red cube right of the bowl",
+        STATE,
+        "no 'bowl' in the scene (it has: red cube, ...)",
+        previous="right_of(red cube, bowl)",
+    )
     assert "Your previous answer: right_of(red cube, bowl)" in retry.user
     assert "It was refused: no 'bowl' in the scene (it has: red cube, ...)" in retry.user
 
@@ -358,8 +437,13 @@ def test_the_accuracy_script_runs_and_agrees_with_the_stated_figures():
     from pathlib import Path
 
     script = Path(__file__).resolve().parents[2] / "scripts" / "measure_accuracy.py"
-    out = subprocess.run([sys.executable, str(script), "--places", "2", "--pushes", "1", "--json"],
-                         capture_output=True, text=True, timeout=120, check=True)  # fmt: skip
+    out = subprocess.run(
+        [sys.executable, str(script), "--places", "2", "--pushes", "1", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
     data = json.loads(out.stdout)
     assert data["place"]["trials"] == 2 and data["push"]["trials"] == 1
     assert data["place"]["max_m"] <= 2 * PLACE_ACCURACY.worst  # same seeds, same simulator

@@ -135,8 +135,16 @@ def test_agent_verifies_with_the_oracle_and_runs_with_the_policy(runner, oracle,
     library = SkillLibrary(tmp_path, HashEmbedder(), MemoryIndex(), install_seeds=True)
     scenes, runs = Scenes(), RunStore(tmp_path)
     try:
-        agent = Agent(library, Evaluator(oracle, episodes=1, pass_bar=1.0), OfflinePlanner(),
-                      OfflineSynthesizer(), runs, scenes, runner=runner, perception="policy")  # fmt: skip
+        agent = Agent(
+            library,
+            Evaluator(oracle, episodes=1, pass_bar=1.0),
+            OfflinePlanner(),
+            OfflineSynthesizer(),
+            runs,
+            scenes,
+            runner=runner,
+            perception="policy",
+        )
         record = agent.run(scenes.scene("place", 3).instruction, "place", 3)
         assert record.perception == "policy" and runs.get(record.run_id).perception == "policy"
         verdicts = [v for d in record.decisions for v in d.verdicts]
@@ -164,8 +172,16 @@ def test_a_corrupt_checkpoint_is_refused_by_the_cli_and_by_the_worker(home, tmp_
     shutil.copytree(home, bad)
     spec = policy_spec(bad)  # checked while still intact: the worker must check again
     flip_a_bit(resolve(bad).path, 0xFF)
-    assert "corrupt" in fails(bad, "run", "pick up the red cube", "--perception", "policy",
-                              "--policy-version", "1", code=1)  # fmt: skip
+    assert "corrupt" in fails(
+        bad,
+        "run",
+        "pick up the red cube",
+        "--perception",
+        "policy",
+        "--policy-version",
+        "1",
+        code=1,
+    )
     with pytest.raises(AgentError, match="corrupt"):
         policy_spec(bad, 1)
     worker = _Worker(provider=spec)  # one start (a pool would try twice)

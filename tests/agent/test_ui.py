@@ -76,14 +76,38 @@ class FakeQueue:
         import numpy as np
 
         self.items = [
-            PendingPrediction(f"pred-{i}", f"put the red cube in the blue bowl {i}", "put-in-bowl", 2 * i + 1,
-                              "pick_place", ("position", "orientation", "")[i % 3], "position error 4.1 cm",
-                              width, height, KeyPose(30.0 + i, 40.0, 10.0), KeyPose(60.0, 100.0, -20.0), 1000.0 + i)
+            PendingPrediction(
+                f"pred-{i}",
+                f"put the red cube in the blue bowl {i}",
+                "put-in-bowl",
+                2 * i + 1,
+                "pick_place",
+                ("position", "orientation", "")[i % 3],
+                "position error 4.1 cm",
+                width,
+                height,
+                KeyPose(30.0 + i, 40.0, 10.0),
+                KeyPose(60.0, 100.0, -20.0),
+                1000.0 + i,
+            )
             for i in range(items)
-        ]  # fmt: skip
+        ]
         if items:
-            self.items.append(PendingPrediction("pred-pickonly", "pick up the green cylinder", "pick", 9, "pick",
-                                                "position", "", width, height, KeyPose(20.0, 20.0, 0.0), None))  # fmt: skip
+            self.items.append(
+                PendingPrediction(
+                    "pred-pickonly",
+                    "pick up the green cylinder",
+                    "pick",
+                    9,
+                    "pick",
+                    "position",
+                    "",
+                    width,
+                    height,
+                    KeyPose(20.0, 20.0, 0.0),
+                    None,
+                )
+            )
         rng = np.random.default_rng(0)
         self.rgb = rng.integers(0, 255, (height, width, 3), dtype=np.uint8)
         self.stored: list[tuple[str, KeyPose, KeyPose | None]] = []
@@ -108,8 +132,14 @@ class FakeQueue:
         item = self.get(prediction_id)
         self.items.remove(item)
         self.stored.append((prediction_id, pick, place))
-        return StoredCorrection(f"c{len(self.stored)}", prediction_id, item.instruction, item.family, time.time(),
-                                f"pick at ({pick.row:.1f}, {pick.col:.1f})")  # fmt: skip
+        return StoredCorrection(
+            f"c{len(self.stored)}",
+            prediction_id,
+            item.instruction,
+            item.family,
+            time.time(),
+            f"pick at ({pick.row:.1f}, {pick.col:.1f})",
+        )
 
     def recent(self, limit=20):
         return [
@@ -127,24 +157,79 @@ def make_home(home: Path) -> SkillLibrary:
     lib.record_use("stack")
     runs = RunStore(home)
     rec = RunRecord(
-        run_id="run0000001", instruction="stack the red cube on the blue cube", family="stack",
-        family_source="given", seed=3, planner="offline", perception="oracle",
+        run_id="run0000001",
+        instruction="stack the red cube on the blue cube",
+        family="stack",
+        family_source="given",
+        seed=3,
+        planner="offline",
+        perception="oracle",
         plan=("stack the red cube on the blue cube",),
-        decisions=(Decision("stack the red cube on the blue cube", "reuse", 0.9123, "stack", 2, 1,
-                            ({"recipe": "library:stack@v2", "stage": "success", "success_rate": 0.8},)),),
-        skills=("stack@v2",), success=True, status="ok", reason=None, seconds=1.5, llm_calls=0, tokens=0,
-        args={"top": "red cube", "base": "blue cube"}, poses={"red cube": [0.5, 0.1, 0.05, 12.0]},
-    )  # fmt: skip
+        decisions=(
+            Decision(
+                "stack the red cube on the blue cube",
+                "reuse",
+                0.9123,
+                "stack",
+                2,
+                1,
+                ({"recipe": "library:stack@v2", "stage": "success", "success_rate": 0.8},),
+            ),
+        ),
+        skills=("stack@v2",),
+        success=True,
+        status="ok",
+        reason=None,
+        seconds=1.5,
+        llm_calls=0,
+        tokens=0,
+        args={"top": "red cube", "base": "blue cube"},
+        poses={"red cube": [0.5, 0.1, 0.05, 12.0]},
+    )
     runs.save(rec, gif=tiny_gif())
-    runs.save(dataclasses.replace(rec, run_id="run0000002", success=False, skills=(), gif=None,
-                                  instruction="swap the cubes", created=rec.created + 1, reason="no skill"))  # fmt: skip
+    runs.save(
+        dataclasses.replace(
+            rec,
+            run_id="run0000002",
+            success=False,
+            skills=(),
+            gif=None,
+            instruction="swap the cubes",
+            created=rec.created + 1,
+            reason="no skill",
+        )
+    )
     runs.close()
     rep = home / "learn" / "basic-20260101-000000"
     rep.mkdir(parents=True)
-    report = {"suite": "basic", "seconds": 12.5, "success_rate": 0.75, "library_size": [11, 12],
-              "passes": [{"pass": 1, "tasks": 2, "success_rate": 0.5, "reuse_rate": 0.5, "synthesized": 1, "llm_calls": 0}],
-              "tasks": [{"pass": 1, "family": "stack", "seed": 3, "instruction": "stack it", "success": True,
-                         "decisions": ["reuse"], "seconds": 1.0, "run_id": "run0000001"}]}  # fmt: skip
+    report = {
+        "suite": "basic",
+        "seconds": 12.5,
+        "success_rate": 0.75,
+        "library_size": [11, 12],
+        "passes": [
+            {
+                "pass": 1,
+                "tasks": 2,
+                "success_rate": 0.5,
+                "reuse_rate": 0.5,
+                "synthesized": 1,
+                "llm_calls": 0,
+            }
+        ],
+        "tasks": [
+            {
+                "pass": 1,
+                "family": "stack",
+                "seed": 3,
+                "instruction": "stack it",
+                "success": True,
+                "decisions": ["reuse"],
+                "seconds": 1.0,
+                "run_id": "run0000001",
+            }
+        ],
+    }
     (rep / "report.json").write_text(json.dumps(report))
     (rep / "library_growth.png").write_bytes(tiny_png())
     (rep / "success.png").write_bytes(tiny_png())
@@ -350,8 +435,24 @@ def test_run_gif_never_leaves_the_home(home, queue, tmp_path):
 def test_runs_are_paged(tmp_path):
     lib = SkillLibrary(tmp_path, HashEmbedder(), MemoryIndex(), install_seeds=False)
     store = RunStore(tmp_path)
-    base = RunRecord("r", "pick up the red cube", "pick", "given", 0, "offline", "oracle", ("pick",), (), (),
-                     True, "ok", None, 0.1, 0, 0)  # fmt: skip
+    base = RunRecord(
+        "r",
+        "pick up the red cube",
+        "pick",
+        "given",
+        0,
+        "offline",
+        "oracle",
+        ("pick",),
+        (),
+        (),
+        True,
+        "ok",
+        None,
+        0.1,
+        0,
+        0,
+    )
     for i in range(7):
         store.save(dataclasses.replace(base, run_id=f"run{i:03d}", created=1000.0 + i))
     store.close()
@@ -382,14 +483,17 @@ def test_learning_page_shows_curriculum_and_continual_results(client):
         assert img.status_code == 200 and img.headers["content-type"] == "image/png"
 
 
-@pytest.mark.parametrize("url", [
-    "/learning/curriculum/basic-20260101-000000/report.json",
-    "/learning/curriculum/..%2F..%2Fsecret/success.png",
-    "/learning/curriculum/nope/success.png",
-    "/learning/continual/..%2Fcontinual.md",
-    "/learning/continual/continual.md",
-    "/learning/continual/missing.png",
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/learning/curriculum/basic-20260101-000000/report.json",
+        "/learning/curriculum/..%2F..%2Fsecret/success.png",
+        "/learning/curriculum/nope/success.png",
+        "/learning/continual/..%2Fcontinual.md",
+        "/learning/continual/continual.md",
+        "/learning/continual/missing.png",
+    ],
+)
 def test_learning_files_are_whitelisted(client, url):
     assert client.get(url).status_code == 404
 
@@ -427,8 +531,14 @@ def test_storing_a_correction(home):
     q = FakeQueue()
     app = create_app(home[0], library=home[1], corrections=q)
     with TestClient(app, base_url=BASE) as c:
-        form = {"pick_row": "12.5", "pick_col": "77.25", "pick_angle": "30",
-                "place_row": "50", "place_col": "90", "place_angle": "-170"}  # fmt: skip
+        form = {
+            "pick_row": "12.5",
+            "pick_col": "77.25",
+            "pick_angle": "30",
+            "place_row": "50",
+            "place_col": "90",
+            "place_angle": "-170",
+        }
         r = c.post("/corrections/pred-0", data=form, headers=SAME_ORIGIN, follow_redirects=False)
         assert r.status_code == 303 and r.headers["location"] == "/corrections/pred-1?stored=c1"
         assert q.stored == [("pred-0", KeyPose(12.5, 77.25, 30.0), KeyPose(50.0, 90.0, -170.0))]
@@ -436,8 +546,12 @@ def test_storing_a_correction(home):
         assert 'id="stored"' in nxt and "c1" in nxt
         assert c.get("/corrections/pred-0").status_code == 404  # dequeued
         # Sec-Fetch-Site and Referer also prove the same origin
-        r = c.post("/corrections/pred-pickonly", data={"pick_row": "1", "pick_col": "2", "pick_angle": "0"},
-                   headers={"Sec-Fetch-Site": "same-origin"}, follow_redirects=False)  # fmt: skip
+        r = c.post(
+            "/corrections/pred-pickonly",
+            data={"pick_row": "1", "pick_col": "2", "pick_angle": "0"},
+            headers={"Sec-Fetch-Site": "same-origin"},
+            follow_redirects=False,
+        )
         assert r.status_code == 303 and q.stored[-1] == (
             "pred-pickonly",
             KeyPose(1.0, 2.0, 0.0),
@@ -513,7 +627,7 @@ def big(tmp_path_factory):
             examples=(),
             author=("synthesizer", "human")[i % 2],
             stats={"pick": (4, i % 5)},
-        )  # fmt: skip
+        )
         for i in range(10_000)
     ]
     lib.add_many(versions, uses={f"s_{i:05d}": i % 13 for i in range(10_000)})

@@ -32,11 +32,22 @@ def _client(home, corrections):
     return TestClient(app, base_url=BASE, raise_server_exceptions=False)
 
 
-@pytest.mark.parametrize("url", [
-    f"/?page={BIG}", f"/?page={HUGE}", f"/?page=-{HUGE}", "/?page=0", f"/runs?page={HUGE}",
-    f"/corrections?page={HUGE}", f"/skills/stack?v={HUGE}", f"/skills/stack?v=-{HUGE}",
-    f"/skills/stack?diff={HUGE}", f"/?k={HUGE}", "/?page=1e400",
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"/?page={BIG}",
+        f"/?page={HUGE}",
+        f"/?page=-{HUGE}",
+        "/?page=0",
+        f"/runs?page={HUGE}",
+        f"/corrections?page={HUGE}",
+        f"/skills/stack?v={HUGE}",
+        f"/skills/stack?v=-{HUGE}",
+        f"/skills/stack?diff={HUGE}",
+        f"/?k={HUGE}",
+        "/?page=1e400",
+    ],
+)
 def test_big_numbers_in_queries_are_422(home, url):
     with _client(home, FakeQueue()) as c:
         r = c.get(url)
@@ -71,15 +82,26 @@ def test_the_page_refuses_the_angles_the_cli_refuses(home, angle):
         validate_angle(float(angle))  # what `policy correct --angle` refuses
     q = FakeQueue()
     with _client(home, q) as c:
-        form = {"pick_row": "12.5", "pick_col": "77.25", "pick_angle": angle,
-                "place_row": "50", "place_col": "90", "place_angle": "10"}  # fmt: skip
+        form = {
+            "pick_row": "12.5",
+            "pick_col": "77.25",
+            "pick_angle": angle,
+            "place_row": "50",
+            "place_col": "90",
+            "place_angle": "10",
+        }
         r = c.post("/corrections/pred-0", data=form, headers=SAME_ORIGIN, follow_redirects=False)
         assert r.status_code == 422 and q.stored == []
         form = {**form, "pick_angle": "10", "place_angle": angle}
         r = c.post("/corrections/pred-0", data=form, headers=SAME_ORIGIN, follow_redirects=False)
         assert r.status_code == 422 and q.stored == []
         ok = {**form, "place_angle": "180"}
-        assert c.post("/corrections/pred-0", data=ok, headers=SAME_ORIGIN, follow_redirects=False).status_code == 303  # fmt: skip
+        assert (
+            c.post(
+                "/corrections/pred-0", data=ok, headers=SAME_ORIGIN, follow_redirects=False
+            ).status_code
+            == 303
+        )
     assert len(q.stored) == 1
 
 

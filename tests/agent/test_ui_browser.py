@@ -79,8 +79,10 @@ def test_search_open_a_skill_and_correct_a_prediction(site):
     b.wait_event("Page.loadEventFired")
     assert b.evaluate("location.pathname") == f"/corrections/{item.id}"
     b.wait_for("document.querySelector('#scene').dataset.ready === '1'")
-    box = b.evaluate("(() => { const e = document.querySelector('#scene-img'); e.scrollIntoView({block: 'center'});"
-                     " const r = e.getBoundingClientRect(); return [r.left, r.top, r.width, r.height]; })()")  # fmt: skip
+    box = b.evaluate(
+        "(() => { const e = document.querySelector('#scene-img'); e.scrollIntoView({block: 'center'});"
+        " const r = e.getBoundingClientRect(); return [r.left, r.top, r.width, r.height]; })()"
+    )
     left, top, width, height = box
     assert width > item.width  # shown enlarged
     want_col, want_row = 0.25 * item.width, 0.5 * item.height

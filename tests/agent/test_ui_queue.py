@@ -172,7 +172,7 @@ def test_a_stored_correction_is_the_row_policy_correct_stores(site):
         "place_row": f"{it.place.row:.2f}",
         "place_col": f"{it.place.col:.2f}",
         "place_angle": f"{it.place.angle:.1f}",
-    }  # fmt: skip  (the place as the page shows it)
+    }  # the place as the page shows it
     r = c.post(f"/corrections/{it.id}", data=form, headers=SAME_ORIGIN, follow_redirects=False)
     assert r.status_code == 303
     (got,) = stored_rows(home)
@@ -190,8 +190,20 @@ def test_a_stored_correction_is_the_row_policy_correct_stores(site):
     cli_id, cli_diag = store_human_correction(home, scene, "pick", want, "human:ui")
     cli = stored_rows(home)[-1]
     assert cli.id == cli_id and got.diagnosis == cli_diag
-    for field in ("family", "seed", "instruction", "primitive", "expert", "diagnosis", "checkpoint", "round",
-                  "predicted_pick", "predicted_place", "corrected_pick", "corrected_place"):  # fmt: skip
+    for field in (
+        "family",
+        "seed",
+        "instruction",
+        "primitive",
+        "expert",
+        "diagnosis",
+        "checkpoint",
+        "round",
+        "predicted_pick",
+        "predicted_place",
+        "corrected_pick",
+        "corrected_place",
+    ):
         assert np.all(np.asarray(getattr(got, field)) == np.asarray(getattr(cli, field))), field
     assert got.symmetry == pytest.approx(cli.symmetry)
     assert np.array_equal(got.rgb, cli.rgb) and np.array_equal(got.depth, cli.depth)
@@ -236,8 +248,14 @@ def test_both_poses_corrected_nothing_changed_and_bad_input(site):
     )
     assert stored_rows(home) == [] and it.id in [i.id for i in q.pending()]
     # both key poses moved: one row with both corrected
-    form = {"pick_row": "20", "pick_col": "40", "pick_angle": "10", "place_row": "60", "place_col": "100",
-            "place_angle": "-35"}  # fmt: skip
+    form = {
+        "pick_row": "20",
+        "pick_col": "40",
+        "pick_angle": "10",
+        "place_row": "60",
+        "place_col": "100",
+        "place_angle": "-35",
+    }
     assert (
         c.post(
             f"/corrections/{it.id}", data=form, headers=SAME_ORIGIN, follow_redirects=False
@@ -246,8 +264,10 @@ def test_both_poses_corrected_nothing_changed_and_bad_input(site):
     )
     (row,) = stored_rows(home)
     scene, spec = cli_scene(home, it.family, it.seed)
-    for action, (r_, c_, a_), got in (("pick", (20, 40, 10), row.corrected_pick),
-                                      ("place", (60, 100, -35), row.corrected_place)):  # fmt: skip
+    for action, (r_, c_, a_), got in (
+        ("pick", (20, 40, 10), row.corrected_pick),
+        ("place", (60, 100, -35), row.corrected_place),
+    ):
         z = corrected_pose(spec, scene, action, (c_ * SCALE, r_ * SCALE))[2]
         yaw = math.degrees(pose_from_key(spec, KeyPose(r_, c_, a_), z)[3])
         assert np.allclose(
@@ -292,8 +312,14 @@ def test_an_empty_home_says_what_to_run(tmp_path):
         assert f"skillgrove --home {tmp_path} policy train" in page
         assert f"skillgrove --home {tmp_path} policy queue --family place --episodes 20" in page
         assert c.get("/corrections/1").status_code == 404
-        assert c.post("/corrections/1", data={"pick_row": "1", "pick_col": "1", "pick_angle": "0"},
-                      headers=SAME_ORIGIN).status_code == 404  # fmt: skip
+        assert (
+            c.post(
+                "/corrections/1",
+                data={"pick_row": "1", "pick_col": "1", "pick_angle": "0"},
+                headers=SAME_ORIGIN,
+            ).status_code
+            == 404
+        )
     assert not store_path(tmp_path).exists()  # reading the page created nothing
     lib.close()
 

@@ -63,8 +63,12 @@ def cli(tmp_path, monkeypatch, capsys):
 
 # -- which keys, and what decides --------------------------------------------------------
 def test_a_version_is_judged_on_what_it_claims(lib):
-    lib.add("nudge", "def nudge(robot, obj, zone):\n    robot.find(obj)\n", "x",
-            stats={"push": (5, 5), "place": (4, 1)})  # fmt: skip
+    lib.add(
+        "nudge",
+        "def nudge(robot, obj, zone):\n    robot.find(obj)\n",
+        "x",
+        stats={"push": (5, 5), "place": (4, 1)},
+    )
     v = lib.get("nudge")
     assert verify.keys_for(v, 0.8) == [("place", False), ("push", True)]
     seed = lib.get("place_on")  # no stats: the families its parameters fit, none claimed
@@ -87,8 +91,9 @@ def test_a_version_is_judged_on_what_it_claims(lib):
 
 
 def test_an_unknown_key_is_skipped_until_a_generator_is_registered(lib, no_generators):
-    v = lib.add("put_left", "def put_left(robot, a, b):\n    robot.find(a)\n", "x",
-                stats={TEMPLATE: (5, 5)})  # fmt: skip
+    v = lib.add(
+        "put_left", "def put_left(robot, a, b):\n    robot.find(a)\n", "x", stats={TEMPLATE: (5, 5)}
+    )
     ex = CountingExecutor("FFFFF")
     ev = Evaluator(ex)
     (skipped,) = check_version(ev, None, v, [(TEMPLATE, True)], 5)
@@ -102,12 +107,18 @@ def test_an_unknown_key_is_skipped_until_a_generator_is_registered(lib, no_gener
         if "{" not in key:
             return None  # not a goal template: another generator's key
         seen.append((version.name, key, n))
-        return [Job(version.code, version.name, None, i, {"a": "red cube", "b": "blue cube"}) for i in range(n)]  # fmt: skip
+        return [
+            Job(version.code, version.name, None, i, {"a": "red cube", "b": "blue cube"})
+            for i in range(n)
+        ]
 
     assert verify.register_key_jobs(template_jobs) is template_jobs
     verify.register_key_jobs(template_jobs)  # twice: still one
     assert verify._KEY_JOBS.count(template_jobs) == 1
-    assert len(jobs_for_key(None, v, TEMPLATE, 3)) == 3 and jobs_for_key(None, v, "a-family?", 3) is None  # fmt: skip
+    assert (
+        len(jobs_for_key(None, v, TEMPLATE, 3)) == 3
+        and jobs_for_key(None, v, "a-family?", 3) is None
+    )
     (failed,) = check_version(ev, None, v, [(TEMPLATE, True)], 5)
     assert failed.status == "failed" and failed.episodes == 2 and failed.stopped_early
     done = record(lib, v, (failed,))
@@ -133,15 +144,18 @@ def test_a_generator_that_cannot_build_a_scene_skips_the_key(lib, no_generators)
         raise AgentError(f"no evaluation scene could be built for {key}")
 
     verify.register_key_jobs(broken)
-    v = lib.add("put_left", "def put_left(robot, a, b):\n    robot.find(a)\n", "x", stats={TEMPLATE: (5, 5)})  # fmt: skip
+    v = lib.add(
+        "put_left", "def put_left(robot, a, b):\n    robot.find(a)\n", "x", stats={TEMPLATE: (5, 5)}
+    )
     (c,) = check_version(Evaluator(CountingExecutor("S")), None, v, [(TEMPLATE, True)], 2)
     assert c.status == "skipped" and c.reason.endswith(f"could be built for {TEMPLATE}")
     assert record(lib, v, (c,)).status == "skipped" and lib.get("put_left").verified
 
 
 def test_a_family_whose_scenes_do_not_fit_fails_that_key(lib, scenes):
-    v = lib.add("wave", "def wave(robot, hand, speed):\n    robot.find(hand)\n", "x",
-                stats={"pick": (5, 5)})  # fmt: skip
+    v = lib.add(
+        "wave", "def wave(robot, hand, speed):\n    robot.find(hand)\n", "x", stats={"pick": (5, 5)}
+    )
     (c,) = check_version(Evaluator(CountingExecutor("S")), scenes, v, [("pick", True)], 2)
     assert c.status == "failed" and c.stage == "syntax" and "do not fit" in c.reason
 
@@ -167,8 +181,14 @@ def test_a_broken_version_is_marked_unverified_with_exit_code_3(cli):
     from skills.library import open_library
 
     with open_library(cli.home, embedder=HashEmbedder()) as lib:
-        lib.add("pick_up", NOOP_PICK, author="human", verified=True, stage="success",
-                stats={"pick": (5, 5)})  # fmt: skip
+        lib.add(
+            "pick_up",
+            NOOP_PICK,
+            author="human",
+            verified=True,
+            stage="success",
+            stats={"pick": (5, 5)},
+        )
     code, out = cli("verify", "pick_up", "--json")
     assert code == 3, out
     (skill,) = json.loads(out)["skills"]
@@ -181,7 +201,9 @@ def test_a_broken_version_is_marked_unverified_with_exit_code_3(cli):
         assert not v2.verified and v2.stage == "runtime" and v2.stats == {"pick": (7, 5)}
         assert v1.verified  # only the latest version is checked
     code, out = cli("verify", "pick_up")
-    assert code == 3 and "pick_up v2 failed: pick: the code ran" in out and "(now unverified)" in out  # fmt: skip
+    assert (
+        code == 3 and "pick_up v2 failed: pick: the code ran" in out and "(now unverified)" in out
+    )
     code, out = cli("verify", "no_such_skill", "--json")
     assert code == 1 and json.loads(out) == {"error": "no skill named 'no_such_skill'"}
 
@@ -191,16 +213,38 @@ def test_ci_verifies_the_whole_seed_library(tmp_path):
     """What CI runs: `skills verify --json` over a fresh home's seed library passes."""
     t0 = time.perf_counter()
     res = subprocess.run(
-        [sys.executable, "-m", "agent.cli", "--home", str(tmp_path / "home"), "skills", "verify", "--json"],
-        capture_output=True, text=True, timeout=600,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "agent.cli",
+            "--home",
+            str(tmp_path / "home"),
+            "skills",
+            "verify",
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert res.returncode == 0, res.stdout + res.stderr
     data = json.loads(res.stdout)
     status = {s["name"]: s["status"] for s in data["skills"]}
     # the gripper and free-pose seeds fit no task family: nothing to check them on
-    assert {n for n, s in status.items() if s == "skipped"} == {"close_gripper", "open_gripper", "move_to", "place_at"}  # fmt: skip
+    assert {n for n, s in status.items() if s == "skipped"} == {
+        "close_gripper",
+        "open_gripper",
+        "move_to",
+        "place_at",
+    }
     assert {n for n, s in status.items() if s == "passed"} == {
-        "align_with", "pick_up", "place_on", "push_to", "put_in", "rotate_by", "stack",
-    }  # fmt: skip
+        "align_with",
+        "pick_up",
+        "place_on",
+        "push_to",
+        "put_in",
+        "rotate_by",
+        "stack",
+    }
     assert data["summary"]["failed"] == 0 and all(s["verified"] for s in data["skills"])
     print(f"skills verify over the seed library: {time.perf_counter() - t0:.1f} s")

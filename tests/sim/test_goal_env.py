@@ -35,9 +35,12 @@ def test_registered_beside_the_families():
 
 def test_check_env():
     e = gym.make(
-        sim.GOAL_ENV_ID, goal="in(red cube, blue bowl)", obs_mode="state", distractors=1,
+        sim.GOAL_ENV_ID,
+        goal="in(red cube, blue bowl)",
+        obs_mode="state",
+        distractors=1,
         objects='["red cube", "blue bowl", "green cube on yellow plate"]',
-    )  # fmt: skip
+    )
     try:
         check_env(e.unwrapped, skip_render_check=True)
     finally:
@@ -78,18 +81,29 @@ def test_reward_when_the_goal_is_reached_with_sampled_placements(env):
     env.reset(seed=3)
     u = env.unwrapped
     state = u.state()
-    poses = sample_layout(state, list(u.goal.ground.parts), ["red cube", "green cube"], np.random.default_rng(0))  # fmt: skip
+    poses = sample_layout(
+        state, list(u.goal.ground.parts), ["red cube", "green cube"], np.random.default_rng(0)
+    )
     assert poses is not None
-    _, reward, terminated, truncated, info = env.step(move_action(u.world, "red cube", poses["red cube"]))  # fmt: skip
+    _, reward, terminated, truncated, info = env.step(
+        move_action(u.world, "red cube", poses["red cube"])
+    )
     assert (reward, terminated, truncated) == (0.0, False, False)
     assert [a["value"] for a in info["atoms"]] == [True, False]
-    _, reward, terminated, truncated, info = env.step(move_action(u.world, "green cube", poses["green cube"]))  # fmt: skip
+    _, reward, terminated, truncated, info = env.step(
+        move_action(u.world, "green cube", poses["green cube"])
+    )
     assert (reward, terminated, truncated) == (1.0, True, False)
     assert info["success"] and all(a["value"] for a in info["atoms"])
 
 
 def test_truncated_after_max_actions():
-    e = GoalEnv(goal="in(red cube, blue bowl)", objects="red cube, blue bowl", max_actions=1, obs_mode="state")  # fmt: skip
+    e = GoalEnv(
+        goal="in(red cube, blue bowl)",
+        objects="red cube, blue bowl",
+        max_actions=1,
+        obs_mode="state",
+    )
     try:
         e.reset(seed=0)
         nothing = Action("place", (0.5, 0.0, 0.1, 0.0))  # holding nothing: does nothing

@@ -33,8 +33,17 @@ from sim.goals.consistency import contradiction
 X0 = 0.5  # a comfortable spot in the middle of the workspace
 
 
-def body(desc: str, x: float = X0, y: float = 0.0, z: float = 0.0, yaw: float = 0.0, *,
-         tilt: float = 0.0, start: tuple | None = None, held: bool = False) -> Body:  # fmt: skip
+def body(
+    desc: str,
+    x: float = X0,
+    y: float = 0.0,
+    z: float = 0.0,
+    yaw: float = 0.0,
+    *,
+    tilt: float = 0.0,
+    start: tuple | None = None,
+    held: bool = False,
+) -> Body:
     """A Body from '<color> <shape>'; yaw, tilt and start's yaw in degrees."""
     color, _, shape = desc.partition(" ")
     st = None
@@ -81,18 +90,28 @@ def refused(goal, state: State, *words: str) -> str:
     return msg
 
 
-RED, BLUE, GREEN, YELLOW = (body(f"{c} cube", X0, y) for c, y in
-                            (("red", -0.1), ("blue", 0.0), ("green", 0.1), ("yellow", 0.2)))  # fmt: skip
-FOUR = scene(RED, BLUE, GREEN, YELLOW, body("blue bowl", 0.62, -0.15),
-             body("red cylinder", 0.4, 0.1), body("pink outline", 0.4, -0.2))  # fmt: skip
+RED, BLUE, GREEN, YELLOW = (
+    body(f"{c} cube", X0, y)
+    for c, y in (("red", -0.1), ("blue", 0.0), ("green", 0.1), ("yellow", 0.2))
+)
+FOUR = scene(
+    RED,
+    BLUE,
+    GREEN,
+    YELLOW,
+    body("blue bowl", 0.62, -0.15),
+    body("red cylinder", 0.4, 0.1),
+    body("pink outline", 0.4, -0.2),
+)
 
 
 # -- check(): goals that can never be judged fairly are refused ------------------------------
 def test_check_returns_formula_and_ground_form():
     g = check("all(x in cubes except red cube: left_of(red cube, x))", FOUR)
     assert g.text == "all(x in cubes except red cube: left_of(red cube, x))"
-    assert g.ground == And(tuple(Atom("left_of", ("red cube", f"{c} cube"))
-                                 for c in ("blue", "green", "yellow")))  # fmt: skip
+    assert g.ground == And(
+        tuple(Atom("left_of", ("red cube", f"{c} cube")) for c in ("blue", "green", "yellow"))
+    )
     assert g.to_json()["all"]["in"] == "cubes except red cube"
 
 
@@ -128,10 +147,16 @@ def test_unknown_object_lists_the_scene():
 
 @pytest.mark.parametrize(
     "goal",
-    ["on(red cube, red cube)", "left_of(red cube, red cube)", "next_to(blue cube, blue cube)",
-     "between(red cube, blue cube, red cube)", "stacked(red cube, blue cube, red cube)",
-     "in_row(red cube, blue cube, blue cube)", "aligned(red cube, red cube)"],
-)  # fmt: skip
+    [
+        "on(red cube, red cube)",
+        "left_of(red cube, red cube)",
+        "next_to(blue cube, blue cube)",
+        "between(red cube, blue cube, red cube)",
+        "stacked(red cube, blue cube, red cube)",
+        "in_row(red cube, blue cube, blue cube)",
+        "aligned(red cube, red cube)",
+    ],
+)
 def test_the_same_object_twice(goal):
     refused(goal, FOUR, "twice")
 
@@ -143,11 +168,19 @@ def test_where_was_may_name_one_object_twice():
 
 @pytest.mark.parametrize(
     "goal",
-    ["on(blue bowl, red cube)", "in(blue bowl, red cube)", "held(blue bowl)",
-     "stacked(red cube, blue bowl)", "rotated_by(pink outline, 30)",
-     "aligned(blue bowl, pink outline)", "where_was(blue bowl, red cube)",
-     "pyramid(red cube, blue bowl, green cube)", "left_side(blue bowl)", "middle(blue bowl)"],
-)  # fmt: skip
+    [
+        "on(blue bowl, red cube)",
+        "in(blue bowl, red cube)",
+        "held(blue bowl)",
+        "stacked(red cube, blue bowl)",
+        "rotated_by(pink outline, 30)",
+        "aligned(blue bowl, pink outline)",
+        "where_was(blue bowl, red cube)",
+        "pyramid(red cube, blue bowl, green cube)",
+        "left_side(blue bowl)",
+        "middle(blue bowl)",
+    ],
+)
 def test_moving_a_fixed_object(goal):
     refused(goal, FOUR, "fixed")
 
@@ -168,9 +201,14 @@ def test_rotated_by_a_real_turn_of_a_cube(deg):
 
 
 @pytest.mark.parametrize(
-    "goal", ["in(red cube, blue cube)", "in(red cube, red cylinder)", "in(red cube, pink outline)",
-             "on(red cube, pink outline)"]
-)  # fmt: skip
+    "goal",
+    [
+        "in(red cube, blue cube)",
+        "in(red cube, red cylinder)",
+        "in(red cube, pink outline)",
+        "on(red cube, pink outline)",
+    ],
+)
 def test_no_container(goal):
     refused(goal, FOUR, goal.split("(")[0])
 
@@ -272,8 +310,9 @@ def test_contradiction_reason_names_the_atoms():
 # -- grounding and evaluation --------------------------------------------------------------
 def test_ground_expands_quantifiers_over_the_scene():
     f = parse("any(x in cubes except red cube and blue cube: left_of(red cube, x))")
-    assert ground(f, FOUR) == Or((Atom("left_of", ("red cube", "green cube")),
-                                  Atom("left_of", ("red cube", "yellow cube"))))  # fmt: skip
+    assert ground(f, FOUR) == Or(
+        (Atom("left_of", ("red cube", "green cube")), Atom("left_of", ("red cube", "yellow cube")))
+    )
     f = parse("all(x in cubes except red, blue and green ones: on_table(x))")
     assert ground(f, FOUR) == Atom("on_table", ("yellow cube",))  # one member: no And
     f = parse("far_from(red cube, blue cube)")
@@ -325,7 +364,9 @@ def test_explain_left_of_says_how_far_and_which_way():
         "left_of(red cube, blue cube): false, red cube is 1.2 cm right of blue cube, "
         "needs >= 3.0 cm left"
     )
-    (line,) = explain(evaluate("left_of(red cube, blue cube)", scene(body("red cube", X0, -0.05), BLUE)))  # fmt: skip
+    (line,) = explain(
+        evaluate("left_of(red cube, blue cube)", scene(body("red cube", X0, -0.05), BLUE))
+    )
     assert line.startswith("left_of(red cube, blue cube): true, ") and _numbers(line) == [
         5.0,
         0.0,
@@ -338,8 +379,12 @@ def test_explain_gives_numbers_for_each_atom():
     red = body("red cube", X0 + 0.03, 0.0, 0.04)  # 3 cm off the blue cube's center
     plate = body("green plate", 0.6, 0.2)
     blue = body("blue cube", 0.6 + 0.07, 0.2, 0.012)  # 7 cm from the plate's center
-    lines = explain(evaluate("on(red cube, green cube) and on(blue cube, green plate)",
-                             scene(red, body("green cube"), blue, plate)))  # fmt: skip
+    lines = explain(
+        evaluate(
+            "on(red cube, green cube) and on(blue cube, green plate)",
+            scene(red, body("green cube"), blue, plate),
+        )
+    )
     assert lines[0].startswith("on(red cube, green cube): false, ")
     assert "3.0 cm" in lines[0] and "2.0 cm" in lines[0]
     assert lines[1].startswith("on(blue cube, green plate): false, ")
@@ -354,8 +399,11 @@ def test_explain_rotated_by_in_degrees():
 
 
 def test_state_json_round_trip():
-    s = scene(body("red cube", 0.5, 0.1, 0.0, 30, tilt=3, start=(0.4, -0.1, 0.0, 10)),
-              body("blue small cube", 0.45, 0.0, 0.07, held=True), body("green bowl", 0.6, 0.0))  # fmt: skip
+    s = scene(
+        body("red cube", 0.5, 0.1, 0.0, 30, tilt=3, start=(0.4, -0.1, 0.0, 10)),
+        body("blue small cube", 0.45, 0.0, 0.07, held=True),
+        body("green bowl", 0.6, 0.0),
+    )
     rows = s.to_json()
     assert rows[0]["start"] == [0.4, -0.1, 0.0, 10.0] and rows[0]["end"] == [0.5, 0.1, 0.0, 30.0]
     assert rows[0]["size"] == [0.04, 0.04, 0.04] and rows[1]["held"] is True
@@ -374,10 +422,30 @@ def test_not_of_a_checked_goal_is_reported():
 
 
 TESTED = {  # every predicate has boundary tests in tests/sim/test_goals_*.py
-    "on", "in", "on_table", "stacked", "held", "upright", "left_of", "right_of", "in_front_of",
-    "behind", "next_to", "between", "far_from", "left_side", "right_side", "middle", "front",
-    "back", "rotated_by", "aligned", "where_was", "in_row", "pyramid",
-}  # fmt: skip
+    "on",
+    "in",
+    "on_table",
+    "stacked",
+    "held",
+    "upright",
+    "left_of",
+    "right_of",
+    "in_front_of",
+    "behind",
+    "next_to",
+    "between",
+    "far_from",
+    "left_side",
+    "right_side",
+    "middle",
+    "front",
+    "back",
+    "rotated_by",
+    "aligned",
+    "where_was",
+    "in_row",
+    "pyramid",
+}
 
 
 def test_every_predicate_is_tested_and_documented():

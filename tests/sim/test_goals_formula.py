@@ -32,25 +32,42 @@ def round_trips(f) -> None:
         ("left_of(red cube, blue cube) or on(red cube, blue plate)", Or((L, ON))),
         ("not left_of(red cube, blue cube)", Not(L)),
         # and binds tighter than or, not tighter than both
-        ("left_of(red cube, blue cube) or right_of(red cube, blue cube) and on(red cube, blue plate)",
-         Or((L, And((R, ON))))),
-        ("left_of(red cube, blue cube) and right_of(red cube, blue cube) or on(red cube, blue plate)",
-         Or((And((L, R)), ON))),
+        (
+            "left_of(red cube, blue cube) or right_of(red cube, blue cube) and on(red cube, blue plate)",
+            Or((L, And((R, ON)))),
+        ),
+        (
+            "left_of(red cube, blue cube) and right_of(red cube, blue cube) or on(red cube, blue plate)",
+            Or((And((L, R)), ON)),
+        ),
         ("not left_of(red cube, blue cube) and on(red cube, blue plate)", And((Not(L), ON))),
         ("not left_of(red cube, blue cube) or on(red cube, blue plate)", Or((Not(L), ON))),
         ("not (left_of(red cube, blue cube) or on(red cube, blue plate))", Not(Or((L, ON)))),
-        ("left_of(red cube, blue cube) and (right_of(red cube, blue cube) or on(red cube, blue plate))",
-         And((L, Or((R, ON))))),
+        (
+            "left_of(red cube, blue cube) and (right_of(red cube, blue cube) or on(red cube, blue plate))",
+            And((L, Or((R, ON)))),
+        ),
         ("not not left_of(red cube, blue cube)", Not(Not(L))),
         ("((left_of(red cube, blue cube)))", L),
-        ("all(x in cubes except red cube: in(x, brown tray))",
-         Quant("all", "x", "cubes except red cube", Atom("in", ("x", "brown tray")))),
-        ("any(obj in The Red  Objects: not on_table(obj))",
-         Quant("any", "obj", "red objects", Not(Atom("on_table", ("obj",))))),
-        ("not in(red cube, green bowl) or rotated_by(blue cube, 45)",
-         Or((Not(Atom("in", ("red cube", "green bowl"))), Atom("rotated_by", ("blue cube", 45.0))))),
+        (
+            "all(x in cubes except red cube: in(x, brown tray))",
+            Quant("all", "x", "cubes except red cube", Atom("in", ("x", "brown tray"))),
+        ),
+        (
+            "any(obj in The Red  Objects: not on_table(obj))",
+            Quant("any", "obj", "red objects", Not(Atom("on_table", ("obj",)))),
+        ),
+        (
+            "not in(red cube, green bowl) or rotated_by(blue cube, 45)",
+            Or(
+                (
+                    Not(Atom("in", ("red cube", "green bowl"))),
+                    Atom("rotated_by", ("blue cube", 45.0)),
+                )
+            ),
+        ),
     ],
-)  # fmt: skip
+)
 def test_text_form(text, formula):
     assert parse(text) == formula
     round_trips(formula)
@@ -61,21 +78,45 @@ def test_text_form(text, formula):
     [
         # colours and words that contain the keywords or / and / not / in
         ("on(orange cube, red plate)", Atom("on", ("orange cube", "red plate"))),
-        ("on(orange cube, red plate) or on(orange cube, pink plate)",
-         Or((Atom("on", ("orange cube", "red plate")), Atom("on", ("orange cube", "pink plate"))))),
+        (
+            "on(orange cube, red plate) or on(orange cube, pink plate)",
+            Or(
+                (
+                    Atom("on", ("orange cube", "red plate")),
+                    Atom("on", ("orange cube", "pink plate")),
+                )
+            ),
+        ),
         ("next_to(notched cube, sandy inbox)", Atom("next_to", ("notched cube", "sandy inbox"))),
         ("next_to(knot cube, band cube)", Atom("next_to", ("knot cube", "band cube"))),
-        ("all(x in cubes except the red cube and the orange cube: on_table(x))",
-         Quant("all", "x", "cubes except the red cube and the orange cube", Atom("on_table", ("x",)))),
-        ("any(x in orange or red cubes: held(x))",
-         Quant("any", "x", "orange or red cubes", Atom("held", ("x",)))),
-        ("all(x in cubes: all(y in bowls: not in(x, y)))",
-         Quant("all", "x", "cubes", Quant("all", "y", "bowls", Not(Atom("in", ("x", "y")))))),
-        ("all(x in cubes: on_table(x)) and any(y in bowls: not in(red cube, y))",
-         And((Quant("all", "x", "cubes", Atom("on_table", ("x",))),
-              Quant("any", "y", "bowls", Not(Atom("in", ("red cube", "y"))))))),
+        (
+            "all(x in cubes except the red cube and the orange cube: on_table(x))",
+            Quant(
+                "all",
+                "x",
+                "cubes except the red cube and the orange cube",
+                Atom("on_table", ("x",)),
+            ),
+        ),
+        (
+            "any(x in orange or red cubes: held(x))",
+            Quant("any", "x", "orange or red cubes", Atom("held", ("x",))),
+        ),
+        (
+            "all(x in cubes: all(y in bowls: not in(x, y)))",
+            Quant("all", "x", "cubes", Quant("all", "y", "bowls", Not(Atom("in", ("x", "y"))))),
+        ),
+        (
+            "all(x in cubes: on_table(x)) and any(y in bowls: not in(red cube, y))",
+            And(
+                (
+                    Quant("all", "x", "cubes", Atom("on_table", ("x",))),
+                    Quant("any", "y", "bowls", Not(Atom("in", ("red cube", "y")))),
+                )
+            ),
+        ),
     ],
-)  # fmt: skip
+)
 def test_keywords_inside_words(text, formula):
     assert parse(text) == formula
     round_trips(formula)
@@ -83,9 +124,17 @@ def test_keywords_inside_words(text, formula):
 
 @pytest.mark.parametrize(
     ("text", "number"),
-    [("45", 45.0), ("-90", -90.0), ("+30", 30.0), ("0.15", 0.15), (".2", 0.2), ("12.", 12.0),
-     ("1e-3", 0.001), ("0.123456789", 0.123456789)],
-)  # fmt: skip
+    [
+        ("45", 45.0),
+        ("-90", -90.0),
+        ("+30", 30.0),
+        ("0.15", 0.15),
+        (".2", 0.2),
+        ("12.", 12.0),
+        ("1e-3", 0.001),
+        ("0.123456789", 0.123456789),
+    ],
+)
 def test_numbers(text, number):
     f = parse(f"far_from(red cube, blue cube, {text} )")
     assert f == Atom("far_from", ("red cube", "blue cube", number))
@@ -116,11 +165,18 @@ def test_a_word_with_digits_is_words():
         And((Or((L, R)), Not(ON))),
         Or((And((L, R)), And((Not(R), ON)))),
         Not(Quant("any", "x", "cubes", Atom("held", ("x",)))),
-        And((Quant("all", "x", "cubes", Or((Atom("held", ("x",)), Not(Atom("on_table", ("x",)))))), L)),
+        And(
+            (
+                Quant(
+                    "all", "x", "cubes", Or((Atom("held", ("x",)), Not(Atom("on_table", ("x",)))))
+                ),
+                L,
+            )
+        ),
         Atom("in_row", ("red cube", "blue cube", "green cube", "yellow cube")),
         Atom("far_from", ("red cube", "blue cube", 0.2)),
     ],
-)  # fmt: skip
+)
 def test_round_trips(formula):
     round_trips(formula)
 
@@ -143,16 +199,25 @@ def test_json_form():
         "and": [
             {"pred": "on", "args": ["Red Cube", "the blue plate"]},
             {"not": {"pred": "Left_Of", "args": ["green cube", "blue plate"]}},
-            {"all": {"var": "x", "in": "cubes except red cube", "where": {"pred": "held", "args": ["x"]}}},
+            {
+                "all": {
+                    "var": "x",
+                    "in": "cubes except red cube",
+                    "where": {"pred": "held", "args": ["x"]},
+                }
+            },
             {"pred": "rotated_by", "args": ["blue cube", 45]},
         ]
-    }  # fmt: skip
+    }
     f = parse(data)
-    assert f == And((
-        ON, Not(Atom("left_of", ("green cube", "blue plate"))),
-        Quant("all", "x", "cubes except red cube", Atom("held", ("x",))),
-        Atom("rotated_by", ("blue cube", 45.0)),
-    ))  # fmt: skip
+    assert f == And(
+        (
+            ON,
+            Not(Atom("left_of", ("green cube", "blue plate"))),
+            Quant("all", "x", "cubes except red cube", Atom("held", ("x",))),
+            Atom("rotated_by", ("blue cube", 45.0)),
+        )
+    )
     assert parse(json.dumps(data)) == f
     assert from_json({"or": [{"pred": "held", "args": ["red cube"]}]}) == Atom(
         "held", ("red cube",)
@@ -173,8 +238,10 @@ def test_atoms_lists_every_atom_in_order():
         "on(red cube, blue plate) or not (left_of(red cube, blue cube) and all(x in cubes: held(x)))"
     )
     assert [str(a) for a in atoms(f)] == [
-        "on(red cube, blue plate)", "left_of(red cube, blue cube)", "held(x)"
-    ]  # fmt: skip
+        "on(red cube, blue plate)",
+        "left_of(red cube, blue cube)",
+        "held(x)",
+    ]
 
 
 def _one_line_error(goal) -> str:
@@ -229,13 +296,16 @@ def test_malformed_text(goal, words):
         ({"pred": "rotated_by", "args": ["red cube", float("nan")]}, "bad argument"),
         ({"pred": "", "args": ["red cube"]}, "bad atom"),
         ({"all": {"var": "x", "in": "cubes"}}, "var, in and where"),
-        ({"all": {"var": "red cube", "in": "cubes", "where": {"pred": "held", "args": ["x"]}}}, "variable"),
+        (
+            {"all": {"var": "red cube", "in": "cubes", "where": {"pred": "held", "args": ["x"]}}},
+            "variable",
+        ),
         ({"all": {"var": "x", "in": "", "where": {"pred": "held", "args": ["x"]}}}, "set"),
         ({"not": "held(red cube)"}, "one of"),
         ([{"pred": "held", "args": ["red cube"]}], "text or JSON"),
         (3, "text or JSON"),
         (None, "text or JSON"),
     ],
-)  # fmt: skip
+)
 def test_malformed_json(goal, words):
     assert words in _one_line_error(goal)

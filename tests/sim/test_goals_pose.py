@@ -39,7 +39,9 @@ def test_rotated_by(deg, yaw, start_yaw, value, margin):
 
 
 def test_rotated_by_small_cube_and_without_start():
-    assert holds("rotated_by(red small cube, 30)", body("red small cube", yaw=40, start=(X0, 0.0, 0.0, 10)))  # fmt: skip
+    assert holds(
+        "rotated_by(red small cube, 30)", body("red small cube", yaw=40, start=(X0, 0.0, 0.0, 10))
+    )
     # no start pose recorded: the start is now, so it has not turned at all
     assert not holds("rotated_by(red cube, 30)", body("red cube", yaw=30))
 
@@ -48,7 +50,9 @@ def test_rotated_by_needs_the_object_put_down():
     for kw in ({"held": True}, {"z": 0.1}, {"tilt": 20}):
         assert not holds("rotated_by(red cube, 30)", body("red cube", yaw=30, start=START, **kw))
     # put down on another cube is put down
-    assert holds("rotated_by(red cube, 30)", body("red cube", z=0.04, yaw=30, start=START), body("blue cube"))  # fmt: skip
+    assert holds(
+        "rotated_by(red cube, 30)", body("red cube", z=0.04, yaw=30, start=START), body("blue cube")
+    )
 
 
 def test_aligned():
@@ -84,8 +88,11 @@ def test_in_row():
     goal = "in_row(red cube, green cube, blue cube)"
 
     def row(gap=0.041, dx=0.0, **kw):
-        return (body("red cube", X0, -gap), body("green cube", X0, 0.0),
-                body("blue cube", X0 + dx, gap, **kw))  # fmt: skip
+        return (
+            body("red cube", X0, -gap),
+            body("green cube", X0, 0.0),
+            body("blue cube", X0 + dx, gap, **kw),
+        )
 
     assert_margin(one(goal, *row()), True, 0.001)
     assert_margin(one(goal, *row(0.039)), False, -0.001)
@@ -104,8 +111,11 @@ def test_pyramid():
     goal = "pyramid(red cube, blue cube, green cube)"
 
     def pyr(ry=0.025, rx=0.0, top=(0.0, 0.04), **kw):
-        return (body("red cube", X0, -0.025), body("blue cube", X0 + rx, ry),
-                body("green cube", X0, top[0], top[1], **kw))  # fmt: skip
+        return (
+            body("red cube", X0, -0.025),
+            body("blue cube", X0 + rx, ry),
+            body("green cube", X0, top[0], top[1], **kw),
+        )
 
     assert_margin(one(goal, *pyr()), True, 0.01)
     assert_margin(one(goal, *pyr(rx=0.014)), True, 0.001)

@@ -75,18 +75,28 @@ def test_next_to_gap():
 def test_next_to_turned_and_round():
     turned = body("blue cube", yaw=45)  # 2.83 cm to its corner along y
     for gap, value in ((0.049, True), (0.051, False)):
-        r = one("next_to(red cube, blue cube)", body("red cube", X0, 0.02 + 0.02 * 2**0.5 + gap), turned)  # fmt: skip
+        r = one(
+            "next_to(red cube, blue cube)", body("red cube", X0, 0.02 + 0.02 * 2**0.5 + gap), turned
+        )
         assert_margin(r, value, 0.05 - gap)
         # a bowl is round: 7.5 cm to its edge every way
-        r = one("next_to(red cube, blue bowl)", body("red cube"), body("blue bowl", X0, 0.095 + gap))  # fmt: skip
+        r = one(
+            "next_to(red cube, blue bowl)", body("red cube"), body("blue bowl", X0, 0.095 + gap)
+        )
         assert_margin(r, value, 0.05 - gap)
 
 
 def test_far_from():
     for dy, value in ((0.151, True), (0.149, False)):
-        assert_margin(one("far_from(red cube, blue cube)", body("red cube", X0, -dy), B), value, dy - 0.15)  # fmt: skip
+        assert_margin(
+            one("far_from(red cube, blue cube)", body("red cube", X0, -dy), B), value, dy - 0.15
+        )
     for dy, value in ((0.301, True), (0.299, False)):
-        r = one("far_from(red cube, blue cube, 0.3)", body("red cube", X0 - 0.1, -dy), body("blue cube", X0 - 0.1, 0.0))  # fmt: skip
+        r = one(
+            "far_from(red cube, blue cube, 0.3)",
+            body("red cube", X0 - 0.1, -dy),
+            body("blue cube", X0 - 0.1, 0.0),
+        )
         assert_margin(r, value, dy - 0.3)
     r = one("far_from(red cube, blue cube, 0.05)", body("red cube", X0, 0.06), B)
     assert_margin(r, True, 0.01)
@@ -97,7 +107,13 @@ def test_between():
     goal = "between(red cube, green cube, blue cube)"
     for off, value in ((0.029, True), (-0.029, True), (0.031, False)):
         assert_margin(one(goal, body("red cube", X0 + off, 0.0), *ends), value, 0.03 - abs(off))
-    for y, value in ((-0.1 + 0.031, True), (-0.1 + 0.029, False), (0.1 - 0.031, True), (0.1 - 0.029, False), (0.15, False)):  # fmt: skip
+    for y, value in (
+        (-0.1 + 0.031, True),
+        (-0.1 + 0.029, False),
+        (0.1 - 0.031, True),
+        (0.1 - 0.029, False),
+        (0.15, False),
+    ):
         r = one(goal, body("red cube", X0, y), *ends)
         assert r.value is value
         if value:

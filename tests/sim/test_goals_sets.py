@@ -58,7 +58,10 @@ MOVERS = CUBES + ["yellow cylinder", "purple cylinder"]
         ("cubes except red cube and blue cube", ["green small cube", "red small cube"]),
         ("cubes except the red cube, the blue cube", ["green small cube", "red small cube"]),
         ("every cube except the green one", ["red cube", "blue cube", "red small cube"]),
-        ("objects except the red and blue ones", ["green small cube", "yellow cylinder", "purple cylinder"]),
+        (
+            "objects except the red and blue ones",
+            ["green small cube", "yellow cylinder", "purple cylinder"],
+        ),
         ("cubes except red ones", ["blue cube", "green small cube"]),
         ("cubes except the small ones", ["red cube", "blue cube"]),
         ("cubes except for the red cube", ["blue cube", "green small cube", "red small cube"]),
@@ -66,7 +69,7 @@ MOVERS = CUBES + ["yellow cylinder", "purple cylinder"]
         ("cubes other than the blue cube", ["red cube", "green small cube", "red small cube"]),
         ("both cubes except the small ones", ["red cube", "blue cube"]),
     ],
-)  # fmt: skip
+)
 def test_members(words, expected):
     assert members(words, S) == expected
 
@@ -111,8 +114,10 @@ def test_quantifiers_ground_over_members():
 
 def test_all_and_any_after_grounding():
     # the red small cube in the blue bowl, the green small cube beside it
-    s = scene(*[b for b in S.bodies if b.description != "red small cube"],
-              body("red small cube", 0.62, 0.1, 0.008))  # fmt: skip
+    s = scene(
+        *[b for b in S.bodies if b.description != "red small cube"],
+        body("red small cube", 0.62, 0.1, 0.008),
+    )
     assert not evaluate("all(x in small cubes: in(x, blue bowl))", s).value
     assert evaluate("any(x in small cubes: in(x, blue bowl))", s).value
     assert evaluate("any(b in bowls: in(red small cube, b))", s).value

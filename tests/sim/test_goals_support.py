@@ -19,7 +19,9 @@ CUBE_TOP = SHAPES["cube"].surface  # 4 cm
 
 
 # -- on a block ---------------------------------------------------------------------------
-@pytest.mark.parametrize(("base", "top"), [("blue cube", 0.04), ("blue small cube", 0.025), ("blue cylinder", 0.05)])  # fmt: skip
+@pytest.mark.parametrize(
+    ("base", "top"), [("blue cube", 0.04), ("blue small cube", 0.025), ("blue cylinder", 0.05)]
+)
 def test_on_block_center(base, top):
     b = body(base)
     for dx, value in ((0.019, True), (0.021, False)):
@@ -39,8 +41,20 @@ def test_on_block_height():
 
 def test_on_block_upright_and_not_held():
     b = body("blue cube")
-    assert_margin(one("on(red cube, blue cube)", body("red cube", z=CUBE_TOP, tilt=14), b), True, 1.0, "deg", 1e-6)  # fmt: skip
-    assert_margin(one("on(red cube, blue cube)", body("red cube", z=CUBE_TOP, tilt=16), b), False, -1.0, "deg", 1e-6)  # fmt: skip
+    assert_margin(
+        one("on(red cube, blue cube)", body("red cube", z=CUBE_TOP, tilt=14), b),
+        True,
+        1.0,
+        "deg",
+        1e-6,
+    )
+    assert_margin(
+        one("on(red cube, blue cube)", body("red cube", z=CUBE_TOP, tilt=16), b),
+        False,
+        -1.0,
+        "deg",
+        1e-6,
+    )
     r = one("on(red cube, blue cube)", body("red cube", z=CUBE_TOP, held=True), b)
     assert not r.value and r.margin < 0 and "gripper" in r.detail
 
@@ -68,11 +82,21 @@ def test_on_plate_inner_radius():
 
 def test_on_tray_inner_square_turns_with_the_tray():
     t = body("green tray")  # surface 0.8 cm, usable square 2 x 6.5 cm
-    for x, y, value, margin in ((0.064, 0.064, True, 0.001), (0.066, 0.0, False, -0.001), (0.0, 0.066, False, -0.001)):  # fmt: skip
-        assert_margin(one("on(red cube, green tray)", body("red cube", X0 + x, y, 0.008), t), value, margin)  # fmt: skip
+    for x, y, value, margin in (
+        (0.064, 0.064, True, 0.001),
+        (0.066, 0.0, False, -0.001),
+        (0.0, 0.066, False, -0.001),
+    ):
+        assert_margin(
+            one("on(red cube, green tray)", body("red cube", X0 + x, y, 0.008), t), value, margin
+        )
     turned = body("green tray", yaw=45)
     # 9 cm along x is 6.36 cm along each of the turned tray's axes: inside
-    assert_margin(one("on(red cube, green tray)", body("red cube", X0 + 0.09, 0.0, 0.008), turned), True, 0.065 - 0.06364)  # fmt: skip
+    assert_margin(
+        one("on(red cube, green tray)", body("red cube", X0 + 0.09, 0.0, 0.008), turned),
+        True,
+        0.065 - 0.06364,
+    )
     # a corner of the unturned square is outside the turned one
     assert not holds("on(red cube, green tray)", body("red cube", X0 + 0.06, 0.06, 0.008), turned)
 
@@ -80,10 +104,14 @@ def test_on_tray_inner_square_turns_with_the_tray():
 def test_on_pad_square():
     p = body("green pad")  # surface 0.6 cm, 11 cm square
     for x, value in ((0.054, True), (0.056, False)):
-        assert_margin(one("on(red cube, green pad)", body("red cube", X0, x, 0.006), p), value, 0.055 - x)  # fmt: skip
+        assert_margin(
+            one("on(red cube, green pad)", body("red cube", X0, x, 0.006), p), value, 0.055 - x
+        )
 
 
-@pytest.mark.parametrize(("target", "surface"), [("green plate", 0.012), ("green tray", 0.008), ("green pad", 0.006)])  # fmt: skip
+@pytest.mark.parametrize(
+    ("target", "surface"), [("green plate", 0.012), ("green tray", 0.008), ("green pad", 0.006)]
+)
 def test_on_target_height(target, surface):
     t = body(target)
     for dz, value in ((0.014, True), (0.016, False)):
@@ -108,7 +136,12 @@ def test_in_tray_is_on_tray():
 # -- in a bowl or zone ----------------------------------------------------------------------
 def test_in_bowl_inner_radius_and_rim():
     w = body("blue bowl")  # 5.2 cm usable radius, rim at 5 cm
-    for x, y, value in ((0.051, 0.0, True), (0.053, 0.0, False), (0.036, -0.036, True), (0.0375, -0.0375, False)):  # fmt: skip
+    for x, y, value in (
+        (0.051, 0.0, True),
+        (0.053, 0.0, False),
+        (0.036, -0.036, True),
+        (0.0375, -0.0375, False),
+    ):
         r = one("in(red cube, blue bowl)", body("red cube", X0 + x, y, 0.008), w)
         assert_margin(r, value, 0.052 - (x * x + y * y) ** 0.5)
     # a cube standing on another cube in the bowl is in it, below the rim
@@ -138,16 +171,24 @@ def test_in_zone():
     assert not holds("in(red cube, orange zone)", body("red cube", z=0.011), zone)
     assert not holds("in(red cube, orange zone)", body("red cube", tilt=16), zone)
     assert not holds("in(red cube, orange zone)", body("red cube", held=True), zone)
-    assert holds("in(red cube, orange zone)", body("red cube", X0 + 0.07, 0.0), body("orange zone", yaw=45))  # fmt: skip
+    assert holds(
+        "in(red cube, orange zone)", body("red cube", X0 + 0.07, 0.0), body("orange zone", yaw=45)
+    )
 
 
 # -- on the table, stacked, held, upright -------------------------------------------------------
 def test_on_table():
-    plate, bowl, zone = body("green plate", 0.6, 0.2), body("blue bowl", 0.4, 0.2), body("pink zone", 0.6, -0.2)  # fmt: skip
+    plate, bowl, zone = (
+        body("green plate", 0.6, 0.2),
+        body("blue bowl", 0.4, 0.2),
+        body("pink zone", 0.6, -0.2),
+    )
     things = (plate, bowl, zone)
     assert_margin(one("on_table(red cube)", body("red cube", z=0.009), *things), True, 0.001)
     assert_margin(one("on_table(red cube)", body("red cube", z=0.011), *things), False, -0.001)
-    assert_margin(one("on_table(red cube)", body("red cube", tilt=16), *things), False, -1.0, "deg", 1e-6)  # fmt: skip
+    assert_margin(
+        one("on_table(red cube)", body("red cube", tilt=16), *things), False, -1.0, "deg", 1e-6
+    )
     assert not holds("on_table(red cube)", body("red cube", held=True), *things)
     assert not holds(
         "on_table(red cube)", body("red cube", 0.6, 0.2, 0.012), *things
@@ -171,7 +212,12 @@ def test_stacked():
     off = body("red cube", X0 + 0.021, 0.0, 0.065)
     r = one("stacked(blue cube, green small cube, red cube)", lo, mid, off)
     assert_margin(r, False, -0.001)
-    assert not holds("stacked(blue cube, green small cube, red cube)", body("blue cube", z=0.011), body("green small cube", z=0.051), body("red cube", z=0.076))  # fmt: skip
+    assert not holds(
+        "stacked(blue cube, green small cube, red cube)",
+        body("blue cube", z=0.011),
+        body("green small cube", z=0.051),
+        body("red cube", z=0.076),
+    )
 
 
 def test_held():

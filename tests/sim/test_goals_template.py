@@ -13,10 +13,16 @@ from sim.goals.template import lift, recolor
     [
         ("left_of(red cube, blue bowl)", "left_of(green small cube, yellow plate)"),
         ("rotated_by(red cube, 45)", "rotated_by(blue cylinder, 90)"),
-        ("all(x in cubes except green cube: in(x, blue bowl))", "all(x in cubes except red cube: in(x, pink bowl))"),
-        ("on(a cube, b plate) and not next_to(c cube, b plate)", "on(x cube, y plate) and not next_to(z cube, y plate)"),
+        (
+            "all(x in cubes except green cube: in(x, blue bowl))",
+            "all(x in cubes except red cube: in(x, pink bowl))",
+        ),
+        (
+            "on(a cube, b plate) and not next_to(c cube, b plate)",
+            "on(x cube, y plate) and not next_to(z cube, y plate)",
+        ),
     ],
-)  # fmt: skip
+)
 def test_goals_of_one_shape_share_a_template(a, b):
     assert lift(a).text == lift(b).text
     assert lift(a).name == lift(b).name
@@ -44,7 +50,10 @@ def test_slots_are_named_in_order_and_one_object_is_one_slot():
     assert t.text == "between(?a, ?b, ?c) and left_of(?b, ?d)"
     assert t.values == {"a": "green cube", "b": "red cube", "c": "blue cube", "d": "blue bowl"}
     assert t.name == "put_between_and_left_of"
-    assert lift("all(x in cubes except red cube: left_of(x, red cube))").text == "all(x in cubes except ?a: left_of(x, ?a))"  # fmt: skip
+    assert (
+        lift("all(x in cubes except red cube: left_of(x, red cube))").text
+        == "all(x in cubes except ?a: left_of(x, ?a))"
+    )
     assert lift("all(x in red things: on_table(x))").values == {"color": "red"}
     assert lift("rotated_by(red cube, 45)").values == {"a": "red cube", "n": 45.0}
 
@@ -52,7 +61,10 @@ def test_slots_are_named_in_order_and_one_object_is_one_slot():
 def test_different_shapes_differ_and_names_stay_short():
     assert lift("left_of(red cube, blue bowl)").text != lift("right_of(red cube, blue bowl)").text
     assert lift("left_of(red cube, blue bowl)").text != lift("left_of(red cube, red cube)").text
-    long = " and ".join(f"left_of({c} cube, {d} bowl)" for c, d in [("red", "blue"), ("green", "pink"), ("cyan", "yellow"), ("orange", "purple")])  # fmt: skip
+    long = " and ".join(
+        f"left_of({c} cube, {d} bowl)"
+        for c, d in [("red", "blue"), ("green", "pink"), ("cyan", "yellow"), ("orange", "purple")]
+    )
     name = lift(long + " and in_front_of(red cube, pink bowl)").name
     assert len(name) <= 64 and name.startswith("put_left_of_and_")
 

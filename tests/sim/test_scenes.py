@@ -171,7 +171,7 @@ def test_a_colour_left_free_takes_the_one_the_goal_names(world):
             "red cube, blue bowl",
             "upright(red cube)",
             "the goal already holds in every scene sampled: upright\\(red cube\\)",
-        ),  # fmt: skip
+        ),
         ("red cube in blue bowl, blue bowl", "in(red cube, blue bowl)", "the goal already holds"),
         (", ".join(["cube"] * 9), None, "no free color left for another cube"),
         ("blue plate on red cube", None, "'blue plate on red cube': the blue plate is fixed"),

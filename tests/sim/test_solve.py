@@ -62,7 +62,7 @@ CASES = [  # goal, movers, scene
         "where_was(red cube, blue cube) and where_was(blue cube, red cube)",
         ["red cube", "blue cube"],
         SCENE,
-    ),  # fmt: skip
+    ),
     ("in_row(pink cube, red cube, blue cube)", ["red cube", "blue cube", "pink cube"], SCENE),
     ("stacked(blue cube, pink cube, red cube)", ["red cube", "pink cube", "blue cube"], SCENE),
     ("pyramid(red cube, blue cube, pink cube)", ["pink cube", "blue cube", "red cube"], SCENE),
@@ -73,7 +73,7 @@ CASES = [  # goal, movers, scene
         "left_of(red cube, blue cube) and left_of(blue cube, pink cube)",
         ["red cube", "blue cube"],
         SCENE,
-    ),  # fmt: skip
+    ),
 ]
 
 
@@ -133,7 +133,7 @@ def assert_layout_ok(goal, movers, poses, scene, margin: float = 0.01) -> None:
 @pytest.mark.parametrize(("goal", "movers", "scene"), CASES, ids=[c[0] for c in CASES])
 def test_each_predicate_is_satisfied_with_margin(goal, movers, scene):
     for seed in range(3):
-        poses = sample_layout(scene, ground_atoms(goal, scene), movers, np.random.default_rng(seed))  # fmt: skip
+        poses = sample_layout(scene, ground_atoms(goal, scene), movers, np.random.default_rng(seed))
         assert poses is not None, f"seed {seed}: no layout for {goal}"
         assert_layout_ok(goal, movers, poses, scene)
 
@@ -200,7 +200,7 @@ def test_impossible_layouts_give_none(goal, movers):
         tuple(
             b if b.description != "blue cube" else body("blue cube", X0 + r, 0.1)
             for b in SCENE.bodies
-        )  # fmt: skip
+        )
     )
     atoms = ground_atoms(goal, state) if "and left_of(blue" not in goal else None
     if atoms is None:  # check() refuses the contradiction; the sampler says None
@@ -214,4 +214,9 @@ def test_bad_atoms_are_refused():
     from sim.goals import Atom
 
     with pytest.raises(GoalError, match="no 'black cube'"):
-        sample_layout(SCENE, [Atom("on", ("black cube", "green plate"))], ["red cube"], np.random.default_rng(0))  # fmt: skip
+        sample_layout(
+            SCENE,
+            [Atom("on", ("black cube", "green plate"))],
+            ["red cube"],
+            np.random.default_rng(0),
+        )

@@ -106,16 +106,22 @@ def _manifest(fn):
     return edit
 
 
-@pytest.mark.parametrize("edit, message", [
-    (lambda m: m.pop("bundle.json"), "not a skillgrove bundle"),
-    (lambda m: m.update({"bundle.json": b"{not json"}), "corrupt bundle"),
-    (lambda m: m.update({"code/nudge/v1.py": b"def nudge(robot, obj):\n    pass\n"}), "fails its checksum"),
-    (lambda m: m.pop("code/nudge/v2.py"), "missing"),
-    (_manifest(lambda d: d.update({"format_version": 99})), "not supported"),
-    (_manifest(lambda d: d["skills"][0]["versions"][0].update({"stage": "done"})), "bad stage"),
-    (_manifest(lambda d: d["skills"][0].update({"name": "../../etc"})), "bad skill name"),
-    (_manifest(lambda d: d["skills"][0]["versions"][0].pop("sha256")), "wrong type"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (lambda m: m.pop("bundle.json"), "not a skillgrove bundle"),
+        (lambda m: m.update({"bundle.json": b"{not json"}), "corrupt bundle"),
+        (
+            lambda m: m.update({"code/nudge/v1.py": b"def nudge(robot, obj):\n    pass\n"}),
+            "fails its checksum",
+        ),
+        (lambda m: m.pop("code/nudge/v2.py"), "missing"),
+        (_manifest(lambda d: d.update({"format_version": 99})), "not supported"),
+        (_manifest(lambda d: d["skills"][0]["versions"][0].update({"stage": "done"})), "bad stage"),
+        (_manifest(lambda d: d["skills"][0].update({"name": "../../etc"})), "bad skill name"),
+        (_manifest(lambda d: d["skills"][0]["versions"][0].pop("sha256")), "wrong type"),
+    ],
+)
 def test_corrupt_bundle_is_one_line_error_and_changes_nothing(source, tmp_path, edit, message):
     source.export(tmp_path / "lib.zip")
     _rewrite(tmp_path / "lib.zip", tmp_path / "bad.zip", edit)

@@ -32,16 +32,28 @@ def stack_fast(robot, top, base):
 def forged_bundle(path, code: str = NOOP, name: str = "stack_fast", **overrides) -> None:
     """A bundle whose one skill claims everything: verified, a seed, 1000 of 1000."""
     member = f"code/{name}/v1.py"
-    version = {"version": 1, "description": "Stack one block on top of another block.",
-               "examples": ["stack the red cube on the blue cube"], "author": "seed", "verified": True,
-               "stage": "success", "parent": None, "created": 1700000000.0,
-               "stats": {"stack": [1000, 1000]}, "code": member,
-               "sha256": hashlib.sha256(code.encode()).hexdigest()}  # fmt: skip
+    version = {
+        "version": 1,
+        "description": "Stack one block on top of another block.",
+        "examples": ["stack the red cube on the blue cube"],
+        "author": "seed",
+        "verified": True,
+        "stage": "success",
+        "parent": None,
+        "created": 1700000000.0,
+        "stats": {"stack": [1000, 1000]},
+        "code": member,
+        "sha256": hashlib.sha256(code.encode()).hexdigest(),
+    }
     skill = {"name": name, "uses": 5000, "versions": [version]}
     for key, value in overrides.items():
         (skill if key == "uses" else version)[key] = value
-    manifest = {"format": "skillgrove-bundle", "format_version": 1, "created": 1700000000.0,
-                "skills": [skill]}  # fmt: skip
+    manifest = {
+        "format": "skillgrove-bundle",
+        "format_version": 1,
+        "created": 1700000000.0,
+        "skills": [skill],
+    }
     raw = json.dumps(manifest).replace('"__INF__"', "Infinity").replace('"__NAN__"', "NaN")
     with zipfile.ZipFile(path, "w") as z:
         z.writestr("bundle.json", raw)
@@ -71,8 +83,15 @@ def test_an_imported_skill_is_unverified_without_stats_whatever_it_claims(lib, t
     from skills.bundle import provenance
 
     claimed = provenance(lib, "stack_fast", 1)["claimed"]
-    assert claimed == {"version": 1, "author": "seed", "verified": True, "stage": "success",
-                       "stats": {"stack": [1000, 1000]}, "uses": 5000, "created": 1700000000.0}  # fmt: skip
+    assert claimed == {
+        "version": 1,
+        "author": "seed",
+        "verified": True,
+        "stage": "success",
+        "stats": {"stack": [1000, 1000]},
+        "uses": 5000,
+        "created": 1700000000.0,
+    }
     assert got["versions"] == [{"name": "stack_fast", "version": 1, "claimed": claimed}]
 
 
@@ -92,8 +111,19 @@ def test_import_verify_runs_this_machines_evaluator(tmp_path, monkeypatch, capsy
     monkeypatch.setattr(skills.embed, "MiniLMEmbedder", FastEmbedder)
     forged_bundle(tmp_path / "evil.zip")
     home = str(tmp_path / "home")
-    code = main(["--home", home, "skills", "import", str(tmp_path / "evil.zip"), "--verify",
-                 "--episodes", "2", "--json"])  # fmt: skip
+    code = main(
+        [
+            "--home",
+            home,
+            "skills",
+            "import",
+            str(tmp_path / "evil.zip"),
+            "--verify",
+            "--episodes",
+            "2",
+            "--json",
+        ]
+    )
     data = json.loads(capsys.readouterr().out)
     assert code == 3  # imported, but it failed verification here (as `skills verify` says)
     (check,) = data["verification"]
@@ -105,21 +135,24 @@ def test_import_verify_runs_this_machines_evaluator(tmp_path, monkeypatch, capsy
 
 
 # -- finding 11: numbers from files are bounded ----------------------------------------------
-@pytest.mark.parametrize("overrides, message", [
-    ({"uses": 10**30}, "'uses' is out of range"),
-    ({"version": 10**30}, "'version' is out of range"),
-    ({"stats": {"stack": [10**30, 1]}}, "'stats.stack.0' is out of range"),
-    ({"stats": {"stack": [1, 2]}}, "more successes than episodes"),
-    ({"stats": {"stack": [-1, 0]}}, "out of range"),
-    ({"created": "__INF__"}, "'created' must be a finite number"),
-    ({"created": "__NAN__"}, "'created' must be a finite number"),
-    ({"created": 1e308}, "'created' is out of range"),
-    ({"version": 1.0}, "'version' is missing or has the wrong type"),
-    ({"verified": "yes"}, "'verified' is missing or has the wrong type"),
-    ({"parent": ["stack", 10**30]}, "'parent.1' is out of range"),
-    ({"author": "root"}, "bad author"),
-    ({"description": "x" * 20_000}, "'description' is out of range"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        ({"uses": 10**30}, "'uses' is out of range"),
+        ({"version": 10**30}, "'version' is out of range"),
+        ({"stats": {"stack": [10**30, 1]}}, "'stats.stack.0' is out of range"),
+        ({"stats": {"stack": [1, 2]}}, "more successes than episodes"),
+        ({"stats": {"stack": [-1, 0]}}, "out of range"),
+        ({"created": "__INF__"}, "'created' must be a finite number"),
+        ({"created": "__NAN__"}, "'created' must be a finite number"),
+        ({"created": 1e308}, "'created' is out of range"),
+        ({"version": 1.0}, "'version' is missing or has the wrong type"),
+        ({"verified": "yes"}, "'verified' is missing or has the wrong type"),
+        ({"parent": ["stack", 10**30]}, "'parent.1' is out of range"),
+        ({"author": "root"}, "bad author"),
+        ({"description": "x" * 20_000}, "'description' is out of range"),
+    ],
+)
 def test_out_of_range_numbers_are_one_line_errors_and_change_nothing(
     lib, tmp_path, overrides, message
 ):

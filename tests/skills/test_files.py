@@ -67,8 +67,11 @@ def test_what_is_not_a_regular_file_is_refused_even_with_force(tmp_path):
     (tmp_path / "dir").mkdir()
     os.symlink(tmp_path / "dir", tmp_path / "to-dir")
     os.mkfifo(tmp_path / "fifo")
-    cases = {tmp_path / "dir": "a directory", tmp_path / "to-dir": "a symlink to a directory",
-             tmp_path / "fifo": "a pipe"}  # fmt: skip
+    cases = {
+        tmp_path / "dir": "a directory",
+        tmp_path / "to-dir": "a symlink to a directory",
+        tmp_path / "fifo": "a pipe",
+    }
     if Path("/dev/null").exists():
         cases[Path("/dev/null")] = "a device"
     for path, kind in cases.items():
@@ -108,8 +111,14 @@ def test_nothing_is_written_inside_a_data_home(tmp_path):
     other.mkdir()
     (other / "skillgrove.db").write_bytes(b"another library")
     os.symlink(home / "skillgrove.db", tmp_path / "sneaky.db")
-    for target in (home / "skillgrove.db", home / "new.zip", home / "policy" / "checkpoints" / "x.pt",
-                   other / "skillgrove.db", other / "lib.zip", tmp_path / "sneaky.db"):  # fmt: skip
+    for target in (
+        home / "skillgrove.db",
+        home / "new.zip",
+        home / "policy" / "checkpoints" / "x.pt",
+        other / "skillgrove.db",
+        other / "lib.zip",
+        tmp_path / "sneaky.db",
+    ):
         with pytest.raises(SkillError, match="inside the data home"):
             write_bytes(target, b"zip", force=True, home=home)
     # the command's own home, even before it holds anything

@@ -27,9 +27,11 @@ COLLECTION = "skills-hash256"
 
 
 def _code(name: str, n: int) -> str:
-    return (f'def {name}(robot, obj):\n    """Lift the object {n} millimeters.\n\n    Examples:\n'
-            f'        lift the red cube by {n} millimeters\n    """\n'
-            f'    x, y, z, _ = robot.pose(robot.find(obj))\n    robot.move_to((x, y, z + {n} / 1000))\n')  # fmt: skip
+    return (
+        f'def {name}(robot, obj):\n    """Lift the object {n} millimeters.\n\n    Examples:\n'
+        f'        lift the red cube by {n} millimeters\n    """\n'
+        f"    x, y, z, _ = robot.pose(robot.find(obj))\n    robot.move_to((x, y, z + {n} / 1000))\n"
+    )
 
 
 def _writer(home: Path, log: Path, seed: int) -> None:  # pragma: no cover - runs in the child
@@ -92,8 +94,13 @@ def test_sigkill_never_loses_a_completed_add(tmp_path):
 
     home = tmp_path / "home"
     root = Path(__file__).resolve().parents[2]
-    zygote = subprocess.Popen([sys.executable, "-m", "tests.skills.test_library_crash", "zygote", str(home)],
-                              cwd=root, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)  # fmt: skip
+    zygote = subprocess.Popen(
+        [sys.executable, "-m", "tests.skills.test_library_crash", "zygote", str(home)],
+        cwd=root,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     rng = random.Random(7)
     logs = []
     try:

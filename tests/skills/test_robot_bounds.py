@@ -13,8 +13,16 @@ from skills.errors import SkillError
 from skills.robot import TABLE, Robot
 
 
-@pytest.mark.parametrize("position", [(1e6, 0.0, 0.2), (0.5, -1e6, 0.2), (-5.0, 0.0, 0.2),
-                                      (TABLE[0][1] + 0.01, 0.0, 0.2), (0.5, TABLE[1][0] - 0.01, 0.2)])  # fmt: skip
+@pytest.mark.parametrize(
+    "position",
+    [
+        (1e6, 0.0, 0.2),
+        (0.5, -1e6, 0.2),
+        (-5.0, 0.0, 0.2),
+        (TABLE[0][1] + 0.01, 0.0, 0.2),
+        (0.5, TABLE[1][0] - 0.01, 0.2),
+    ],
+)
 def test_move_to_refuses_x_y_off_the_reachable_table(world, position):
     reset_task(world, "pick", 1)
     robot = Robot(world)

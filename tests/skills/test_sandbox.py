@@ -188,13 +188,36 @@ def test_attack_suite_covers_the_threats():
     names = {a.name for a in ATTACKS}
     assert len(ATTACKS) >= 40
     assert len(UNVALIDATED) >= 10
-    for needed in ("import_os", "import_sys", "import_subprocess", "import_socket", "import_ctypes",
-                   "import_importlib", "dunder_import", "subclasses_walk", "function_globals",
-                   "getattr_string_built", "generator_frame", "traceback_frame",
-                   "match_class_attributes", "format_attribute_walk", "eval_call", "exec_call",
-                   "compile_call", "numpy_save", "numpy_ctypeslib", "module_level_print_secret",
-                   "infinite_loop", "busy_wait_sleep", "memory_bomb_list", "deep_recursion",
-                   "output_flood", "robot_private_world", "obj_private_key", "bound_method_self"):  # fmt: skip
+    for needed in (
+        "import_os",
+        "import_sys",
+        "import_subprocess",
+        "import_socket",
+        "import_ctypes",
+        "import_importlib",
+        "dunder_import",
+        "subclasses_walk",
+        "function_globals",
+        "getattr_string_built",
+        "generator_frame",
+        "traceback_frame",
+        "match_class_attributes",
+        "format_attribute_walk",
+        "eval_call",
+        "exec_call",
+        "compile_call",
+        "numpy_save",
+        "numpy_ctypeslib",
+        "module_level_print_secret",
+        "infinite_loop",
+        "busy_wait_sleep",
+        "memory_bomb_list",
+        "deep_recursion",
+        "output_flood",
+        "robot_private_world",
+        "obj_private_key",
+        "bound_method_self",
+    ):
         assert needed in names
     for a in ATTACKS:
         assert set(a.expect) <= STATUSES - {"ok"} and set(a.unvalidated) <= STATUSES - {"ok"}
@@ -406,8 +429,19 @@ def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
 
 def test_cli_runs_a_skill_file(tmp_path):
     (tmp_path / "stack.py").write_text(STACK_SKILL)
-    proc = _cli("sandbox", "run", "stack.py", "--entry", "stack_blocks", "--task", "stack",
-                "--seed", "1", "--json", cwd=tmp_path)  # fmt: skip
+    proc = _cli(
+        "sandbox",
+        "run",
+        "stack.py",
+        "--entry",
+        "stack_blocks",
+        "--task",
+        "stack",
+        "--seed",
+        "1",
+        "--json",
+        cwd=tmp_path,
+    )
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
     assert {"status", "reason", "success", "seconds"} <= set(data)

@@ -47,8 +47,16 @@ def layout():
 
 
 def test_a_scene_from_its_layout_is_judged_by_the_goal(pool, layout):
-    res = pool.run(MOVE_LEFT, "move_left", None, 0, {}, 60, scene=layout.to_json(),
-                   goal="left_of(red cube, blue cube)")  # fmt: skip
+    res = pool.run(
+        MOVE_LEFT,
+        "move_left",
+        None,
+        0,
+        {},
+        60,
+        scene=layout.to_json(),
+        goal="left_of(red cube, blue cube)",
+    )
     assert res.status == "ok" and res.success, res.reason
     assert res.goal == "left_of(red cube, blue cube)"
     assert [a["atom"] for a in res.atoms] == ["left_of(red cube, blue cube)"]
@@ -59,8 +67,9 @@ def test_a_scene_from_its_layout_is_judged_by_the_goal(pool, layout):
 
 
 def test_saying_success_is_not_success(pool, layout):
-    res = pool.run(CLAIM, "claim", None, 0, {}, 30, scene=layout.to_json(),
-                   goal="left_of(red cube, blue cube)")  # fmt: skip
+    res = pool.run(
+        CLAIM, "claim", None, 0, {}, 30, scene=layout.to_json(), goal="left_of(red cube, blue cube)"
+    )
     assert res.status == "ok" and "success: true" in res.output
     assert res.success is False and res.atoms[0]["value"] is False
 

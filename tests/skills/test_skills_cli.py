@@ -83,12 +83,15 @@ def test_add_list_show_history_rm(cli, tmp_path):
     assert "lift_high" not in {s["name"] for s in cli("list")["skills"]}
 
 
-@pytest.mark.parametrize("code, message", [
-    ("def lift_high(robot, obj):\n    robot.pick(\n", "syntax error"),
-    ("def other(robot):\n    pass\n", "no entry function"),
-    ("import os\n\ndef lift_high(robot, obj):\n    os.remove('x')\n", "not allowed"),
-    ("", "empty"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "code, message",
+    [
+        ("def lift_high(robot, obj):\n    robot.pick(\n", "syntax error"),
+        ("def other(robot):\n    pass\n", "no entry function"),
+        ("import os\n\ndef lift_high(robot, obj):\n    os.remove('x')\n", "not allowed"),
+        ("", "empty"),
+    ],
+)
 def test_add_bad_code_is_one_line_error(cli, tmp_path, code, message):
     out = cli(
         "add", _file(tmp_path, code), "--name", "lift_high", "-d", "x", "--unverified", ok=False
@@ -96,15 +99,18 @@ def test_add_bad_code_is_one_line_error(cli, tmp_path, code, message):
     assert message in out["error"]
 
 
-@pytest.mark.parametrize("args, message", [
-    (("show", "nope"), "no skill named 'nope'"),
-    (("history", "nope"), "no skill named 'nope'"),
-    (("rm", "nope"), "no skill named 'nope'"),
-    (("show", "pick_up", "--version", "9"), "no version 9"),
-    (("add", "/no/such/file.py", "--name", "x", "--unverified"), "cannot read"),
-    (("import", "/no/such/bundle.zip"), "no bundle file"),
-    (("search", "  "), "empty"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (("show", "nope"), "no skill named 'nope'"),
+        (("history", "nope"), "no skill named 'nope'"),
+        (("rm", "nope"), "no skill named 'nope'"),
+        (("show", "pick_up", "--version", "9"), "no version 9"),
+        (("add", "/no/such/file.py", "--name", "x", "--unverified"), "cannot read"),
+        (("import", "/no/such/bundle.zip"), "no bundle file"),
+        (("search", "  "), "empty"),
+    ],
+)
 def test_bad_input_is_one_line_error(cli, args, message):
     assert message in cli(*args, ok=False)["error"]
 
@@ -117,8 +123,11 @@ def test_add_verifies_in_simulation_unless_unverified(cli, tmp_path, monkeypatch
     def fake_verify(code, entry, params, families):
         calls.append((entry, tuple(families)))
         ok = "robot.pick" in code
-        return skills_cmd.Verification("success" if ok else "runtime", {f: (3, 3 if ok else 0) for f in families},
-                                       None if ok else "pick 0/3 episodes succeeded")  # fmt: skip
+        return skills_cmd.Verification(
+            "success" if ok else "runtime",
+            {f: (3, 3 if ok else 0) for f in families},
+            None if ok else "pick 0/3 episodes succeeded",
+        )
 
     monkeypatch.setattr(skills_cmd, "verify_skill", fake_verify)
     out = cli("add", _file(tmp_path, GOOD), "--name", "lift_high")
@@ -135,8 +144,12 @@ def test_add_verifies_in_simulation_unless_unverified(cli, tmp_path, monkeypatch
         "no task family"
         in cli("add", _file(tmp_path, odd, "c.py"), "--name", "lift_high", ok=False)["error"]
     )
-    assert "unknown task family" in cli("add", _file(tmp_path, GOOD), "--name", "lift_high", "--task", "juggle",
-                                        ok=False)["error"]  # fmt: skip
+    assert (
+        "unknown task family"
+        in cli("add", _file(tmp_path, GOOD), "--name", "lift_high", "--task", "juggle", ok=False)[
+            "error"
+        ]
+    )
 
 
 def test_verify_skill_runs_a_seed_in_the_sandbox():
@@ -190,8 +203,20 @@ def test_library_url_uses_a_chroma_server(cli, tmp_path):
     if not chroma.exists():
         pytest.skip("the chroma server command is not installed")
     port = _free_port()
-    server = subprocess.Popen([str(chroma), "run", "--path", str(tmp_path / "srv"), "--host", "127.0.0.1",
-                               "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    server = subprocess.Popen(
+        [
+            str(chroma),
+            "run",
+            "--path",
+            str(tmp_path / "srv"),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         url = f"http://127.0.0.1:{port}"
         for _ in range(200):
@@ -214,9 +239,23 @@ def test_library_url_uses_a_chroma_server(cli, tmp_path):
 def test_console_script_prints_one_json_object(tmp_path):
     """The real command: packaged model, Chroma directory, nothing but JSON on stdout."""
     root = Path(__file__).resolve().parents[2]
-    proc = subprocess.run([sys.executable, "-m", "agent.cli", "--home", str(tmp_path / "h"), "skills", "search",
-                           "grab the blue block", "--json"], cwd=root, capture_output=True, text=True,
-                          timeout=300)  # fmt: skip
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "agent.cli",
+            "--home",
+            str(tmp_path / "h"),
+            "skills",
+            "search",
+            "grab the blue block",
+            "--json",
+        ],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
     assert data["decision"] == "reuse" and data["results"][0]["name"] == "pick_up"

@@ -47,11 +47,14 @@ def test_parse_source_reads_params_docstring_and_examples():
     assert p.docstring.startswith("Put one block on another.")
 
 
-@pytest.mark.parametrize("code, entry, message", [
-    ("def f(robot:\n", "f", "syntax error"),
-    ("def g(robot):\n    pass\n", "f", "no entry function"),
-    ("def f(obj):\n    pass\n", "f", "robot"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "code, entry, message",
+    [
+        ("def f(robot:\n", "f", "syntax error"),
+        ("def g(robot):\n    pass\n", "f", "no entry function"),
+        ("def f(obj):\n    pass\n", "f", "robot"),
+    ],
+)
 def test_parse_source_rejects_bad_code(code, entry, message):
     with pytest.raises(SkillError, match=message):
         parse_source(code, entry)
@@ -61,8 +64,14 @@ def test_add_versions_lineage_and_history(lib):
     v1 = lib.add("stack_two", STACK, author="human")
     assert (v1.version, v1.verified, v1.stage, v1.author) == (1, True, "success", "human")
     assert v1.description == "Put one block on another."
-    v2 = lib.add("stack_two", STACK.replace("0.05", "0.08"), "Stack, lifting higher.", author="llm:qwen2.5",
-                 verified=False, parent=("stack_two", 1))  # fmt: skip
+    v2 = lib.add(
+        "stack_two",
+        STACK.replace("0.05", "0.08"),
+        "Stack, lifting higher.",
+        author="llm:qwen2.5",
+        verified=False,
+        parent=("stack_two", 1),
+    )
     assert (v2.version, v2.verified, v2.stage, v2.parent) == (
         2,
         False,
@@ -76,14 +85,17 @@ def test_add_versions_lineage_and_history(lib):
         lib.get("stack_two", 7)
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"name": "Bad-Name"}, "bad skill name"),
-    ({"author": "robot"}, "bad author"),
-    ({"stage": "great"}, "bad stage"),
-    ({"parent": ("nothing", 1)}, "unknown parent"),
-    ({"code": "import os\n\ndef stack_two(robot):\n    os.system('x')\n"}, "not allowed"),
-    ({"code": "def stack_two(robot):\n    pass\n"}, "needs a description"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"name": "Bad-Name"}, "bad skill name"),
+        ({"author": "robot"}, "bad author"),
+        ({"stage": "great"}, "bad stage"),
+        ({"parent": ("nothing", 1)}, "unknown parent"),
+        ({"code": "import os\n\ndef stack_two(robot):\n    os.system('x')\n"}, "not allowed"),
+        ({"code": "def stack_two(robot):\n    pass\n"}, "needs a description"),
+    ],
+)
 def test_add_rejects_bad_input_and_writes_nothing(lib, kwargs, message):
     args = {"name": "stack_two", "code": STACK, **kwargs}
     with pytest.raises(SkillError, match=message):
@@ -126,8 +138,17 @@ def test_seeds_are_installed_verified_and_valid(lib):
 
     names = {i.name for i in lib.list()}
     assert names == {n for n, _ in seed_sources()}
-    assert {"pick_up", "place_on", "put_in", "push_to", "rotate_by", "move_to", "open_gripper",
-            "close_gripper", "stack"} <= names  # fmt: skip
+    assert {
+        "pick_up",
+        "place_on",
+        "put_in",
+        "push_to",
+        "rotate_by",
+        "move_to",
+        "open_gripper",
+        "close_gripper",
+        "stack",
+    } <= names
     assert not names & FAMILY_SOLVERS
     for info in lib.list():
         v = info.latest
@@ -219,7 +240,13 @@ def test_seed_skills_succeed_on_their_families():
             params = parse_source(code, name).params
             for fam in families_for(params) if params else ():  # gripper seeds solve no family
                 runs.append((name, fam, pool.run(code, name, fam, 1)))
-    assert {(n, f) for n, f, _ in runs} >= {("pick_up", "pick"), ("place_on", "place"), ("put_in", "put-in-bowl"),
-                                            ("push_to", "push"), ("rotate_by", "rotate"), ("stack", "stack"),
-                                            ("align_with", "align")}  # fmt: skip
+    assert {(n, f) for n, f, _ in runs} >= {
+        ("pick_up", "pick"),
+        ("place_on", "place"),
+        ("put_in", "put-in-bowl"),
+        ("push_to", "push"),
+        ("rotate_by", "rotate"),
+        ("stack", "stack"),
+        ("align_with", "align"),
+    }
     assert [(n, f, r.reason) for n, f, r in runs if not r.success] == []

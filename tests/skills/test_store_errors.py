@@ -126,7 +126,9 @@ def test_read_only_database_reads_work_and_a_write_is_one_line(cli, tmp_path, re
     assert code == 0 and data == {"runs": []}
 
     (tmp_path / "lift.py").write_text(SKILL)
-    error = one_line_error(*cli("skills", "add", str(tmp_path / "lift.py"), "--name", "lift_high", "--unverified"))  # fmt: skip
+    error = one_line_error(
+        *cli("skills", "add", str(tmp_path / "lift.py"), "--name", "lift_high", "--unverified")
+    )
     assert str(db) in error and "read-only" in error and "nothing was written" in error
     assert DOCTOR in error
     assert digest(db) == before
@@ -151,7 +153,12 @@ def test_a_damaged_database_is_one_line_naming_it_and_doctor_salvages_it(cli, tm
     assert cli("skills", "list")[0] == 0
     for i in range(6):  # more pages: skills of their own
         (tmp_path / f"s{i}.py").write_text(SKILL.replace("lift_high", f"lift_{i}"))
-        assert cli("skills", "add", str(tmp_path / f"s{i}.py"), "--name", f"lift_{i}", "--unverified")[0] == 0  # fmt: skip
+        assert (
+            cli("skills", "add", str(tmp_path / f"s{i}.py"), "--name", f"lift_{i}", "--unverified")[
+                0
+            ]
+            == 0
+        )
     db = cli.home / DB_NAME
     with contextlib.closing(sqlite3.connect(db)) as con:
         con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -163,9 +170,13 @@ def test_a_damaged_database_is_one_line_naming_it_and_doctor_salvages_it(cli, tm
 
     failed = []
     (tmp_path / "new.py").write_text(SKILL)
-    for args in (("skills", "list"), ("skills", "show", "lift_3"), ("runs", "list"),
-                 ("skills", "add", str(tmp_path / "new.py"), "--name", "lift_high", "--unverified"),
-                 ("skills", "search", "lift the cube")):  # fmt: skip
+    for args in (
+        ("skills", "list"),
+        ("skills", "show", "lift_3"),
+        ("runs", "list"),
+        ("skills", "add", str(tmp_path / "new.py"), "--name", "lift_high", "--unverified"),
+        ("skills", "search", "lift the cube"),
+    ):
         code, data, err = cli(*args)
         if code != 0:  # a command that touches a damaged page: one line, the file, the next step
             error = one_line_error(code, data, err)
@@ -235,7 +246,10 @@ def test_an_index_that_misses_a_write_does_not_undo_or_fail_it_and_is_repaired(t
     v = lib.add("lift_high", SKILL, verified=False)  # the store commits: the write happened
     assert lib.get("lift_high").version == v.version == 1
     (warning,) = lib.warnings
-    assert warning.startswith("lift_high v1 is stored, but the search index") and "Permission denied" in warning  # fmt: skip
+    assert (
+        warning.startswith("lift_high v1 is stored, but the search index")
+        and "Permission denied" in warning
+    )
     assert "repaired before the next search" in warning and "skills doctor" in warning
     assert lib.store.meta(INDEX_STALE) is not None
 
@@ -266,8 +280,16 @@ def test_skills_add_with_an_unreachable_index_says_stored_and_exits_0(cli, tmp_p
         s.bind(("127.0.0.1", 0))
         url = f"http://127.0.0.1:{s.getsockname()[1]}"  # nothing listens here
     (tmp_path / "lift.py").write_text(SKILL)
-    code, data, err = cli("skills", "--library-url", url, "add", str(tmp_path / "lift.py"),
-                          "--name", "lift_high", "--unverified")  # fmt: skip
+    code, data, err = cli(
+        "skills",
+        "--library-url",
+        url,
+        "add",
+        str(tmp_path / "lift.py"),
+        "--name",
+        "lift_high",
+        "--unverified",
+    )
     assert code == 0 and data["name"] == "lift_high" and data["version"] == 1
     (warning,) = data["warnings"]
     assert "lift_high v1 is stored" in warning and url in warning and "repaired" in warning

@@ -264,9 +264,21 @@ def test_allowed_attributes_lead_nowhere_dangerous(world):
     safe_modules = set(ALLOWED_MODULES) | {"numpy.lib.scimath"}
     dangerous = {id(getattr(builtins, n)) for n in DENIED_NAMES if hasattr(builtins, n)}
     dangerous |= {id(builtins.__import__)}
-    dangerous |= {id(getattr(np, n)) for n in ("load", "save", "savez", "savetxt", "loadtxt",
-                                               "genfromtxt", "fromfile", "fromregex", "memmap",
-                                               "frombuffer")}  # fmt: skip
+    dangerous |= {
+        id(getattr(np, n))
+        for n in (
+            "load",
+            "save",
+            "savez",
+            "savetxt",
+            "loadtxt",
+            "genfromtxt",
+            "fromfile",
+            "fromregex",
+            "memmap",
+            "frombuffer",
+        )
+    }
     dangerous.add(id(np.lib.npyio.DataSource))
     dangerous |= {
         id(numpy.lib.stride_tricks.as_strided),

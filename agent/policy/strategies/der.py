@@ -25,8 +25,14 @@ class DER(Strategy):
 
     name = "der"
 
-    def __init__(self, capacity: int = 200, alpha: float = 0.3, beta: float = 0.5, rows: int = 8,
-                 seed: int = 0) -> None:  # fmt: skip
+    def __init__(
+        self,
+        capacity: int = 200,
+        alpha: float = 0.3,
+        beta: float = 0.5,
+        rows: int = 8,
+        seed: int = 0,
+    ) -> None:
         self.buffer = Reservoir(capacity, seed)
         self.alpha, self.beta, self.rows = alpha, beta, rows
 

@@ -69,8 +69,12 @@ class AdapterRouter(nn.Module):
         parts, order = [], []
         for name, idx in groups.items():
             ix = torch.tensor(idx)
-            args = [x[ix], emb[ix], None if pick_cell is None else pick_cell[ix],
-                    None if place_cell is None else place_cell[ix]]  # fmt: skip
+            args = [
+                x[ix],
+                emb[ix],
+                None if pick_cell is None else pick_cell[ix],
+                None if place_cell is None else place_cell[ix],
+            ]
             if name == BASE:
                 with self.peft.disable_adapter():
                     parts.append(self.peft(*args))
@@ -124,8 +128,11 @@ class LoRA(Strategy):
 
             # A loaded router: peft wrapped every target layer, whose own Linear/Conv2d is now
             # `<target>.base_layer`.
-            targets = self.targets or [n.removesuffix(".base_layer") for n in lora_targets(router.peft.get_base_model())
-                                       if n.endswith(".base_layer")]  # fmt: skip
+            targets = self.targets or [
+                n.removesuffix(".base_layer")
+                for n in lora_targets(router.peft.get_base_model())
+                if n.endswith(".base_layer")
+            ]
             config = LoraConfig(
                 r=self.r, lora_alpha=self.alpha, target_modules=targets, lora_dropout=0.0
             )

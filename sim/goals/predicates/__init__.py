@@ -82,13 +82,33 @@ class Predicate:
 PREDICATES: dict[str, Predicate] = {}
 
 
-def predicate(name: str, kinds: str, doc: str, variadic: bool = False, min_args: int = 0,
-              defaults: tuple[float, ...] = (), static=None, movers: int = 1, unit: str = "n"):  # fmt: skip
+def predicate(
+    name: str,
+    kinds: str,
+    doc: str,
+    variadic: bool = False,
+    min_args: int = 0,
+    defaults: tuple[float, ...] = (),
+    static=None,
+    movers: int = 1,
+    unit: str = "n",
+):
     """Register `fn(state, *args) -> list[Constraint]` as predicate `name`."""
 
     def deco(fn):
         k = tuple(kinds.split())
-        PREDICATES[name] = Predicate(name, k, doc.strip(), fn, variadic, min_args or len(k) - len(defaults), defaults, static, movers, unit)  # fmt: skip
+        PREDICATES[name] = Predicate(
+            name,
+            k,
+            doc.strip(),
+            fn,
+            variadic,
+            min_args or len(k) - len(defaults),
+            defaults,
+            static,
+            movers,
+            unit,
+        )
         return fn
 
     return deco
@@ -171,8 +191,10 @@ def standing(b: Body) -> list[Constraint]:
     return [
         not_held(b),
         upright(b),
-        Constraint(TABLE_Z - b.z, "m", f"{b.description}'s bottom is {cm(b.z)} above the table (< 1.0 cm)"),
-    ]  # fmt: skip
+        Constraint(
+            TABLE_Z - b.z, "m", f"{b.description}'s bottom is {cm(b.z)} above the table (< 1.0 cm)"
+        ),
+    ]
 
 
 def supported_by(state: State, b: Body) -> Body | None:

@@ -23,26 +23,51 @@ ROW_TOL = 0.02
 CUBE = 0.04
 
 
-@predicate("in_row", "obj obj", "a row from left to right: a, b, c, ...", variadic=True, min_args=2, movers=99)  # fmt: skip
+@predicate(
+    "in_row",
+    "obj obj",
+    "a row from left to right: a, b, c, ...",
+    variadic=True,
+    min_args=2,
+    movers=99,
+)
 def in_row(state: State, *bodies: Body) -> list[Constraint]:
     out = [c for b in bodies for c in standing(b)]
     for p, q in zip(bodies, bodies[1:], strict=False):
         gap = q.pose[1] - p.pose[1]
-        out.append(Constraint(gap - ROW_GAP, "m", f"{q.description} is {cm(gap)} right of {p.description} (>= 4.0 cm)"))  # fmt: skip
+        out.append(
+            Constraint(
+                gap - ROW_GAP,
+                "m",
+                f"{q.description} is {cm(gap)} right of {p.description} (>= 4.0 cm)",
+            )
+        )
     mean = sum(b.pose[0] for b in bodies) / len(bodies)
     for b in bodies:
         off = abs(b.pose[0] - mean)
-        out.append(Constraint(ROW_TOL - off, "m", f"{b.description} is {cm(off)} out of the row's line (<= 2.0 cm)"))  # fmt: skip
+        out.append(
+            Constraint(
+                ROW_TOL - off,
+                "m",
+                f"{b.description} is {cm(off)} out of the row's line (<= 2.0 cm)",
+            )
+        )
     return out
 
 
 def _static_pyramid(state: State, *bodies: Body) -> None:
     for b in bodies:
         if not b.movable:
-            raise GoalError(f"the {b.description} is fixed to the table: the robot cannot move it")  # fmt: skip
+            raise GoalError(f"the {b.description} is fixed to the table: the robot cannot move it")
 
 
-@predicate("pyramid", "obj obj obj", "a and b side by side on the table (a left), c on top of both", movers=99, static=_static_pyramid)  # fmt: skip
+@predicate(
+    "pyramid",
+    "obj obj obj",
+    "a and b side by side on the table (a left), c on top of both",
+    movers=99,
+    static=_static_pyramid,
+)
 def pyramid(state: State, left: Body, right: Body, top: Body) -> list[Constraint]:
     dx = abs(left.pose[0] - right.pose[0])
     d = math.hypot(left.pose[0] - right.pose[0], left.pose[1] - right.pose[1])
@@ -53,10 +78,18 @@ def pyramid(state: State, left: Body, right: Body, top: Body) -> list[Constraint
         *standing(left),
         *standing(right),
         Constraint(0.015 - dx, "m", f"the base cubes' x differ by {cm(dx)} (< 1.5 cm)"),
-        Constraint(right.pose[1] - left.pose[1], "m", f"{left.description} is not left of {right.description}"),
-        Constraint(min(d - 0.04, 0.06 - d), "m", f"the base cubes' centers are {cm(d)} apart (4-6 cm)"),
+        Constraint(
+            right.pose[1] - left.pose[1],
+            "m",
+            f"{left.description} is not left of {right.description}",
+        ),
+        Constraint(
+            min(d - 0.04, 0.06 - d), "m", f"the base cubes' centers are {cm(d)} apart (4-6 cm)"
+        ),
         not_held(top),
         upright(top),
-        Constraint(0.02 - off, "m", f"{top.description} is {cm(off)} from the bases' midpoint (< 2.0 cm)"),
+        Constraint(
+            0.02 - off, "m", f"{top.description} is {cm(off)} from the bases' midpoint (< 2.0 cm)"
+        ),
         Constraint(0.012 - dz, "m", f"{top.description}'s bottom is {cm(top.z)} up (4 cm +- 1.2)"),
-    ]  # fmt: skip
+    ]

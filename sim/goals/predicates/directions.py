@@ -38,15 +38,17 @@ def relation(state: State, a: Body, b: Body, name: str) -> list[Constraint]:
         *placed(state, a),
         *placed(state, b),
         *apart(a, b),
-        Constraint(along - GAP, "m", f"{a.description} is {where} {b.description}, needs >= 3.0 cm {word}"),
-    ]  # fmt: skip
+        Constraint(
+            along - GAP, "m", f"{a.description} is {where} {b.description}, needs >= 3.0 cm {word}"
+        ),
+    ]
     if along >= GAP:  # short of 3 cm the first reason says it all
         cone = along - side
         why = (
             f"{a.description} is {where} {b.description} and {cm(side)} to the side (needs >= 3.0 cm {word}, within 45 deg)"
             if cone >= 0
             else f"{a.description} is {cm(side)} to the side of {b.description}, more than its {cm(along)} {word} (needs within 45 deg)"
-        )  # fmt: skip
+        )
         out[-1] = Constraint(along - GAP, "m", why)
         out.append(Constraint(cone, "m", why))
     return out

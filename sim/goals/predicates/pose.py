@@ -43,31 +43,52 @@ def _static_rotated(state: State, a: Body, deg: float) -> None:
     if not a.movable:
         raise GoalError(f"the {a.description} is fixed to the table: the robot cannot turn it")
     if a.shape.symmetry == 0.0:
-        raise GoalError(f"rotated_by({a.description}, {deg:g}): a {a.shape_name} looks the same at every yaw")  # fmt: skip
+        raise GoalError(
+            f"rotated_by({a.description}, {deg:g}): a {a.shape_name} looks the same at every yaw"
+        )
     if math.degrees(yaw_distance(math.radians(deg), 0.0, a.shape.symmetry)) <= YAW_TOL:
         period = f"{math.degrees(a.shape.symmetry):g}"
-        raise GoalError(f"rotated_by({a.description}, {deg:g}): a {a.shape_name} turned by a multiple of {period} deg looks as it started")  # fmt: skip
+        raise GoalError(
+            f"rotated_by({a.description}, {deg:g}): a {a.shape_name} turned by a multiple of {period} deg looks as it started"
+        )
 
 
-@predicate("rotated_by", "obj num", "a is turned by that many degrees (counter-clockwise from above) from its start", static=_static_rotated, unit="degrees")  # fmt: skip
+@predicate(
+    "rotated_by",
+    "obj num",
+    "a is turned by that many degrees (counter-clockwise from above) from its start",
+    static=_static_rotated,
+    unit="degrees",
+)
 def rotated_by(state: State, a: Body, deg: float) -> list[Constraint]:
     goal = a.start_pose[3] + math.radians(deg)
     return [*placed(state, a), _yaw(a, goal, f"its start yaw + {deg:g}")]
 
 
-@predicate("aligned", "obj obj", "a stands on b's center (1.5 cm), turned to b's yaw (12 deg)", static=_static_mover)  # fmt: skip
+@predicate(
+    "aligned",
+    "obj obj",
+    "a stands on b's center (1.5 cm), turned to b's yaw (12 deg)",
+    static=_static_mover,
+)
 def aligned(state: State, a: Body, b: Body) -> list[Constraint]:
     d = math.hypot(a.pose[0] - b.pose[0], a.pose[1] - b.pose[1])
     out = [
         *standing(a),
-        Constraint(ALIGN_TOL - d, "m", f"{a.description} is {cm(d)} from {b.description}'s center (<= 1.5 cm)"),
-    ]  # fmt: skip
+        Constraint(
+            ALIGN_TOL - d,
+            "m",
+            f"{a.description} is {cm(d)} from {b.description}'s center (<= 1.5 cm)",
+        ),
+    ]
     if a.shape.symmetry and b.shape.symmetry:
         out.append(_yaw(a, b.yaw, f"{b.description}'s"))
     return out
 
 
-@predicate("where_was", "obj obj", "a stands where b was at the start (within 2 cm)", static=_static_mover)  # fmt: skip
+@predicate(
+    "where_was", "obj obj", "a stands where b was at the start (within 2 cm)", static=_static_mover
+)
 def where_was(state: State, a: Body, b: Body) -> list[Constraint]:
     sx, sy = b.start_pose[0], b.start_pose[1]
     d = math.hypot(a.pose[0] - sx, a.pose[1] - sy)

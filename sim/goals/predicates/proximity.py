@@ -31,11 +31,19 @@ def next_to(state: State, a: Body, b: Body) -> list[Constraint]:
         *placed(state, a),
         *placed(state, b),
         *apart(a, b),
-        Constraint(NEAR - gap, "m", f"{a.description} is {cm(gap)} from {b.description}'s edge (<= 5.0 cm)"),
-    ]  # fmt: skip
+        Constraint(
+            NEAR - gap, "m", f"{a.description} is {cm(gap)} from {b.description}'s edge (<= 5.0 cm)"
+        ),
+    ]
 
 
-@predicate("far_from", "obj obj num", "a's and b's centers are at least that many meters apart", defaults=(FAR,), unit="meters")  # fmt: skip
+@predicate(
+    "far_from",
+    "obj obj num",
+    "a's and b's centers are at least that many meters apart",
+    defaults=(FAR,),
+    unit="meters",
+)
 def far_from(state: State, a: Body, b: Body, d: float = FAR) -> list[Constraint]:
     gap = dist(a, b)
     return [
@@ -43,7 +51,7 @@ def far_from(state: State, a: Body, b: Body, d: float = FAR) -> list[Constraint]
         *placed(state, b),
         *apart(a, b),
         Constraint(gap - d, "m", f"{a.description} is {cm(gap)} from {b.description} (>= {cm(d)})"),
-    ]  # fmt: skip
+    ]
 
 
 @predicate("between", "obj obj obj", "a stands on the segment from b to c (within 3 cm)")
@@ -59,6 +67,14 @@ def between(state: State, a: Body, b: Body, c: Body) -> list[Constraint]:
         *placed(state, c),
         *apart(a, b),
         *apart(a, c),
-        Constraint(LINE - off, "m", f"{a.description} is {cm(off)} off the line from {b.description} to {c.description} (<= 3.0 cm)"),
-        Constraint(min(t, length - t) - END, "m", f"{a.description} is {cm(t)} along a {cm(length)} line (>= 3.0 cm from each end)"),
-    ]  # fmt: skip
+        Constraint(
+            LINE - off,
+            "m",
+            f"{a.description} is {cm(off)} off the line from {b.description} to {c.description} (<= 3.0 cm)",
+        ),
+        Constraint(
+            min(t, length - t) - END,
+            "m",
+            f"{a.description} is {cm(t)} along a {cm(length)} line (>= 3.0 cm from each end)",
+        ),
+    ]

@@ -70,7 +70,12 @@ def _static_in(state: State, a: Body, b: Body) -> None:
         )
 
 
-@predicate("on", "obj obj", "a rests on b (a block, tray, plate or pad; a bowl or zone: in)", static=_static_on)  # fmt: skip
+@predicate(
+    "on",
+    "obj obj",
+    "a rests on b (a block, tray, plate or pad; a bowl or zone: in)",
+    static=_static_on,
+)
 def on(state: State, a: Body, b: Body) -> list[Constraint]:
     kind = b.shape_name
     if kind in ("bowl", "zone"):
@@ -80,17 +85,35 @@ def on(state: State, a: Body, b: Body) -> list[Constraint]:
         dz = abs(a.z - (b.z + b.shape.surface))
         return [
             not_held(a),
-            Constraint(STACK_XY - d, "m", f"{a.description} is {cm(d)} off {b.description}'s center (< 2.0 cm)"),
-            Constraint(STACK_Z - dz, "m", f"{a.description}'s bottom is {cm(dz)} from {b.description}'s top (< 1.2 cm)"),
+            Constraint(
+                STACK_XY - d,
+                "m",
+                f"{a.description} is {cm(d)} off {b.description}'s center (< 2.0 cm)",
+            ),
+            Constraint(
+                STACK_Z - dz,
+                "m",
+                f"{a.description}'s bottom is {cm(dz)} from {b.description}'s top (< 1.2 cm)",
+            ),
             upright(a),
-        ]  # fmt: skip
+        ]
     slack = inside(a.xy, b) if kind == "pad" else _inner(a, b)
     dz = abs(a.z - (b.z + b.shape.surface))
     return [
         not_held(a),
-        Constraint(slack, "m", f"{a.description}'s center is {cm(-slack)} outside {b.description}'s usable area" if slack < 0 else f"{a.description} is {cm(slack)} inside {b.description}'s edge"),
-        Constraint(TARGET_Z - dz, "m", f"{a.description}'s bottom is {cm(dz)} from {b.description}'s surface (< 1.5 cm)"),
-    ]  # fmt: skip
+        Constraint(
+            slack,
+            "m",
+            f"{a.description}'s center is {cm(-slack)} outside {b.description}'s usable area"
+            if slack < 0
+            else f"{a.description} is {cm(slack)} inside {b.description}'s edge",
+        ),
+        Constraint(
+            TARGET_Z - dz,
+            "m",
+            f"{a.description}'s bottom is {cm(dz)} from {b.description}'s surface (< 1.5 cm)",
+        ),
+    ]
 
 
 def _inner(a: Body, b: Body) -> float:
@@ -111,7 +134,10 @@ def _on_tipped(state: State, a: Body) -> bool:
         h, side = c.shape.height, c.shape.footprint[0]
         top = c.z + h * math.cos(c.tilt) + side * math.sin(c.tilt)
         reach = a.shape.radius + c.shape.radius + h * math.sin(c.tilt)
-        if math.hypot(a.pose[0] - c.pose[0], a.pose[1] - c.pose[1]) <= reach and abs(a.z - top) < TARGET_Z:  # fmt: skip
+        if (
+            math.hypot(a.pose[0] - c.pose[0], a.pose[1] - c.pose[1]) <= reach
+            and abs(a.z - top) < TARGET_Z
+        ):
             return True
     return False
 
@@ -128,16 +154,30 @@ def into(state: State, a: Body, b: Body) -> list[Constraint]:
         rests = rests or _on_tipped(state, a)
         return [
             not_held(a),
-            Constraint(1.0 if rests else -1.0, "m", f"{a.description} rests on nothing ({cm(a.z)} up)"),
-            Constraint(BOWL_INNER - d, "m", f"{a.description} is {cm(d)} from {b.description}'s center (< 5.2 cm)"),
-            Constraint(rim, "m", f"{a.description}'s bottom is {cm(abs(rim))} {'below' if rim >= 0 else 'above'} {b.description}'s rim"),
-        ]  # fmt: skip
+            Constraint(
+                1.0 if rests else -1.0, "m", f"{a.description} rests on nothing ({cm(a.z)} up)"
+            ),
+            Constraint(
+                BOWL_INNER - d,
+                "m",
+                f"{a.description} is {cm(d)} from {b.description}'s center (< 5.2 cm)",
+            ),
+            Constraint(
+                rim,
+                "m",
+                f"{a.description}'s bottom is {cm(abs(rim))} {'below' if rim >= 0 else 'above'} {b.description}'s rim",
+            ),
+        ]
     if kind == "zone":
         slack = inside(a.xy, b, ZONE_MARGIN)
         return [
-            Constraint(slack, "m", f"{a.description}'s center is {cm(abs(slack))} {'inside' if slack >= 0 else 'outside'} {b.description} (1 cm margin)"),
+            Constraint(
+                slack,
+                "m",
+                f"{a.description}'s center is {cm(abs(slack))} {'inside' if slack >= 0 else 'outside'} {b.description} (1 cm margin)",
+            ),
             *standing(a),
-        ]  # fmt: skip
+        ]
     return on(state, a, b)
 
 
@@ -157,8 +197,14 @@ def _static_stacked(state: State, *bodies: Body) -> None:
         _mover(b)
 
 
-@predicate("stacked", "obj obj", "a tower, bottom first: a on the table, b on a, c on b...",
-           variadic=True, static=_static_stacked, movers=99)  # fmt: skip
+@predicate(
+    "stacked",
+    "obj obj",
+    "a tower, bottom first: a on the table, b on a, c on b...",
+    variadic=True,
+    static=_static_stacked,
+    movers=99,
+)
 def stacked(state: State, *bodies: Body) -> list[Constraint]:
     out = on_table(state, bodies[0])
     for low, top in zip(bodies, bodies[1:], strict=False):
