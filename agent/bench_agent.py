@@ -14,7 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from .factory import AgentOptions, build_agent
+from agent.factory import AgentOptions, build_agent
 
 
 def run_agent_bench(
@@ -24,14 +24,14 @@ def run_agent_bench(
     advance=lambda n=1: None,
 ) -> dict:
     """Run each suite on a fresh home; return per-suite pass summaries and per-family success."""
-    from .curriculum import load_suite, run_suite
+    from agent.curriculum import load_suite, run_suite
 
     opts = opts or AgentOptions()
     out: dict = {"suites": {}}
     t0 = time.perf_counter()
     for name in suites:
         if name == "open":  # the open-world splits, two passes on one fresh library
-            from .bench_open import run_open_passes
+            from agent.bench_open import run_open_passes
 
             with tempfile.TemporaryDirectory() as tmp, build_agent(Path(tmp), opts) as agent:
                 out["suites"]["open"] = run_open_passes(agent, advance=advance)

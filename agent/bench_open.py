@@ -16,7 +16,7 @@ import time
 from importlib import resources
 from pathlib import Path
 
-from .errors import AgentError
+from agent.errors import AgentError
 
 SPLITS = {"dev": "open_world", "test": "open_world_heldout"}  # tuned on dev, measured on test
 

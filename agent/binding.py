@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from .parse import Intent
+from agent.parse import Intent
 
 
 def bind_args(params: Sequence[tuple[str, bool]], intent: Intent) -> dict[str, str] | None:
@@ -41,8 +41,8 @@ def bind_args(params: Sequence[tuple[str, bool]], intent: Intent) -> dict[str, s
 def scene_binder(scenes, params: Sequence[tuple[str, bool]]):
     """An Evaluator binder: a skill's arguments on an evaluation scene, read from that
     scene's instruction and objects the way the planner reads a run's (None if unfit)."""
-    from .errors import AgentError
-    from .parse import parse
+    from agent.errors import AgentError
+    from agent.parse import parse
 
     def bind(family: str, seed: int) -> dict | None:
         scene = scenes.scene(family, seed)

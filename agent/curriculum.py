@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import AgentError
+from agent.errors import AgentError
 
 SUITES = Path(__file__).parent / "suites"
 

@@ -18,7 +18,7 @@ import re
 import textwrap
 from dataclasses import dataclass
 
-from .errors import AgentError
+from agent.errors import AgentError
 
 PYTHON_LANGS = frozenset({"", "python", "py", "python3", "py3", "python 3"})
 _FENCE = re.compile(

@@ -29,7 +29,7 @@ def make_executor(opts: AgentOptions):
 
     Its workers use oracle poses (see `agent.evaluator`); the caller closes it.
     """
-    from .evaluator import LocalExecutor, RayExecutor
+    from agent.evaluator import LocalExecutor, RayExecutor
 
     if opts.executor == "ray":
         return RayExecutor(opts.ray_address)
@@ -39,8 +39,8 @@ def make_executor(opts: AgentOptions):
 @contextmanager
 def build_evaluator(opts: AgentOptions):
     """Yield an `(Evaluator, Scenes)` pair for checking skills outside a run; closes both after."""
-    from .evaluator import Evaluator
-    from .scenes import Scenes
+    from agent.evaluator import Evaluator
+    from agent.scenes import Scenes
 
     executor, scenes = make_executor(opts), Scenes()
     try:
@@ -58,20 +58,19 @@ def build_agent(home: Path, opts: AgentOptions, log=None):
     itself goes to one more local worker that loads the policy checkpoint (checked here
     first: a missing or corrupt one raises AgentError before anything runs).
     """
+    from agent.errors import AgentError
+    from agent.evaluator import Evaluator, LocalExecutor
+    from agent.llm import make_llm, resolve_llm_config
+    from agent.loop import Agent
+    from agent.planner import LLMPlanner, OfflinePlanner
+    from agent.runs import RunStore
+    from agent.scenes import Scenes
+    from agent.synthesizer import LLMSynthesizer, OfflineSynthesizer
     from skills.library import open_library
-
-    from .errors import AgentError
-    from .evaluator import Evaluator, LocalExecutor
-    from .llm import make_llm, resolve_llm_config
-    from .loop import Agent
-    from .planner import LLMPlanner, OfflinePlanner
-    from .runs import RunStore
-    from .scenes import Scenes
-    from .synthesizer import LLMSynthesizer, OfflineSynthesizer
 
     runner = None
     if opts.perception == "policy":
-        from .policy.provider import policy_spec
+        from agent.policy.provider import policy_spec
 
         runner = LocalExecutor(1, provider=policy_spec(home, opts.policy_version))
         runner.pool  # noqa: B018 - its worker loads the policy while the agent plans and verifies

@@ -20,8 +20,8 @@ import re
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 
-from .errors import AgentError
-from .prompts import Prompt, render, system_prompt
+from agent.errors import AgentError
+from agent.prompts import Prompt, render, system_prompt
 
 
 def scene_table(state) -> str:

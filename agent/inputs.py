@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import AgentError
+from agent.errors import AgentError
 
 _DIGITS = re.compile(r"^-?[0-9]{1,40}$")
 

@@ -47,7 +47,7 @@ from urllib.parse import urlsplit
 from tenacity import RetryCallState, Retrying, retry_if_exception
 from tenacity.wait import wait_exponential
 
-from .errors import AgentError, LLMUnavailable
+from agent.errors import AgentError, LLMUnavailable
 
 BACKENDS = ("openai", "ollama", "hf")
 OFFLINE_SPECS = frozenset({"offline", "none", "rules"})  # explicit "no LLM" in flag/env/config

@@ -12,7 +12,7 @@ cannot be read or is refused is sent back once with the reason; a second failure
 
 from __future__ import annotations
 
-from .errors import AgentError
+from agent.errors import AgentError
 
 ATTEMPTS = 2  # the first answer and one correction
 
@@ -32,10 +32,9 @@ def write_goal(llm, instruction: str, state) -> str:
         AgentError: one line, when the model's second formula still cannot be read or is
             refused, naming that formula and why; or when the model cannot be reached.
     """
+    from agent.extract import extract_formula
+    from agent.goal_prompts import goal_writing_prompt
     from sim.goals import GoalError, check
-
-    from .extract import extract_formula
-    from .goal_prompts import goal_writing_prompt
 
     error: str | None = None
     formula: str | None = None

@@ -18,16 +18,16 @@ import re
 import time
 from dataclasses import dataclass
 
-from .binding import bind_args, scene_binder
-from .errors import AgentError
-from .evaluator import EVAL_SEED_BASE, Evaluator, Job, Verdict
-from .offline import Candidate
-from .parse import Intent
-from .planner import Plan, Step
-from .runs import Decision, RunRecord, RunStore, new_run_id
-from .scenes import Scenes
-from .setup import Setup, family_setup, setup_run, uncovered
-from .synthesizer import Attempt
+from agent.binding import bind_args, scene_binder
+from agent.errors import AgentError
+from agent.evaluator import EVAL_SEED_BASE, Evaluator, Job, Verdict
+from agent.offline import Candidate
+from agent.parse import Intent
+from agent.planner import Plan, Step
+from agent.runs import Decision, RunRecord, RunStore, new_run_id
+from agent.scenes import Scenes
+from agent.setup import Setup, family_setup, setup_run, uncovered
+from agent.synthesizer import Attempt
 
 
 @dataclass(frozen=True)
@@ -214,7 +214,7 @@ class Agent:
     def _compose(self, instruction: str, setup: Setup, why: str, t0: float, llm0) -> RunRecord:
         """No library plan covers the goal: a skill for its goal template, reused,
         composed or written (`agent.plan.resolve`), runs on the run's scene."""
-        from .plan.resolve import resolve_goal
+        from agent.plan.resolve import resolve_goal
 
         steps = self._goal_steps(instruction, setup)
         if steps is not None:
@@ -271,7 +271,7 @@ class Agent:
         no skill (the caller plans the goal as a whole)."""
         from dataclasses import replace
 
-        from .plan.resolve import resolve_goal
+        from agent.plan.resolve import resolve_goal
 
         choices = []
         for text, goal in steps:
@@ -360,7 +360,7 @@ class Agent:
         return Decision(step.text, decision, score, None, None, len(history), tuple(verdicts)), None
 
     def _binder(self, cand: Candidate):
-        from .synthesizer import skill_params
+        from agent.synthesizer import skill_params
 
         try:
             params = skill_params(cand.code, cand.name)
@@ -410,7 +410,7 @@ class Agent:
         if len(resolved) == 1:
             r = resolved[0]
             return r.code, r.name, r.args
-        from .plan.skills import merge_sources
+        from agent.plan.skills import merge_sources
 
         calls = [
             f"    {r.name}(robot, " + ", ".join(f"{k}={v!r}" for k, v in r.args.items()) + ")"

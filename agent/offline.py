@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from string import Template
 
-from .parse import Intent
+from agent.parse import Intent
 
 PROGRAMS = Path(__file__).parent / "programs"
 AUTHOR = "synthesizer"

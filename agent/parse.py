@@ -12,9 +12,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from agent.errors import AgentError
 from skills.naming import COLOR_WORDS, SHAPE_PHRASES, SMALL_WORDS, match
-
-from .errors import AgentError
 
 TARGET_PREPS = (
     "on top of",

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .errors import AgentError
-from .parse import Intent, parse
+from agent.errors import AgentError
+from agent.parse import Intent, parse
 
 
 @dataclass(frozen=True)
@@ -55,8 +55,8 @@ class LLMPlanner:
     def plan(self, instruction: str, scene: list[str], skills=()) -> Plan:
         """Steps from the model; `skills`: library skills it is told about (name, goal
         template if any, description)."""
-        from .extract import extract_plan
-        from .prompts import plan_prompt
+        from agent.extract import extract_plan
+        from agent.prompts import plan_prompt
 
         whole = parse(instruction, scene)
         known = [
@@ -85,11 +85,10 @@ class LLMPlanner:
         Raises:
             AgentError: one line, when neither plan is usable.
         """
+        from agent.extract import extract_goal_steps
+        from agent.goal_prompts import goal_plan_prompt
+        from agent.setup import uncovered_by
         from sim.goals import GoalError, check
-
-        from .extract import extract_goal_steps
-        from .goal_prompts import goal_plan_prompt
-        from .setup import uncovered_by
 
         error = None
         for _ in range(2):

@@ -21,7 +21,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 
-from .errors import AgentError
+from agent.errors import AgentError
 
 
 @dataclass(frozen=True)

@@ -18,9 +18,8 @@ import uuid
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
+from agent.errors import AgentError
 from skills.store import DB_NAME, damaged, guarded, missing_tables, open_db, store_error
-
-from .errors import AgentError
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (

@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-from .errors import AgentError
-from .parse import detect_kind, mentions, normalize
+from agent.errors import AgentError
+from agent.parse import detect_kind, mentions, normalize
 
 MAX_SEED_SEARCH = 3000
 
@@ -77,9 +77,8 @@ class Scenes:
         sets up a scene of that family whose task is the one asked for (same objects in
         the same roles), so that the family's success check judges what was asked.
         """
+        from agent.parse import parse
         from sim.errors import SimError
-
-        from .parse import parse
 
         text = normalize(instruction)
         kind = detect_kind(text, mentions(text))

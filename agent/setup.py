@@ -25,9 +25,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from agent.errors import AgentError
 from sim.errors import SimError
-
-from .errors import AgentError
 
 SCENE_TRIES = 40
 FEASIBLE_TRIES = 16  # scenes tried for one where a placement can make the goal hold
@@ -69,7 +68,7 @@ def setup_run(
 
     With an `llm`, words the deterministic reader cannot read go to the model, which
     writes the goal formula (checked, refused when malformed or contradictory)."""
-    from .understand import read_goal
+    from agent.understand import read_goal
 
     try:
         reading = None if goal is not None else read_goal(instruction)
@@ -96,11 +95,10 @@ def _model_goal_setup(
 ) -> Setup:
     """The model writes the goal on a scene of the objects given, or those the words
     name; the run's scene is then built for that goal like any scene from words."""
+    from agent.llm_goal import write_goal
+    from agent.parse import mentions, normalize
     from sim.goals import read_world, start_poses
     from sim.scenes import build_scene
-
-    from .llm_goal import write_goal
-    from .parse import mentions, normalize
 
     named = [" ".join(x for x in (m.color, m.shape) if x) for m in mentions(normalize(instruction))]
     spec = objects or ", ".join(dict.fromkeys(n for n in named if n))
@@ -120,11 +118,10 @@ def _family_scene(scenes, instruction: str, seed: int, reading) -> Setup | None:
     Only tried when the goal read from the text uses the predicates of the family the
     words name: an open-world goal never scans a family's seeds.
     """
+    from agent.parse import detect_kind, mentions, normalize
+    from agent.understand import bind
     from sim.families import task_class
     from sim.goals import State, check, evaluate
-
-    from .parse import detect_kind, mentions, normalize
-    from .understand import bind
 
     text = normalize(instruction)
     kind = detect_kind(text, mentions(text))
@@ -159,11 +156,10 @@ def words_setup(
     world, spec: str, seed: int, distractors: int | None, goal: str | None, reading=None
 ) -> Setup:
     """Build a scene from words until the goal is false at the start (or refuse)."""
+    from agent.understand import bind
     from sim.goals import check, evaluate, read_world, start_poses
     from sim.goals.plan import plan_moves
     from sim.scenes import build_scene, parse_objects
-
-    from .understand import bind
 
     specs = parse_objects(spec)
     spec_text = spec if isinstance(spec, str) else ", ".join(spec)

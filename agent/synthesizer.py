@@ -16,9 +16,9 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
-from .errors import AgentError
-from .offline import SIGNATURES, Candidate, candidates
-from .planner import Step
+from agent.errors import AgentError
+from agent.offline import SIGNATURES, Candidate, candidates
+from agent.planner import Step
 
 
 @dataclass(frozen=True)
@@ -102,8 +102,8 @@ class LLMSynthesizer:
     ) -> Iterator[Candidate]:
         """LLM candidates for a step; `scene`: every object on the table (default: the
         step's own objects)."""
-        from .extract import extract_code
-        from .prompts import adapt_prompt, retry_prompt, synthesis_prompt
+        from agent.extract import extract_code
+        from agent.prompts import adapt_prompt, retry_prompt, synthesis_prompt
 
         name, _ = SIGNATURES[step.intent.kind]
         args = step.intent.args
@@ -167,8 +167,8 @@ class LLMSynthesizer:
             skills: retrieved library skills, closest first.
             history: the attempts so far, with their feedback.
         """
-        from .extract import extract_code
-        from .goal_prompts import goal_code_prompt
+        from agent.extract import extract_code
+        from agent.goal_prompts import goal_code_prompt
 
         for attempt in range(self.retries + 1):
             last = history[-1] if attempt and history else None

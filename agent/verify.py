@@ -25,13 +25,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .errors import AgentError
+from agent.errors import AgentError
 
 if TYPE_CHECKING:
+    from agent.evaluator import Evaluator, Job, Verdict
     from skills.library import SkillLibrary
     from skills.store import SkillVersion
-
-    from .evaluator import Evaluator, Job, Verdict
 
 # (scenes, version, key, n) -> the jobs that check `version` on `key`, or None when the
 # key is not one this function builds scenes for.
@@ -90,10 +89,9 @@ def jobs_for_key(scenes, version: SkillVersion, key: str, n: int) -> list[Job] |
     Raises:
         NoFit: the key's scenes cannot be bound to the skill's parameters.
     """
+    from agent.binding import scene_binder
+    from agent.evaluator import eval_seeds, family_jobs
     from sim.families import FAMILIES
-
-    from .binding import scene_binder
-    from .evaluator import eval_seeds, family_jobs
 
     if key in FAMILIES:
         binder = scene_binder(scenes, [(p.name, p.required) for p in version.params])
@@ -221,7 +219,7 @@ class Verification:
     @classmethod
     def of(cls, checks: Iterable[KeyCheck]) -> Verification:
         """Fold the checks that ran (skipped ones count for nothing)."""
-        from .evaluator import STAGES
+        from agent.evaluator import STAGES
 
         stage, stats, reason = "success", {}, None
         for c in checks:
@@ -263,7 +261,7 @@ class VersionCheck:
     def stage(self) -> str | None:
         """The Evaluator's stage for the version: "success" when it passed, else the stage
         of the first claimed key that failed (claiming nothing: the furthest reached)."""
-        from .evaluator import STAGES
+        from agent.evaluator import STAGES
 
         status, deciding = self.status, self.deciding
         if status != "failed":

@@ -6,8 +6,8 @@ Importing `sim` registers the gymnasium environments: one per task family
 both. PyBullet itself is imported only when a `World` is created.
 """
 
-from .errors import SimError
-from .families import ENV_IDS, FAMILIES, env_id, task_class
+from sim.errors import SimError
+from sim.families import ENV_IDS, FAMILIES, env_id, task_class
 
 GOAL_ENV_ID = "skillgrove/Goal-v0"
 ALL_ENV_IDS = [*ENV_IDS, GOAL_ENV_ID]

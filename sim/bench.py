@@ -15,28 +15,28 @@ from __future__ import annotations
 import multiprocessing as mp
 import time
 
-from .families import FAMILIES
+from sim.families import FAMILIES
 
 _WORLD = None
 
 
 def _init_worker() -> None:
     global _WORLD
-    from .world import World
+    from sim.world import World
 
     _WORLD = World()
 
 
 def _episode(job: tuple[str, int]) -> bool:
-    from .runner import run_oracle
+    from sim.runner import run_oracle
 
     return run_oracle(_WORLD, job[0], job[1]).success
 
 
 def measure_overhead(episodes_per_family: int = 2, seed: int = 1000) -> dict:
     """Run oracle episodes in one World and split their time into physics and the rest."""
-    from .runner import run_oracle
-    from .world import World
+    from sim.runner import run_oracle
+    from sim.world import World
 
     world = World()
     try:

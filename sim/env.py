@@ -27,9 +27,9 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from .errors import SimError
-from .families import task_class
-from .tasks.base import PRIMITIVES, Action
+from sim.errors import SimError
+from sim.families import task_class
+from sim.tasks.base import PRIMITIVES, Action
 
 MAX_OBJECTS = 12
 POSE_LOW = np.array([0.2, -0.45, 0.0, -np.pi], dtype=np.float32)
@@ -58,7 +58,7 @@ class PrimitiveEnv(gym.Env):
         render_mode: str | None = None,
         gui: bool = False,
     ) -> None:
-        from .world import World
+        from sim.world import World
 
         if obs_mode not in ("rgbd", "state"):
             raise SimError(f"unknown obs_mode {obs_mode!r}")
@@ -178,7 +178,7 @@ def to_action(action) -> Action:
 
 def execute(world, action: Action) -> None:
     """Carry out one primitive action in `world`."""
-    from . import primitives as P
+    from sim import primitives as P
 
     if action.primitive == "pick_place":
         P.pick_place(world, action.pose0, action.pose1)

@@ -8,10 +8,10 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING
 
-from .errors import SimError
+from sim.errors import SimError
 
 if TYPE_CHECKING:
-    from .tasks.base import Task
+    from sim.tasks.base import Task
 
 # family id -> (gymnasium name, "module:Class")
 FAMILIES: dict[str, tuple[str, str]] = {

@@ -20,13 +20,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .env import MAX_OBJECTS, PrimitiveEnv
-from .errors import SimError
-from .geometry import wrap_angle
-from .goals import Goal, Verdict, check, evaluate, read_world, start_poses
-from .goals.formula import Quant, atoms, parse
-from .scenes import Layout, ObjectSpec, build_scene, parse_objects
-from .tasks.base import Action
+from sim.env import MAX_OBJECTS, PrimitiveEnv
+from sim.errors import SimError
+from sim.geometry import wrap_angle
+from sim.goals import Goal, Verdict, check, evaluate, read_world, start_poses
+from sim.goals.formula import Quant, atoms, parse
+from sim.scenes import Layout, ObjectSpec, build_scene, parse_objects
+from sim.tasks.base import Action
 
 MAX_ACTIONS = 8
 
@@ -144,7 +144,7 @@ def _variables(f) -> list[str]:
 def move_action(world, description: str, pose) -> Action:
     """The pick_place `Action` that moves the object `description` to rest at `pose`
     (x, y, z_bottom, yaw radians), e.g. a pose from `sim.goals.solve.sample_layout`."""
-    from . import poses
+    from sim import poses
 
     obj = next((o for o in world.objects if o.description == description), None)
     if obj is None:

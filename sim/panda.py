@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .errors import SimError
-from .geometry import wrap_angle, yaw_from_quat
+from sim.errors import SimError
+from sim.geometry import wrap_angle, yaw_from_quat
 
 if TYPE_CHECKING:
-    from .world import World
+    from sim.world import World
 
 ARM_JOINTS = list(range(7))
 FINGER_JOINTS = [9, 10]

@@ -11,11 +11,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .geometry import wrap_angle, yaw_from_quat
-from .objects import BOWL_INNER_RADIUS, TRAY_INNER_HALF, SimObject
+from sim.geometry import wrap_angle, yaw_from_quat
+from sim.objects import BOWL_INNER_RADIUS, TRAY_INNER_HALF, SimObject
 
 if TYPE_CHECKING:
-    from .world import World
+    from sim.world import World
 
 Pose = tuple[float, float, float, float]
 
@@ -95,7 +95,7 @@ def supports(world: World, xy) -> set[int]:
 def roomy_grasp_yaw(world: World, obj: SimObject, turn: float, dest) -> float:
     """The symmetric grasp of `obj` whose open fingers keep the most room, where they come
     down to pick it and where they open to let it go at `dest`."""
-    from .panda import FINGER_OPEN
+    from sim.panda import FINGER_OPEN
 
     sym = obj.shape.symmetry or math.pi / 2
     base = grasp_yaw(world, obj, turn)

@@ -12,11 +12,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .geometry import wrap_angle
-from .panda import SAFE_Z
+from sim.geometry import wrap_angle
+from sim.panda import SAFE_Z
 
 if TYPE_CHECKING:
-    from .world import World
+    from sim.world import World
 
 
 def _above(pose, z: float = SAFE_Z) -> tuple[float, float, float]:

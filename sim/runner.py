@@ -7,10 +7,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .env import execute
-from .errors import SimError
-from .families import task_class
-from .world import World
+from sim.env import execute
+from sim.errors import SimError
+from sim.families import task_class
+from sim.world import World
 
 
 @dataclass(frozen=True)

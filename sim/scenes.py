@@ -32,14 +32,14 @@ import math
 import re
 from dataclasses import dataclass
 
-from .errors import SimError
-from .goals import And, Atom, Body, Goal, State, check, evaluate, ground, read_world, start_poses
-from .goals.consistency import contradiction
-from .goals.formula import GoalError, atoms, parse
-from .goals.predicates import DEG_AS_M
-from .goals.predicates.regions import X0, X1, Y0, Y1
-from .goals.solve import CLEARANCE, FINGER_ROOM, hypothetical, margin_ok, sample_layout
-from .objects import COLORS, SHAPES
+from sim.errors import SimError
+from sim.goals import And, Atom, Body, Goal, State, check, evaluate, ground, read_world, start_poses
+from sim.goals.consistency import contradiction
+from sim.goals.formula import GoalError, atoms, parse
+from sim.goals.predicates import DEG_AS_M
+from sim.goals.predicates.regions import X0, X1, Y0, Y1
+from sim.goals.solve import CLEARANCE, FINGER_ROOM, hypothetical, margin_ok, sample_layout
+from sim.objects import COLORS, SHAPES
 
 Pose = tuple[float, float, float, float]  # x, y, z_bottom (m), yaw (radians)
 

@@ -14,10 +14,10 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .camera import CAMERAS, Camera
-from .errors import SimError
-from .geometry import quat_from_yaw
-from .objects import COLORS, SHAPES, SimObject, parts
+from sim.camera import CAMERAS, Camera
+from sim.errors import SimError
+from sim.geometry import quat_from_yaw
+from sim.objects import COLORS, SHAPES, SimObject, parts
 
 HZ = 240
 TABLE_COLOR = (0.82, 0.71, 0.55, 1.0)
@@ -34,7 +34,7 @@ class World:
     hz = HZ
 
     def __init__(self, gui: bool = False, image_size: tuple[int, int] = (128, 128)) -> None:
-        from .quiet import quiet_stdout
+        from sim.quiet import quiet_stdout
 
         with quiet_stdout():
             import pybullet as p
@@ -53,7 +53,7 @@ class World:
         self._build()
 
     def _build(self) -> None:
-        from .panda import Panda
+        from sim.panda import Panda
 
         c = self.client
         c.resetSimulation()
@@ -215,6 +215,6 @@ class World:
 
 def yaw_of(world: World, obj: SimObject) -> float:
     """Yaw of an object about the world z axis, radians."""
-    from .geometry import yaw_from_quat
+    from sim.geometry import yaw_from_quat
 
     return yaw_from_quat(world.pose(obj)[1])

@@ -17,9 +17,9 @@ from typing import Any
 
 import numpy as np
 
-from .embed import Embedder
-from .index import embed_text, skill_raw_texts
-from .store import SkillVersion, content_hash
+from skills.embed import Embedder
+from skills.index import embed_text, skill_raw_texts
+from skills.store import SkillVersion, content_hash
 
 _FILLER_VERBS = (
     "wipe",
@@ -200,7 +200,7 @@ def warm_latency(
 ) -> dict[str, Any]:
     """Warm search p50/p95 (query embedding included) with the library grown to `sizes`,
     and top-1 on `cases` with the filler present."""
-    from .search import Searcher
+    from skills.search import Searcher
 
     queries = [q["query"] for q in cases["queries"]]
     searcher, rng = Searcher(lib), np.random.default_rng(seed)

@@ -27,11 +27,11 @@ from typing import Any
 
 import numpy as np
 
-from .bench_latency import TableEmbedder, cold_latency, warm_latency
-from .embed import Embedder
-from .errors import SkillError
-from .index import MOVABLE, _canonical, embed_text, lexical_text, skill_raw_texts
-from .store import SkillVersion
+from skills.bench_latency import TableEmbedder, cold_latency, warm_latency
+from skills.embed import Embedder
+from skills.errors import SkillError
+from skills.index import MOVABLE, _canonical, embed_text, lexical_text, skill_raw_texts
+from skills.store import SkillVersion
 
 DATA = Path(__file__).resolve().parent / "data"
 SETS = {
@@ -74,7 +74,7 @@ _TEXTS = {  # what is embedded per skill (the first text carries the description
 
 def _ablations(lib, cases: dict, alphas: tuple[float, ...]) -> dict[str, dict[str, float]]:
     """Top-1 per split of scoring variants, brute force over the same library."""
-    from .search import ALPHA, BM25, tokens
+    from skills.search import ALPHA, BM25, tokens
 
     versions = lib.store.latest_versions()
     names = [v.name for v in versions]
@@ -248,9 +248,9 @@ def run_retrieval_bench(
     Returns:
         A JSON-ready dict: per set accuracy, confusion, options; calibration; latency.
     """
-    from .embed import default_embedder
-    from .library import open_library
-    from .search import Searcher
+    from skills.embed import default_embedder
+    from skills.library import open_library
+    from skills.search import Searcher
 
     if home_or_tmp is None:
         with tempfile.TemporaryDirectory(prefix="skillgrove-bench-") as tmp:

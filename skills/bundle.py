@@ -38,13 +38,13 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .bundle_schema import FORMAT, FORMAT_VERSION, BundleSkill, BundleVersion, parse_manifest
-from .errors import SkillError
-from .files import safe_write
-from .store import SkillVersion, content_hash, parse_source
+from skills.bundle_schema import FORMAT, FORMAT_VERSION, BundleSkill, BundleVersion, parse_manifest
+from skills.errors import SkillError
+from skills.files import safe_write
+from skills.store import SkillVersion, content_hash, parse_source
 
 if TYPE_CHECKING:
-    from .library import SkillLibrary
+    from skills.library import SkillLibrary
 
 __all__ = [
     "FORMAT",
@@ -174,7 +174,7 @@ def import_bundle(
         {"skills": names touched, "added": versions added, "skipped": versions already
         present, "versions": [{"name", "version", "claimed": {...}}] for each added}.
     """
-    from .library import validate_code
+    from skills.library import validate_code
 
     del unverified  # a bundle's trust is never taken over (see the module's docstring)
     skills, code = read_bundle(path)

@@ -14,8 +14,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from .errors import SkillError
-from .store import STAGES, check_author, check_name
+from skills.errors import SkillError
+from skills.store import STAGES, check_author, check_name
 
 FORMAT = "skillgrove-bundle"
 FORMAT_VERSION = 1

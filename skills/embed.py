@@ -34,7 +34,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from .errors import SkillError
+from skills.errors import SkillError
 
 _WORD = re.compile(r"[a-z0-9]+")
 
@@ -397,9 +397,9 @@ def convert_to_onnx(
 
 def _embed_seed_texts(embedder: OnnxMiniLMEmbedder) -> None:
     """Write the seed skills' index texts and vectors beside the model (see `known`)."""
-    from .index import skill_texts
-    from .seed import seed_sources
-    from .store import parse_source, summary
+    from skills.index import skill_texts
+    from skills.seed import seed_sources
+    from skills.store import parse_source, summary
 
     texts = []
     for name, code in seed_sources():

@@ -31,7 +31,7 @@ import stat
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from .errors import SkillError
+from skills.errors import SkillError
 
 # what makes a directory a data home (relative to it)
 HOME_MARKERS = ("skillgrove.db", "library.lock", "policy/corrections.sqlite", "policy/checkpoints")

@@ -25,8 +25,8 @@ from urllib.parse import urlparse
 
 import numpy as np
 
-from .errors import SkillError
-from .naming import COLOR_WORDS, SHAPE_PHRASES
+from skills.errors import SkillError
+from skills.naming import COLOR_WORDS, SHAPE_PHRASES
 
 INDEX_DIR = "index"
 # Cosine space; more links per node and a wider search than Chroma's defaults (16, 100):

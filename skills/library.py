@@ -32,10 +32,18 @@ from typing import TYPE_CHECKING
 
 from filelock import FileLock, Timeout
 
-from .embed import Embedder
-from .errors import SkillError
-from .index import INDEX_DIR, TEXT_FORM, ChromaIndex, IndexEntry, VectorIndex, entry_id, skill_texts
-from .store import (
+from skills.embed import Embedder
+from skills.errors import SkillError
+from skills.index import (
+    INDEX_DIR,
+    TEXT_FORM,
+    ChromaIndex,
+    IndexEntry,
+    VectorIndex,
+    entry_id,
+    skill_texts,
+)
+from skills.store import (
     DB_NAME,
     STAGES,
     SkillInfo,
@@ -53,7 +61,7 @@ from .store import (
 )
 
 if TYPE_CHECKING:
-    from .search import SearchResult
+    from skills.search import SearchResult
 
 LOCK_NAME = "library.lock"
 INDEX_STALE = "index_stale"  # library_meta key: why the index missed a committed write
@@ -91,7 +99,7 @@ def validate_code(code: str, entry: str) -> None:
         SkillError: the code is rejected.
     """
     try:
-        from .validate import validate
+        from skills.validate import validate
     except ModuleNotFoundError as exc:
         if exc.name != f"{__package__}.validate":
             raise
@@ -424,7 +432,7 @@ class SkillLibrary:
         )
 
     def _install_seeds(self) -> None:
-        from .seed import seed_sources
+        from skills.seed import seed_sources
 
         with self._writing():
             if self.store.meta("seeded") is not None:
@@ -442,13 +450,13 @@ class SkillLibrary:
 
     def export(self, path: str | Path) -> dict:
         """Write every skill to one bundle file (see `skills.bundle`)."""
-        from .bundle import export_bundle
+        from skills.bundle import export_bundle
 
         return export_bundle(self, path)
 
     def import_bundle(self, path: str | Path, *, unverified: bool = False) -> dict:
         """Import a bundle file, all or nothing (see `skills.bundle`)."""
-        from .bundle import import_bundle
+        from skills.bundle import import_bundle
 
         return import_bundle(self, path, unverified=unverified)
 
@@ -482,7 +490,7 @@ class SkillLibrary:
     def search(self, query: str, k: int = 5) -> SearchResult:
         """Search by meaning with the default `Searcher` settings."""
         if self._searcher is None:
-            from .search import Searcher
+            from skills.search import Searcher
 
             self._searcher = Searcher(self)
         return self._searcher.search(query, k)
@@ -641,8 +649,8 @@ def open_library(
             does: a database too damaged to open cannot wait for `doctor()`); the report
             is `library.salvaged`, and the next `doctor()` returns it.
     """
-    from .embed import default_embedder
-    from .local_index import LocalIndex
+    from skills.embed import default_embedder
+    from skills.local_index import LocalIndex
 
     embedder = embedder or default_embedder()
     home = Path(home)

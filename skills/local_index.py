@@ -22,8 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import SkillError
-from .index import Hit, IndexEntry
+from skills.errors import SkillError
+from skills.index import Hit, IndexEntry
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS entries (id TEXT PRIMARY KEY, name TEXT NOT NULL, version INTEGER NOT NULL,

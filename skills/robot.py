@@ -17,14 +17,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .errors import SkillError
-from .naming import match
+from skills.errors import SkillError
+from skills.naming import match
 
 if TYPE_CHECKING:
     from sim.objects import SimObject
     from sim.world import World
-
-    from .poses import PoseProvider
+    from skills.poses import PoseProvider
 
 MAX_MOTIONS = 60  # arm motions one skill run may make: a runaway loop ends, not hangs
 MAX_PLANS = 10  # goal plans one skill run may ask for
@@ -65,8 +64,7 @@ class Robot:
         start: dict | None = None,
     ) -> None:
         from sim.goals import start_poses
-
-        from .poses import OraclePoseProvider
+        from skills.poses import OraclePoseProvider
 
         self._world = world
         self._provider = provider or OraclePoseProvider()

@@ -36,9 +36,9 @@ import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import SkillError
-from .poses import ProviderSpec
-from .validate import validate
+from skills.errors import SkillError
+from skills.poses import ProviderSpec
+from skills.validate import validate
 
 STATUSES = ("ok", "rejected", "error", "timeout")
 RECORD_CAP = 4_000_000  # base64 characters of GIF a recorded run may bring back
@@ -553,8 +553,7 @@ def measure_overhead(n: int = 20, family: str = "pick", seed: int = 0) -> dict:
     """
     from sim.runner import reset_task
     from sim.world import World
-
-    from .robot import Robot
+    from skills.robot import Robot
 
     def median(xs: list[float]) -> float:
         xs = sorted(xs)

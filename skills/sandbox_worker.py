@@ -48,9 +48,9 @@ import sys
 import time
 import traceback
 
-from .errors import SkillError
-from .poses import ProviderSpec, build_provider
-from .validate import ALLOWED_MODULES, attr_allowed
+from skills.errors import SkillError
+from skills.poses import ProviderSpec, build_provider
+from skills.validate import ALLOWED_MODULES, attr_allowed
 
 MAX_REQUEST_BYTES = 1 << 20
 _FALLBACK = b'{"status": "error", "reason": "the skill process could not report its result", "success": false, "output": "", "layers": []}\n'
@@ -204,9 +204,8 @@ class _Server:
         from sim.runner import reset_task
         from sim.scenes import Layout, place
         from sim.world import World
-
-        from . import poses as skill_poses  # noqa: F401
-        from .robot import Robot
+        from skills import poses as skill_poses  # noqa: F401
+        from skills.robot import Robot
 
         self.proto_fds = proto_fds
         self.world = World()

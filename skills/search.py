@@ -28,12 +28,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .errors import SkillError
-from .index import embed_text, entry_id, lexical_text, skill_raw_texts
-from .naming import COLOR_WORDS
+from skills.errors import SkillError
+from skills.index import embed_text, entry_id, lexical_text, skill_raw_texts
+from skills.naming import COLOR_WORDS
 
 if TYPE_CHECKING:
-    from .library import SkillLibrary
+    from skills.library import SkillLibrary
 
 # Calibrated by `skillgrove bench retrieval` on the dev splits (benchmarks/RESULTS.md):
 # tau_high = the best novel request's score + 0.03, tau_low = the 10th percentile of the

@@ -30,7 +30,7 @@ from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import SkillError
+from skills.errors import SkillError
 
 DB_NAME = "skillgrove.db"
 DOCTOR = "`skillgrove skills doctor`"

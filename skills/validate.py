@@ -26,7 +26,7 @@ import ast
 import threading
 from dataclasses import dataclass
 
-from .errors import SkillError
+from skills.errors import SkillError
 
 MAX_CODE_CHARS = 100_000
 _PARSE_LOCK = threading.Lock()  # the Evaluator validates jobs from several threads at once

@@ -125,7 +125,7 @@ def json_option(f):
 
 def emit(app: App, data: dict[str, Any], human=None) -> None:
     """Print a result: JSON with --json, else `human()` (or a key: value listing)."""
-    from .terminal import escaping_stdout, safe
+    from agent.cli.terminal import escaping_stdout, safe
 
     if app.json:
         try:
@@ -186,7 +186,7 @@ def cli(ctx: click.Context, home: str | None, as_json: bool) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Console entry point: run the CLI and turn known errors into one-line messages."""
-    from ..errors import AgentError, LLMUnavailable
+    from agent.errors import AgentError, LLMUnavailable
 
     known: tuple[type[Exception], ...] = (AgentError, LLMUnavailable)
     try:
@@ -221,7 +221,7 @@ def _with_sim_error(known: tuple[type[Exception], ...]) -> tuple[type[Exception]
 
 
 def _fail(message: str, code: int, as_json: bool) -> int:
-    from .terminal import safe
+    from agent.cli.terminal import safe
 
     line = " ".join(str(message).split())
     if as_json:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from . import App, emit, json_option, pass_app
-from .agent_opts import agent_options
+from agent.cli import App, emit, json_option, pass_app
+from agent.cli.agent_opts import agent_options
 
 
 @click.group()
@@ -76,9 +76,8 @@ def retrieval_(app: App, sizes: str, latency_queries: int, cold_runs: int) -> No
 def open_(app: App, suite_path: str | None, limit: int | None, seed: int, opts) -> None:
     """Open-world instructions: successes, honest failures, refusals and FALSE successes."""
     from agent.bench_open import load_open_suite, run_open_bench
+    from agent.cli.progress import progress
     from agent.factory import build_agent
-
-    from .progress import progress
 
     tasks = load_open_suite(suite_path)[:limit]
     with (
@@ -116,9 +115,8 @@ def agent_(app: App, suites: tuple[str, ...], opts) -> None:
     """Offline agent success on fresh libraries, and reuse on a second pass."""
     from agent.bench_agent import run_agent_bench
     from agent.bench_open import SPLITS, load_open_suite
+    from agent.cli.progress import progress
     from agent.curriculum import load_suite
-
-    from .progress import progress
 
     def size(s: str) -> int:
         if s == "open":
@@ -218,11 +216,10 @@ def continual_(
     """
     from pathlib import Path
 
+    from agent.cli.progress import progress
     from agent.policy.bench import ALL_STRATEGIES, FULL, QUICK, run_continual_bench
     from agent.policy.strategies import make_strategies
     from agent.policy.stream import ORDERS
-
-    from .progress import progress
 
     names = _names(strategies, "--strategies") if strategies is not None else ALL_STRATEGIES
     for n in names:

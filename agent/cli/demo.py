@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import click
 
-from . import App, emit, json_option, pass_app
-from .agent_opts import agent_options, run_curriculum
+from agent.cli import App, emit, json_option, pass_app
+from agent.cli.agent_opts import agent_options, run_curriculum
 
 
 @click.command()

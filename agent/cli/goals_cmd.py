@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import click
 
-from . import App, emit, json_option, pass_app
+from agent.cli import App, emit, json_option, pass_app
 
 
 @click.group()

@@ -6,8 +6,8 @@ import time
 
 import click
 
-from . import App, emit, json_option, pass_app
-from .progress import progress
+from agent.cli import App, emit, json_option, pass_app
+from agent.cli.progress import progress
 
 
 @click.command()

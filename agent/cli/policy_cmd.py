@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from . import App, emit, json_option, pass_app
+from agent.cli import App, emit, json_option, pass_app
 
 DEFAULT_FAMILIES = "pick,place,stack,put-in-bowl,rotate,align"
 
@@ -174,12 +174,11 @@ def eval_(
     app: App, version: str, families: str | None, episodes: int, mode: str, threads: int
 ) -> None:
     """Score a checkpoint on held-out scenes (odd seeds)."""
+    from agent.cli.progress import progress
     from agent.policy.data import load_demos, split_seeds
     from agent.policy.evaluate import evaluate_proxy, evaluate_sim
     from agent.policy.robot_eval import compare_providers
     from agent.policy.train import load_policy
-
-    from .progress import progress
 
     asked = _families(families) if families else None  # bad names fail before any loading
     pol = load_policy(app.home, version, threads=threads)

@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import click
 
-from . import App, emit, json_option, pass_app
-from .agent_opts import agent_options
-from .terminal import safe
+from agent.cli import App, emit, json_option, pass_app
+from agent.cli.agent_opts import agent_options
+from agent.cli.terminal import safe
 
 EXIT_NOT_REACHED = 3  # ran to the end, the goal does not hold (as `skills verify`: did not pass)
 

@@ -6,7 +6,7 @@ from dataclasses import asdict
 
 import click
 
-from . import App, emit, json_option, pass_app
+from agent.cli import App, emit, json_option, pass_app
 
 
 @click.group()

@@ -7,11 +7,10 @@ from pathlib import Path
 
 import click
 
+from agent.cli import App, emit, json_option, pass_app
+from agent.cli.progress import progress
 from agent.inputs import VERSION
 from agent.verify import Verification, families_for
-
-from . import App, emit, json_option, pass_app
-from .progress import progress
 
 
 @click.group()

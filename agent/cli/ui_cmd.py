@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from . import App, pass_app
+from agent.cli import App, pass_app
 
 
 @click.command()

@@ -21,9 +21,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..runs import Decision
-from ..synthesizer import Attempt
-from . import skills as composite
+from agent.plan import skills as composite
+from agent.runs import Decision
+from agent.synthesizer import Attempt
 
 
 @dataclass(frozen=True)
@@ -92,8 +92,8 @@ def resolve_goal(agent, instruction: str, setup, log) -> Choice:
 def _prove(agent, code: str, entry: str, key: str):
     """The Evaluator's verdict on `code` (filed under template `key`) over scenes made
     from the template."""
-    from ..errors import AgentError
-    from ..evaluator import Verdict
+    from agent.errors import AgentError
+    from agent.evaluator import Verdict
 
     ev = agent.evaluator
     try:
@@ -108,7 +108,7 @@ def _synthesize(agent, name, template, instruction, setup, state, verdicts, log)
     propose = getattr(agent.synthesizer, "propose_goal", None)
     if propose is None:
         return None
-    from ..goal_prompts import goal_feedback
+    from agent.goal_prompts import goal_feedback
 
     skills = [
         agent.library.get(m.name, m.version)

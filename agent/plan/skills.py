@@ -23,9 +23,8 @@ import re
 
 import numpy as np
 
+from agent.errors import AgentError
 from skills.store import GOAL_LINE
-
-from ..errors import AgentError
 
 REPLANS = 3
 SWAPS = (("cube", "cylinder"), ("plate", "pad"))  # kinds of object an evaluation scene may exchange
@@ -173,12 +172,11 @@ def evaluation_jobs(world, code: str, entry: str, n: int, timeout: float, offset
     makes it hold (`agent.setup.words_setup`). Scenes that cannot be built are skipped
     (up to 3n tried).
     """
+    from agent.evaluator import EVAL_SEED_BASE, Job
+    from agent.setup import words_setup
     from sim.errors import SimError
     from sim.goals.template import lift, recolor
     from sim.objects import COLORS
-
-    from ..evaluator import EVAL_SEED_BASE, Job
-    from ..setup import words_setup
 
     text, spec, example = (_line(rx, code) for rx in (GOAL_LINE, SCENE_LINE, EXAMPLE_LINE))
     template = lift(example)
@@ -228,7 +226,7 @@ def _reshape(text: str, swap: dict[str, str]) -> str:
 def template_jobs(scenes, version, key: str, n: int) -> list | None:
     """`skills verify`'s episodes for a version filed under goal template `key` (None
     when `key` is not the template it is filed under)."""
-    from ..evaluator import DEFAULT_TIMEOUT
+    from agent.evaluator import DEFAULT_TIMEOUT
 
     if version.goal_template != key:
         return None

@@ -31,9 +31,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .geometry import ROT_PERIOD, ImageSpec
-from .model import orientation_channels
-from .prepare import Batch
+from agent.policy.geometry import ROT_PERIOD, ImageSpec
+from agent.policy.model import orientation_channels
+from agent.policy.prepare import Batch
 
 IMAGE_CHANNELS = 4  # RGB + height are warped; orientation channels are recomputed from them
 ORIENT = slice(4, 6)

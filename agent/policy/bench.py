@@ -19,9 +19,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import AgentError
-from .strategies import STRATEGIES
-from .stream import ORDERS, StreamConfig
+from agent.errors import AgentError
+from agent.policy.strategies import STRATEGIES
+from agent.policy.stream import ORDERS, StreamConfig
 
 # every registered strategy, then the combination the issue names
 ALL_STRATEGIES = (*STRATEGIES, "replay+lwf")
@@ -61,7 +61,7 @@ def _base_path(home: Path, cfg: StreamConfig, order: str, encoder: str) -> Path:
 
 
 def _encoder(home: Path, embedder=None):
-    from .train import encoder_for
+    from agent.policy.train import encoder_for
 
     return encoder_for(home, embedder)
 
@@ -114,8 +114,8 @@ def _job(args: dict) -> dict:
         return json.loads(cached.read_text())
     import torch
 
-    from .geometry import ImageSpec
-    from .stream import load_stream, run_strategy
+    from agent.policy.geometry import ImageSpec
+    from agent.policy.stream import load_stream, run_strategy
 
     torch.set_num_threads(args["threads"])
     cfg = StreamConfig(**{**args["config"], "families": tuple(args["config"]["families"])})
@@ -136,8 +136,8 @@ def _base_job(args: dict) -> dict:
     """Train and save the shared base of one (order, seed); runs in a worker process."""
     import torch
 
-    from .geometry import ImageSpec
-    from .stream import load_stream, train_base
+    from agent.policy.geometry import ImageSpec
+    from agent.policy.stream import load_stream, train_base
 
     torch.set_num_threads(args["threads"])
     cfg = StreamConfig(**{**args["config"], "families": tuple(args["config"]["families"])})
@@ -158,8 +158,8 @@ def _prepare_bases(
     The demonstrations are rendered once here (every order uses the same families);
     the bases missing from the cache are then trained in the worker pool.
     """
-    from .geometry import ImageSpec
-    from .stream import load_stream
+    from agent.policy.geometry import ImageSpec
+    from agent.policy.stream import load_stream
 
     spec, enc = ImageSpec(), _encoder(home, embedder)
     paths, todo = {}, []
@@ -186,7 +186,7 @@ def _prepare_bases(
 
 def _aggregate(runs: list[dict]) -> dict:
     """Metrics of each run, then mean (and std) over the runs of a strategy."""
-    from .metrics import summarize
+    from agent.policy.metrics import summarize
 
     per: dict[str, list[dict]] = {}
     for r in runs:
@@ -306,8 +306,8 @@ def run_continual_bench(
         {"strategies": {name: {"acc", "bwt", "fwt", "forgetting", "auc", "seconds", ...}},
          "settings", "feedback", "table", "plots", "results", "seconds"}
     """
-    from .plots import r_heatmaps
-    from .strategies import make_strategies
+    from agent.policy.plots import r_heatmaps
+    from agent.policy.strategies import make_strategies
 
     say = progress or (lambda _m: None)
     t0 = time.perf_counter()
@@ -375,7 +375,7 @@ def run_continual_bench(
             say,
             embedder,
         )
-        from .plots import correction_curve
+        from agent.policy.plots import correction_curve
 
         plots.append(str(correction_curve([fb], out / "corrections.png")))
     settings = {
@@ -439,11 +439,11 @@ def _feedback_run(
 
     import torch
 
-    from .corrections import CorrectionStore
-    from .feedback import FeedbackConfig, SimulatedExpert, run_feedback
-    from .geometry import ImageSpec
-    from .policy import Policy
-    from .stream import load_stream, new_model
+    from agent.policy.corrections import CorrectionStore
+    from agent.policy.feedback import FeedbackConfig, SimulatedExpert, run_feedback
+    from agent.policy.geometry import ImageSpec
+    from agent.policy.policy import Policy
+    from agent.policy.stream import load_stream, new_model
 
     spec, enc = ImageSpec(), _encoder(home, embedder)
     data = load_stream(home, cfg, spec, enc)

@@ -23,8 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import AgentError
-from .manifest_schema import parse_manifest
+from agent.errors import AgentError
+from agent.policy.manifest_schema import parse_manifest
 
 FORMAT = 1
 _NAME = re.compile(r"^v(\d{4,})\.json$")
@@ -81,7 +81,7 @@ def list_checkpoints(home: Path) -> list[dict]:
 
 
 def _payload(model, spec, encoder_name: str, version: int) -> dict[str, Any]:
-    from .strategies.lora import AdapterRouter
+    from agent.policy.strategies.lora import AdapterRouter
 
     lora, router = None, None
     net = model
@@ -190,8 +190,8 @@ def load_checkpoint(home: Path, version: int | str | None = None) -> tuple[Any, 
     """
     import torch
 
-    from .geometry import ImageSpec
-    from .model import ModelConfig, PoseNet
+    from agent.policy.geometry import ImageSpec
+    from agent.policy.model import ModelConfig, PoseNet
 
     info = resolve(home, version)
     if not info.path.exists():
@@ -236,7 +236,7 @@ def load_checkpoint(home: Path, version: int | str | None = None) -> tuple[Any, 
 def _rebuild_lora(model, payload: dict):
     from peft import LoraConfig
 
-    from .strategies.lora import AdapterRouter, wrap
+    from agent.policy.strategies.lora import AdapterRouter, wrap
 
     lora, router = payload["lora"], payload["router"]
     adapters = list(lora["adapters"])

@@ -22,9 +22,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import AgentError
-from .data import Samples
-from .evaluate import faults, pose_error
+from agent.errors import AgentError
+from agent.policy.data import Samples
+from agent.policy.evaluate import faults, pose_error
 
 DIAGNOSES = ("position", "orientation", "position+orientation", "none")
 ACTIONS = ("pick", "place")

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import AgentError
-from .geometry import ImageSpec, observe
+from agent.errors import AgentError
+from agent.policy.geometry import ImageSpec, observe
 
 DATA_VERSION = 1
 TRAIN, TEST = "train", "test"

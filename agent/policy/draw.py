@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .geometry import ImageSpec
+from agent.policy.geometry import ImageSpec
 
 SCALE = 4
 PICK_COLOR = (230, 40, 40)
@@ -23,7 +23,7 @@ FIX_COLOR = (30, 200, 60)
 
 def pose_pixel(spec: ImageSpec, pose) -> tuple[float, float]:
     """(u, v) of a 3D pose in the enlarged PNG."""
-    from .geometry import point_to_pixel
+    from agent.policy.geometry import point_to_pixel
 
     lab = point_to_pixel(spec, pose[:3])
     return lab.col * SCALE, lab.row * SCALE

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import AgentError
+from agent.errors import AgentError
 
 RELATIONS = (
     " on top of ",

@@ -23,9 +23,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .data import Samples, acted_object
-from .geometry import observe, yaw_error
-from .policy import Policy, Prediction
+from agent.policy.data import Samples, acted_object
+from agent.policy.geometry import observe, yaw_error
+from agent.policy.policy import Policy, Prediction
 
 ORIENTATION_FAMILIES = frozenset({"rotate", "align"})
 POS_TOL = 0.02

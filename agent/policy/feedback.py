@@ -25,8 +25,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..errors import AgentError
-from .corrections import CorrectionStore, clip_to_workspace, diagnose, make_correction
+from agent.errors import AgentError
+from agent.policy.corrections import CorrectionStore, clip_to_workspace, diagnose, make_correction
 
 CORRECTION_SEED_BASE = 100_000  # scenes for corrections: even seeds far from the demonstrations'
 
@@ -141,14 +141,13 @@ def run_feedback(
         world: a sim World to reuse.
         progress: callable(str) for progress lines.
     """
+    from agent.policy.augment import Augment
+    from agent.policy.data import Samples, split_seeds
+    from agent.policy.evaluate import attempt, evaluate_proxy, evaluate_sim
+    from agent.policy.loop import FitConfig, fit, observe
+    from agent.policy.prepare import prepare
+    from agent.policy.strategies import make_strategies
     from sim.world import World
-
-    from .augment import Augment
-    from .data import Samples, split_seeds
-    from .evaluate import attempt, evaluate_proxy, evaluate_sim
-    from .loop import FitConfig, fit, observe
-    from .prepare import prepare
-    from .strategies import make_strategies
 
     say = progress or (lambda _m: None)
     plugins = make_strategies(config.strategy)

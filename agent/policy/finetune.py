@@ -30,8 +30,8 @@ from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import AgentError
-from .corrections import CorrectionStore, connect, store_path
+from agent.errors import AgentError
+from agent.policy.corrections import CorrectionStore, connect, store_path
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS finetunes (
@@ -185,7 +185,7 @@ def select_corrections(
     Raises:
         AgentError: no store, nothing stored (for those families), or nothing new.
     """
-    from .checkpoint import list_checkpoints
+    from agent.policy.checkpoint import list_checkpoints
 
     path = store_path(home)
     hint = (
@@ -221,7 +221,7 @@ def select_corrections(
 def held_out_seeds(n: int, avoid: set[int]) -> list[int]:
     """The first `n` evaluation seeds (odd, as `policy eval`) that are not in `avoid`:
     a scene a person corrected (the queue draws them from these seeds) is not held out."""
-    from .data import split_seeds
+    from agent.policy.data import split_seeds
 
     seeds = split_seeds("test", n + len(avoid))
     return [s for s in seeds if s not in avoid][:n]
@@ -230,8 +230,8 @@ def held_out_seeds(n: int, avoid: set[int]) -> list[int]:
 def _known_data(home: Path, policy, families: list[str]):
     """Demonstrations of the families the checkpoint knows, prepared (None if none): the
     cached training set of its base training when there is one, at most KNOWN_ROWS each."""
-    from .data import dataset_path, load_demos
-    from .prepare import Prepared, prepare
+    from agent.policy.data import dataset_path, load_demos
+    from agent.policy.prepare import Prepared, prepare
 
     if not families:
         return None, 0
@@ -247,7 +247,7 @@ def _known_data(home: Path, policy, families: list[str]):
 
 
 def _evaluate(policy, seeds: dict[str, list[int]], world) -> dict:
-    from .evaluate import evaluate_sim
+    from agent.policy.evaluate import evaluate_sim
 
     return {f: evaluate_sim(policy, f, s, world).to_dict() for f, s in seeds.items() if s}
 
@@ -274,8 +274,8 @@ def finetune_session(
             corrupt checkpoint, corrections made with another image size. Nothing is
             written before these checks pass.
     """
-    from .strategies import make_strategies
-    from .train import check_families, load_policy
+    from agent.policy.strategies import make_strategies
+    from agent.policy.train import check_families, load_policy
 
     say = progress or (lambda _m: None)
     t0 = time.perf_counter()
@@ -300,12 +300,11 @@ def finetune_session(
         f"fine-tuning {name} on {len(ids)} corrections of {', '.join(corrected)} with {config.strategy}"
     )
 
+    from agent.policy.augment import Augment
+    from agent.policy.checkpoint import save_checkpoint
+    from agent.policy.loop import FitConfig, fit, observe
+    from agent.policy.prepare import prepare
     from sim.world import World
-
-    from .augment import Augment
-    from .checkpoint import save_checkpoint
-    from .loop import FitConfig, fit, observe
-    from .prepare import prepare
 
     plugins = make_strategies(config.strategy)
     old_data, n_known = _known_data(home, policy, known)

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import AgentError
-from .corrections import (
+from agent.errors import AgentError
+from agent.policy.corrections import (
     CorrectionStore,
     clip_to_workspace,
     diagnose,
@@ -28,8 +28,8 @@ from .corrections import (
     validate_offsets,
     validate_pixel,
 )
-from .draw import FIX_COLOR, PICK_COLOR, PLACE_COLOR, SCALE, draw_poses
-from .geometry import height_map, pixel_to_point, surface_height
+from agent.policy.draw import FIX_COLOR, PICK_COLOR, PLACE_COLOR, SCALE, draw_poses
+from agent.policy.geometry import height_map, pixel_to_point, surface_height
 
 
 @dataclass(frozen=True)
@@ -51,12 +51,11 @@ class Scene:
 
 def show_scene(home: Path, policy, family: str, seed: int, world=None) -> Scene:
     """Build the scene of (family, seed), predict, and draw the prediction to a PNG."""
+    from agent.policy.data import acted_object, primitive_of
+    from agent.policy.geometry import observe
+    from agent.policy.train import check_families
     from sim.runner import check_seed, reset_task
     from sim.world import World
-
-    from .data import acted_object, primitive_of
-    from .geometry import observe
-    from .train import check_families
 
     check_families([family])
     check_seed(seed)
@@ -114,7 +113,7 @@ def check_typed(spec, family: str, action: str, pixel=None, angle=None, offsets=
     Raises:
         AgentError: see `corrected_pose`.
     """
-    from .data import primitive_of
+    from agent.policy.data import primitive_of
 
     if action not in ("pick", "place"):
         raise AgentError(f"action must be pick or place, got {action!r}")
@@ -165,7 +164,7 @@ def corrected_pose(spec, scene: Scene, action: str, pixel=None, angle=None, offs
         h, w = scene.rgb.shape[:2]
         u, v = validate_pixel(pixel[0], pixel[1], w * SCALE, h * SCALE)
         heights = height_map(spec, scene.depth)
-        from .draw import pose_pixel
+        from agent.policy.draw import pose_pixel
 
         pu, pv = pose_pixel(spec, pred)
         above = z - surface_height(heights, pv / SCALE, pu / SCALE)

@@ -20,10 +20,10 @@ from dataclasses import dataclass, replace
 import torch
 from torch import nn
 
-from ..errors import AgentError
-from .losses import forward, pose_loss
-from .prepare import Batch, Prepared
-from .strategies.base import StepContext, Strategy, TaskContext, TaskPlan
+from agent.errors import AgentError
+from agent.policy.losses import forward, pose_loss
+from agent.policy.prepare import Batch, Prepared
+from agent.policy.strategies.base import StepContext, Strategy, TaskContext, TaskPlan
 
 
 @dataclass(frozen=True)

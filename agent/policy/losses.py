@@ -14,9 +14,9 @@ import math
 import torch
 import torch.nn.functional as F
 
-from .geometry import ROT_PERIOD
-from .model import HEAT, HEIGHT, OFF_X, OFF_Y, Outputs
-from .prepare import Batch
+from agent.policy.geometry import ROT_PERIOD
+from agent.policy.model import HEAT, HEIGHT, OFF_X, OFF_Y, Outputs
+from agent.policy.prepare import Batch
 
 ROT_WEIGHT = 0.5
 OFFSET_WEIGHT = 1.0

@@ -15,7 +15,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from ..errors import AgentError
+from agent.errors import AgentError
 
 MAX_INT = 2**53 - 1  # exact as a JSON number and a float
 MAX_TIME = 32503680000.0  # 3000-01-01 in seconds since the epoch

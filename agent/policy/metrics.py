@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import AgentError
+from agent.errors import AgentError
 
 
 def _check(r) -> np.ndarray:

@@ -39,7 +39,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .geometry import ROT_BINS, ImageSpec, height_map
+from agent.policy.geometry import ROT_BINS, ImageSpec, height_map
 
 HEAT, OFF_X, OFF_Y, HEIGHT = 0, 1, 2, 3
 MAP_CHANNELS = 4

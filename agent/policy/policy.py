@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .geometry import (
+from agent.policy.geometry import (
     ROT_PERIOD,
     ImageSpec,
     cell_to_pixel,
@@ -83,7 +83,7 @@ def yaw_from_logits(logits: np.ndarray, window: int = 2) -> float:
 def _decode_key(
     spec: ImageSpec, maps: np.ndarray, heights: np.ndarray, rot_logits: np.ndarray
 ) -> KeyPoint:
-    from .model import HEAT, HEIGHT, OFF_X, OFF_Y
+    from agent.policy.model import HEAT, HEIGHT, OFF_X, OFF_Y
 
     heat = maps[HEAT].reshape(-1)
     cell = int(np.argmax(heat))
@@ -149,7 +149,7 @@ class Policy:
         logits, turn logits], each conditioned on the predicted cells."""
         import torch
 
-        from .model import make_input, to_input
+        from agent.policy.model import make_input, to_input
 
         rgb_t, height = to_input(self.spec, rgb, depth)
         emb = self.encoder(instructions)
@@ -195,7 +195,7 @@ class Policy:
 
     def predict_world(self, world, instruction: str) -> tuple[Prediction, np.ndarray, np.ndarray]:
         """Observe `world` through the policy's camera and predict; also returns the image."""
-        from .geometry import observe
+        from agent.policy.geometry import observe
 
         rgb, depth = observe(world, self.spec)
         return self.predict(rgb, depth, instruction), rgb, depth

@@ -16,9 +16,9 @@ from dataclasses import dataclass, fields
 import numpy as np
 import torch
 
-from .data import Samples
-from .geometry import ImageSpec, point_to_pixel, push_key, surface_height, yaw_mod
-from .model import make_input, orientation_channels, to_input
+from agent.policy.data import Samples
+from agent.policy.geometry import ImageSpec, point_to_pixel, push_key, surface_height, yaw_mod
+from agent.policy.model import make_input, orientation_channels, to_input
 
 
 @dataclass(frozen=True)

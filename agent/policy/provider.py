@@ -27,16 +27,15 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..errors import AgentError
-from .geometry import grasp_and_place_yaw, observe
+from agent.errors import AgentError
+from agent.policy.geometry import grasp_and_place_yaw, observe
 
 if TYPE_CHECKING:
+    from agent.policy.policy import Policy
     from sim.objects import SimObject
     from sim.poses import Pose
     from sim.world import World
     from skills.poses import ProviderSpec
-
-    from .policy import Policy
 
 BLOCKS = ("cube", "small cube", "cylinder")
 
@@ -73,8 +72,8 @@ class PolicyPoseProvider:
     ) -> PolicyPoseProvider:
         """The provider of a checkpoint in the data home (the latest by default), with
         the embedder its manifest names."""
-        from .checkpoint import resolve
-        from .train import load_policy
+        from agent.policy.checkpoint import resolve
+        from agent.policy.train import load_policy
 
         embedder = embedder_for(resolve(home, version).manifest.get("encoder", ""))
         return cls(load_policy(home, version, embedder, threads=threads))
@@ -135,9 +134,8 @@ def policy_spec(home: Path, version: int | str | None = None) -> ProviderSpec:
         AgentError: no such checkpoint, its weights file is missing, or it is corrupt
             (SHA-256 mismatch; the worker checks it again when it loads it).
     """
+    from agent.policy.checkpoint import resolve, sha256_file
     from skills.poses import ProviderSpec
-
-    from .checkpoint import resolve, sha256_file
 
     info = resolve(home, version)
     if not info.path.is_file():

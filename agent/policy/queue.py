@@ -21,8 +21,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import AgentError
-from .corrections import (
+from agent.errors import AgentError
+from agent.policy.corrections import (
     CorrectionStore,
     _pack_image,
     _unpack_image,
@@ -32,7 +32,7 @@ from .corrections import (
     diagnose,
     store_path,
 )
-from .geometry import ImageSpec
+from agent.policy.geometry import ImageSpec
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS pending (
@@ -219,7 +219,7 @@ class PendingQueue:
         return {int(c): int(i) for c, i in rows}
 
     def _scene(self, row) -> PendingScene:
-        from .human import Scene
+        from agent.policy.human import Scene
 
         d = dict(zip(_KEYS, row[:-1], strict=True))
         rgb, depth = _unpack_image(row[-1])
@@ -298,12 +298,11 @@ def enqueue_failures(
         {"version", "family", "tried", "failed", "queued", "already_queued", "waiting",
          "items": [{"id", "seed", "instruction", "diagnosis", "detail", "image"}]}
     """
+    from agent.policy.data import split_seeds
+    from agent.policy.evaluate import attempt
+    from agent.policy.human import show_scene
+    from agent.policy.train import check_families, load_policy
     from sim.world import World
-
-    from .data import split_seeds
-    from .evaluate import attempt
-    from .human import show_scene
-    from .train import check_families, load_policy
 
     (family,) = check_families([family])
     if episodes < 1 or start < 0:
@@ -386,7 +385,7 @@ def correct_pending(
         KeyError: no scene with this id is waiting.
         AgentError: a pixel, angle or pose that `corrected_pose`/`make_correction` refuse.
     """
-    from .human import corrected_pose, store_correction_poses, store_human_correction
+    from agent.policy.human import corrected_pose, store_correction_poses, store_human_correction
 
     queue = open_queue(home)
     item = queue.get(pending_id)
@@ -419,7 +418,7 @@ def correct_pending(
 
 def _redraw(spec: ImageSpec, scene, poses: dict) -> None:
     """Add the corrected poses to the scene's PNG, as `policy correct` does after storing."""
-    from .draw import FIX_COLOR, PICK_COLOR, PLACE_COLOR, draw_poses
+    from agent.policy.draw import FIX_COLOR, PICK_COLOR, PLACE_COLOR, draw_poses
 
     if not poses or not scene.image.parent.is_dir():
         return

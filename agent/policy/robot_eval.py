@@ -52,10 +52,9 @@ def robot_success(world, family: str, seed: int, provider) -> bool:
 
 def compare_providers(policy, families: list[str], seeds: list[int], world=None) -> dict:
     """Success of the canonical skills with oracle poses vs policy poses, per family."""
+    from agent.policy.provider import PolicyPoseProvider
     from sim.world import World
     from skills.poses import OraclePoseProvider
-
-    from .provider import PolicyPoseProvider
 
     own = world is None
     world = world or World()

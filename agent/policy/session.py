@@ -12,7 +12,7 @@ import json
 import time
 from pathlib import Path
 
-from ..errors import AgentError
+from agent.errors import AgentError
 
 
 def feedback_session(
@@ -33,14 +33,14 @@ def feedback_session(
     progress=None,
 ) -> dict:
     """Run the correction loop on a checkpoint and return its curve (see `feedback.run_feedback`)."""
-    from .checkpoint import save_checkpoint
-    from .corrections import CorrectionStore, store_path
-    from .data import load_demos
-    from .feedback import FeedbackConfig, SimulatedExpert, run_feedback
-    from .plots import correction_curve
-    from .prepare import Prepared, prepare
-    from .strategies import make_strategies
-    from .train import check_families, load_policy
+    from agent.policy.checkpoint import save_checkpoint
+    from agent.policy.corrections import CorrectionStore, store_path
+    from agent.policy.data import load_demos
+    from agent.policy.feedback import FeedbackConfig, SimulatedExpert, run_feedback
+    from agent.policy.plots import correction_curve
+    from agent.policy.prepare import Prepared, prepare
+    from agent.policy.strategies import make_strategies
+    from agent.policy.train import check_families, load_policy
 
     check_families([family])
     make_strategies(strategy)  # an unknown strategy fails before any work

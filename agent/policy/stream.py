@@ -22,9 +22,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import AgentError
-from .data import Samples, load_demos
-from .geometry import ImageSpec
+from agent.errors import AgentError
+from agent.policy.data import Samples, load_demos
+from agent.policy.geometry import ImageSpec
 
 STREAM = ("place", "stack", "put-in-bowl", "rotate", "align")
 ORDERS: dict[str, tuple[str, ...]] = {
@@ -93,7 +93,7 @@ class StreamData:
 
 def load_stream(home: Path, config: StreamConfig, spec: ImageSpec, encoder) -> StreamData:
     """Demonstrations of every experience (cached in the data home) as training tensors."""
-    from .prepare import prepare
+    from agent.policy.prepare import prepare
 
     train, test = [], []
     for i, fam in enumerate(config.families):
@@ -106,7 +106,7 @@ def load_stream(home: Path, config: StreamConfig, spec: ImageSpec, encoder) -> S
 
 def evaluate_row(policy, test: list[Samples]) -> tuple[list[float], list[float], list[float]]:
     """Proxy success, position error (cm) and yaw error (deg) on every task's test set."""
-    from .evaluate import evaluate_proxy
+    from agent.policy.evaluate import evaluate_proxy
 
     res = [evaluate_proxy(policy, t) for t in test]
     return [r.success for r in res], [r.pos_cm for r in res], [r.rot_deg for r in res]
@@ -116,7 +116,7 @@ def new_model(seed: int):
     """A freshly initialised `PoseNet` (seeded)."""
     import torch
 
-    from .model import PoseNet
+    from agent.policy.model import PoseNet
 
     torch.manual_seed(seed)
     return PoseNet()
@@ -124,8 +124,8 @@ def new_model(seed: int):
 
 def train_base(config: StreamConfig, data: StreamData, spec: ImageSpec, encoder):
     """The model after the first experience (from scratch) and the untrained scores."""
-    from .loop import FitConfig, fit
-    from .policy import Policy
+    from agent.policy.loop import FitConfig, fit
+    from agent.policy.policy import Policy
 
     model = new_model(config.seed)
     b = evaluate_row(Policy(model, spec, encoder, config.threads), data.test)
@@ -161,10 +161,10 @@ def run_strategy(
     with zero steps: buffers fill, Fisher and importance are measured), then trains on
     each later experience.
     """
-    from .loop import FitConfig, fit
-    from .model import count_parameters
-    from .policy import Policy
-    from .strategies import make_strategies
+    from agent.policy.loop import FitConfig, fit
+    from agent.policy.model import count_parameters
+    from agent.policy.policy import Policy
+    from agent.policy.strategies import make_strategies
 
     plugins = make_strategies(strategy)
     model = new_model(config.seed)
@@ -218,10 +218,9 @@ def sim_check(policy, config: StreamConfig, world=None) -> dict:
     Returns per-task sim success, and how often the proxy agreed with the simulator on
     those same episodes.
     """
+    from agent.policy.data import split_seeds
+    from agent.policy.evaluate import attempt, within_tolerance
     from sim.world import World
-
-    from .data import split_seeds
-    from .evaluate import attempt, within_tolerance
 
     own = world is None
     world = world or World(image_size=(policy.spec.render, policy.spec.render))

@@ -13,14 +13,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import AgentError
-from .geometry import ImageSpec
+from agent.errors import AgentError
+from agent.policy.geometry import ImageSpec
 
 
 def encoder_for(home: Path, embedder=None):
     """The instruction encoder, its cache in the data home (one file per embedder);
     MiniLM unless told otherwise."""
-    from .embed import InstructionEncoder, default_embedder
+    from agent.policy.embed import InstructionEncoder, default_embedder
 
     embedder = embedder or default_embedder()
     return InstructionEncoder(embedder, Path(home) / "policy" / f"embeddings-{embedder.name}.npz")
@@ -33,8 +33,8 @@ def load_policy(home: Path, version: int | str | None = None, embedder=None, thr
         AgentError: no checkpoint, a corrupt one, or an embedder other than the one it
             was trained with.
     """
-    from .checkpoint import load_checkpoint
-    from .policy import Policy
+    from agent.policy.checkpoint import load_checkpoint
+    from agent.policy.policy import Policy
 
     model, spec, payload = load_checkpoint(home, version)
     encoder = encoder_for(home, embedder)
@@ -97,13 +97,13 @@ def train_policy(
     """
     import torch
 
-    from .checkpoint import save_checkpoint
-    from .data import load_demos, split_seeds
-    from .evaluate import evaluate_proxy, evaluate_sim
-    from .loop import FitConfig, fit
-    from .model import PoseNet
-    from .policy import Policy
-    from .prepare import Prepared, prepare
+    from agent.policy.checkpoint import save_checkpoint
+    from agent.policy.data import load_demos, split_seeds
+    from agent.policy.evaluate import evaluate_proxy, evaluate_sim
+    from agent.policy.loop import FitConfig, fit
+    from agent.policy.model import PoseNet
+    from agent.policy.policy import Policy
+    from agent.policy.prepare import Prepared, prepare
 
     say = progress or (lambda _m: None)
     fams = check_families(settings.families)

@@ -25,7 +25,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from .security import Guard
+from agent.ui.security import Guard
 
 HERE = Path(__file__).parent
 PAGE_SIZE = 50
@@ -89,7 +89,7 @@ def create_app(
         allowed_hosts: more host names the Host header may name without a token.
         page_size: rows per page of the library and runs lists.
     """
-    from .security import is_loopback
+    from agent.ui.security import is_loopback
 
     home = Path(home)
     if not token and not is_loopback(host):
@@ -109,7 +109,7 @@ def create_app(
 
     notes: list[str] = []
     if corrections is None:
-        from .corrections import default_queue
+        from agent.ui.corrections import default_queue
 
         corrections, note = default_queue(home)
         if note:
@@ -169,7 +169,7 @@ def create_app(
             status_code=422,
         )
 
-    from . import pages_corrections, pages_learning, pages_library, pages_runs
+    from agent.ui import pages_corrections, pages_learning, pages_library, pages_runs
 
     for module in (pages_library, pages_runs, pages_corrections, pages_learning):
         app.include_router(module.router)

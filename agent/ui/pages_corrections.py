@@ -17,9 +17,8 @@ from fastapi.responses import RedirectResponse, Response
 from agent.errors import AgentError
 from agent.inputs import PAGE
 from agent.policy.corrections import validate_angle
-
-from .app import UIContext, pager, render
-from .corrections import KeyPose, png_bytes
+from agent.ui.app import UIContext, pager, render
+from agent.ui.corrections import KeyPose, png_bytes
 
 router = APIRouter()
 _ID = re.compile(r"^[\w.\-]{1,80}$")

@@ -15,9 +15,9 @@ from pathlib import Path
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse
 
-from .app import UIContext, render
-from .files import inside
-from .markdown import render_markdown
+from agent.ui.app import UIContext, render
+from agent.ui.files import inside
+from agent.ui.markdown import render_markdown
 
 router = APIRouter()
 CURRICULUM_PLOTS = ("library_growth.png", "success.png")

@@ -9,9 +9,8 @@ from fastapi.responses import FileResponse
 
 from agent.errors import AgentError
 from agent.inputs import PAGE
-
-from .app import UIContext, pager, render
-from .files import inside
+from agent.ui.app import UIContext, pager, render
+from agent.ui.files import inside
 
 router = APIRouter()
 

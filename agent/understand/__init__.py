@@ -11,7 +11,7 @@ understood and what it did not. See `reader` for the grammar and the modules it 
 the phrase tables.
 """
 
-from .binding import bind, resolve
-from .reader import Reading, read_goal
+from agent.understand.binding import bind, resolve
+from agent.understand.reader import Reading, read_goal
 
 __all__ = ["Reading", "bind", "read_goal", "resolve"]

@@ -16,9 +16,7 @@
 
 from __future__ import annotations
 
-from sim.goals import Atom, Not, Quant
-
-from .clauses import (
+from agent.understand.clauses import (
     BOTTOM_UP,
     BUILD_WITH,
     CLEAR_FROM,
@@ -30,9 +28,10 @@ from .clauses import (
     TOP_DOWN,
     TOWER,
 )
-from .lexicon import shown
-from .nouns import TABLE_OBJ, Group, Obj, SameColor, set_needs
-from .relations import BY_COLOR
+from agent.understand.lexicon import shown
+from agent.understand.nouns import TABLE_OBJ, Group, Obj, SameColor, set_needs
+from agent.understand.relations import BY_COLOR
+from sim.goals import Atom, Not, Quant
 
 
 class Arrangements:

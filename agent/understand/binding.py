@@ -14,14 +14,13 @@ from __future__ import annotations
 
 import re
 
+from agent.errors import AgentError
+from agent.understand.nouns import SAME
+from agent.understand.reader import Reading
 from sim.goals import And, Atom, Body, Formula, GoalError, Not, Or, Quant, State
 from sim.goals.sets import members
 from sim.objects import SHAPES
 from skills.naming import match
-
-from ..errors import AgentError
-from .nouns import SAME
-from .reader import Reading
 
 
 def bind(reading: Reading | Formula, scene: list[str]) -> Formula:

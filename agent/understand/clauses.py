@@ -21,11 +21,10 @@ VERBS maps each verb phrase to the rules that may read its clause, tried in orde
 
 from __future__ import annotations
 
+from agent.understand.lexicon import BE, CONNECTORS, MODALS, shown
+from agent.understand.nouns import TABLE_OBJ, Obj, SameColor
+from agent.understand.relations import Rel
 from sim.goals import Atom
-
-from .lexicon import BE, CONNECTORS, MODALS, shown
-from .nouns import TABLE_OBJ, Obj, SameColor
-from .relations import Rel
 
 MOVE = (
     "put",
@@ -326,7 +325,7 @@ def _rests(r: Rel) -> bool:
 def _gerunds() -> dict[str, str]:
     """'putting' -> 'put', 'placing' -> 'place', 'picking' -> 'pick' (words with another
     use, such as 'standing' or 'matching', stay as they are)."""
-    from .relations import KNOWN_WORDS
+    from agent.understand.relations import KNOWN_WORDS
 
     out: dict[str, str] = {}
     for v in {v.split()[0] for v in VERBS}:
@@ -412,7 +411,7 @@ class Clauses:
         return [f for ss, rr in steps for f in self.apply(late.get(id(ss), ss), rr, neg)]
 
     def _late_except(self, subs: list) -> dict:
-        from .nouns import Group
+        from agent.understand.nouns import Group
 
         groups = [s for s in subs if isinstance(s, Group)]
         if len(groups) != 1:
@@ -472,7 +471,7 @@ class Clauses:
         return [self.apply_atom(s, "rotated_by", sign * amount, neg) for s in subs]
 
     def _amount(self) -> float | None:
-        from .lexicon import DEGREES, number_at
+        from agent.understand.lexicon import DEGREES, number_at
 
         start = self.i
         self.eat_any(BY)

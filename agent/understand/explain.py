@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from .cursor import Refusal
-from .lexicon import known, shown, tokenize
+from agent.understand.cursor import Refusal
+from agent.understand.lexicon import known, shown, tokenize
 
 
 def message(raw: str, p, r: Refusal) -> str:
@@ -24,7 +24,7 @@ def message(raw: str, p, r: Refusal) -> str:
 
 def _understood(tokens: list[str], seen: list[tuple[int, str]]) -> str:
     """The pieces that were read: verbs, relations and objects, in the order they came."""
-    from .reader import Parser
+    from agent.understand.reader import Parser
 
     probe = Parser(tokens)
     spans = list(seen)

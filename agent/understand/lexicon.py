@@ -332,8 +332,8 @@ def number_at(toks: list[str], i: int) -> tuple[float, int] | None:
 
 def known(word: str) -> bool:
     """A word the reader has a use for (to find where an unknown phrase ends)."""
-    from .clauses import VERBS
-    from .relations import KNOWN_WORDS
+    from agent.understand.clauses import VERBS
+    from agent.understand.relations import KNOWN_WORDS
 
     return (
         word in (",", ";", "the", "a", "an", "of", "and", "to", "with")

@@ -10,9 +10,8 @@ matching colors ("red cube", "red bowl", "green cube", "green bowl", ...).
 
 from __future__ import annotations
 
+from agent.understand.nouns import SAME, Group
 from sim.goals import And, Atom, Formula, Not, Or, atoms
-
-from .nouns import SAME, Group
 
 COLORS = ("red", "green", "blue", "yellow", "purple", "orange", "pink", "cyan")
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .lexicon import (
+from agent.understand.lexicon import (
     ANAPHOR,
     DETERMINERS,
     EVERYTHING,

@@ -31,17 +31,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from agent.errors import AgentError
+from agent.understand.arrange import Arrangements
+from agent.understand.clauses import GERUNDS, VERBS, Clauses
+from agent.understand.cursor import Cursor, Refusal
+from agent.understand.explain import message
+from agent.understand.lexicon import CONNECTORS, LEAD_INS, NEGATORS, shown, tokenize
+from agent.understand.needs import scene_needs
+from agent.understand.nouns import TABLE_OBJ, Group, Nouns, Obj, SameColor
+from agent.understand.relations import Rel, Relations, target_pred
 from sim.goals import And, Atom, Formula, Not, Or, Quant
-
-from ..errors import AgentError
-from .arrange import Arrangements
-from .clauses import GERUNDS, VERBS, Clauses
-from .cursor import Cursor, Refusal
-from .explain import message
-from .lexicon import CONNECTORS, LEAD_INS, NEGATORS, shown, tokenize
-from .needs import scene_needs
-from .nouns import TABLE_OBJ, Group, Nouns, Obj, SameColor
-from .relations import Rel, Relations, target_pred
 
 DECLARE = (
     "make sure that",

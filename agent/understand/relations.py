@@ -22,8 +22,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .lexicon import UNITS, number_at, shown
-from .nouns import TABLE_OBJ, Group, Obj, Ref, SameColor
+from agent.understand.lexicon import UNITS, number_at, shown
+from agent.understand.nouns import TABLE_OBJ, Group, Obj, Ref, SameColor
 
 BINARY = {
     "on": ("on", False),

@@ -21,10 +21,10 @@ between a and b implies neither rests on the other.
     verdict = evaluate(goal, state)     # .value, .atoms (truth, margin, reason each)
 """
 
-from .evaluate import AtomResult, Goal, Verdict, check, evaluate, explain, ground
-from .formula import And, Atom, Formula, GoalError, Not, Or, Quant, atoms, parse, to_json
-from .predicates import PREDICATES, load
-from .state import FRAME, Body, State, read_world, start_poses
+from sim.goals.evaluate import AtomResult, Goal, Verdict, check, evaluate, explain, ground
+from sim.goals.formula import And, Atom, Formula, GoalError, Not, Or, Quant, atoms, parse, to_json
+from sim.goals.predicates import PREDICATES, load
+from sim.goals.state import FRAME, Body, State, read_world, start_poses
 
 __all__ = [
     "FRAME",

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from itertools import product
 
-from .formula import And, Atom, Formula, Not
+from sim.goals.formula import And, Atom, Formula, Not
 
 Literal = tuple[bool, Atom]
 SIDEWAYS = {

@@ -15,10 +15,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from . import predicates as P
-from .formula import And, Atom, Formula, GoalError, Not, Or, parse, to_json
-from .sets import members
-from .state import State
+from sim.goals import predicates as P
+from sim.goals.formula import And, Atom, Formula, GoalError, Not, Or, parse, to_json
+from sim.goals.sets import members
+from sim.goals.state import State
 
 
 @dataclass(frozen=True)
@@ -123,7 +123,7 @@ def _atom(a: Atom, state: State, env: dict[str, str]) -> Atom:
 
 def check(goal, state: State) -> Goal:
     """Read, ground and validate a goal against a scene (see the module docstring)."""
-    from .consistency import contradiction
+    from sim.goals.consistency import contradiction
 
     formula = parse(goal)
     g = ground(formula, state)

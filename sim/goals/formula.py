@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Union
 
-from ..errors import SimError
+from sim.errors import SimError
 
 
 class GoalError(SimError):

@@ -31,9 +31,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import Atom, Goal, State, evaluate
-from .consistency import disjuncts
-from .predicates import get as get_predicate
+from sim.goals import Atom, Goal, State, evaluate
+from sim.goals.consistency import disjuncts
+from sim.goals.predicates import get as get_predicate
 
 SAMPLES = 12
 YAW_ATOMS = ("rotated_by", "aligned")
@@ -68,7 +68,7 @@ class Move:
 def plan_moves(goal: Goal, state: State, seed: int = 0) -> list[Move] | None:
     """The moves that should make `goal` hold from `state` ([] when it holds already),
     or None when no layout was found."""
-    from .solve import hypothetical, sample_layout
+    from sim.goals.solve import hypothetical, sample_layout
 
     rng = np.random.default_rng(seed)
     verdict = evaluate(goal, state)
@@ -172,7 +172,7 @@ def _order(moves: list[Move], state: State, poses: dict) -> list[Move]:
     then whoever stands where another must go; picks last. A circle (the red cube on the
     blue cube, the blue cube standing where the red cube must go) is broken by parking
     one of its objects on a free spot first."""
-    from .predicates import supported_by
+    from sim.goals.predicates import supported_by
 
     where = {b.description: b.pose[:2] for b in state.bodies}  # where each stands now
     rests = {
@@ -232,8 +232,8 @@ def _order(moves: list[Move], state: State, poses: dict) -> list[Move]:
 def _free_spot(obj: str, state: State, where: dict, poses: dict) -> tuple[float, float] | None:
     """A spot on the table clear (with finger room) of where everything stands now and
     of every spot a move will put something: a place to park `obj` for a while."""
-    from .predicates.regions import X0, X1, Y0, Y1
-    from .solve import FINGER_ROOM
+    from sim.goals.predicates.regions import X0, X1, Y0, Y1
+    from sim.goals.solve import FINGER_ROOM
 
     rng = np.random.default_rng(0)
     r = state.get(obj).shape.radius

@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import re
 
-from ..objects import COLORS, SHAPES
-from .formula import GoalError
-from .state import Body, State
+from sim.goals.formula import GoalError
+from sim.goals.state import Body, State
+from sim.objects import COLORS, SHAPES
 
 GENERIC = {"object", "thing", "item", "block"}
 SMALL = {"small", "little", "tiny"}

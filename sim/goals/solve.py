@@ -39,17 +39,17 @@ from __future__ import annotations
 import math
 from dataclasses import replace
 
-from ..geometry import wrap_angle
-from ..objects import BOWL_INNER_RADIUS, TRAY_INNER_HALF
-from . import predicates as P
-from .evaluate import Goal, evaluate
-from .formula import And, Atom, GoalError
-from .predicates.arrangements import CUBE, ROW_GAP
-from .predicates.directions import DIRECTIONS, GAP
-from .predicates.proximity import END, LINE, NEAR
-from .predicates.regions import REGIONS, X0, X1, Y0, Y1
-from .predicates.support import INNER, STACK_XY
-from .state import Body, Pose, State
+from sim.geometry import wrap_angle
+from sim.goals import predicates as P
+from sim.goals.evaluate import Goal, evaluate
+from sim.goals.formula import And, Atom, GoalError
+from sim.goals.predicates.arrangements import CUBE, ROW_GAP
+from sim.goals.predicates.directions import DIRECTIONS, GAP
+from sim.goals.predicates.proximity import END, LINE, NEAR
+from sim.goals.predicates.regions import REGIONS, X0, X1, Y0, Y1
+from sim.goals.predicates.support import INNER, STACK_XY
+from sim.goals.state import Body, Pose, State
+from sim.objects import BOWL_INNER_RADIUS, TRAY_INNER_HALF
 
 FINGER_ROOM = 0.035  # gap a block keeps from anything (as `sim.tasks.place.FINGER_ROOM`)
 CLEARANCE = 0.02  # gap between two fixed objects (targets, bowls, markings)
@@ -258,7 +258,7 @@ class _Sampler:
     def run(self, tries: int) -> dict[str, Pose] | None:
         if any(a.pred not in SUPPORTED for a in self.atoms):
             return None
-        from .consistency import contradiction
+        from sim.goals.consistency import contradiction
 
         if self.atoms and contradiction(And(tuple(self.atoms))):
             return None

@@ -16,9 +16,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from ..geometry import WORKSPACE
-from ..objects import SHAPES, Shape
-from .formula import GoalError
+from sim.geometry import WORKSPACE
+from sim.goals.formula import GoalError
+from sim.objects import SHAPES, Shape
 
 Pose = tuple[float, float, float, float]  # x, y, z_bottom (m), yaw (radians)
 
@@ -145,7 +145,7 @@ def _pose_in(v) -> Pose:
 
 def read_world(world, start: dict[int, Pose] | None = None) -> State:
     """Snapshot a live `World`; `start` maps body id -> pose at the episode's start."""
-    from ..geometry import tilt_from_quat, yaw_from_quat
+    from sim.geometry import tilt_from_quat, yaw_from_quat
 
     held = world.panda.held
     bodies = []

@@ -24,8 +24,8 @@ import re
 import string
 from dataclasses import dataclass
 
-from ..objects import COLORS
-from .formula import And, Atom, Formula, Not, Or, Quant, fill, parse
+from sim.goals.formula import And, Atom, Formula, Not, Or, Quant, fill, parse
+from sim.objects import COLORS
 
 _COLOR = re.compile(r"\b(" + "|".join(COLORS) + r")\b")
 NAME_LIMIT = 64  # skill names (skills.store.NAME_RE)

@@ -11,9 +11,9 @@ turn (modulo 90 degrees) that brings it to the outline's yaw.
 
 from __future__ import annotations
 
-from ..geometry import wrap_angle
-from ..objects import BLOCKS
-from .base import Action, Task
+from sim.geometry import wrap_angle
+from sim.objects import BLOCKS
+from sim.tasks.base import Action, Task
 
 
 class Align(Task):

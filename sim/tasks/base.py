@@ -22,14 +22,14 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
-from .. import poses
-from ..errors import SimError
-from ..geometry import WORKSPACE, tilt_from_quat, wrap_angle, xy_dist, yaw_distance, yaw_from_quat
-from ..goals import Goal, State, check, evaluate, read_world, start_poses
-from ..objects import BOWL_INNER_RADIUS, COLORS, SHAPES, TRAY_INNER_HALF, SimObject
+from sim import poses
+from sim.errors import SimError
+from sim.geometry import WORKSPACE, tilt_from_quat, wrap_angle, xy_dist, yaw_distance, yaw_from_quat
+from sim.goals import Goal, State, check, evaluate, read_world, start_poses
+from sim.objects import BOWL_INNER_RADIUS, COLORS, SHAPES, TRAY_INNER_HALF, SimObject
 
 if TYPE_CHECKING:
-    from ..world import World
+    from sim.world import World
 
 POS_TOL = 0.02  # Ravens-like position tolerance, meters
 YAW_TOL = math.radians(12)  # orientation tolerance where orientation matters
@@ -105,7 +105,7 @@ class Task:
     def goal_text(self) -> str:
         """The concrete goal of the built scene: `goal_template` with the params filled in."""
 
-        from ..goals.formula import fill
+        from sim.goals.formula import fill
 
         try:
             return fill(self.goal_template, self.params)
@@ -179,7 +179,7 @@ class Task:
 
         Ties go to the yaw nearest the window's middle.
         """
-        from ..panda import FINGER_OPEN
+        from sim.panda import FINGER_OPEN
 
         sym = obj.shape.symmetry or math.pi / 6  # round: try every 30 degrees
         yaws = [wrap_angle(self.yaw(obj) + k * sym) for k in range(round(2 * math.pi / sym))]

@@ -18,8 +18,8 @@ import math
 
 import numpy as np
 
-from ..objects import BLOCKS, TARGETS
-from .base import WORKSPACE, Action, Task
+from sim.objects import BLOCKS, TARGETS
+from sim.tasks.base import WORKSPACE, Action, Task
 
 # Offsets along the target's axis of the blocks placed on it at the start, by target kind.
 SLOTS = {"tray": (-0.05, 0.0, 0.05), "plate": (-0.05, 0.0, 0.05), "pad": (-0.028, 0.028)}

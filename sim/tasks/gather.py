@@ -20,9 +20,9 @@ import math
 
 import numpy as np
 
-from ..geometry import xy_dist
-from ..objects import BLOCKS
-from .base import Action, Task
+from sim.geometry import xy_dist
+from sim.objects import BLOCKS
+from sim.tasks.base import Action, Task
 
 # Slot offsets along the target's axis from its center, by target kind, meters.
 SLOTS = {"tray": (-0.05, 0.0, 0.05), "plate": (-0.05, 0.0, 0.05), "pad": (-0.028, 0.028)}

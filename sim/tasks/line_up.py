@@ -19,9 +19,9 @@ import math
 
 import numpy as np
 
-from ..geometry import xy_dist
-from ..objects import BLOCKS, SimObject
-from .base import GRASP_RANGE, WORKSPACE, Action, Task
+from sim.geometry import xy_dist
+from sim.objects import BLOCKS, SimObject
+from sim.tasks.base import GRASP_RANGE, WORKSPACE, Action, Task
 
 GAP = 0.04  # least center gap along y for success
 ROW_TOL = 0.02  # centers' x within this of their mean

@@ -7,8 +7,8 @@ Oracle: a top-down "pick" at the object's center, fingers on two faces.
 
 from __future__ import annotations
 
-from ..objects import BLOCKS
-from .base import Action, Task
+from sim.objects import BLOCKS
+from sim.tasks.base import Action, Task
 
 
 class Pick(Task):

@@ -10,9 +10,9 @@ target's surface (±1.5 cm). Oracle: pick the block, place it on the target's ce
 
 from __future__ import annotations
 
-from ..errors import SimError
-from ..objects import BLOCKS, TARGETS
-from .base import Action, Task
+from sim.errors import SimError
+from sim.objects import BLOCKS, TARGETS
+from sim.tasks.base import Action, Task
 
 FINGER_ROOM = 0.035  # least gap between a block and any other object in a new scene
 

@@ -19,10 +19,10 @@ import math
 
 import numpy as np
 
-from ..errors import SimError
-from ..geometry import xy_dist
-from ..objects import BLOCKS, SHAPES
-from .base import WORKSPACE, Action, Task
+from sim.errors import SimError
+from sim.geometry import xy_dist
+from sim.objects import BLOCKS, SHAPES
+from sim.tasks.base import WORKSPACE, Action, Task
 
 BEHIND = 0.035  # gap between the object's edge and the fingers where they come down
 FINGER = 0.02  # about where the pushed object's edge ends up, ahead of the grasp point

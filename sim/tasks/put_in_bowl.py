@@ -8,8 +8,8 @@ in the bowl counts). Oracle: pick the object, lower it into the bowl's center.
 
 from __future__ import annotations
 
-from ..objects import BLOCKS
-from .base import Action, Task
+from sim.objects import BLOCKS
+from sim.tasks.base import Action, Task
 
 
 class PutInBowl(Task):

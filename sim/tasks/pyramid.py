@@ -21,9 +21,9 @@ import math
 
 import numpy as np
 
-from ..geometry import quarter, xy_dist
-from ..objects import CUBE, SimObject
-from .base import GRASP_RANGE, WORKSPACE, Action, Task
+from sim.geometry import quarter, xy_dist
+from sim.objects import CUBE, SimObject
+from sim.tasks.base import GRASP_RANGE, WORKSPACE, Action, Task
 
 PITCH = CUBE + 0.005  # center distance the oracle leaves between the base cubes
 SITE_RADIUS = PITCH / 2 + CUBE / math.sqrt(2)  # the pair's bounding circle, around its midpoint

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import math
 
-from ..geometry import wrap_angle, yaw_distance
-from ..objects import BLOCKS
-from .base import YAW_TOL, Action, Task
+from sim.geometry import wrap_angle, yaw_distance
+from sim.objects import BLOCKS
+from sim.tasks.base import YAW_TOL, Action, Task
 
 ANGLES = (30, 45, 60, 120, 135, 150)
 

@@ -12,7 +12,7 @@ Oracle: move the next cube that is not in its bowl into the bowl's center.
 
 from __future__ import annotations
 
-from .base import WORKSPACE, Action, Task
+from sim.tasks.base import WORKSPACE, Action, Task
 
 ROWS, COLS = 2, 3  # grid of bowl cells: rows along x (depth), columns along y
 MARGIN = 0.04  # clearance of a cube from other objects, meters (open fingers reach 5 cm)

@@ -9,7 +9,7 @@ Oracle: pick the top block, place it on the base block's center.
 
 from __future__ import annotations
 
-from .base import Action, Task
+from sim.tasks.base import Action, Task
 
 
 class Stack(Task):

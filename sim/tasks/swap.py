@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..geometry import xy_dist
-from ..objects import BLOCKS
-from .base import Action, Task
+from sim.geometry import xy_dist
+from sim.objects import BLOCKS
+from sim.tasks.base import Action, Task
 
 # Clearance between blocks at spawn, meters: the open fingers reach about 5 cm from a
 # grasped block's center and would land on a neighbor nearer than that.

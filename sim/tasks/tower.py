@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import math
 
-from ..geometry import quarter, wrap_angle
-from ..objects import SimObject
-from .base import Action, Task
+from sim.geometry import quarter, wrap_angle
+from sim.objects import SimObject
+from sim.tasks.base import Action, Task
 
 CENTER_TOL = 0.008  # the oracle re-centers a middle cube placed further off than this
 

@@ -15,9 +15,8 @@ import pytest
 
 from agent.ui.app import create_app
 from agent.ui.devtools import Browser, find_chromium, serve
-
-from .test_ui import make_home
-from .test_ui_queue import cli_scene, queued_home, stored_rows, with_policy
+from tests.agent.test_ui import make_home
+from tests.agent.test_ui_queue import cli_scene, queued_home, stored_rows, with_policy
 
 pytestmark = pytest.mark.skipif(
     find_chromium() is None, reason="chromium is not installed (apt-get install -y chromium)"

@@ -32,8 +32,7 @@ from agent.ui.corrections import (
 from skills.embed import HashEmbedder
 from skills.index import MemoryIndex
 from skills.library import SkillLibrary
-
-from .test_ui import BASE, SAME_ORIGIN
+from tests.agent.test_ui import BASE, SAME_ORIGIN
 
 EMBED_DIM = 384  # PoseNet's default text width is 3 x 384
 

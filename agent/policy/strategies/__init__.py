@@ -6,8 +6,8 @@ through the same interface. Known names: see `STRATEGIES`.
 
 from __future__ import annotations
 
-from ...errors import AgentError
-from .base import StepContext, Strategy, TaskContext, TaskOutcome, TaskPlan
+from agent.errors import AgentError
+from agent.policy.strategies.base import StepContext, Strategy, TaskContext, TaskOutcome, TaskPlan
 
 # name -> (module of this package and class, one-line description); imported when used.
 STRATEGIES: dict[str, tuple[str, str]] = {

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import torch
 
-from .base import StepContext, Strategy, TaskContext
-from .buffer import Reservoir
+from agent.policy.strategies.base import StepContext, Strategy, TaskContext
+from agent.policy.strategies.buffer import Reservoir
 
 
 def project(

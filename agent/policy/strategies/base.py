@@ -26,7 +26,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from ..prepare import Batch, Prepared
+from agent.policy.prepare import Batch, Prepared
 
 
 @dataclass(frozen=True)

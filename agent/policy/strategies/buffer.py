@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ...errors import AgentError
-from ..prepare import Batch, Prepared
+from agent.errors import AgentError
+from agent.policy.prepare import Batch, Prepared
 
 
 class Reservoir:

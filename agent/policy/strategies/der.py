@@ -11,9 +11,9 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from ..losses import forward
-from .base import StepContext, Strategy, TaskContext
-from .buffer import Reservoir
+from agent.policy.losses import forward
+from agent.policy.strategies.base import StepContext, Strategy, TaskContext
+from agent.policy.strategies.buffer import Reservoir
 
 
 def _flat(out) -> torch.Tensor:

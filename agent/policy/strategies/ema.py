@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import torch
 
-from .base import StepContext, Strategy, TaskContext, TaskOutcome
+from agent.policy.strategies.base import StepContext, Strategy, TaskContext, TaskOutcome
 
 
 class EMA(Strategy):

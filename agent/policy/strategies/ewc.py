@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import torch
 
-from .base import StepContext, Strategy, TaskContext
+from agent.policy.strategies.base import StepContext, Strategy, TaskContext
 
 
 class OnlineEWC(Strategy):

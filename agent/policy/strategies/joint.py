@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ..prepare import Prepared
-from .base import Strategy, TaskContext, TaskPlan
+from agent.policy.prepare import Prepared
+from agent.policy.strategies.base import Strategy, TaskContext, TaskPlan
 
 
 class Joint(Strategy):

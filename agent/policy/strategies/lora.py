@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .base import Strategy, TaskContext, TaskPlan
+from agent.policy.strategies.base import Strategy, TaskContext, TaskPlan
 
 BASE = ""
 MAX_KEYS = 256

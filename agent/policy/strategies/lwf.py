@@ -12,8 +12,8 @@ import copy
 
 import torch
 
-from ..losses import distill_loss, forward
-from .base import StepContext, Strategy, TaskContext
+from agent.policy.losses import distill_loss, forward
+from agent.policy.strategies.base import StepContext, Strategy, TaskContext
 
 
 class LwF(Strategy):

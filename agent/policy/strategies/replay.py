@@ -6,9 +6,9 @@ import math
 
 import torch
 
-from ...errors import AgentError
-from .base import StepContext, Strategy, TaskContext
-from .buffer import Reservoir
+from agent.errors import AgentError
+from agent.policy.strategies.base import StepContext, Strategy, TaskContext
+from agent.policy.strategies.buffer import Reservoir
 
 
 class Replay(Strategy):

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import torch
 
-from .base import StepContext, Strategy, TaskContext, TaskPlan
+from agent.policy.strategies.base import StepContext, Strategy, TaskContext, TaskPlan
 
 
 class SPG(Strategy):

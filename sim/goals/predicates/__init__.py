@@ -15,8 +15,8 @@ import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from ..formula import GoalError
-from ..state import Body, State
+from sim.goals.formula import GoalError
+from sim.goals.state import Body, State
 
 UPRIGHT_TOL = math.radians(15)  # tilt below which an object stands upright
 TABLE_Z = 0.01  # an object's bottom below this (m) stands on the table

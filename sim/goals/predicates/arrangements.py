@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import math
 
-from ..formula import GoalError
-from ..state import Body, State
-from . import Constraint, cm, not_held, predicate, standing, upright
+from sim.goals.formula import GoalError
+from sim.goals.predicates import Constraint, cm, not_held, predicate, standing, upright
+from sim.goals.state import Body, State
 
 ROW_GAP = 0.04
 ROW_TOL = 0.02

@@ -11,8 +11,8 @@ and neither rests on or in the other.
 
 from __future__ import annotations
 
-from ..state import Body, State
-from . import Constraint, apart, cm, placed, predicate
+from sim.goals.predicates import Constraint, apart, cm, placed, predicate
+from sim.goals.state import Body, State
 
 GAP = 0.03
 # name -> (axis index, sign, word for the direction, word for its opposite)

@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import math
 
-from ...geometry import yaw_distance
-from ..formula import GoalError
-from ..state import Body, State
-from . import Constraint, cm, placed, predicate, standing
+from sim.geometry import yaw_distance
+from sim.goals.formula import GoalError
+from sim.goals.predicates import Constraint, cm, placed, predicate, standing
+from sim.goals.state import Body, State
 
 YAW_TOL = 12.0
 ALIGN_TOL = 0.015

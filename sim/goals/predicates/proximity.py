@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import math
 
-from ..state import Body, State
-from . import Constraint, apart, cm, dist, extent, placed, predicate
+from sim.goals.predicates import Constraint, apart, cm, dist, extent, placed, predicate
+from sim.goals.state import Body, State
 
 NEAR = 0.05
 FAR = 0.15

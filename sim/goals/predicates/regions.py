@@ -10,10 +10,10 @@ inside the workspace. A fixed object is refused (the robot cannot move it there)
 
 from __future__ import annotations
 
-from ...geometry import WORKSPACE
-from ..formula import GoalError
-from ..state import Body, State
-from . import Constraint, cm, placed, predicate
+from sim.geometry import WORKSPACE
+from sim.goals.formula import GoalError
+from sim.goals.predicates import Constraint, cm, placed, predicate
+from sim.goals.state import Body, State
 
 (X0, X1), (Y0, Y1) = WORKSPACE
 THIRD_Y = (Y1 - Y0) / 3

@@ -25,9 +25,8 @@ from __future__ import annotations
 
 import math
 
-from ..formula import GoalError
-from ..state import Body, State
-from . import (
+from sim.goals.formula import GoalError
+from sim.goals.predicates import (
     FIXED_SUPPORTS,
     TABLE_Z,
     UPRIGHT_TOL,
@@ -41,6 +40,7 @@ from . import (
     supported_by,
     upright,
 )
+from sim.goals.state import Body, State
 
 STACK_XY = 0.02
 STACK_Z = 0.012
