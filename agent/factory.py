@@ -27,9 +27,9 @@ class AgentOptions:
 def make_executor(opts: AgentOptions):
     """The Evaluator's executor: a local pool of `opts.workers` sandbox workers, or Ray.
 
-    Its workers use oracle poses (see `agent.evaluator`); the caller closes it.
+    Its workers use oracle poses (see `agent.evaluate.evaluator`); the caller closes it.
     """
-    from agent.evaluator import LocalExecutor, RayExecutor
+    from agent.evaluate.evaluator import LocalExecutor, RayExecutor
 
     if opts.executor == "ray":
         return RayExecutor(opts.ray_address)
@@ -39,8 +39,8 @@ def make_executor(opts: AgentOptions):
 @contextmanager
 def build_evaluator(opts: AgentOptions):
     """Yield an `(Evaluator, Scenes)` pair for checking skills outside a run; closes both after."""
-    from agent.evaluator import Evaluator
-    from agent.scenes import Scenes
+    from agent.evaluate.evaluator import Evaluator
+    from agent.run.scenes import Scenes
 
     executor, scenes = make_executor(opts), Scenes()
     try:
@@ -59,13 +59,13 @@ def build_agent(home: Path, opts: AgentOptions, log=None):
     first: a missing or corrupt one raises AgentError before anything runs).
     """
     from agent.errors import AgentError
-    from agent.evaluator import Evaluator, LocalExecutor
-    from agent.llm import make_llm, resolve_llm_config
+    from agent.evaluate.evaluator import Evaluator, LocalExecutor
+    from agent.llm.client import make_llm, resolve_llm_config
     from agent.loop import Agent
-    from agent.planner import LLMPlanner, OfflinePlanner
-    from agent.runs import RunStore
-    from agent.scenes import Scenes
-    from agent.synthesizer import LLMSynthesizer, OfflineSynthesizer
+    from agent.plan.planner import LLMPlanner, OfflinePlanner
+    from agent.run.records import RunStore
+    from agent.run.scenes import Scenes
+    from agent.synth.synthesizer import LLMSynthesizer, OfflineSynthesizer
     from skills.library import open_library
 
     runner = None

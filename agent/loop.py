@@ -18,16 +18,16 @@ import re
 import time
 from dataclasses import dataclass
 
-from agent.binding import bind_args, scene_binder
 from agent.errors import AgentError
-from agent.evaluator import EVAL_SEED_BASE, Evaluator, Job, Verdict
-from agent.offline import Candidate
-from agent.parse import Intent
-from agent.planner import Plan, Step
-from agent.runs import Decision, RunRecord, RunStore, new_run_id
-from agent.scenes import Scenes
-from agent.setup import Setup, family_setup, setup_run, uncovered
-from agent.synthesizer import Attempt
+from agent.evaluate.evaluator import EVAL_SEED_BASE, Evaluator, Job, Verdict
+from agent.plan.parse import Intent
+from agent.plan.planner import Plan, Step
+from agent.run.records import Decision, RunRecord, RunStore, new_run_id
+from agent.run.scenes import Scenes
+from agent.run.setup import Setup, family_setup, setup_run, uncovered
+from agent.synth.binding import bind_args, scene_binder
+from agent.synth.offline import Candidate
+from agent.synth.synthesizer import Attempt
 
 
 @dataclass(frozen=True)
@@ -86,7 +86,7 @@ class Agent:
     ) -> RunRecord:
         """Carry out one instruction on one scene and record it.
 
-        The scene and the goal come from `agent.setup`: a family's scene (`family`), or
+        The scene and the goal come from `agent.run.setup`: a family's scene (`family`), or
         the goal (`goal`, or read from the words) on a scene from words (`objects`, or the
         instruction's noun phrases). The verdict is always that goal evaluated on the
         simulator's end state.
@@ -360,7 +360,7 @@ class Agent:
         return Decision(step.text, decision, score, None, None, len(history), tuple(verdicts)), None
 
     def _binder(self, cand: Candidate):
-        from agent.synthesizer import skill_params
+        from agent.synth.synthesizer import skill_params
 
         try:
             params = skill_params(cand.code, cand.name)

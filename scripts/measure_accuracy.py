@@ -8,7 +8,7 @@ objects, a cube, small cube or cylinder each, plus distractors) in one DIRECT Py
 poses), asks for one move to a free target inside the workspace, and measures the xy
 distance between the target and where the object's footprint center ended. A move that
 raises SkillError counts as a failure and is left out of the error figures. The figures
-go into the LLM's API reference (`agent.prompts.PLACE_ACCURACY`, `PUSH_ACCURACY`).
+go into the LLM's API reference (`agent.llm.prompts.PLACE_ACCURACY`, `PUSH_ACCURACY`).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Each offline-synthesizer candidate program of some families, run in-process on many scenes.
 
 Usage: python scripts/offline_candidates.py FAMILY[,FAMILY...] [--episodes 20] [--seed 100]
-A developer's tool for the building blocks in agent/programs/: it executes trusted,
+A developer's tool for the building blocks in agent/synth/programs/: it executes trusted,
 generated code directly (no sandbox) and prints each recipe's success count and failures.
 """
 
@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import argparse
 
-from agent.offline import candidates
-from agent.parse import parse
+from agent.plan.parse import parse
+from agent.synth.offline import candidates
 from sim.runner import reset_task
 from sim.world import World
 from skills.errors import SkillError

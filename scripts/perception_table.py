@@ -25,7 +25,7 @@ def measure(home: Path, families: list[str], seeds: list[int], version: str | No
     """{family: {"oracle", "policy" (success rates), "episodes", "policy_failed" and
     "oracle_failed" ({seed: reason}, where any failed)}}."""
     from agent.factory import AgentOptions, build_agent
-    from agent.scenes import Scenes
+    from agent.run.scenes import Scenes
 
     scenes = Scenes()
     jobs = [(f, s, scenes.scene(f, s).instruction) for f in families for s in seeds]

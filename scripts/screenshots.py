@@ -70,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--height", type=int, default=800)
     args = ap.parse_args(argv)
 
-    from agent.runs import RunStore
+    from agent.run.records import RunStore
     from agent.ui.app import create_app
     from agent.ui.devtools import Browser, find_chromium, serve
     from skills.library import open_library

@@ -10,7 +10,7 @@ The store does no locking of its own beyond SQLite's: `SkillLibrary` holds the
 single-writer file lock around writes. Every write is one SQLite transaction.
 
 Every SQLite failure of the data home's database (this store's and the run records',
-`agent.runs`) becomes one line in one place, `store_error`: the file, what is wrong
+`agent.run.records`) becomes one line in one place, `store_error`: the file, what is wrong
 (read-only, damaged, locked, disk full) and the next step. Opening and reading write
 nothing, so a read-only database still lists, shows and searches.
 """

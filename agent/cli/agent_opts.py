@@ -102,8 +102,8 @@ def run_curriculum(app, suite: str, opts):
     import time
 
     from agent.cli.progress import progress
-    from agent.curriculum import load_suite, run_suite
     from agent.factory import build_agent
+    from agent.run.curriculum import load_suite, run_suite
 
     s = load_suite(suite)
     out = app.home / "learn" / f"{s.name}-{time.strftime('%Y%m%d-%H%M%S')}"

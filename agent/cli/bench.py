@@ -19,7 +19,7 @@ def bench() -> None:
 @pass_app
 def sim_(app: App, episodes_per_family: int) -> None:
     """Physics share of oracle episodes (overhead_ratio) and 2-process speedup."""
-    from sim.bench import run_sim_bench
+    from bench.sim import run_sim_bench
 
     emit(app, run_sim_bench(episodes_per_family))
 
@@ -40,7 +40,7 @@ def sim_(app: App, episodes_per_family: int) -> None:
 @pass_app
 def retrieval_(app: App, sizes: str, latency_queries: int, cold_runs: int) -> None:
     """Top-1 on paraphrases, calibrated thresholds, cold and warm search latency."""
-    from skills.bench_retrieval import run_retrieval_bench, summary_lines
+    from bench.retrieval import run_retrieval_bench, summary_lines
 
     try:
         sizes_t = tuple(int(s) for s in sizes.split(",") if s.strip())
@@ -75,9 +75,9 @@ def retrieval_(app: App, sizes: str, latency_queries: int, cold_runs: int) -> No
 @pass_app
 def open_(app: App, suite_path: str | None, limit: int | None, seed: int, opts) -> None:
     """Open-world instructions: successes, honest failures, refusals and FALSE successes."""
-    from agent.bench_open import load_open_suite, run_open_bench
     from agent.cli.progress import progress
     from agent.factory import build_agent
+    from bench.open_world import load_open_suite, run_open_bench
 
     tasks = load_open_suite(suite_path)[:limit]
     with (
@@ -113,10 +113,10 @@ def open_(app: App, suite_path: str | None, limit: int | None, seed: int, opts) 
 @pass_app
 def agent_(app: App, suites: tuple[str, ...], opts) -> None:
     """Offline agent success on fresh libraries, and reuse on a second pass."""
-    from agent.bench_agent import run_agent_bench
-    from agent.bench_open import SPLITS, load_open_suite
     from agent.cli.progress import progress
-    from agent.curriculum import load_suite
+    from agent.run.curriculum import load_suite
+    from bench.agent import run_agent_bench
+    from bench.open_world import SPLITS, load_open_suite
 
     def size(s: str) -> int:
         if s == "open":
@@ -217,9 +217,9 @@ def continual_(
     from pathlib import Path
 
     from agent.cli.progress import progress
-    from agent.policy.bench import ALL_STRATEGIES, FULL, QUICK, run_continual_bench
     from agent.policy.strategies import make_strategies
     from agent.policy.stream import ORDERS
+    from bench.continual import ALL_STRATEGIES, FULL, QUICK, run_continual_bench
 
     names = _names(strategies, "--strategies") if strategies is not None else ALL_STRATEGIES
     for n in names:
@@ -247,7 +247,7 @@ def continual_(
             if app.json:
                 return
             click.echo(message, err=True)
-            # agent.policy.bench reports each finished strategy run as "done <strategy> (...)"
+            # bench.continual reports each finished strategy run as "done <strategy> (...)"
             if message.startswith("done "):
                 advance()
 

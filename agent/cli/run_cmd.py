@@ -7,7 +7,7 @@ object's start and end pose.
 
 With `--perception policy` the run's grasp and place poses come from the learned policy
 (checkpoint `--policy-version`, default the latest); candidate skills are still verified
-with oracle poses (see `agent.evaluator`).
+with oracle poses (see `agent.evaluate.evaluator`).
 
 Exit status: 0 when the goal holds at the end, 3 when the run ended but the goal does
 not hold (`EXIT_NOT_REACHED`, the code `skills verify` gives a version that fails), 1 on

@@ -20,7 +20,7 @@ def runs() -> None:
 @pass_app
 def list_(app: App, limit: int) -> None:
     """The most recent runs."""
-    from agent.runs import RunStore
+    from agent.run.records import RunStore
 
     store = RunStore(app.home)
     try:
@@ -55,7 +55,7 @@ def list_(app: App, limit: int) -> None:
 @pass_app
 def show(app: App, run_id: str) -> None:
     """One run's record: plan, decisions, skills, outcome, replay GIF."""
-    from agent.runs import RunStore
+    from agent.run.records import RunStore
 
     store = RunStore(app.home)
     try:

@@ -9,8 +9,8 @@ import click
 
 from agent.cli import App, emit, json_option, pass_app
 from agent.cli.progress import progress
+from agent.evaluate.verify import Verification, families_for
 from agent.inputs import VERSION
-from agent.verify import Verification, families_for
 
 
 @click.group()
@@ -77,9 +77,9 @@ def _version_dict(v, with_code: bool = False) -> dict:
 # -- verification ----------------------------------------------------------------------
 def verify_skill(code: str, entry: str, params: tuple, families: list[str]) -> Verification:
     """The Evaluator's funnel on each family's evaluation scenes (the agent's own check)."""
-    from agent.binding import scene_binder
+    from agent.evaluate.verify import KeyCheck
     from agent.factory import AgentOptions, build_evaluator
-    from agent.verify import KeyCheck
+    from agent.synth.binding import scene_binder
 
     with build_evaluator(AgentOptions()) as (evaluator, scenes):
         binder = scene_binder(scenes, [(p.name, p.required) for p in params])
@@ -386,8 +386,8 @@ def import_(app: App, path: Path, verify_now: bool, episodes: int, unverified: b
 
 def _verify_imported(app: App, lib, names: list[str], episodes: int) -> list:
     """`skills verify` on the latest version of each imported skill."""
+    from agent.evaluate.verify import plan, verify_library
     from agent.factory import AgentOptions, build_evaluator
-    from agent.verify import plan, verify_library
 
     opts = AgentOptions(episodes=episodes)
     todo = [item for name in names for item in plan(lib, opts.pass_bar, name)]
@@ -483,8 +483,8 @@ def verify(app: App, name: str | None, episodes: int, workers: int) -> None:
     """
     import time
 
+    from agent.evaluate.verify import plan, verify_library
     from agent.factory import AgentOptions, build_evaluator
-    from agent.verify import plan, verify_library
 
     t0 = time.perf_counter()
     opts = AgentOptions(workers=workers, episodes=episodes)

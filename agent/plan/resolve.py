@@ -22,8 +22,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from agent.plan import skills as composite
-from agent.runs import Decision
-from agent.synthesizer import Attempt
+from agent.run.records import Decision
+from agent.synth.synthesizer import Attempt
 
 
 @dataclass(frozen=True)
@@ -93,7 +93,7 @@ def _prove(agent, code: str, entry: str, key: str):
     """The Evaluator's verdict on `code` (filed under template `key`) over scenes made
     from the template."""
     from agent.errors import AgentError
-    from agent.evaluator import Verdict
+    from agent.evaluate.evaluator import Verdict
 
     ev = agent.evaluator
     try:
@@ -108,7 +108,7 @@ def _synthesize(agent, name, template, instruction, setup, state, verdicts, log)
     propose = getattr(agent.synthesizer, "propose_goal", None)
     if propose is None:
         return None
-    from agent.goal_prompts import goal_feedback
+    from agent.llm.goal_prompts import goal_feedback
 
     skills = [
         agent.library.get(m.name, m.version)

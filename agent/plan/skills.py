@@ -169,11 +169,11 @@ def evaluation_jobs(world, code: str, entry: str, n: int, timeout: float, offset
     drawn from evaluation seed i, each kind of object swapped with its like half the time
     (cubes with cylinders, plates with pads; not when the goal picks out a set by its
     words), plus 0-2 distractors, laid out until the goal is false and some placement
-    makes it hold (`agent.setup.words_setup`). Scenes that cannot be built are skipped
+    makes it hold (`agent.run.setup.words_setup`). Scenes that cannot be built are skipped
     (up to 3n tried).
     """
-    from agent.evaluator import EVAL_SEED_BASE, Job
-    from agent.setup import words_setup
+    from agent.evaluate.evaluator import EVAL_SEED_BASE, Job
+    from agent.run.setup import words_setup
     from sim.errors import SimError
     from sim.goals.template import lift, recolor
     from sim.objects import COLORS
@@ -226,7 +226,7 @@ def _reshape(text: str, swap: dict[str, str]) -> str:
 def template_jobs(scenes, version, key: str, n: int) -> list | None:
     """`skills verify`'s episodes for a version filed under goal template `key` (None
     when `key` is not the template it is filed under)."""
-    from agent.evaluator import DEFAULT_TIMEOUT
+    from agent.evaluate.evaluator import DEFAULT_TIMEOUT
 
     if version.goal_template != key:
         return None

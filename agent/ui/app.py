@@ -102,7 +102,7 @@ def create_app(
 
         library = open_library(home, library_url, embedder=embedder)
     if runs is None:
-        from agent.runs import RunStore
+        from agent.run.records import RunStore
 
         def runs() -> RunStore:
             return RunStore(home)

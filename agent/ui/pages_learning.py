@@ -1,7 +1,7 @@
 """Learning: curriculum reports (library growth, success) and the continual-learning benchmark.
 
 Curriculum reports are `<home>/learn/<suite>-<time>/report.json` with `library_growth.png`
-and `success.png` beside them (`agent.curriculum`). The continual-learning benchmark
+and `success.png` beside them (`agent.run.curriculum`). The continual-learning benchmark
 writes a Markdown table and R-matrix heatmaps (PNG) into a directory of the home; the
 newest such directory is shown (see `continual_dirs`).
 """

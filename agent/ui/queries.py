@@ -2,7 +2,7 @@
 
 `SkillLibrary.list()` loads every skill with its code; a page of a 10k-skill library
 needs 50 rows, filtered and sorted, with summed verification stats. These queries read
-the documented tables of `skills.store` and `agent.runs` (SQLite, the data home's
+the documented tables of `skills.store` and `agent.run.records` (SQLite, the data home's
 `skillgrove.db`) through a read-only connection of their own, opened per call (SQLite
 connections are cheap and must not cross threads).
 """

@@ -36,7 +36,7 @@ def fast_embeddings(request):
 @pytest.fixture(scope="module")
 def executor():
     """Two warm sandbox workers for the agent's episodes (oracle poses)."""
-    from agent.evaluator import LocalExecutor
+    from agent.evaluate.evaluator import LocalExecutor
 
     ex = LocalExecutor(workers=2)
     yield ex
@@ -46,7 +46,7 @@ def executor():
 @pytest.fixture(scope="module")
 def scenes():
     """The agent's scene cache (one World of its own)."""
-    from agent.scenes import Scenes
+    from agent.run.scenes import Scenes
 
     s = Scenes()
     yield s

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from agent.evaluator import Evaluator, Job
+from agent.evaluate.evaluator import Evaluator, Job
 from tests.agent.test_evaluator_wilson import CODE, Result
 
 

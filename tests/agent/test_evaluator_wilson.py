@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from agent.evaluator import Evaluator, Job, eval_seeds, wilson
+from agent.evaluate.evaluator import Evaluator, Job, eval_seeds, wilson
 
 CODE = 'def noop(robot):\n    """Do nothing."""\n    robot.find("red cube")\n'
 

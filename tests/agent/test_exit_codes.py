@@ -14,7 +14,7 @@ from types import SimpleNamespace
 import pytest
 
 from agent.cli import main
-from agent.runs import Decision, RunRecord
+from agent.run.records import Decision, RunRecord
 
 
 def _record(success: bool, instruction: str = "put the red cube in the blue bowl") -> RunRecord:

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from agent.errors import AgentError
-from agent.extract import Extracted, extract_code, extract_plan
+from agent.llm.extract import Extracted, extract_code, extract_plan
 
 STACK = '''def stack(robot, top, base):
     """Stack one block on another."""

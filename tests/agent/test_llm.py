@@ -10,7 +10,7 @@ from langchain_core.language_models.fake_chat_models import FakeListChatModel, G
 from langchain_core.messages import AIMessage
 
 from agent.errors import AgentError, LLMUnavailable
-from agent.llm import (
+from agent.llm.client import (
     LLM,
     LLMConfig,
     Usage,
@@ -121,7 +121,7 @@ def test_openai_other_4xx_are_not_retried_and_say_the_server(server, status):
 
 
 def test_each_request_has_the_documented_timeout_and_no_hidden_client_retries():
-    from agent.llm import DEFAULT_TIMEOUT
+    from agent.llm.client import DEFAULT_TIMEOUT
 
     llm = make_llm("openai:m", base_url="http://127.0.0.1:9/v1")
     assert DEFAULT_TIMEOUT == 120.0 and llm.model.request_timeout == DEFAULT_TIMEOUT
@@ -280,7 +280,7 @@ def test_generic_fake_model_usage_metadata_is_counted():
 
 
 def test_prompt_objects_are_accepted():
-    from agent.prompts import plan_prompt
+    from agent.llm.prompts import plan_prompt
 
     seen = []
 
@@ -468,7 +468,7 @@ def test_llm_module_imports_no_backend_at_import_time():
     import sys
 
     code = (
-        "import sys, agent.llm, agent.prompts, agent.extract\n"
+        "import sys, agent.llm.client, agent.llm.prompts, agent.llm.extract\n"
         "print([m for m in ('langchain_openai', 'langchain_ollama', 'transformers', 'torch') if m in sys.modules])"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)

@@ -16,7 +16,7 @@ import pytest
 from langchain_core.messages import AIMessage
 
 from agent.errors import AgentError, LLMUnavailable
-from agent.llm import DEFAULT_TIMEOUT, LLM, make_llm, resolve_llm_config
+from agent.llm.client import DEFAULT_TIMEOUT, LLM, make_llm, resolve_llm_config
 from tests.agent.llm_server import PROXY_VARS, SilentServer
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -9,11 +9,11 @@ import math
 import pytest
 
 from agent.errors import AgentError, LLMUnavailable
-from agent.extract import extract_formula
-from agent.goal_prompts import goal_feedback
-from agent.llm import make_llm
-from agent.llm_goal import write_goal
-from agent.synthesizer import Attempt, LLMSynthesizer
+from agent.llm.client import make_llm
+from agent.llm.extract import extract_formula
+from agent.llm.goal_prompts import goal_feedback
+from agent.llm.goal_writer import write_goal
+from agent.synth.synthesizer import Attempt, LLMSynthesizer
 from sim.goals import Body, State, check, evaluate
 from skills.sandbox import SandboxResult
 

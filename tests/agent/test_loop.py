@@ -8,12 +8,12 @@ import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
 from agent.errors import AgentError
-from agent.evaluator import Evaluator
-from agent.llm import make_llm
+from agent.evaluate.evaluator import Evaluator
+from agent.llm.client import make_llm
 from agent.loop import Agent
-from agent.planner import LLMPlanner, OfflinePlanner
-from agent.runs import RunStore
-from agent.synthesizer import LLMSynthesizer, OfflineSynthesizer
+from agent.plan.planner import LLMPlanner, OfflinePlanner
+from agent.run.records import RunStore
+from agent.synth.synthesizer import LLMSynthesizer, OfflineSynthesizer
 from skills.embed import HashEmbedder
 from skills.index import MemoryIndex
 from skills.library import SkillLibrary
@@ -80,7 +80,7 @@ GOOD = "def stack_on(robot, top, base):\n    robot.place_on(robot.find(top), rob
 
 
 def test_the_llm_planner_is_told_what_the_library_skills_do(tmp_path):
-    from agent.planner import LLMPlanner
+    from agent.plan.planner import LLMPlanner
 
     llm = make_llm(FakeListChatModel(responses=['["place the red cube on the blue plate"]']))
     seen: list = []

@@ -5,8 +5,8 @@ success, refusals kept, and every planning prompt carries the scene and the fram
 
 from __future__ import annotations
 
-from agent.bench_open import SPLITS, load_open_suite, run_open_bench
-from agent.llm import make_llm
+from agent.llm.client import make_llm
+from bench.open_world import SPLITS, load_open_suite, run_open_bench
 from tests.agent import scripted_model
 from tests.agent.test_loop import make_agent
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from agent.bench_open import judge
 from agent.errors import AgentError
+from bench.open_world import judge
 from sim.errors import SimError
 from tests.agent.test_loop import make_agent
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from agent.errors import AgentError
-from agent.parse import parse
+from agent.plan.parse import parse
 
 SCENE = [
     "red cube",

@@ -363,7 +363,7 @@ def test_bench_continual_tiny_run(bench_home):
 def test_bench_continual_with_sim_episodes_and_the_correction_run(bench_home, monkeypatch):
     """A combined strategy, the final policies executed in the simulator, and the
     correction experiment (shrunk to one round of two attempts)."""
-    from agent.policy import bench
+    from bench import continual as bench
 
     tiny = {"rounds": 1, "attempts": 2, "eval_episodes": 1, "steps": 2}
     monkeypatch.setitem(bench.QUICK, "feedback", tiny)

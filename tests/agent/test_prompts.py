@@ -11,14 +11,14 @@ from types import SimpleNamespace
 import pytest
 
 from agent.errors import AgentError
-from agent.goal_prompts import (
+from agent.llm.goal_prompts import (
     goal_code_prompt,
     goal_feedback,
     goal_writing_prompt,
     predicate_reference,
     scene_table,
 )
-from agent.prompts import (
+from agent.llm.prompts import (
     PLACE_ACCURACY,
     PUSH_ACCURACY,
     Example,

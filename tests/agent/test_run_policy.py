@@ -16,7 +16,7 @@ import shutil
 import pytest
 
 from agent.errors import AgentError
-from agent.evaluator import LocalExecutor
+from agent.evaluate.evaluator import LocalExecutor
 from agent.policy.provider import policy_spec
 from skills.sandbox import _Worker, _WorkerLost
 from tests.agent.policy_helpers import (
@@ -122,12 +122,12 @@ def test_skill_code_still_cannot_open_files_with_the_policy_loaded(runner, oracl
 
 
 def test_agent_verifies_with_the_oracle_and_runs_with_the_policy(runner, oracle, tmp_path):
-    from agent.evaluator import Evaluator
+    from agent.evaluate.evaluator import Evaluator
     from agent.loop import Agent
-    from agent.planner import OfflinePlanner
-    from agent.runs import RunStore
-    from agent.scenes import Scenes
-    from agent.synthesizer import OfflineSynthesizer
+    from agent.plan.planner import OfflinePlanner
+    from agent.run.records import RunStore
+    from agent.run.scenes import Scenes
+    from agent.synth.synthesizer import OfflineSynthesizer
     from skills.embed import HashEmbedder
     from skills.index import MemoryIndex
     from skills.library import SkillLibrary

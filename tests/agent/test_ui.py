@@ -17,7 +17,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from agent.errors import AgentError
-from agent.runs import Decision, RunRecord, RunStore
+from agent.run.records import Decision, RunRecord, RunStore
 from agent.ui.app import create_app
 from agent.ui.corrections import CorrectionQueue, KeyPose, PendingPrediction, StoredCorrection
 from agent.ui.highlight import diff_lines, highlight_python

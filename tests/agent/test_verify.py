@@ -13,10 +13,10 @@ import time
 
 import pytest
 
-from agent import verify
 from agent.cli import main
-from agent.evaluator import Evaluator, Job
-from agent.verify import KeyCheck, VersionCheck, check_version, jobs_for_key, record
+from agent.evaluate import verify
+from agent.evaluate.evaluator import Evaluator, Job
+from agent.evaluate.verify import KeyCheck, VersionCheck, check_version, jobs_for_key, record
 from skills.embed import HashEmbedder
 from skills.index import MemoryIndex
 from skills.library import SkillLibrary

@@ -157,7 +157,7 @@ def test_a_build_without_room_is_tried_again(world):
 
 
 def test_infer_finds_a_place_scene_past_the_seeds_without_room():
-    from agent.scenes import Scenes
+    from agent.run.scenes import Scenes
 
     scenes = Scenes()
     try:
@@ -172,7 +172,7 @@ def test_infer_finds_a_place_scene_past_the_seeds_without_room():
 
 
 def test_infer_skips_a_seed_whose_scene_cannot_be_built(monkeypatch):
-    from agent.scenes import Scenes
+    from agent.run.scenes import Scenes
 
     scenes = Scenes()
     try:

@@ -137,7 +137,7 @@ def test_minilm_matches_sentence_transformers():
 
 
 def test_retrieval_bench_runs(tmp_path):
-    from skills.bench_retrieval import run_retrieval_bench, summary_lines
+    from bench.retrieval import run_retrieval_bench, summary_lines
 
     out = run_retrieval_bench(
         tmp_path, embedder=HashEmbedder(), sizes=(60,), latency_queries=3, cold_runs=0

@@ -206,7 +206,7 @@ def test_a_damaged_row_is_one_line(cli):
 
 
 def test_a_damaged_run_record_is_one_line(cli):
-    from agent.runs import SCHEMA
+    from agent.run.records import SCHEMA
 
     assert cli("runs", "list")[0] == 0
     with contextlib.closing(sqlite3.connect(cli.home / DB_NAME)) as con, con:

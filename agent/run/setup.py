@@ -95,8 +95,8 @@ def _model_goal_setup(
 ) -> Setup:
     """The model writes the goal on a scene of the objects given, or those the words
     name; the run's scene is then built for that goal like any scene from words."""
-    from agent.llm_goal import write_goal
-    from agent.parse import mentions, normalize
+    from agent.llm.goal_writer import write_goal
+    from agent.plan.parse import mentions, normalize
     from sim.goals import read_world, start_poses
     from sim.scenes import build_scene
 
@@ -118,7 +118,7 @@ def _family_scene(scenes, instruction: str, seed: int, reading) -> Setup | None:
     Only tried when the goal read from the text uses the predicates of the family the
     words name: an open-world goal never scans a family's seeds.
     """
-    from agent.parse import detect_kind, mentions, normalize
+    from agent.plan.parse import detect_kind, mentions, normalize
     from agent.understand import bind
     from sim.families import task_class
     from sim.goals import State, check, evaluate

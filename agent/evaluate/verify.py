@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 from agent.errors import AgentError
 
 if TYPE_CHECKING:
-    from agent.evaluator import Evaluator, Job, Verdict
+    from agent.evaluate.evaluator import Evaluator, Job, Verdict
     from skills.library import SkillLibrary
     from skills.store import SkillVersion
 
@@ -40,7 +40,7 @@ KeyJobs = Callable[[Any, "SkillVersion", str, int], "list[Job] | None"]
 # function), in registration order: a registry of functions like `sim.families.FAMILIES`.
 _KEY_JOBS: list[KeyJobs | str] = []
 
-# the library's stages (skills.store.STAGES) for the Evaluator's (agent.evaluator.STAGES)
+# the library's stages (skills.store.STAGES) for the Evaluator's (agent.evaluate.evaluator.STAGES)
 _LIBRARY_STAGE = {"rejected": "unverified"}
 
 
@@ -89,8 +89,8 @@ def jobs_for_key(scenes, version: SkillVersion, key: str, n: int) -> list[Job] |
     Raises:
         NoFit: the key's scenes cannot be bound to the skill's parameters.
     """
-    from agent.binding import scene_binder
-    from agent.evaluator import eval_seeds, family_jobs
+    from agent.evaluate.evaluator import eval_seeds, family_jobs
+    from agent.synth.binding import scene_binder
     from sim.families import FAMILIES
 
     if key in FAMILIES:
@@ -202,7 +202,7 @@ class Verification:
     """Outcome of verifying a skill in simulation with the Evaluator.
 
     Attributes:
-        stage: funnel stage reached (see `agent.evaluator.STAGES`); "success" only when
+        stage: funnel stage reached (see `agent.evaluate.evaluator.STAGES`); "success" only when
             every key passed.
         stats: key -> (episodes, successes).
         reason: why it stopped short of "success" (the first failed key's feedback).
@@ -219,7 +219,7 @@ class Verification:
     @classmethod
     def of(cls, checks: Iterable[KeyCheck]) -> Verification:
         """Fold the checks that ran (skipped ones count for nothing)."""
-        from agent.evaluator import STAGES
+        from agent.evaluate.evaluator import STAGES
 
         stage, stats, reason = "success", {}, None
         for c in checks:
@@ -261,7 +261,7 @@ class VersionCheck:
     def stage(self) -> str | None:
         """The Evaluator's stage for the version: "success" when it passed, else the stage
         of the first claimed key that failed (claiming nothing: the furthest reached)."""
-        from agent.evaluator import STAGES
+        from agent.evaluate.evaluator import STAGES
 
         status, deciding = self.status, self.deciding
         if status != "failed":
@@ -375,8 +375,8 @@ def verify_library(
 
     Args:
         library: where the versions live; their stats and verified flags are updated.
-        evaluator: runs the episodes (oracle poses, see `agent.evaluator`).
-        scenes: the agent's scene cache (`agent.scenes.Scenes`).
+        evaluator: runs the episodes (oracle poses, see `agent.evaluate.evaluator`).
+        scenes: the agent's scene cache (`agent.run.scenes.Scenes`).
         todo: from `plan`.
         n: evaluation episodes per key (fewer run when the verdict is decided early).
         advance: called once per key checked (a progress bar).

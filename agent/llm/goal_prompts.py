@@ -5,10 +5,10 @@ Everything a model needs to write code for a goal is stated (from the trial with
 model, issue 15): the frame, every object of the scene with its pose and size
 (`scene_table`), what each predicate of the goal means with its tolerances (from the
 predicate registry and its modules' documentation), the robot API with its limits,
-measured accuracies and exceptions (`agent.prompts.api_reference`), what each retrieved
+measured accuracies and exceptions (`agent.llm.prompts.api_reference`), what each retrieved
 library skill does (signature, goal template, description, code) and, on a retry, each
 false atom with its numbers and what the robot did (`goal_feedback`). Templates:
-`agent/prompts/goal_code.txt`, `goal_write_system.txt`, `goal_write.txt`.
+`agent/llm/prompts/goal_code.txt`, `goal_write_system.txt`, `goal_write.txt`.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import sys
 from collections.abc import Iterable, Mapping, Sequence
 
 from agent.errors import AgentError
-from agent.prompts import Prompt, render, system_prompt
+from agent.llm.prompts import Prompt, render, system_prompt
 
 
 def scene_table(state) -> str:

@@ -2,7 +2,7 @@
 
 Labelled as such everywhere (author "synthesizer"). For a parsed instruction (an
 `Intent`) it proposes candidate programs built from the building blocks in
-`agent/programs/` and from library skills (a verified helper such as "put one block on
+`agent/synth/programs/` and from library skills (a verified helper such as "put one block on
 another" is inlined into a composite, e.g. a tower), with a few variants of each
 (different API verbs, orders, spacings). The agent keeps the first candidate that the
 Evaluator verifies in simulation: search over candidate programs checked in sim.
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from string import Template
 
-from agent.parse import Intent
+from agent.plan.parse import Intent
 
 PROGRAMS = Path(__file__).parent / "programs"
 AUTHOR = "synthesizer"
@@ -51,7 +51,7 @@ class Candidate:
 
 
 def block(program: str, **values: str) -> str:
-    """Fill one building block from agent/programs/<name>.py.txt."""
+    """Fill one building block from agent/synth/programs/<name>.py.txt."""
     return Template((PROGRAMS / f"{program}.py.txt").read_text()).substitute(values).strip() + "\n"
 
 

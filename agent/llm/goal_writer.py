@@ -2,8 +2,8 @@
 
 Used for text the deterministic reader (`agent.understand`) cannot read. The model gets
 the goal language (grammar, predicates with their meanings, frame, examples) and every
-object of the scene (`agent.goal_prompts.goal_writing_prompt`); its formula is taken from
-the reply (`agent.extract.extract_formula`) and checked against the scene with
+object of the scene (`agent.llm.goal_prompts.goal_writing_prompt`); its formula is taken from
+the reply (`agent.llm.extract.extract_formula`) and checked against the scene with
 `sim.goals.check`, which refuses unknown objects and predicates, an object related to
 itself, a fixed object asked to move and a goal that contradicts itself. A formula that
 cannot be read or is refused is sent back once with the reason; a second failure is an
@@ -21,7 +21,7 @@ def write_goal(llm, instruction: str, state) -> str:
     """The goal formula (text form) a model writes for `instruction` on this scene, checked.
 
     Args:
-        llm: an `agent.llm.LLM` (anything with `complete(prompt) -> str`).
+        llm: an `agent.llm.client.LLM` (anything with `complete(prompt) -> str`).
         instruction: what the person said.
         state: the scene, a `sim.goals.State`.
 
@@ -32,8 +32,8 @@ def write_goal(llm, instruction: str, state) -> str:
         AgentError: one line, when the model's second formula still cannot be read or is
             refused, naming that formula and why; or when the model cannot be reached.
     """
-    from agent.extract import extract_formula
-    from agent.goal_prompts import goal_writing_prompt
+    from agent.llm.extract import extract_formula
+    from agent.llm.goal_prompts import goal_writing_prompt
     from sim.goals import GoalError, check
 
     error: str | None = None

@@ -86,7 +86,7 @@ def code_version() -> str:
     import hashlib
 
     h = hashlib.sha256()
-    for f in sorted(Path(__file__).parent.rglob("*.py")):
+    for f in sorted((Path(__file__).resolve().parents[1] / "agent" / "policy").rglob("*.py")):
         if f.name not in NOT_IN_A_RUN:
             h.update(f.read_bytes())
     return h.hexdigest()[:12]

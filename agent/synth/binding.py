@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from agent.parse import Intent
+from agent.plan.parse import Intent
 
 
 def bind_args(params: Sequence[tuple[str, bool]], intent: Intent) -> dict[str, str] | None:
@@ -42,7 +42,7 @@ def scene_binder(scenes, params: Sequence[tuple[str, bool]]):
     """An Evaluator binder: a skill's arguments on an evaluation scene, read from that
     scene's instruction and objects the way the planner reads a run's (None if unfit)."""
     from agent.errors import AgentError
-    from agent.parse import parse
+    from agent.plan.parse import parse
 
     def bind(family: str, seed: int) -> dict | None:
         scene = scenes.scene(family, seed)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from agent.errors import AgentError
-from agent.parse import Intent, parse
+from agent.plan.parse import Intent, parse
 
 
 @dataclass(frozen=True)
@@ -55,8 +55,8 @@ class LLMPlanner:
     def plan(self, instruction: str, scene: list[str], skills=()) -> Plan:
         """Steps from the model; `skills`: library skills it is told about (name, goal
         template if any, description)."""
-        from agent.extract import extract_plan
-        from agent.prompts import plan_prompt
+        from agent.llm.extract import extract_plan
+        from agent.llm.prompts import plan_prompt
 
         whole = parse(instruction, scene)
         known = [
@@ -79,15 +79,15 @@ class LLMPlanner:
 
     def plan_goal(self, instruction: str, goal: str, state, skills=()) -> list[tuple[str, str]]:
         """Steps for a goal, each judged by its own goal: (text, checked goal text) pairs
-        whose goals together cover the whole goal (`agent.setup.uncovered_by`). Asked
+        whose goals together cover the whole goal (`agent.run.setup.uncovered_by`). Asked
         twice at most (the second time with why the first plan was refused).
 
         Raises:
             AgentError: one line, when neither plan is usable.
         """
-        from agent.extract import extract_goal_steps
-        from agent.goal_prompts import goal_plan_prompt
-        from agent.setup import uncovered_by
+        from agent.llm.extract import extract_goal_steps
+        from agent.llm.goal_prompts import goal_plan_prompt
+        from agent.run.setup import uncovered_by
         from sim.goals import GoalError, check
 
         error = None

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from agent.errors import AgentError
 
-SUITES = Path(__file__).parent / "suites"
+SUITES = Path(__file__).resolve().parents[1] / "suites"
 
 
 @dataclass(frozen=True)

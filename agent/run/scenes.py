@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from agent.errors import AgentError
-from agent.parse import detect_kind, mentions, normalize
+from agent.plan.parse import detect_kind, mentions, normalize
 
 MAX_SEED_SEARCH = 3000
 
@@ -77,7 +77,7 @@ class Scenes:
         sets up a scene of that family whose task is the one asked for (same objects in
         the same roles), so that the family's success check judges what was asked.
         """
-        from agent.parse import parse
+        from agent.plan.parse import parse
         from sim.errors import SimError
 
         text = normalize(instruction)

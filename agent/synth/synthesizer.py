@@ -1,7 +1,7 @@
 """Synthesizers: propose candidate code for a step, learning from the Evaluator's feedback.
 
 `OfflineSynthesizer` (no LLM) first tries the retrieved library skills themselves, then
-composes candidates from building blocks and library helpers (`agent.offline`).
+composes candidates from building blocks and library helpers (`agent.synth.offline`).
 `LLMSynthesizer` asks the LLM (adapt prompt with the top-k skills, or synthesis prompt
 with the API reference and the closest skill), then retries with the previous code,
 its error or failed check, and what the Evaluator saw (Voyager-style). For a goal
@@ -17,8 +17,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from agent.errors import AgentError
-from agent.offline import SIGNATURES, Candidate, candidates
-from agent.planner import Step
+from agent.plan.planner import Step
+from agent.synth.offline import SIGNATURES, Candidate, candidates
 
 
 @dataclass(frozen=True)
@@ -102,8 +102,8 @@ class LLMSynthesizer:
     ) -> Iterator[Candidate]:
         """LLM candidates for a step; `scene`: every object on the table (default: the
         step's own objects)."""
-        from agent.extract import extract_code
-        from agent.prompts import adapt_prompt, retry_prompt, synthesis_prompt
+        from agent.llm.extract import extract_code
+        from agent.llm.prompts import adapt_prompt, retry_prompt, synthesis_prompt
 
         name, _ = SIGNATURES[step.intent.kind]
         args = step.intent.args
@@ -167,8 +167,8 @@ class LLMSynthesizer:
             skills: retrieved library skills, closest first.
             history: the attempts so far, with their feedback.
         """
-        from agent.extract import extract_code
-        from agent.goal_prompts import goal_code_prompt
+        from agent.llm.extract import extract_code
+        from agent.llm.goal_prompts import goal_code_prompt
 
         for attempt in range(self.retries + 1):
             last = history[-1] if attempt and history else None

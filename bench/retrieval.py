@@ -27,13 +27,13 @@ from typing import Any
 
 import numpy as np
 
-from skills.bench_latency import TableEmbedder, cold_latency, warm_latency
+from bench.latency import TableEmbedder, cold_latency, warm_latency
 from skills.embed import Embedder
 from skills.errors import SkillError
 from skills.index import MOVABLE, _canonical, embed_text, lexical_text, skill_raw_texts
 from skills.store import SkillVersion
 
-DATA = Path(__file__).resolve().parent / "data"
+DATA = Path(__file__).resolve().parents[1] / "skills" / "data"
 SETS = {
     "description_only": (DATA / "retrieval_description_only.json", False),
     "with_examples": (DATA / "retrieval_paraphrases.json", True),

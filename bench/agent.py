@@ -4,7 +4,7 @@ Two measurements, each on a fresh data home (a new library with only the seed sk
 - the `paraphrase` suite: every family with instructions phrased unlike the templates;
 - the `basic` suite: every family on three scenes, then a second pass on new scenes,
   where verified skills should be reused with no synthesis;
-- `open`: the open-world instructions (`agent.bench_open`: a dev split tuned on and a
+- `open`: the open-world instructions (`bench.open_world`: a dev split tuned on and a
   test split only measured), two passes on new scenes: success, reuse, false successes.
 """
 
@@ -24,14 +24,14 @@ def run_agent_bench(
     advance=lambda n=1: None,
 ) -> dict:
     """Run each suite on a fresh home; return per-suite pass summaries and per-family success."""
-    from agent.curriculum import load_suite, run_suite
+    from agent.run.curriculum import load_suite, run_suite
 
     opts = opts or AgentOptions()
     out: dict = {"suites": {}}
     t0 = time.perf_counter()
     for name in suites:
         if name == "open":  # the open-world splits, two passes on one fresh library
-            from agent.bench_open import run_open_passes
+            from bench.open_world import run_open_passes
 
             with tempfile.TemporaryDirectory() as tmp, build_agent(Path(tmp), opts) as agent:
                 out["suites"]["open"] = run_open_passes(agent, advance=advance)

@@ -1,4 +1,4 @@
-"""Prompts for the planner and the skill writer: templates in `agent/prompts/*.txt`.
+"""Prompts for the planner and the skill writer: templates in `agent/llm/prompts/*.txt`.
 
 Templates are plain text with `$name` placeholders (`string.Template`), loaded by name
 (`load_prompt("retry")`). What they state about the world is generated from the code, so
@@ -8,7 +8,7 @@ raises; the frame (`sim.goals.FRAME`), object sizes (`sim.objects.SHAPES`), the 
 (`skills.robot.TABLE`, `sim.geometry.WORKSPACE`). The accuracy of place_at and push is
 measured (`PLACE_ACCURACY`, `PUSH_ACCURACY`). Builders return a `Prompt` (system + user
 text) for `LLM.complete`; the goal side (scene table, skill for a goal template, feedback,
-goal writing) is in `agent.goal_prompts`.
+goal writing) is in `agent.llm.goal_prompts`.
 """
 
 from __future__ import annotations
@@ -74,10 +74,10 @@ class Method:
 
 
 def load_prompt(name: str) -> str:
-    """The text of `agent/prompts/<name>.txt`; AgentError if there is no such prompt."""
+    """The text of `agent/llm/prompts/<name>.txt`; AgentError if there is no such prompt."""
     if not name.replace("_", "").isalnum():
         raise AgentError(f"bad prompt name {name!r}")
-    path = resources.files("agent").joinpath("prompts", f"{name}.txt")
+    path = resources.files("agent.llm").joinpath("prompts", f"{name}.txt")
     try:
         return path.read_text(encoding="utf-8")
     except FileNotFoundError:

@@ -1,0 +1,1 @@
+"""Evaluate: validate candidate skills in simulation and keep the library honest."""

@@ -1,0 +1,1 @@
+"""The LLM side: clients, prompts, reading replies, the goal writer."""

@@ -1,0 +1,1 @@
+"""Run: the scene and goal of a run, run records, curricula."""

@@ -1,0 +1,1 @@
+"""Synthesize: propose skill code for a step (offline building blocks or an LLM)."""

@@ -1,0 +1,1 @@
+"""Benchmarks: `skillgrove bench ...` (kept apart from the packages they measure)."""
