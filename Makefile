@@ -33,12 +33,12 @@ test: $(STAMP) $(ONNX)
 	$(PY) -m pytest
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check agent skills sim scripts tests
-	$(VENV)/bin/ruff format --check agent skills sim scripts tests
+	$(VENV)/bin/ruff check agent skills sim bench scripts tests
+	$(VENV)/bin/ruff format --check agent skills sim bench scripts tests
 
 format: $(STAMP)
-	$(VENV)/bin/ruff format agent skills sim scripts tests
-	$(VENV)/bin/ruff check --fix agent skills sim scripts tests
+	$(VENV)/bin/ruff format agent skills sim bench scripts tests
+	$(VENV)/bin/ruff check --fix agent skills sim bench scripts tests
 
 bench: $(STAMP) $(ONNX)
 	$(VENV)/bin/skillgrove bench sim
