@@ -1,11 +1,25 @@
-"""The orchestrator, top to bottom: task -> plan -> search -> reuse/synthesize -> evaluate
--> write back -> execute -> record.
+"""The product, top to bottom: one instruction in, one recorded run out.
 
-Each step of the plan is looked up in the library. The Searcher's two thresholds decide:
-reuse a verified skill, adapt the closest ones, or synthesize a new one. New code is
-proved by the Evaluator on evaluation scenes of the task's family (never the run's own
-scene) and written back to the library when it passes. Then the plan runs once, in the
-sandbox, on the run's scene, and the run is recorded.
+`Agent.run` goes through the stages in this order; each lives in its own place:
+
+1. **Set up**: the goal the run is judged by and its scene (`agent.run.setup`: a task
+   family's scene, `--goal`, or the words read by `agent.understand`, or a model's goal
+   from `agent.llm.goal_writer`; scenes from words in `sim.scenes`).
+2. **Retrieve and plan**: the planner splits the instruction into steps
+   (`agent.plan.planner`, offline rules in `agent.plan.parse`, or an LLM), each looked up
+   in the library by the Searcher (`skills.search`). When the steps' goals do not cover
+   the goal, a skill for the goal's template is found, composed or written instead
+   (`agent.plan.resolve`, composite skills in `agent.plan.skills`, the goal planner in
+   `sim.goals.plan`).
+3. **Reuse or synthesize** each step (`agent.synth.step`): reuse a verified skill, adapt
+   the closest ones or write new code (`agent.synth.synthesizer`, offline building blocks
+   in `agent.synth.offline`).
+4. **Evaluate**: candidates are proved on evaluation scenes, never the run's own scene
+   (`agent.evaluate.evaluator`, in the sandbox of `skills.sandbox`).
+5. **Write back**: what passed goes into the library with its stats (`skills.library`).
+6. **Run and record**: the plan runs once as one program in the sandbox on the run's
+   scene; the verdict is the goal evaluated on the simulator's end state by a process
+   that runs no skill code; the run is stored (`agent.run.records`).
 
 Perception: the Evaluator verifies code with oracle poses; the run itself goes through
 `runner` (default: the Evaluator's executor), whose workers may ask the learned policy
@@ -14,30 +28,16 @@ for poses instead. The record names the perception the run's workers reported.
 
 from __future__ import annotations
 
-import re
 import time
-from dataclasses import dataclass
 
 from agent.errors import AgentError
-from agent.evaluate.evaluator import EVAL_SEED_BASE, Evaluator, Job, Verdict
+from agent.evaluate.evaluator import EVAL_SEED_BASE, Evaluator, Job
 from agent.plan.parse import Intent
 from agent.plan.planner import Plan, Step
-from agent.run.records import Decision, RunRecord, RunStore, new_run_id
+from agent.run.records import RunRecord, RunStore, new_run_id
 from agent.run.scenes import Scenes
 from agent.run.setup import Setup, family_setup, setup_run, uncovered
-from agent.synth.binding import bind_args, scene_binder
-from agent.synth.offline import Candidate
-from agent.synth.synthesizer import Attempt
-
-
-@dataclass(frozen=True)
-class Resolved:
-    """A step's skill: its name, version, code and the arguments it runs with."""
-
-    name: str
-    version: int
-    code: str
-    args: dict
+from agent.synth.step import Resolved, resolve_step
 
 
 class Agent:
@@ -120,7 +120,8 @@ class Agent:
             return self._compose(instruction, setup, why, t0, llm0)
         decisions, resolved = [], []
         for step in plan.steps:
-            decision, skill = self._resolve(
+            decision, skill = resolve_step(
+                self,
                 step,
                 setup.family if len(plan.steps) == 1 and setup.family else step.intent.kind,
                 setup.objects,
@@ -290,119 +291,6 @@ class Agent:
         decisions = [c.decision for c in choices]
         return self._run_program(instruction, setup, plan, decisions, resolved, kept, "", t0, llm0)
 
-    # -- one step: reuse, adapt or synthesize --------------------------------------------
-    def _resolve(self, step: Step, family: str, scene=()) -> tuple[Decision, Resolved | None]:
-        found = self.library.search(step.text, self.k)
-        score = found.matches[0].score if found.matches else 0.0
-        decision = found.decision
-        verdicts: list[dict] = []
-        if decision == "reuse" and found.chosen is not None:
-            v = self.library.get(found.chosen.name, found.chosen.version)
-            args = bind_args([(p.name, p.required) for p in v.params], step.intent)
-            if (
-                args is not None
-                and family in v.stats
-                and v.success_rate[family] >= self.evaluator.pass_bar
-            ):
-                return Decision(step.text, "reuse", score, v.name, v.version), Resolved(
-                    v.name, v.version, v.code, args
-                )
-            if args is not None:
-                # Close enough, but no evidence on this family yet: verify it as it is first.
-                cand = Candidate(
-                    v.name,
-                    v.code,
-                    tuple(p.name for p in v.params),
-                    f"library:{v.name}@v{v.version}",
-                )
-                verdict = self.evaluator.evaluate(v.code, v.name, family, self._binder(cand))
-                verdicts.append(
-                    {
-                        "recipe": cand.recipe,
-                        "stage": verdict.stage,
-                        "success_rate": verdict.success_rate,
-                    }
-                )
-                self.library.record_stats(
-                    v.name, v.version, family, len(verdict.episodes), verdict.successes
-                )
-                if verdict.passed:
-                    d = Decision(step.text, "reuse", score, v.name, v.version, 1, tuple(verdicts))
-                    return d, Resolved(v.name, v.version, v.code, args)
-            decision = "adapt"  # a close skill whose parameters or evidence do not fit
-        skills = [self.library.get(m.name, m.version) for m in found.matches]
-        history: list[Attempt] = []
-        tried = {v["recipe"] for v in verdicts}
-        for cand in self.synthesizer.propose(step, decision, skills, history, scene=scene):
-            if len(history) >= self.synthesizer.max_attempts:
-                break
-            if cand.recipe in tried and cand.recipe.startswith("library:"):
-                continue
-            verdict = self.evaluator.evaluate(cand.code, cand.name, family, self._binder(cand))
-            verdicts.append(
-                {
-                    "recipe": cand.recipe,
-                    "stage": verdict.stage,
-                    "success_rate": verdict.success_rate,
-                }
-            )
-            self.log(
-                f"  candidate {cand.recipe}: {verdict.stage} ({verdict.successes}/{len(verdict.episodes)})"
-            )
-            if verdict.passed:
-                v = self._write_back(step, cand, verdict, family, skills)
-                args = bind_args([(p.name, p.required) for p in v.params], step.intent) or {}
-                d = Decision(
-                    step.text, decision, score, v.name, v.version, len(history) + 1, tuple(verdicts)
-                )
-                return d, Resolved(v.name, v.version, v.code, args)
-            history.append(Attempt(cand, _feedback(verdict)))
-        return Decision(step.text, decision, score, None, None, len(history), tuple(verdicts)), None
-
-    def _binder(self, cand: Candidate):
-        from agent.synth.synthesizer import skill_params
-
-        try:
-            params = skill_params(cand.code, cand.name)
-        except (AgentError, SyntaxError):
-            params = ()
-        return scene_binder(self.scenes, params)
-
-    def _write_back(self, step: Step, cand: Candidate, verdict: Verdict, family: str, skills: list):
-        """Store a verified candidate (a new version if the name exists) with its stats."""
-        parent = None
-        if cand.recipe.startswith("library:"):
-            existing = next((s for s in skills if s.name == cand.name), None)
-            if existing is not None and existing.code == cand.code:
-                # The library skill itself passed: record the new evidence, write nothing new.
-                return self.library.record_stats(
-                    existing.name,
-                    existing.version,
-                    family,
-                    len(verdict.episodes),
-                    verdict.successes,
-                )
-        # Lineage names the library skill the candidate was built from: the helper inlined
-        # into an offline composite ("tower+library:stack"), or what an LLM was shown to adapt.
-        used = re.search(r"library:(\w+)", cand.recipe)
-        if used:
-            parent = next(((s.name, s.version) for s in skills if s.name == used.group(1)), None)
-        elif cand.recipe.startswith("llm") and skills:
-            parent = (skills[0].name, skills[0].version)
-        author = self.synthesizer.author
-        description = _describe(step.intent)
-        return self.library.add(
-            cand.name,
-            cand.code,
-            description,
-            examples=[step.text, step.intent.query],
-            author=author,
-            verified=True,
-            stage="success",
-            parent=parent,
-            stats={family: (len(verdict.episodes), verdict.successes)},
-        )
-
     # -- the plan as one program ---------------------------------------------------------
     @staticmethod
     def _program(plan: Plan, resolved: list[Resolved]) -> tuple[str, str, dict]:
@@ -459,24 +347,3 @@ class Agent:
             return (0, 0)
         u = self.llm.usage
         return (u.calls, u.prompt_tokens + u.completion_tokens)
-
-
-def _describe(intent: Intent) -> str:
-    """A skill description from what the step asked, objects abstracted to their roles."""
-    text = intent.query.strip()
-    return text[0].upper() + text[1:] + "." if text else intent.kind
-
-
-def _feedback(verdict: Verdict) -> str:
-    fails = [e for e in verdict.episodes if not e.success]
-    seen = (
-        f"; evaluation scenes: {verdict.successes}/{len(verdict.episodes)} succeeded"
-        if verdict.episodes
-        else ""
-    )
-    detail = (
-        f" (first failure: {fails[0].status}, {fails[0].reason})"
-        if fails and fails[0].reason
-        else ""
-    )
-    return verdict.feedback + seen + detail
