@@ -29,7 +29,8 @@ def make_executor(opts: AgentOptions):
 
     Its workers use oracle poses (see `agent.evaluate.evaluator`); the caller closes it.
     """
-    from agent.evaluate.evaluator import LocalExecutor, RayExecutor
+    from agent.evaluate.evaluator import LocalExecutor
+    from agent.evaluate.ray_executor import RayExecutor
 
     if opts.executor == "ray":
         return RayExecutor(opts.ray_address)
@@ -60,8 +61,10 @@ def build_agent(home: Path, opts: AgentOptions, log=None):
     """
     from agent.errors import AgentError
     from agent.evaluate.evaluator import Evaluator, LocalExecutor
-    from agent.llm.client import make_llm, resolve_llm_config
+    from agent.llm.backends import make_llm
+    from agent.llm.settings import resolve_llm_config
     from agent.loop import Agent
+    from agent.plan.goal_reader import read_template
     from agent.plan.planner import LLMPlanner, OfflinePlanner
     from agent.run.records import RunStore
     from agent.run.scenes import Scenes
@@ -77,9 +80,14 @@ def build_agent(home: Path, opts: AgentOptions, log=None):
     elif opts.perception != "oracle":
         raise AgentError(f"unknown perception {opts.perception!r} (oracle or policy)")
     config = resolve_llm_config(opts.llm, opts.llm_base_url, home)
-    llm = make_llm(config.spec, config.base_url, timeout=config.timeout) if config else None
+    llm = None
+    if config is not None:
+        llm = make_llm(
+            config.spec, config.base_url, timeout=config.timeout, max_retries=config.retries
+        )
     executor = make_executor(opts)
     library = open_library(home, opts.library_url)
+    library.goal_reader = read_template  # the Searcher's goal channel (skills.goal_channel)
     runs = RunStore(home)
     scenes = Scenes()
     try:

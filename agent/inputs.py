@@ -59,7 +59,11 @@ class Bound:
 
 
 MAX_ID = 2**63 - 1  # SQLite's largest INTEGER
+# Evaluation scenes are drawn afresh (CSPRNG) from [2**31, 2**32) for every verification
+# (`agent.evaluate.evaluator`); every public `--seed` stays below, so no command shows them.
+EVAL_SEEDS = (2**31, 2**32)
 
 PAGE = Bound("page", 1, 1_000_000)
 VERSION = Bound("version", 1, 2**31 - 1)  # skills.bundle_schema.MAX_VERSION
 ROW_ID = Bound("id", 1, MAX_ID)
+SEED = Bound("seed", 0, EVAL_SEEDS[0] - 1)  # a scene seed a person may ask for

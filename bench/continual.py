@@ -8,6 +8,9 @@ orders and seeds. The final policies are also executed in the simulator on a few
 held-out scenes per task (how far the pose-tolerance proxy agrees with real success).
 A correction run (simulated expert, `feedback`) teaches the base a new task.
 Everything goes to `<home>/policy/bench/`: results.json, results.md, and the plots.
+
+This module holds the presets and the run from start to end; the runs and their worker
+pool are in `continual_runs`, the table in `continual_report`.
 """
 
 from __future__ import annotations
@@ -20,8 +23,11 @@ from pathlib import Path
 import numpy as np
 
 from agent.errors import AgentError
+from agent.policy.settings import Optim
 from agent.policy.strategies import STRATEGIES
 from agent.policy.stream import ORDERS, StreamConfig
+from bench.continual_report import aggregate, markdown
+from bench.continual_runs import bench_dir, code_version, feedback_run, prepare_bases, run_jobs
 
 # every registered strategy, then the combination the issue names
 ALL_STRATEGIES = (*STRATEGIES, "replay+lwf")
@@ -47,231 +53,6 @@ FULL = {
     "feedback": {"rounds": 5, "attempts": 20, "eval_episodes": 30, "steps": 150},
 }
 FEEDBACK_TASK = "stack"  # the new task of the correction run (not in the base's experience)
-
-
-def _bench_dir(home: Path) -> Path:
-    d = Path(home) / "policy" / "bench"
-    d.mkdir(parents=True, exist_ok=True)
-    return d
-
-
-def _base_path(home: Path, cfg: StreamConfig, order: str, encoder: str) -> Path:
-    tag = f"{order}-s{cfg.seed}-n{cfg.n_train}-b{cfg.base_steps}-bs{cfg.batch_size}-{encoder}"
-    return _bench_dir(home) / f"base-{tag}.pt"
-
-
-def _encoder(home: Path, embedder=None):
-    from agent.policy.train import encoder_for
-
-    return encoder_for(home, embedder)
-
-
-# Modules a strategy run does not execute: editing them keeps cached results valid.
-NOT_IN_A_RUN = {
-    "bench.py",
-    "plots.py",
-    "human.py",
-    "queue.py",
-    "draw.py",
-    "session.py",
-    "finetune.py",
-    "provider.py",
-    "robot_eval.py",
-    "corrections.py",
-}
-
-
-def code_version() -> str:
-    """A hash of the source a strategy run executes: cached results of other code are not reused."""
-    import hashlib
-
-    h = hashlib.sha256()
-    for f in sorted((Path(__file__).resolve().parents[1] / "agent" / "policy").rglob("*.py")):
-        if f.name not in NOT_IN_A_RUN:
-            h.update(f.read_bytes())
-    return h.hexdigest()[:12]
-
-
-def _result_path(args: dict) -> Path:
-    """Where a strategy run's result is cached (its settings, base and code in the name)."""
-    import hashlib
-
-    key = json.dumps(
-        {k: args[k] for k in ("strategy", "order", "base", "config", "code")}, sort_keys=True
-    )
-    digest = hashlib.sha256(key.encode()).hexdigest()[:16]
-    return Path(args["base"]).parent / "runs" / f"{args['strategy']}-{args['order']}-{digest}.json"
-
-
-def _job(args: dict) -> dict:
-    """One strategy through one (order, seed) stream; runs in a worker process.
-
-    Its result is cached next to the bases, so an interrupted benchmark resumes where it
-    stopped.
-    """
-    cached = _result_path(args)
-    if cached.exists():
-        return json.loads(cached.read_text())
-    import torch
-
-    from agent.policy.geometry import ImageSpec
-    from agent.policy.stream import load_stream, run_strategy
-
-    torch.set_num_threads(args["threads"])
-    cfg = StreamConfig(**{**args["config"], "families": tuple(args["config"]["families"])})
-    spec = ImageSpec()
-    enc = _encoder(Path(args["home"]), args.get("embedder"))
-    data = load_stream(Path(args["home"]), cfg, spec, enc)
-    base = torch.load(args["base"], weights_only=True)
-    res = run_strategy(args["strategy"], cfg, data, spec, enc, base["state"], base["baseline"])
-    out = {**res.to_dict(), "order": args["order"], "seed": cfg.seed}
-    cached.parent.mkdir(parents=True, exist_ok=True)
-    tmp = cached.with_suffix(".tmp")
-    tmp.write_text(json.dumps(out))
-    tmp.replace(cached)
-    return out
-
-
-def _base_job(args: dict) -> dict:
-    """Train and save the shared base of one (order, seed); runs in a worker process."""
-    import torch
-
-    from agent.policy.geometry import ImageSpec
-    from agent.policy.stream import load_stream, train_base
-
-    torch.set_num_threads(args["threads"])
-    cfg = StreamConfig(**{**args["config"], "families": tuple(args["config"]["families"])})
-    spec, enc = ImageSpec(), _encoder(Path(args["home"]), args.get("embedder"))
-    model, baseline = train_base(cfg, load_stream(Path(args["home"]), cfg, spec, enc), spec, enc)
-    path = Path(args["base"])
-    tmp = path.with_suffix(".tmp")
-    torch.save({"state": model.state_dict(), "baseline": baseline}, tmp)
-    tmp.replace(path)
-    return {"label": f"the base of order {args['order']}, seed {cfg.seed}"}
-
-
-def _prepare_bases(
-    home: Path, configs: dict, workers: int, threads: int, progress, embedder=None
-) -> dict:
-    """Demonstrations, embeddings and the shared base of every (order, seed).
-
-    The demonstrations are rendered once here (every order uses the same families);
-    the bases missing from the cache are then trained in the worker pool.
-    """
-    from agent.policy.geometry import ImageSpec
-    from agent.policy.stream import load_stream
-
-    spec, enc = ImageSpec(), _encoder(home, embedder)
-    paths, todo = {}, []
-    for key, cfg in configs.items():
-        paths[key] = _base_path(home, cfg, key[0], enc.name)
-        if not paths[key].exists():
-            todo.append(
-                {
-                    "order": key[0],
-                    "home": str(home),
-                    "base": str(paths[key]),
-                    "threads": threads,
-                    "config": cfg.to_dict(),
-                    "embedder": embedder,
-                }
-            )
-    if todo:
-        progress("rendering demonstrations (cached in the data home)")
-        load_stream(home, next(iter(configs.values())), spec, enc)
-        progress(f"training {len(todo)} base model(s) on {workers} worker(s)")
-        _pool_map(_base_job, todo, workers, progress, verb="trained")
-    return paths
-
-
-def _aggregate(runs: list[dict]) -> dict:
-    """Metrics of each run, then mean (and std) over the runs of a strategy."""
-    from agent.policy.metrics import summarize
-
-    per: dict[str, list[dict]] = {}
-    for r in runs:
-        m = summarize(r["success"], r["baseline"]["success"])
-        pos = summarize(r["pos_cm"], r["baseline"]["pos_cm"], higher_is_better=False)
-        rot = summarize(r["rot_deg"], r["baseline"]["rot_deg"], higher_is_better=False)
-        row = {
-            **m,
-            "seconds": r["seconds"],
-            "pos": pos,
-            "rot": rot,
-            "trainable_params": r["trainable_params"],
-            "buffer_size": r["buffer_size"],
-            "max_round_seconds": max(r["train_seconds"] or [0.0]),
-            "sim_acc": r["sim"].get("acc"),
-            "proxy_agreement": r["sim"].get("proxy_agreement"),
-        }
-        per.setdefault(r["strategy"], []).append(row)
-    out = {}
-    for name, rows in per.items():
-        agg = {}
-        for k in (
-            "acc",
-            "bwt",
-            "fwt",
-            "forgetting",
-            "auc",
-            "seconds",
-            "max_round_seconds",
-            "sim_acc",
-            "proxy_agreement",
-        ):
-            vals = [x[k] for x in rows if x[k] is not None]
-            agg[k] = float(np.mean(vals)) if vals else None
-            if k in ("acc", "bwt") and vals:
-                agg[f"{k}_std"] = float(np.std(vals))
-        for k in ("pos", "rot"):
-            agg[f"{k}_" + ("cm" if k == "pos" else "deg")] = {
-                m: float(np.mean([x[k][m] for x in rows]))
-                for m in ("acc", "bwt", "fwt", "forgetting", "auc")
-            }
-        agg["trainable_params"] = int(max(x["trainable_params"] for x in rows))
-        agg["buffer_size"] = int(max(x["buffer_size"] for x in rows))
-        agg["runs"] = len(rows)
-        out[name] = agg
-    return out
-
-
-def _markdown(strategies: dict, settings: dict, feedback: dict | None) -> str:
-    head = (
-        "| strategy | ACC | BWT | FWT | forgetting | AUC | pos err ACC (cm) | yaw err ACC (deg) | sim ACC | "
-        "trainable params | buffer | seconds |"
-    )
-    lines = [
-        "# Continual learning of the pose policy",
-        "",
-        f"Stream: {' -> '.join(settings['families'])} (order A; order B reversed). Orders {settings['orders']}, "
-        f"seeds {settings['seeds']}; {settings['n_train']} demonstrations per task, base {settings['base_steps']} "
-        f"steps, {settings['steps']} steps per later experience. Success: pose-tolerance proxy on "
-        f"{settings['n_test']} held-out scenes per task; sim ACC: the final policy executed in the simulator on "
-        f"{settings['sim_episodes']} scenes per task.",
-        "",
-        head,
-        "|" + "---|" * 12,
-    ]
-    f = lambda v, d=2: "-" if v is None else f"{v:.{d}f}"  # noqa: E731
-    for name, s in strategies.items():
-        lines.append(
-            f"| {name} | {f(s['acc'])} | {f(s['bwt'])} | {f(s['fwt'])} | {f(s['forgetting'])} | {f(s['auc'])} | "
-            f"{f(s['pos_cm']['acc'])} | {f(s['rot_deg']['acc'], 1)} | {f(s['sim_acc'])} | {s['trainable_params']} | "
-            f"{s['buffer_size']} | {f(s['seconds'], 0)} |"
-        )
-    if feedback:
-        lines += [
-            "",
-            f"Corrections ({feedback['family']}, {feedback['strategy']}, expert {feedback['expert']}): "
-            f"success {feedback['start_success']:.2f} before, "
-            + ", ".join(
-                f"{r['success']:.2f} after {r['corrections']} corrections"
-                + (f" and {r['successes_kept']} kept successes" if r.get("successes_kept") else "")
-                + f" (round {r['round']})"
-                for r in feedback["rounds"]
-            ),
-        ]
-    return "\n".join(lines) + "\n"
 
 
 def run_continual_bench(
@@ -325,11 +106,15 @@ def run_continual_bench(
         n_test=preset["n_test"],
         base_steps=preset["base_steps"],
         steps=preset["steps"],
-        threads=threads,
+        optim=Optim(threads=threads),
         sim_episodes=preset["sim_episodes"],
     )
-    configs = {(o, s): replace(base_cfg, families=ORDERS[o], seed=s) for o in orders for s in seeds}
-    bases = _prepare_bases(Path(home), configs, workers, threads, say, embedder)
+    configs = {
+        (o, s): replace(base_cfg, families=ORDERS[o], optim=base_cfg.optim.but(seed=s))
+        for o in orders
+        for s in seeds
+    }
+    bases = prepare_bases(Path(home), configs, workers, threads, say, embedder)
     code = code_version()
     jobs = [
         {
@@ -346,9 +131,9 @@ def run_continual_bench(
         for n in names
     ]
     say(f"{len(jobs)} strategy runs on {workers} worker(s)")
-    runs = _run_jobs(jobs, workers, say)
-    summary = _aggregate(runs)
-    out = _bench_dir(Path(home))
+    runs = run_jobs(jobs, workers, say)
+    summary = aggregate(runs)
+    out = bench_dir(Path(home))
     plots = []
     for o in orders:
         mats = {
@@ -366,10 +151,13 @@ def run_continual_bench(
         )
     fb = None
     if feedback:
-        fb = _feedback_run(
+        first = configs[(orders[0], seeds[0])]
+        task = FEEDBACK_TASK if first.families[0] != FEEDBACK_TASK else first.families[1]
+        fb = feedback_run(
             Path(home),
-            configs[(orders[0], seeds[0])],
+            first,
             bases[(orders[0], seeds[0])],
+            task,
             preset,
             threads,
             say,
@@ -388,7 +176,7 @@ def run_continual_bench(
         "quick": quick,
     }
     table = out / "results.md"
-    table.write_text(_markdown(summary, settings, fb))
+    table.write_text(markdown(summary, settings, fb))
     result = {
         "strategies": summary,
         "settings": settings,
@@ -400,76 +188,3 @@ def run_continual_bench(
     (out / "results.json").write_text(json.dumps({**result, "runs": runs}, indent=1, default=str))
     result["results"] = str(out / "results.json")
     return result
-
-
-def _run_jobs(jobs: list[dict], workers: int, say) -> list[dict]:
-    for j in jobs:
-        j["label"] = f"{j['strategy']} (order {j['order']}, seed {j['config']['seed']})"
-    return _pool_map(_job, jobs, workers, say)
-
-
-def _pool_map(fn, jobs: list[dict], workers: int, say, verb: str = "done") -> list:
-    """`fn` over `jobs` in `workers` spawned processes (in this one if 1), results in job order."""
-    if workers <= 1 or len(jobs) <= 1:
-        out = []
-        for j in jobs:
-            out.append(fn(j))
-            say(f"{verb} {j.get('label') or out[-1].get('label')}")
-        return out
-    import multiprocessing as mp
-    from concurrent.futures import ProcessPoolExecutor, as_completed
-
-    out: list = [None] * len(jobs)
-    with ProcessPoolExecutor(
-        max_workers=min(workers, len(jobs)), mp_context=mp.get_context("spawn")
-    ) as pool:
-        futures = {pool.submit(fn, j): i for i, j in enumerate(jobs)}
-        for fut in as_completed(futures):
-            i = futures[fut]
-            out[i] = fut.result()
-            say(f"{verb} {jobs[i].get('label') or out[i].get('label')}")
-    return out
-
-
-def _feedback_run(
-    home: Path, cfg: StreamConfig, base_path: Path, preset: dict, threads: int, say, embedder=None
-) -> dict:
-    """Teach the shared base a new task with the simulated expert's corrections."""
-    import tempfile
-
-    import torch
-
-    from agent.policy.corrections import CorrectionStore
-    from agent.policy.feedback import FeedbackConfig, SimulatedExpert, run_feedback
-    from agent.policy.geometry import ImageSpec
-    from agent.policy.policy import Policy
-    from agent.policy.stream import load_stream, new_model
-
-    spec, enc = ImageSpec(), _encoder(home, embedder)
-    data = load_stream(home, cfg, spec, enc)
-    model = new_model(cfg.seed)
-    model.load_state_dict(torch.load(base_path, weights_only=True)["state"])
-    policy = Policy(model, spec, enc, threads=max(threads, 1))
-    task = FEEDBACK_TASK if cfg.families[0] != FEEDBACK_TASK else cfg.families[1]
-    fb = preset["feedback"]
-    fc = FeedbackConfig(
-        task,
-        fb["rounds"],
-        fb["attempts"],
-        fb["eval_episodes"],
-        fb["steps"],
-        "replay",
-        threads=max(threads, 1),
-    )
-    say(f"correction run: base learns {task} from the simulated expert")
-    with tempfile.TemporaryDirectory() as tmp:  # bench corrections do not mix with a user's
-        store = CorrectionStore(Path(tmp) / "corrections.sqlite")
-        return run_feedback(
-            policy,
-            store,
-            fc,
-            SimulatedExpert(),
-            data.train[0],
-            {cfg.families[0]: data.test[0]},
-            progress=say,
-        )

@@ -21,6 +21,7 @@ and cold `skillgrove` commands in fresh processes on a fresh home.
 from __future__ import annotations
 
 import json
+import re
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -72,9 +73,28 @@ _TEXTS = {  # what is embedded per skill (the first text carries the description
 }
 
 
+def _generated_examples(template: str | None) -> list[str]:
+    """Example instructions for a one-relation template from the reader's own phrase tables
+    ("put the object behind the object", "place the object in back of the object")."""
+    try:
+        from agent.understand.relations import BINARY, DIRS, TOWARD
+    except ImportError:  # the reader's tables moved: no generated examples
+        return []
+    m = re.fullmatch(r"(\w+)\(\?\w+, \?\w+\)", template or "")
+    if not m:
+        return []
+    pred = m.group(1)
+    phrases = [p for p, (q, neg) in BINARY.items() if q == pred and not neg]
+    phrases += [f"to the {d} of" for d, c in DIRS.items() if TOWARD[c] == pred]
+    verbs = ("put", "place", "move")
+    return [f"{verbs[i % 3]} the object {p} the object" for i, p in enumerate(phrases[:6])]
+
+
 def _ablations(lib, cases: dict, alphas: tuple[float, ...]) -> dict[str, dict[str, float]]:
     """Top-1 per split of scoring variants, brute force over the same library."""
-    from skills.search import ALPHA, BM25, tokens
+    from agent.plan.goal_reader import read_template
+    from skills.goal_channel import fit, shape, skill_template
+    from skills.search import ALPHA, BETA, BM25, tokens
 
     versions = lib.store.latest_versions()
     names = [v.name for v in versions]
@@ -86,7 +106,8 @@ def _ablations(lib, cases: dict, alphas: tuple[float, ...]) -> dict[str, dict[st
     def dense(texts_of, form) -> np.ndarray:
         key = (texts_of, form)
         if key not in cache:
-            texts = [[form(t) for t in _TEXTS[texts_of](v)] for v in versions]
+            of = _TEXTS.get(texts_of, texts_of)  # a name of `_TEXTS` or a function
+            texts = [[form(t) for t in of(v)] for v in versions]
             flat = lib.embedder.embed([t for ts in texts for t in ts])
             owner = np.repeat(np.arange(len(names)), [len(ts) for ts in texts])
             sims = lib.embedder.embed([form(q) for q in queries]) @ flat.T
@@ -97,7 +118,10 @@ def _ablations(lib, cases: dict, alphas: tuple[float, ...]) -> dict[str, dict[st
 
     def lexical(texts_of, form) -> np.ndarray:
         bm = BM25(
-            {n: form(" ".join(_TEXTS[texts_of](v))) for n, v in zip(names, versions, strict=True)}
+            {
+                n: form(" ".join(_TEXTS.get(texts_of, texts_of)(v)))
+                for n, v in zip(names, versions, strict=True)
+            }
         )
         return np.stack([bm.scores(form(q), names) for q in queries])
 
@@ -125,6 +149,48 @@ def _ablations(lib, cases: dict, alphas: tuple[float, ...]) -> dict[str, dict[st
         out[f"text: {texts_of}"] = top1(
             (1 - ALPHA) * dense(texts_of, embed_text) + ALPHA * lexical(texts_of, lexical_text)
         )
+    # goal channel: (1 - beta) * hybrid + beta * fit where the query's template fits a skill
+    hybrid = (1 - ALPHA) * d + ALPHA * lx
+    readings = {v.name: read_template(v.description, description=True) for v in versions}
+    q_templates = [read_template(q) for q in queries]
+
+    def channel(base: np.ndarray, templates: dict, beta: float, typed: bool = True) -> np.ndarray:
+        def sh(t: str) -> tuple:
+            parts, kinds = shape(t)
+            return parts, kinds if typed else ("any",) * len(kinds)
+
+        skills = {n: sh(t) for n, t in templates.items() if t}
+        fits = np.array(
+            [
+                [fit(sh(q), skills[n]) if q and n in skills else 0.0 for n in names]
+                for q in q_templates
+            ]
+        )
+        read = fits.any(axis=1, keepdims=True)
+        return np.where(read, (1 - beta) * base + beta * fits, base)
+
+    both = {v.name: skill_template(v.goal_template, readings[v.name]) for v in versions}
+    for beta in (0.1, 0.15, 0.2, 0.25, 0.3, 0.4):
+        out[f"goal channel beta {beta}"] = top1(channel(hybrid, both, beta))
+    out[f"goal channel, Goal: lines only (beta {BETA})"] = top1(
+        channel(hybrid, {v.name: v.goal_template for v in versions}, BETA)
+    )
+    out[f"goal channel, descriptions read only (beta {BETA})"] = top1(
+        channel(hybrid, readings, BETA)
+    )
+    out[f"goal channel, object kinds ignored (beta {BETA})"] = top1(
+        channel(hybrid, both, BETA, typed=False)
+    )
+    gen = {v.name: _generated_examples(both[v.name]) for v in versions}
+
+    def with_generated(v: SkillVersion) -> list[str]:
+        return [*skill_raw_texts(v.name, v.description, v.examples), *gen[v.name]]
+
+    gen_hybrid = (1 - ALPHA) * dense(with_generated, embed_text) + ALPHA * lexical(
+        with_generated, lexical_text
+    )
+    out["generated examples (reader's relation phrases)"] = top1(gen_hybrid)
+    out[f"generated examples + goal channel (beta {BETA})"] = top1(channel(gen_hybrid, both, BETA))
     try:
         import bm25s
     except ImportError:
@@ -248,6 +314,7 @@ def run_retrieval_bench(
     Returns:
         A JSON-ready dict: per set accuracy, confusion, options; calibration; latency.
     """
+    from agent.plan.goal_reader import read_template
     from skills.embed import default_embedder
     from skills.library import open_library
     from skills.search import Searcher
@@ -271,6 +338,7 @@ def run_retrieval_bench(
         for name, (path, seeds) in SETS.items():
             cases = load_cases(path)
             lib = libs[name] = open_library(root / name, embedder=table, install_seeds=seeds)
+            lib.goal_reader = read_template  # as the agent wires it (agent.factory)
             lib.add_many(
                 lib.prepare(s["name"], s["code"], s["description"], examples=s.get("examples", []))
                 for s in cases["skills"]
@@ -286,7 +354,13 @@ def run_retrieval_bench(
             }
             result["sets"][name] = got
         s = Searcher(libs["description_only"])
-        result["thresholds"] = {"tau_high": s.tau_high, "tau_low": s.tau_low, "alpha": s.alpha}
+        result["thresholds"] = {
+            "tau_high": s.tau_high,
+            "tau_low": s.tau_low,
+            "alpha": s.alpha,
+            "beta": s.beta,
+            "goal_channel": s.goal_reader is not None,
+        }
         result["calibration"] = calibrate([r.pop("top_scores") for r in result["sets"].values()])
         desc = load_cases(SETS["description_only"][0])
         lib = libs["description_only"]
@@ -313,7 +387,7 @@ def summary_lines(result: dict[str, Any]) -> list[str]:
     lines.append(
         f"calibration: {c['rule']}: novel dev max {c['novel_dev_max']}, paraphrase dev p10 "
         f"{c['paraphrase_dev_p10']} -> tau_high {c['tau_high']}, tau_low {c['tau_low']} (in use: "
-        f"{t['tau_high']}, {t['tau_low']}, alpha {t['alpha']}); at these, dev paraphrases reused "
+        f"{t['tau_high']}, {t['tau_low']}, alpha {t['alpha']}, goal channel beta {t['beta']}); at these, dev paraphrases reused "
         f"{c['paraphrase_dev_reused_at_tau_high']}, dev novel synthesized {c['novel_dev_synthesized_at_tau_low']}"
     )
     for size, w in result["latency_warm"].items():

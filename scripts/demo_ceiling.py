@@ -25,6 +25,7 @@ def measure(
     from agent.policy.evaluate import evaluate_sim
     from agent.policy.loop import FitConfig, fit, observe
     from agent.policy.prepare import Prepared, prepare
+    from agent.policy.settings import Optim
     from agent.policy.strategies import make_strategies
     from agent.policy.train import load_policy
 
@@ -45,7 +46,7 @@ def measure(
         load_demos(home, family, "train", n, policy.spec), policy.spec, policy.encoder, 1
     )
     cfg = FitConfig(
-        steps, 16, 2e-3, seed=1, threads=1, augment=Augment(policy.spec) if augment else None
+        steps, Optim(seed=1, threads=1), augment=Augment(policy.spec) if augment else None
     )
     t0 = time.perf_counter()
     policy.model = fit(policy.model, data, cfg, plugins, index=1, name=family).model

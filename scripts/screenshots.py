@@ -8,9 +8,9 @@ continual-learning table appears after `skillgrove --home DIR bench continual`, 
 Corrections pages show a queue after `skillgrove --home DIR policy train` and
 `skillgrove --home DIR policy queue --family place`). The home
 is copied to a temporary directory first, so the screenshots never change it. The UI is
-served on 127.0.0.1 and a free port, and Debian's `chromium` takes the pictures over the
-DevTools protocol (`agent.ui.devtools`). PNGs are reduced to a 256-colour palette to
-keep them small.
+served on 127.0.0.1 and a free port, and Debian's `chromium`, driven by Playwright (a dev
+extra; `agent.ui.chromium`, no browser downloaded), takes the pictures. PNGs are reduced
+to a 256-colour palette to keep them small.
 """
 
 from __future__ import annotations
@@ -72,11 +72,13 @@ def main(argv: list[str] | None = None) -> int:
 
     from agent.run.records import RunStore
     from agent.ui.app import create_app
-    from agent.ui.devtools import Browser, find_chromium, serve
+    from agent.ui.chromium import open_page, playwright_missing
+    from agent.ui.server import serve
     from skills.library import open_library
 
-    if find_chromium() is None:
-        print("error: chromium is not installed (apt-get install -y chromium)", file=sys.stderr)
+    missing = playwright_missing()
+    if missing:
+        print(f"error: {missing}", file=sys.stderr)
         return 1
     if not (args.home / "skillgrove.db").is_file():
         print(
@@ -121,42 +123,41 @@ def main(argv: list[str] | None = None) -> int:
         pages.append(("correction", f"/corrections/{pending[0].id}"))
         fix = oracle_key(home, pending[0].id)
     t0 = time.perf_counter()
-    with serve(app) as url, Browser(width=args.width, height=args.height) as b:
+    with serve(app) as url, open_page(args.width, args.height) as (page, errors):
         for name, path in pages:
-            b.goto(url + path)
+            page.goto(url + path)
             # lazy images do not hold the load event back: wait for those on screen
-            b.wait_for(
+            page.wait_for_function(
                 "Array.from(document.images).every(i => i.complete || i.getBoundingClientRect().top > innerHeight)"
             )
             if name == "correction":  # show a correction being made: a click and a turn
-                b.wait_for("document.querySelector('#scene').dataset.ready === '1'")
-                box = b.evaluate(
-                    "(() => { const r = document.querySelector('#scene-img').getBoundingClientRect();"
-                    " return [r.left, r.top, r.width, r.height]; })()"
-                )
+                page.wait_for_function("document.querySelector('#scene').dataset.ready === '1'")
+                box = page.locator("#scene-img").bounding_box()
                 p = fix or pending[0].pick
                 if fix is None:
                     p = type(p)(p.row + 4, p.col + 6, p.angle + 30)
-                b.click(
-                    box[0] + box[2] * min(0.99, p.col / pending[0].width),
-                    box[1] + box[3] * min(0.99, p.row / pending[0].height),
+                page.mouse.click(
+                    box["x"] + box["width"] * min(0.99, p.col / pending[0].width),
+                    box["y"] + box["height"] * min(0.99, p.row / pending[0].height),
                 )
-                b.evaluate(
-                    f"(() => {{ const s = document.querySelector('#angle'); s.value = '{round(p.angle)}';"
-                    " s.dispatchEvent(new Event('input')); })()"
+                page.evaluate(
+                    "a => { const s = document.querySelector('#angle'); s.value = String(a);"
+                    " s.dispatchEvent(new Event('input')); }",
+                    round(p.angle),
                 )
             elif name == "learning":  # the policy's benchmark when there is one, else the top
-                b.evaluate(
-                    "(() => { const t = document.querySelector('#continual .md');"
-                    " if (t) document.querySelector('#continual').scrollIntoView(); else window.scrollTo(0, 0); })()"
+                page.evaluate(
+                    "() => { const t = document.querySelector('#continual .md');"
+                    " if (t) document.querySelector('#continual').scrollIntoView(); else window.scrollTo(0, 0); }"
                 )
-            out = b.screenshot(args.out / f"{name}.png")
+            out = args.out / f"{name}.png"
+            page.screenshot(path=str(out))
             shrink(out)
             print(
                 f"{out.relative_to(ROOT) if out.is_relative_to(ROOT) else out}  {out.stat().st_size // 1024} KiB"
             )
-        if b.console:
-            print("browser console errors:", *b.console, sep="\n  ", file=sys.stderr)
+        if errors:
+            print("browser console errors:", *errors, sep="\n  ", file=sys.stderr)
     lib.close()
     shutil.rmtree(tmp, ignore_errors=True)
     print(f"{len(pages)} screenshots in {time.perf_counter() - t0:.1f} s")

@@ -1,8 +1,8 @@
 """Pinhole RGB-D cameras with known intrinsics and extrinsics.
 
-A pixel (u, v) plus its metric depth maps back to a 3D world point
-(`Camera.deproject`), and a world point maps to a pixel (`Camera.project`): the policy
-predicts in pixels and acts in meters through these two functions.
+A world point maps to a pixel (`Camera.project`), and a pixel maps back to the point on
+a horizontal plane it sees (`Camera.pixel_to_table`): the policy predicts in pixels and
+acts in meters through these two functions.
 
 Conventions: u is the column (0 at the left), v the row (0 at the top); depth is the
 distance along the camera's viewing axis (z in the camera frame), in meters.
@@ -86,13 +86,6 @@ class Camera:
         """Convert a [0, 1] OpenGL depth buffer into metric depth along the optical axis."""
         n, f = self.near, self.far
         return (f * n / (f - (f - n) * np.asarray(buffer, dtype=np.float64))).astype(np.float32)
-
-    def deproject(self, u: float, v: float, depth: float) -> np.ndarray:
-        """World point seen at pixel (u, v) (pixel centers at integer + 0.5) with metric depth."""
-        k = self.intrinsics
-        x = (u - k[0, 2]) / k[0, 0] * depth
-        y = (v - k[1, 2]) / k[1, 1] * depth
-        return self._rot @ np.array([x, y, depth]) + np.asarray(self.eye)
 
     def project(self, point) -> tuple[float, float, float]:
         """(u, v, depth) of a world point."""

@@ -49,11 +49,3 @@ def task_class(family: str) -> type[Task]:
     """The Task subclass of a family."""
     module, cls = FAMILIES[check_family(family)][1].split(":")
     return getattr(importlib.import_module(module), cls)
-
-
-def family_of_env(env: str) -> str:
-    """Family id of a gymnasium id."""
-    for fam, (name, _) in FAMILIES.items():
-        if env == f"skillgrove/{name}-v0":
-            return fam
-    raise SimError(f"unknown environment {env!r}")

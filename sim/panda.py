@@ -13,15 +13,12 @@ the fingers close along the perpendicular direction (yaw - 90 degrees).
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from sim.errors import SimError
 from sim.geometry import wrap_angle, yaw_from_quat
-
-if TYPE_CHECKING:
-    from sim.world import World
+from sim.physics import Physics
 
 ARM_JOINTS = list(range(7))
 FINGER_JOINTS = [9, 10]
@@ -39,16 +36,15 @@ STEPS_PER_WAYPOINT = 8  # physics steps between two IK solves along a straight-l
 
 
 class Panda:
-    """One Panda arm in a `World`, driven only through physics steps."""
+    """One Panda arm in a `World` (any `Physics`), driven only through physics steps."""
 
-    def __init__(self, world: World, base=(0.0, 0.0, 0.0)) -> None:
+    def __init__(self, world: Physics, base=(0.0, 0.0, 0.0)) -> None:
         self.world = world
         c = world.client
         self.body = c.loadURDF("franka_panda/panda.urdf", base, useFixedBase=True)
         for j in FINGER_JOINTS:
             c.changeDynamics(self.body, j, lateralFriction=1.2, spinningFriction=0.01)
         self.held: int | None = None  # body id of the object held by the grasp constraint
-        self.grasp_offset = 0.0  # height of the grasp point above the held object's bottom
         self._constraint: int | None = None
         self.reset()
 
@@ -192,15 +188,12 @@ class Panda:
         )
         c.changeConstraint(self._constraint, maxForce=200.0)
         self.held = body
-        aabb_min = c.getAABB(body)[0]
-        self.grasp_offset = float(ee[4][2] - aabb_min[2])
 
     def _drop_constraint(self) -> None:
         if self._constraint is not None:
             self.world.client.removeConstraint(self._constraint)
         self._constraint = None
         self.held = None
-        self.grasp_offset = 0.0
 
     def held_in_contact(self) -> bool:
         """True when the held object touches anything other than the robot."""

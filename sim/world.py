@@ -18,8 +18,9 @@ from sim.camera import CAMERAS, Camera
 from sim.errors import SimError
 from sim.geometry import quat_from_yaw
 from sim.objects import COLORS, SHAPES, SimObject, parts
+from sim.panda import Panda
+from sim.physics import HZ
 
-HZ = 240
 TABLE_COLOR = (0.82, 0.71, 0.55, 1.0)
 
 
@@ -53,8 +54,6 @@ class World:
         self._build()
 
     def _build(self) -> None:
-        from sim.panda import Panda
-
         c = self.client
         c.resetSimulation()
         c.setPhysicsEngineParameter(
@@ -188,14 +187,6 @@ class World:
             if not v or max(v) < tol * 10:
                 return
 
-    def save_state(self) -> int:
-        """Snapshot of the physics state (objects and arm), for `restore_state`."""
-        return self.client.saveState()
-
-    def restore_state(self, state: int) -> None:
-        """Go back to a snapshot taken by `save_state` in the current scene."""
-        self.client.restoreState(state)
-
     # -- cameras -------------------------------------------------------------------------
     def render(self, camera: str = "front") -> tuple[np.ndarray, np.ndarray]:
         """RGB image (H, W, 3 uint8) and metric depth (H, W float32) from a named camera."""
@@ -211,10 +202,3 @@ class World:
         rgb = np.asarray(rgba, dtype=np.uint8).reshape(cam.height, cam.width, 4)[:, :, :3]
         buf = np.asarray(depth, dtype=np.float32).reshape(cam.height, cam.width)
         return rgb, cam.depth_from_buffer(buf)
-
-
-def yaw_of(world: World, obj: SimObject) -> float:
-    """Yaw of an object about the world z axis, radians."""
-    from sim.geometry import yaw_from_quat
-
-    return yaw_from_quat(world.pose(obj)[1])

@@ -150,13 +150,26 @@ def read_bundle(path: str | Path) -> tuple[list[BundleSkill], dict[str, str]]:
     return skills, code
 
 
+_CHUNK = 64 * 1024
+
+
 def _member(z: zipfile.ZipFile, infos: dict, name: str, limit: int) -> bytes:
+    """A member's bytes, streamed in chunks and refused past `limit` or its declared size:
+    a member that declares 99 bytes but holds a huge stream costs one chunk of memory, not
+    the stream (`ZipFile.read` would inflate it all before checking)."""
     info = infos.get(name)
     if info is None:
         raise SkillError(f"corrupt bundle: {name} is missing")
+    cap = min(limit, info.file_size)
     if info.file_size > limit:
         raise SkillError(f"corrupt bundle: {name} is too large")
-    return z.read(info)
+    out = bytearray()
+    with z.open(info) as f:
+        while chunk := f.read(_CHUNK):
+            out += chunk
+            if len(out) > cap:
+                raise SkillError(f"corrupt bundle: {name} holds more than it declares")
+    return bytes(out)
 
 
 def import_bundle(

@@ -129,7 +129,7 @@ def parse_manifest(raw: bytes, manifest: str = "bundle.json") -> Manifest:
     """Read and check a manifest; `SkillError` ("corrupt bundle: ...", one line) if bad."""
     try:
         data = json.loads(raw, parse_constant=lambda c: c)  # Infinity, NaN: let the schema say
-    except (ValueError, UnicodeDecodeError) as exc:  # JSONDecodeError is a ValueError
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:  # JSONDecodeError: a ValueError
         raise SkillError(f"corrupt bundle: {manifest} is not JSON ({exc})") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise SkillError(f"corrupt bundle: {manifest} is not a {FORMAT} manifest")

@@ -157,6 +157,7 @@ class MemoryIndex:
     """Exact cosine search over vectors held in memory."""
 
     def __init__(self) -> None:
+        self._readings: dict[str, str | None] = {}
         self._meta: dict[str, tuple[str, int, str]] = {}
         self._vec: dict[str, np.ndarray] = {}
         self._matrix: tuple[list[str], np.ndarray] | None = None
@@ -190,6 +191,13 @@ class MemoryIndex:
             if i in self._meta:
                 out.setdefault(self._meta[i][0], []).append(self._vec[i])
         return {n: np.stack(v) for n, v in out.items()}
+
+    def goal_readings(self, keys: set[str]) -> dict[str, str | None]:
+        """Cached goal readings of descriptions (`skills.goal_channel`) among `keys`."""
+        return {k: t for k, t in self._readings.items() if k in keys}
+
+    def put_goal_readings(self, readings: dict[str, str | None]) -> None:
+        self._readings.update(readings)
 
     def entries(self) -> dict[str, tuple[str, int, str]]:
         return dict(self._meta)

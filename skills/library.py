@@ -22,11 +22,9 @@ row goes into a fresh file, the damaged one is kept beside it.
 
 from __future__ import annotations
 
-import contextlib
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -34,80 +32,28 @@ from filelock import FileLock, Timeout
 
 from skills.embed import Embedder
 from skills.errors import SkillError
-from skills.index import (
-    INDEX_DIR,
-    TEXT_FORM,
-    ChromaIndex,
-    IndexEntry,
-    VectorIndex,
-    entry_id,
-    skill_texts,
-)
-from skills.store import (
-    DB_NAME,
-    STAGES,
-    SkillInfo,
-    SkillStore,
-    SkillVersion,
-    check_author,
-    check_file,
-    check_name,
-    content_hash,
-    damaged,
-    parse_source,
-    salvage,
-    store_error,
-    summary,
-)
+from skills.index import INDEX_DIR, ChromaIndex, VectorIndex, entry_id, skill_texts
+from skills.prepare import prepare_version, replace_version, validate_code
+from skills.salvage import check_file, salvage
+from skills.store import DB_NAME, STAGES, SkillInfo, SkillStore, SkillVersion
+from skills.upkeep import INDEX_STALE, DoctorReport, IndexUpkeep
 
 if TYPE_CHECKING:
     from skills.search import SearchResult
 
+__all__ = [
+    "INDEX_STALE",
+    "LOCK_NAME",
+    "DoctorReport",
+    "SkillLibrary",
+    "open_library",
+    "validate_code",
+]
+
 LOCK_NAME = "library.lock"
-INDEX_STALE = "index_stale"  # library_meta key: why the index missed a committed write
-_DOCTOR_HINT = "; run `skillgrove skills doctor`"  # ends the index's own messages
 
 
-@dataclass(frozen=True)
-class DoctorReport:
-    """What `doctor` found (counts of index entries) and whether it repaired them."""
-
-    skills: int
-    entries: int
-    missing: int
-    stale: int
-    orphaned: int
-    index_reset: bool
-    repaired: bool
-    salvaged: dict | None = None  # a damaged database was salvaged (`skills.store.salvage`)
-
-    @property
-    def ok(self) -> bool:
-        """True when the database was sound and SQLite and the index agreed before any repair."""
-        return not (
-            self.missing or self.stale or self.orphaned or self.index_reset or self.salvaged
-        )
-
-    def to_dict(self) -> dict:
-        return {**asdict(self), "ok": self.ok}
-
-
-def validate_code(code: str, entry: str) -> None:
-    """Check skill code with `skills.validate` (the AST allow-list) when it is installed.
-
-    Raises:
-        SkillError: the code is rejected.
-    """
-    try:
-        from skills.validate import validate
-    except ModuleNotFoundError as exc:
-        if exc.name != f"{__package__}.validate":
-            raise
-        return  # allow-list not built yet: parse_source still checks syntax and the entry
-    validate(code, entry=entry)
-
-
-class SkillLibrary:
+class SkillLibrary(IndexUpkeep):
     """Skills, their versions, stats and lineage, searchable by meaning.
 
     Args:
@@ -163,7 +109,8 @@ class SkillLibrary:
         except OSError as exc:  # a read-only data home: the lock file cannot be made
             raise SkillError(
                 f"cannot write the library in {self.home}: the lock {self.home / LOCK_NAME} "
-                f"cannot be taken ({exc.strerror or exc}); nothing was written"
+                f"cannot be taken ({exc.strerror or exc}); nothing was written: make the data home "
+                "writable to change the library"
             ) from None
         try:
             yield
@@ -202,77 +149,19 @@ class SkillLibrary:
         Raises:
             SkillError: bad name, code, author, stage or parent.
         """
-        v = self._prepare(name, code, description, examples, author, verified, stage, parent, stats)
+        v = prepare_version(
+            self.store, name, code, description, examples, author, verified, stage, parent, stats
+        )
         vectors = self.embedder.embed(skill_texts(v.name, v.description, v.examples))
         with self._writing():
             before = self.store.version(name)
             with self.store.transaction() as tx:
-                v = _replace_version(v, self.store.next_version(name))
+                v = replace_version(v, self.store.next_version(name))
                 self.store.insert_version(tx, v)
             self._after_commit(
                 f"{v.name} v{v.version} is stored", self._index, [v], [vectors], [before]
             )
         return v
-
-    def _prepare(
-        self, name, code, description, examples, author, verified, stage, parent, stats
-    ) -> SkillVersion:
-        check_name(name)
-        check_author(author)
-        if not isinstance(code, str) or not code.strip():
-            raise SkillError(f"the code of {name} is empty")
-        parsed = parse_source(code, name)
-        validate_code(code, name)
-        description = " ".join((description or summary(parsed.docstring)).split())
-        if not description:
-            raise SkillError(f"{name} needs a description (or a docstring on its entry function)")
-        examples = tuple(
-            " ".join(e.split())
-            for e in (parsed.examples if examples is None else examples)
-            if e.strip()
-        )
-        stage = stage or ("success" if verified else "unverified")
-        if stage not in STAGES:
-            raise SkillError(f"bad stage {stage!r}: one of {', '.join(STAGES)}")
-        if parent is not None:
-            parent = (str(parent[0]), int(parent[1]))
-            if self.store.version(*parent) is None:
-                raise SkillError(f"unknown parent skill {parent[0]} v{parent[1]}")
-        h = content_hash(code, description, *examples)
-        return SkillVersion(
-            name,
-            0,
-            code,
-            description,
-            examples,
-            parsed.params,
-            author,
-            bool(verified),
-            stage,
-            parent,
-            h,
-            time.time(),
-            dict(stats or {}),
-        )
-
-    def _index(
-        self, versions: list[SkillVersion], vectors: list, before: list[SkillVersion | None]
-    ) -> None:
-        """Write the index entries of `versions` (after their SQLite commit)."""
-        entries, drop = [], []
-        for v, vecs, old in zip(versions, vectors, before, strict=True):
-            texts = skill_texts(v.name, v.description, v.examples)
-            h = _index_hash(v, texts)
-            entries += [
-                IndexEntry(entry_id(v.name, i), v.name, v.version, h, vecs[i])
-                for i in range(len(texts))
-            ]
-            if old is not None:
-                drop += [entry_id(v.name, i) for i in range(len(texts), 1 + len(old.examples))]
-        if drop:
-            self.index.delete(drop)
-        if entries:
-            self.index.upsert(entries)
 
     def remove(self, name: str) -> int:
         """Delete a skill and all its versions; returns how many versions were deleted."""
@@ -378,7 +267,7 @@ class SkillLibrary:
                     if v.name not in latest:
                         latest[v.name] = self.store.version(v.name)
                     if not keep_numbers:
-                        v = _replace_version(v, self.store.next_version(v.name))
+                        v = replace_version(v, self.store.next_version(v.name))
                     elif self.store.version(v.name, v.version) is not None:
                         raise SkillError(f"{v.name} v{v.version} already exists")
                     self.store.insert_version(tx, v, uses=(uses or {}).get(v.name, 0))
@@ -394,32 +283,10 @@ class SkillLibrary:
             )
         return out
 
-    def _after_commit(self, written: str, update, *args) -> None:
-        """Bring the index along after an SQLite commit; if it cannot be, the write stands.
-
-        The index is derived: a failure here marks it stale in SQLite (so the next
-        `ensure_index` rebuilds it, whatever the counts say) and adds a warning that says
-        what was written, instead of reporting a write that happened as failed.
-        """
-        try:
-            update(*args)
-            return
-        except Exception as exc:  # noqa: BLE001 - chromadb raises many types; the write stands
-            detail = (
-                " ".join(str(exc).split()).removesuffix(_DOCTOR_HINT)[:160] or type(exc).__name__
-            )
-        # SQLite refusing too: the entry counts still tell the next search to check
-        with contextlib.suppress(SkillError), self.store.transaction(bump=False) as tx:
-            self.store.set_meta(tx, INDEX_STALE, detail)
-        self._checked_generation = -1
-        self.warnings.append(
-            f"{written}, but the search index at {_where(self.index)} was not updated ({detail}): "
-            "it is repaired before the next search, or by `skillgrove skills doctor`"
-        )
-
     def prepare(self, name: str, code: str, description: str | None = None, **kw) -> SkillVersion:
         """Check and build a `SkillVersion` (not stored) for `add_many`; same arguments as `add`."""
-        return self._prepare(
+        return prepare_version(
+            self.store,
             name,
             code,
             description,
@@ -440,25 +307,13 @@ class SkillLibrary:
             with self.store.transaction() as tx:
                 for name, code in seed_sources():
                     if self.store.version(name) is None:
-                        v = self._prepare(
-                            name, code, None, None, "seed", True, "success", None, None
+                        v = prepare_version(
+                            self.store, name, code, None, None, "seed", True, "success", None, None
                         )
-                        self.store.insert_version(tx, _replace_version(v, 1))
+                        self.store.insert_version(tx, replace_version(v, 1))
                 self.store.set_meta(tx, "seeded", str(time.time()))
         # The seeds' index entries are built by the first `ensure_index` (the index is
         # derived), so opening a new home needs neither the model nor the index.
-
-    def export(self, path: str | Path) -> dict:
-        """Write every skill to one bundle file (see `skills.bundle`)."""
-        from skills.bundle import export_bundle
-
-        return export_bundle(self, path)
-
-    def import_bundle(self, path: str | Path, *, unverified: bool = False) -> dict:
-        """Import a bundle file, all or nothing (see `skills.bundle`)."""
-        from skills.bundle import import_bundle
-
-        return import_bundle(self, path, unverified=unverified)
 
     # -- reads ---------------------------------------------------------------------------
     def get(self, name: str, version: int | None = None) -> SkillVersion:
@@ -494,138 +349,6 @@ class SkillLibrary:
 
             self._searcher = Searcher(self)
         return self._searcher.search(query, k)
-
-    # -- index consistency ---------------------------------------------------------------
-    def expected_entries(self) -> dict[str, tuple[str, int, str]]:
-        """The index entries SQLite implies: id -> (name, version, hash)."""
-        out = {}
-        for v in self.store.latest_versions():
-            texts = skill_texts(v.name, v.description, v.examples)
-            h = _index_hash(v, texts)
-            for i in range(len(texts)):
-                out[entry_id(v.name, i)] = (v.name, v.version, h)
-        return out
-
-    def ensure_index(self) -> None:
-        """Cheap check before searching: repair when entry counts disagree (once per write)."""
-        gen = self.store.generation()
-        stale = self.store.meta(INDEX_STALE) is not None  # a write the index missed
-        if gen == self._checked_generation and not stale:
-            return
-        try:
-            agree = not stale and self.index.count() == self.store.entry_count()
-        except SkillError:
-            agree = False
-        if not agree:
-            self.doctor(salvage=False)  # a search does not rewrite a damaged database
-        self._checked_generation = gen
-
-    def doctor(self, repair: bool = True, *, salvage: bool = True) -> DoctorReport:
-        """Compare SQLite with the index; rebuild missing and stale entries, drop orphans.
-
-        A damaged or deleted index directory is reset and rebuilt from SQLite. A damaged
-        database (SQLite's quick check fails) is salvaged first, with `repair` and
-        `salvage`: every readable row goes into a fresh file, the damaged file is kept
-        beside it (`skills.store.salvage`), and the index is rebuilt from what was kept.
-
-        Raises:
-            SkillError: one line: the database is damaged and not to be salvaged, or
-                cannot be salvaged, or the index cannot be written (its path and why).
-        """
-        salvaged = self.salvaged
-        bad = self.store.integrity()
-        if bad:
-            if not (repair and salvage):
-                raise store_error(self.store.path, damaged(bad))
-            salvaged = self._salvage()
-        self.salvaged = None
-        try:
-            report = self._doctor_index(repair, salvaged)
-        except SkillError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - chromadb raises many types
-            detail = " ".join(str(exc).split())[:200] or type(exc).__name__
-            raise SkillError(
-                f"the search index at {_where(self.index)} cannot be repaired ({detail}): "
-                "make it writable (or delete the index directory), then run `skillgrove skills doctor`"
-            ) from None
-        if report.repaired or salvaged or not (report.missing or report.stale or report.orphaned):
-            self._clear_stale_mark()
-        return report
-
-    def _salvage(self) -> dict:
-        """Salvage the damaged database in place (under the write lock) and reopen it."""
-        with self._writing():
-            self.store.close()
-            try:
-                return salvage(self.store.path)
-            finally:
-                self.store = SkillStore(self.store.path)
-
-    def _clear_stale_mark(self) -> None:
-        if self.store.meta(INDEX_STALE) is None:
-            return
-        # a read-only database keeps the mark: the next search checks the index again
-        with (
-            contextlib.suppress(SkillError),
-            self._writing(),
-            self.store.transaction(bump=False) as tx,
-        ):
-            tx.execute("DELETE FROM library_meta WHERE key = ?", (INDEX_STALE,))
-
-    def _doctor_index(self, repair: bool, salvaged: dict | None) -> DoctorReport:
-        with self._writing():
-            reset = False
-            try:
-                have = self.index.entries()
-            except Exception:  # a damaged index: any error chromadb raises
-                if not repair:
-                    return DoctorReport(len(self.store.names()), 0, 0, 0, 0, True, False, salvaged)
-                self.index.reset()
-                have, reset = {}, True
-            want = self.expected_entries()
-            missing = [i for i in want if i not in have]
-            stale = [i for i in want if i in have and have[i] != want[i]]
-            orphaned = [i for i in have if i not in want]
-            if repair and (missing or stale or orphaned):
-                if orphaned:
-                    self.index.delete(orphaned)
-                names = sorted({want[i][0] for i in missing + stale})
-                versions = self.store.latest_versions(names) if names else []
-                texts = [skill_texts(v.name, v.description, v.examples) for v in versions]
-                flat = self.embedder.embed([t for ts in texts for t in ts]) if versions else []
-                vectors, at = [], 0
-                for ts in texts:
-                    vectors.append(flat[at : at + len(ts)])
-                    at += len(ts)
-                self._index(versions, vectors, [None] * len(versions))
-            report = DoctorReport(
-                len(self.store.names()),
-                len(want),
-                len(missing),
-                len(stale),
-                len(orphaned),
-                reset,
-                repair and bool(missing or stale or orphaned or reset),
-                salvaged,
-            )
-        self._checked_generation = -1
-        return report
-
-
-def _replace_version(v: SkillVersion, number: int) -> SkillVersion:
-    from dataclasses import replace
-
-    return replace(v, version=number)
-
-
-def _where(index: VectorIndex) -> str:
-    """Where an index lives, for messages: its directory or server, else its kind."""
-    return str(getattr(index, "path", None) or getattr(index, "url", None) or type(index).__name__)
-
-
-def _index_hash(v: SkillVersion, texts: list[str]) -> str:
-    return content_hash(TEXT_FORM, v.name, str(v.version), *texts)
 
 
 def open_library(

@@ -30,6 +30,9 @@ CREATE TABLE IF NOT EXISTS entries (id TEXT PRIMARY KEY, name TEXT NOT NULL, ver
                                     hash TEXT NOT NULL, vector BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 """
+# a cache of the goal channel, made at its first write: an index file that predates it
+# (or cannot be written) still opens and searches
+_READINGS = "CREATE TABLE IF NOT EXISTS goal_readings (key TEXT PRIMARY KEY, template TEXT)"
 _CHUNK = 500  # ids per `IN (...)`: below SQLite's variable limit
 # Rows per matrix-vector product. OpenBLAS runs a product this small on one thread; the
 # whole 30k x 384 matrix at once ran on both cores and took 12-16 ms instead of 2-3 ms on
@@ -146,6 +149,26 @@ class LocalIndex:
             for name, blob in db.execute(sql, part):
                 out.setdefault(name, []).append(np.frombuffer(blob, dtype=np.float32))
         return {n: np.stack(v) for n, v in out.items()}
+
+    def goal_readings(self, keys: set[str]) -> dict[str, str | None]:
+        """Cached goal readings of skill descriptions (`skills.goal_channel`) among `keys`."""
+        try:
+            rows = self._conn().execute("SELECT key, template FROM goal_readings").fetchall()
+        except sqlite3.OperationalError:  # no cache yet (made at the first write)
+            return {}
+        return {k: t for k, t in rows if k in keys}
+
+    def put_goal_readings(self, readings: dict[str, str | None]) -> None:
+        """Cache goal readings (None: the reader refused); not a change of the vectors."""
+        db = self._conn()
+        try:  # a cache: a busy or read-only file only means reading again next time
+            db.execute("BEGIN IMMEDIATE")
+            db.execute(_READINGS)
+            db.executemany("INSERT OR REPLACE INTO goal_readings VALUES(?, ?)", readings.items())
+            db.execute("COMMIT")
+        except sqlite3.Error:
+            with contextlib.suppress(sqlite3.Error):
+                db.execute("ROLLBACK")
 
     def entries(self) -> dict[str, tuple[str, int, str]]:
         rows = self._conn().execute("SELECT id, name, version, hash FROM entries").fetchall()

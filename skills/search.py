@@ -10,6 +10,13 @@ full of words no skill uses scores low). The score is
 its exact description (case, spaces and punctuation aside) scores 1 for that skill, so
 it comes first even among thousands of near-identical skills.
 
+Goal channel (`skills.goal_channel`): with a `goal_reader` (the agent wires the
+product's goal reader), a request read into a goal template that fits some candidates'
+templates is scored `(1 - beta) * hybrid + beta * fit` (fit 1 for the same goal shape and
+object kinds, 0.5 for a part of a conjunction, 0 otherwise); a request the reader
+refuses, or that fits no candidate, keeps its hybrid score (novel requests are refused,
+so the reuse threshold is untouched).
+
 The decision follows RoboCoder's two thresholds: "reuse" when a verified skill scores at
 least `tau_high`, "adapt" when the best score is at least `tau_low`, else "synthesize".
 A skill is ranked by its latest version's texts; its match names the newest verified
@@ -24,16 +31,29 @@ import math
 import re
 from collections import Counter
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 import numpy as np
 
 from skills.errors import SkillError
+from skills.goal_channel import GoalReader, Shape, fit, shape, skill_templates
 from skills.index import embed_text, entry_id, lexical_text, skill_raw_texts
 from skills.naming import COLOR_WORDS
 
-if TYPE_CHECKING:
-    from skills.library import SkillLibrary
+
+class Library(Protocol):
+    """What the Searcher reads of a skill library (`skills.library.SkillLibrary`).
+
+    A protocol, not an import: the library imports the Searcher, so the Searcher must
+    not import the library (no import circle).
+    """
+
+    store: Any
+    index: Any
+    embedder: Any
+
+    def ensure_index(self) -> Any: ...
+
 
 # Calibrated by `skillgrove bench retrieval` on the dev splits (benchmarks/RESULTS.md):
 # tau_high = the best novel request's score + 0.03, tau_low = the 10th percentile of the
@@ -41,7 +61,9 @@ if TYPE_CHECKING:
 TAU_HIGH = 0.49
 TAU_LOW = 0.40
 ALPHA = 0.4
-DECISIONS = ("reuse", "adapt", "synthesize")
+# Weight of the goal channel: dev top-1 (description-only) is 0.959 from 0.15 to 0.30;
+# the middle of that plateau (benchmarks/RESULTS.md).
+BETA = 0.25
 LEXICAL_CANDIDATES = 20  # best BM25 skills always scored, whatever the dense search returned
 
 _WORD = re.compile(r"[a-z0-9]+")
@@ -162,37 +184,64 @@ class Searcher:
         tau_high: reuse at or above this score (verified skills only).
         tau_low: adapt at or above this score, synthesize below.
         alpha: weight of the lexical score (0: dense only).
+        goal_reader: text -> typed goal template or None (`skills.goal_channel`); default
+            the library's `goal_reader` attribute if it has one, else no goal channel.
+        beta: weight of the goal channel.
     """
 
     def __init__(
         self,
-        library: SkillLibrary,
+        library: Library,
         tau_high: float = TAU_HIGH,
         tau_low: float = TAU_LOW,
         alpha: float = ALPHA,
+        goal_reader: GoalReader | None = None,
+        beta: float = BETA,
     ) -> None:
         if not 0.0 <= tau_low <= tau_high <= 1.0:
             raise SkillError(
                 f"thresholds must satisfy 0 <= tau_low <= tau_high <= 1, got {tau_low}, {tau_high}"
             )
         self.library = library
-        self.tau_high, self.tau_low, self.alpha = tau_high, tau_low, alpha
-        self._lexical: tuple[int, BM25, dict[str, list[str]]] | None = None
+        self.tau_high, self.tau_low, self.alpha, self.beta = tau_high, tau_low, alpha, beta
+        self.goal_reader = goal_reader or getattr(library, "goal_reader", None)
+        self._lexical: tuple[int, BM25, dict[str, list[str]], dict[str, Shape]] | None = None
 
-    def _lexicon(self) -> tuple[BM25, dict[str, list[str]]]:
-        """BM25 over the latest versions and the exact-match table (name and description
-        keys -> skills), rebuilt when the library changed."""
+    def _lexicon(self) -> tuple[BM25, dict[str, list[str]], dict[str, Shape]]:
+        """BM25 over the latest versions, the exact-match table (name and description
+        keys -> skills) and the skills' goal templates, rebuilt when the library changed."""
         gen = self.library.store.generation()
         if self._lexical is None or self._lexical[0] != gen:
             docs, exact = {}, {}
-            for v in self.library.store.latest_versions():
+            versions = self.library.store.latest_versions()
+            for v in versions:
                 docs[v.name] = lexical_text(
                     " ".join(skill_raw_texts(v.name, v.description, v.examples))
                 )
                 for key in {_key(v.name), _key(v.description)}:
                     exact.setdefault(key, []).append(v.name)
-            self._lexical = (gen, BM25(docs), exact)
+            goals = (
+                skill_templates(versions, self.goal_reader, self.library.index)
+                if self.goal_reader and self.beta
+                else {}
+            )
+            self._lexical = (gen, BM25(docs), exact, goals)
         return self._lexical[1:]
+
+    def goal_fit(self, query: str, names: list[str], goals: dict[str, Shape]) -> np.ndarray | None:
+        """Each candidate's fit to the query's goal template; None when the query is not
+        read or fits none of them (its scores then stay as they are)."""
+        if not goals:
+            return None
+        try:
+            template = self.goal_reader(query)
+        except Exception:  # noqa: BLE001 - a reader bug must not break a search
+            template = None
+        if not template:
+            return None
+        q = shape(template)
+        fits = np.array([fit(q, goals[n]) if n in goals else 0.0 for n in names])
+        return fits if fits.any() else None
 
     def search(self, query: str, k: int = 5) -> SearchResult:
         """Rank skills for `query` and decide.
@@ -214,7 +263,7 @@ class Searcher:
         dense: dict[str, float] = {}
         for h in hits:
             dense[h.name] = max(dense.get(h.name, -1.0), h.similarity)
-        bm25, exact = self._lexicon()
+        bm25, exact, goals = self._lexicon()
         lexical = bm25.all_scores(lexical_text(query)) if self.alpha else None
         named = set(exact.get(_key(query), ()))
         # Skills the words point to (or that the query names) but the dense search did
@@ -238,12 +287,11 @@ class Searcher:
             return SearchResult("synthesize", ())
         names = list(dense)
         lex = bm25.scores(lexical, names) if self.alpha else np.zeros(len(names))
-        score = {
-            n: 1.0
-            if n in named
-            else (1 - self.alpha) * min(max(dense[n], 0.0), 1.0) + self.alpha * float(x)
-            for n, x in zip(names, lex, strict=True)
-        }
+        hybrid = (1 - self.alpha) * np.clip([dense[n] for n in names], 0.0, 1.0) + self.alpha * lex
+        fits = self.goal_fit(query, names, goals)
+        if fits is not None:
+            hybrid = (1 - self.beta) * hybrid + self.beta * fits
+        score = {n: 1.0 if n in named else float(h) for n, h in zip(names, hybrid, strict=True)}
         ranked = sorted(names, key=lambda n: (-score[n], n))[:k]
         by_name = {v.name: v for v in self.library.store.latest_versions(ranked, with_stats=False)}
         matches = tuple(

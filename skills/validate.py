@@ -27,344 +27,29 @@ import threading
 from dataclasses import dataclass
 
 from skills.errors import SkillError
+from skills.validate_rules import (
+    ALLOWED_MODULES,
+    ALLOWED_NODES,
+    DENIED_ATTRS,
+    DENIED_NAMES,
+    DENIED_PREFIXES,
+    WHY,
+    attr_allowed,
+)
+
+__all__ = [
+    "ALLOWED_MODULES",
+    "DENIED_ATTRS",
+    "DENIED_NAMES",
+    "DENIED_PREFIXES",
+    "MAX_CODE_CHARS",
+    "Validated",
+    "attr_allowed",
+    "validate",
+]
 
 MAX_CODE_CHARS = 100_000
 _PARSE_LOCK = threading.Lock()  # the Evaluator validates jobs from several threads at once
-
-# Modules skill code may import (the worker's `__import__` enforces the same set).
-ALLOWED_MODULES = frozenset({"math", "numpy", "numpy.linalg", "numpy.random", "numpy.fft"})
-
-# Builtins (and other global names) skill code may not mention at all.
-DENIED_NAMES = frozenset(
-    {
-        "getattr",
-        "setattr",
-        "delattr",
-        "hasattr",
-        "vars",
-        "dir",
-        "eval",
-        "exec",
-        "compile",
-        "open",
-        "globals",
-        "locals",
-        "input",
-        "breakpoint",
-        "help",
-        "memoryview",
-        "type",
-        "super",
-        "object",
-        "classmethod",
-        "staticmethod",
-        "property",
-        "id",
-        "exit",
-        "quit",
-        "copyright",
-        "credits",
-        "license",
-        "aiter",
-        "anext",
-        "reload",
-        "execfile",
-        "file",
-    }
-)
-
-# Attribute names skill code may not read (nor import from a module).
-DENIED_ATTRS = frozenset(
-    {
-        # attribute walks through format strings, and the way from any class to `object`
-        "format",
-        "format_map",
-        "mro",
-        # numpy: files, pickles, raw memory, foreign code, introspection, imports by name
-        "load",
-        "loads",
-        "save",
-        "savez",
-        "savez_compressed",
-        "savetxt",
-        "loadtxt",
-        "genfromtxt",
-        "fromfile",
-        "tofile",
-        "fromregex",
-        "frombuffer",
-        "from_dlpack",
-        "memmap",
-        "open_memmap",
-        "DataSource",
-        "dump",
-        "dumps",
-        "ctypes",
-        "ctypeslib",
-        "cffi",
-        "lib",
-        "f2py",
-        "testing",
-        "distutils",
-        "get_include",
-        "show_config",
-        "show_runtime",
-        "info",
-        "source",
-        "lookfor",
-        "add_newdoc",
-        "add_docstring",
-        "add_newdoc_ufunc",
-        "as_strided",
-        "stride_tricks",
-        "byte_bounds",
-        "npyio",
-        "recfunctions",
-        "introspect",
-        "array_utils",
-        "mixins",
-        "user_array",
-        "format_utils",
-        "fromtextfile",
-        "mrecords",
-        "runstring",
-        "temppath",
-        "extbuild",
-        "tracemalloc",
-        # numpy's own test runner (pytest with its arguments) and the type tables a skill
-        # could rewrite for the rest of its process (each run forks afresh, so settings such
-        # as seterr stay inside one run)
-        "test",
-        "sctypeDict",
-        "sctypes",
-        "typeDict",
-        # constructors that take a raw buffer, offset and dtype (object arrays over integers
-        # are fake pointers), and resize(refcheck=False), which frees memory views still use
-        "ndarray",
-        "recarray",
-        "resize",
-        # numpy submodules other than linalg / random / fft / emath (they hold module attributes)
-        "rec",
-        "ma",
-        "char",
-        "strings",
-        "core",
-        "polynomial",
-        "matlib",
-        "typing",
-        "dtypes",
-        "exceptions",
-        "version",
-        "mtrand",
-        "bit_generator",
-        "extras",
-        "overrides",
-        "mu",
-        "pu",
-        "polyutils",
-        "ntypes",
-        "numerictypes",
-        "multiarray",
-        "umath",
-        "scimath",
-        # standard-library modules that other modules keep as attributes (np.x.os, warnings.sys)
-        "os",
-        "sys",
-        "builtins",
-        "subprocess",
-        "importlib",
-        "inspect",
-        "operator",
-        "functools",
-        "types",
-        "gc",
-        "io",
-        "pathlib",
-        "shutil",
-        "socket",
-        "signal",
-        "threading",
-        "multiprocessing",
-        "pickle",
-        "marshal",
-        "mmap",
-        "tempfile",
-        "sysconfig",
-        "platform",
-        "codecs",
-        "fileinput",
-        "string",
-        "time",
-        "pprint",
-        "warnings",
-        "abc",
-        "re",
-        "collections",
-        "numbers",
-        "itertools",
-        "textwrap",
-        "argparse",
-        "weakref",
-        "code",
-        "codeop",
-        "traceback",
-        "linecache",
-        "pdb",
-        "pydoc",
-        "runpy",
-        "site",
-        "resource",
-        "posix",
-        "fcntl",
-        "select",
-        "pty",
-        "tty",
-        "dis",
-        "ast",
-        "atexit",
-        "contextlib",
-        "charset_normalizer",
-        "enum",
-        "json",
-        "logging",
-        "unittest",
-        "doctest",
-        "zipimport",
-        "pkgutil",
-        "modules",
-        "path",
-        "environ",
-        "system",
-        "popen",
-        "fork",
-        "kill",
-        "getenv",
-        "putenv",
-        "spawnv",
-        "spawnl",
-        "execv",
-        "execve",
-        "execl",
-        "startfile",
-    }
-)
-
-# Attribute prefixes of frames, tracebacks, generators, coroutines and code objects, and
-# the Python-2 style function attributes Cython functions still carry (numpy.random's
-# `default_rng.func_globals` holds the real builtins).
-DENIED_PREFIXES = ("gi_", "cr_", "ag_", "f_", "tb_", "co_", "func_", "im_")
-
-# AST node types a skill may contain; anything else is rejected by name.
-_ALLOWED_NODES: frozenset[type] = frozenset(
-    {
-        ast.Module,
-        ast.FunctionDef,
-        ast.arguments,
-        ast.arg,
-        ast.Return,
-        ast.Delete,
-        ast.Assign,
-        ast.AugAssign,
-        ast.AnnAssign,
-        ast.For,
-        ast.While,
-        ast.If,
-        ast.With,
-        ast.withitem,
-        ast.Raise,
-        ast.Try,
-        ast.TryStar,
-        ast.ExceptHandler,
-        ast.Assert,
-        ast.Import,
-        ast.ImportFrom,
-        ast.alias,
-        ast.Expr,
-        ast.Pass,
-        ast.Break,
-        ast.Continue,
-        ast.Lambda,
-        ast.IfExp,
-        ast.Dict,
-        ast.Set,
-        ast.ListComp,
-        ast.SetComp,
-        ast.DictComp,
-        ast.GeneratorExp,
-        ast.comprehension,
-        ast.Compare,
-        ast.Call,
-        ast.keyword,
-        ast.FormattedValue,
-        ast.JoinedStr,
-        ast.Constant,
-        ast.Attribute,
-        ast.Subscript,
-        ast.Starred,
-        ast.Name,
-        ast.List,
-        ast.Tuple,
-        ast.Slice,
-        ast.BoolOp,
-        ast.BinOp,
-        ast.UnaryOp,
-        ast.NamedExpr,
-        ast.Load,
-        ast.Store,
-        ast.Del,
-        ast.Match,
-        ast.match_case,
-        ast.MatchValue,
-        ast.MatchSingleton,
-        ast.MatchSequence,
-        ast.MatchMapping,
-        ast.MatchStar,
-        ast.MatchAs,
-        ast.MatchOr,
-        ast.MatchClass,
-        ast.And,
-        ast.Or,
-        ast.Add,
-        ast.Sub,
-        ast.Mult,
-        ast.MatMult,
-        ast.Div,
-        ast.Mod,
-        ast.Pow,
-        ast.LShift,
-        ast.RShift,
-        ast.BitOr,
-        ast.BitXor,
-        ast.BitAnd,
-        ast.FloorDiv,
-        ast.Invert,
-        ast.Not,
-        ast.UAdd,
-        ast.USub,
-        ast.Eq,
-        ast.NotEq,
-        ast.Lt,
-        ast.LtE,
-        ast.Gt,
-        ast.GtE,
-        ast.Is,
-        ast.IsNot,
-        ast.In,
-        ast.NotIn,
-    }
-)
-
-_WHY = {
-    ast.ClassDef: "class definitions are not allowed",
-    ast.AsyncFunctionDef: "async functions are not allowed",
-    ast.Await: "await is not allowed",
-    ast.AsyncFor: "async for is not allowed",
-    ast.AsyncWith: "async with is not allowed",
-    ast.Yield: "yield is not allowed (generators expose frames)",
-    ast.YieldFrom: "yield from is not allowed (generators expose frames)",
-    ast.Global: "global statements are not allowed",
-    ast.Nonlocal: "nonlocal statements are not allowed",
-}
 
 
 @dataclass(frozen=True)
@@ -382,15 +67,6 @@ class Validated:
     params: tuple[str, ...]
     functions: tuple[str, ...]
     helpers: tuple[str, ...]
-
-
-def attr_allowed(name: str) -> bool:
-    """True if skill code may read attribute `name` (or import it from a module)."""
-    return (
-        not name.startswith("_")
-        and name not in DENIED_ATTRS
-        and not name.startswith(DENIED_PREFIXES)
-    )
 
 
 def validate(code: str, entry: str | None = None) -> Validated:
@@ -458,8 +134,8 @@ def _check_module(tree: ast.Module) -> list[ast.FunctionDef]:
             _check_signature_is_inert(stmt)
             functions.append(stmt)
             continue
-        if type(stmt) in _WHY:
-            raise _fail(stmt, _WHY[type(stmt)])
+        if type(stmt) in WHY:
+            raise _fail(stmt, WHY[type(stmt)])
         raise _fail(
             stmt,
             f"module-level {type(stmt).__name__} statements are not allowed "
@@ -545,8 +221,8 @@ class _Checker(ast.NodeVisitor):
 
     def generic_visit(self, node: ast.AST) -> None:
         kind = type(node)
-        if kind not in _ALLOWED_NODES:
-            raise _fail(node, _WHY.get(kind, f"{kind.__name__} is not allowed"))
+        if kind not in ALLOWED_NODES:
+            raise _fail(node, WHY.get(kind, f"{kind.__name__} is not allowed"))
         super().generic_visit(node)
 
     # -- names ---------------------------------------------------------------------------

@@ -104,6 +104,13 @@ class App:
             ) from None
         return path
 
+    @property
+    def read_home(self) -> Path:
+        """The data home for a command that only reads it: an existing home is used as it
+        is, even read-only (a read-only file system or folder); a missing one is made."""
+        path = self.home_path
+        return path if path.is_dir() else self.home
+
 
 def json_option(f):
     """Add `--json` to a command; it sets the output mode on the App."""

@@ -13,7 +13,7 @@ def agent_options(f):
     @click.option(
         "--llm",
         metavar="SPEC",
-        help="openai:MODEL, ollama:MODEL or hf:/local/model/dir (default: offline rules; also $SKILLGROVE_LLM or <home>/config.toml).",
+        help="PROVIDER:MODEL (openai:, ollama:, any langchain provider) or hf:/local/model/dir (default: offline rules; also $SKILLGROVE_LLM or [llm] model in <home>/config.toml).",
     )
     @click.option(
         "--llm-base-url", metavar="URL", help="Base URL of an OpenAI-compatible or Ollama server."

@@ -1,4 +1,11 @@
-"""`skillgrove bench sim|retrieval|agent|continual`."""
+"""`skillgrove bench sim|retrieval|open|agent|sandbox|continual`.
+
+Exit codes: 0 when the benchmark produced its figures; 3 when it produced them but they
+show a broken guarantee (`bench open`: a FALSE success; `bench sim`: the scripted oracle
+failed an episode), with a line on stderr saying which; 1 when it produced no figures (no
+task or episode ran) or on an error; 2 on a usage error. Failed tasks of `bench agent`
+are figures, not errors.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +13,17 @@ import click
 
 from agent.cli import App, emit, json_option, pass_app
 from agent.cli.agent_opts import agent_options
+from agent.errors import AgentError
+
+EXIT_BROKEN = 3  # figures produced, but they show a broken guarantee (as `run`'s FAILED)
+
+
+def _verdict(what: str, broken: str | None) -> None:
+    """After the figures are printed: exit EXIT_BROKEN with one line on stderr when
+    `broken` says what went wrong."""
+    if broken:
+        click.echo(f"{what}: {broken}", err=True)
+        click.get_current_context().exit(EXIT_BROKEN)
 
 
 @click.group()
@@ -21,7 +39,12 @@ def sim_(app: App, episodes_per_family: int) -> None:
     """Physics share of oracle episodes (overhead_ratio) and 2-process speedup."""
     from bench.sim import run_sim_bench
 
-    emit(app, run_sim_bench(episodes_per_family))
+    out = run_sim_bench(episodes_per_family)
+    if not out.get("episodes"):
+        raise AgentError("bench sim ran no episode")
+    emit(app, out)
+    rate = out["oracle_success_rate"]
+    _verdict("bench sim", None if rate >= 1.0 else f"the scripted oracle succeeded on {rate:.0%}")
 
 
 @bench.command("retrieval")
@@ -85,6 +108,8 @@ def open_(app: App, suite_path: str | None, limit: int | None, seed: int, opts) 
         progress("bench open", len(tasks), quiet=app.json) as advance,
     ):
         out = run_open_bench(agent, tasks, seed, advance)
+    if not out["tasks"]:
+        raise AgentError("bench open ran no task")
 
     def human() -> None:
         for r in out["rows"]:
@@ -97,6 +122,8 @@ def open_(app: App, suite_path: str | None, limit: int | None, seed: int, opts) 
         )
 
     emit(app, out, human)
+    false = out["false_successes"]
+    _verdict("bench open", f"{false} FALSE successes" if false else None)
 
 
 @bench.command("agent")
@@ -126,7 +153,11 @@ def agent_(app: App, suites: tuple[str, ...], opts) -> None:
     total = sum(size(s) for s in suites)
     keep = app.home / "bench"
     with progress("bench agent", total, quiet=app.json) as advance:
-        emit(app, run_agent_bench(tuple(suites), opts, keep=keep, advance=advance))
+        out = run_agent_bench(tuple(suites), opts, keep=keep, advance=advance)
+    empty = [n for n, r in out["suites"].items() if not r.get("tasks", 1)]
+    if not out["suites"] or empty:
+        raise AgentError(f"bench agent ran no task of {', '.join(empty) or 'any suite'}")
+    emit(app, out)
 
 
 @bench.command("sandbox")

@@ -4,6 +4,10 @@ Runs the `demo` curriculum through the agent with no LLM (the offline default pl
 and synthesizer): every task family once, then again on new scenes. The first pass
 reuses seed skills or synthesizes, proves and stores new ones; the second pass shows the
 library being reused. Prints a summary and how to look at the library, runs and UI.
+
+Exit codes (as `learn`): 0 when every task's goal held, 3 when it ran but a task failed
+(the summary is printed either way, and a line on stderr says how many), 1 on an error
+(a curriculum that runs no task is one), 2 on a usage error.
 """
 
 from __future__ import annotations
@@ -12,6 +16,8 @@ import click
 
 from agent.cli import App, emit, json_option, pass_app
 from agent.cli.agent_opts import agent_options, run_curriculum
+from agent.cli.run_cmd import EXIT_NOT_REACHED
+from agent.errors import AgentError
 
 
 @click.command()
@@ -22,6 +28,8 @@ from agent.cli.agent_opts import agent_options, run_curriculum
 def demo(app: App, suite: str, opts) -> None:
     """Run a short curriculum offline: the library grows, then gets reused."""
     s, report, out, skills = run_curriculum(app, suite, opts)
+    if not report["tasks"]:
+        raise AgentError(f"the curriculum {suite!r} ran no task")
     home = app.home
     data = {
         "home": str(home),
@@ -82,3 +90,7 @@ def demo(app: App, suite: str, opts) -> None:
         )
 
     emit(app, data, human)
+    failed = sum(not r["success"] for r in report["tasks"])
+    if failed:
+        click.echo(f"demo: {failed} of {len(report['tasks'])} tasks failed", err=True)
+        click.get_current_context().exit(EXIT_NOT_REACHED)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import click
 
 from agent.cli import App, emit, json_option, pass_app
+from agent.inputs import SEED
 
 
 @click.group()
@@ -46,7 +47,7 @@ def list_(app: App) -> None:
     help='The scene, e.g. "red cube, blue bowl, green cube on yellow plate".',
 )
 @click.option("--task", "family", metavar="FAMILY", help="Judge on a task family's scene instead.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Scene seed.")
+@click.option("--seed", type=SEED.click_type(), default=0, show_default=True, help="Scene seed.")
 @click.option(
     "--distractors",
     type=click.IntRange(0, 8),

@@ -8,6 +8,7 @@ import click
 
 from agent.cli import App, emit, json_option, pass_app
 from agent.cli.progress import progress
+from agent.inputs import SEED
 
 
 @click.command()
@@ -19,7 +20,7 @@ from agent.cli.progress import progress
     show_default=True,
     help="Number of episodes (seeds S, S+1, ...).",
 )
-@click.option("--seed", type=int, default=0, show_default=True, help="First seed (>= 0).")
+@click.option("--seed", type=SEED.click_type(), default=0, show_default=True, help="First seed.")
 @click.option(
     "--gif",
     type=click.Path(),

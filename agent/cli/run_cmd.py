@@ -21,6 +21,7 @@ import click
 from agent.cli import App, emit, json_option, pass_app
 from agent.cli.agent_opts import agent_options
 from agent.cli.terminal import safe
+from agent.inputs import SEED
 
 EXIT_NOT_REACHED = 3  # ran to the end, the goal does not hold (as `skills verify`: did not pass)
 
@@ -51,7 +52,7 @@ EXIT_NOT_REACHED = 3  # ran to the end, the goal does not hold (as `skills verif
     default=None,
     help="Other objects added to a scene from words (default 1).",
 )
-@click.option("--seed", type=int, default=0, show_default=True, help="Scene seed.")
+@click.option("--seed", type=SEED.click_type(), default=0, show_default=True, help="Scene seed.")
 @click.option(
     "--perception",
     type=click.Choice(["oracle", "policy"]),

@@ -22,7 +22,7 @@ def list_(app: App, limit: int) -> None:
     """The most recent runs."""
     from agent.run.records import RunStore
 
-    store = RunStore(app.home)
+    store = RunStore(app.read_home)
     try:
         recs = store.list(limit)
     finally:
@@ -57,12 +57,12 @@ def show(app: App, run_id: str) -> None:
     """One run's record: plan, decisions, skills, outcome, replay GIF."""
     from agent.run.records import RunStore
 
-    store = RunStore(app.home)
+    store = RunStore(app.read_home)
     try:
         rec = store.get(run_id)
     finally:
         store.close()
     data = asdict(rec)
     if rec.gif:
-        data["gif"] = str(app.home / rec.gif)
+        data["gif"] = str(app.read_home / rec.gif)
     emit(app, data)

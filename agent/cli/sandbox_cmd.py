@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from agent.cli import App, emit, json_option, pass_app
+from agent.inputs import SEED
 
 
 @click.group()
@@ -26,7 +27,7 @@ def sandbox() -> None:
     required=True,
     help="Task family whose scene the skill runs in.",
 )
-@click.option("--seed", type=int, default=0, show_default=True, help="Scene seed (>= 0).")
+@click.option("--seed", type=SEED.click_type(), default=0, show_default=True, help="Scene seed.")
 @click.option(
     "--timeout",
     type=click.FloatRange(min=0.1, max=600),
@@ -43,6 +44,7 @@ def run(app: App, file: str, entry: str | None, family: str, seed: int, timeout:
     (the code failed validation and never ran), error or timeout. Exits 0 when the code
     ran to the end (whatever `success` says), 1 otherwise.
     """
+    from agent.evaluate.paths import scrub
     from sim.families import check_family
     from sim.runner import check_seed
     from skills.sandbox import run_skill
@@ -61,25 +63,26 @@ def run(app: App, file: str, entry: str | None, family: str, seed: int, timeout:
     except OSError as exc:
         raise click.ClickException(f"cannot read {file}: {exc.strerror or exc}") from None
     result = run_skill(code, entry, family, seed, timeout=timeout)
+    reason, output = scrub(result.reason), scrub(result.output)  # no install paths
     data = {
         "status": result.status,
-        "reason": result.reason,
+        "reason": reason,
         "success": result.success,
         "seconds": round(result.seconds, 3),
-        "output": result.output,
+        "output": output,
     }
 
     def human() -> None:
         click.echo(f"status:  {result.status}")
-        if result.reason:
-            click.echo(f"reason:  {result.reason}")
+        if reason:
+            click.echo(f"reason:  {reason}")
         click.echo(f"success: {result.success}")
         click.echo(f"seconds: {result.seconds:.2f}")
-        if result.output:
+        if output:
             click.echo("output:")
-            click.echo(result.output.rstrip("\n"))
+            click.echo(output.rstrip("\n"))
 
     emit(app, data, human)
     if result.status != "ok":
-        click.echo(f"error: {result.status}: {result.reason}", err=True)
+        click.echo(f"error: {result.status}: {reason}", err=True)
         raise SystemExit(1)

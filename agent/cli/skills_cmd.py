@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from pathlib import Path
 
 import click
 
 from agent.cli import App, emit, json_option, pass_app
-from agent.cli.progress import progress
+from agent.cli.skills_io_cmd import export, import_, verify
+from agent.cli.skills_lib import _library, _table
 from agent.evaluate.verify import Verification, families_for
 from agent.inputs import VERSION
 
@@ -26,26 +26,8 @@ def skills(ctx: click.Context, library_url: str | None) -> None:
     ctx.meta["library_url"] = library_url
 
 
-@contextmanager
-def _library(app: App, **kw):
-    """The data home's library, closed after; what it could not do (an index it could not
-    update after a write it made) is printed as a warning line on stderr."""
-    from skills.library import open_library
-
-    with open_library(app.home, click.get_current_context().meta.get("library_url"), **kw) as lib:
-        yield lib
-    for line in lib.warnings:
-        click.echo(f"warning: {line}", err=True)
-
-
-def _table(columns: list[str], rows: list[list]) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    t = Table(*columns)
-    for r in rows:
-        t.add_row(*[str(x) for x in r])
-    Console().print(t)
+for _command in (export, import_, verify):  # moving skills between machines, proving them
+    skills.add_command(_command)
 
 
 def _version_dict(v, with_code: bool = False) -> dict:
@@ -213,13 +195,22 @@ def list_(app: App) -> None:
 @json_option
 @pass_app
 def show(app: App, name: str, version: int | None) -> None:
-    """One skill: code, parameters, stats, lineage."""
+    """One skill: code, parameters, stats, lineage.
+
+    `stats` and `uses` are this machine's evidence; an imported version's `provenance`
+    shows apart what its bundle claimed (author, verified, stats, uses), which never
+    counts for reuse (null for a version not imported).
+    """
+    from skills.bundle import provenance
+
     with _library(app) as lib:
         info = lib.info(name)
+        v = lib.get(name, version)
         data = {
-            **_version_dict(lib.get(name, version), with_code=True),
+            **_version_dict(v, with_code=True),
             "versions": info.versions,
             "uses": info.uses,
+            "provenance": provenance(lib, v.name, v.version),
         }
 
     def human() -> None:
@@ -243,9 +234,26 @@ def show(app: App, name: str, version: int | None) -> None:
         )
         for f, s in data["stats"].items():
             click.echo(f"stats {f}: {s['successes']}/{s['episodes']}")
+        _claims(data["provenance"])
         click.echo("\n" + data["code"])
 
     emit(app, data, human)
+
+
+def _claims(prov: dict | None) -> None:
+    """What an imported version's bundle claimed, apart from this machine's evidence."""
+    if not prov:
+        return
+    c = prov.get("claimed") or {}
+    from agent.cli.terminal import safe
+
+    click.echo(
+        f"claimed by bundle {safe(str(prov.get('bundle')))} (provenance only, never used for reuse): "
+        f"author {c.get('author')}, {'verified' if c.get('verified') else 'unverified'}, "
+        f"uses {c.get('uses', 0)}"
+    )
+    for key, (e, s) in sorted((c.get("stats") or {}).items()):
+        click.echo(f"  claimed stats {key}: {s}/{e}")
 
 
 @skills.command("history")
@@ -296,111 +304,6 @@ def rm(app: App, name: str) -> None:
     )
 
 
-@skills.command("export")
-@click.argument("path", type=click.Path(path_type=Path))
-@click.option("--force", is_flag=True, help="Replace PATH if it is an existing regular file.")
-@json_option
-@pass_app
-def export(app: App, path: Path, force: bool) -> None:
-    """Write the whole library to one bundle file (zip: code, metadata, stats, lineage).
-
-    PATH must not exist (unless --force replaces a regular file), nor be a directory,
-    device or link to one, nor lie in a data home; it is written atomically.
-    """
-    from skills.bundle import export_bundle
-
-    with _library(app) as lib:
-        data = export_bundle(lib, path, force=force)
-    emit(
-        app,
-        data,
-        lambda: click.echo(
-            f"exported {data['skills']} skills ({data['versions']} versions) to {path}"
-        ),
-    )
-
-
-@skills.command("import")
-@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
-@click.option(
-    "--verify",
-    "verify_now",
-    is_flag=True,
-    help="Verify the imported skills here right away (as `skills verify` does).",
-)
-@click.option(
-    "--episodes",
-    type=click.IntRange(1, 100),
-    default=5,
-    show_default=True,
-    help="With --verify: evaluation episodes per family or goal template.",
-)
-@click.option(
-    "--unverified",
-    is_flag=True,
-    hidden=True,
-    help="Accepted for old scripts: imported versions are always unverified.",
-)
-@json_option
-@pass_app
-def import_(app: App, path: Path, verify_now: bool, episodes: int, unverified: bool) -> None:
-    """Import a bundle file: new skills and versions, all or nothing; the index is rebuilt.
-
-    What a bundle says about trust is a claim: every imported version is unverified, with
-    no stats and no uses, until this machine's Evaluator verifies it (`skills verify`, or
-    --verify here). The bundle's claims (author, verified, stage, stats, uses) are kept as
-    the version's provenance and printed here; they never count for ranking or reuse.
-
-    Exit status: 0 imported (and with --verify, every imported skill passed); 3 imported,
-    but with --verify some skill failed verification; 1 on an error; 2 on a usage error.
-    """
-    with _library(app) as lib:
-        data = lib.import_bundle(path)
-        checked = _verify_imported(app, lib, data["skills"], episodes) if verify_now else None
-    if checked is not None:
-        data["verification"] = [c.to_dict() for c in checked]
-
-    def human() -> None:
-        click.echo(
-            f"imported {data['added']} versions ({data['skipped']} already present), "
-            "unverified until verified here"
-            + ("" if verify_now or not data["added"] else ": run `skillgrove skills verify`")
-        )
-        for v in data["versions"]:
-            c = v["claimed"]
-            stats = ", ".join(f"{k} {s}/{e}" for k, (e, s) in c["stats"].items()) or "none"
-            click.echo(
-                f"  {v['name']} v{v['version']}: the bundle claimed author {c['author']}, "
-                f"{'verified' if c['verified'] else 'unverified'}, stats {stats}"
-            )
-        for c in checked or ():
-            click.echo(
-                f"  verify {c.name} v{c.version}: {c.status}"
-                + (f" ({c.reason})" if c.reason else "")
-            )
-
-    emit(app, data, human)
-    if checked is not None and any(c.status == "failed" for c in checked):
-        click.get_current_context().exit(3)
-
-
-def _verify_imported(app: App, lib, names: list[str], episodes: int) -> list:
-    """`skills verify` on the latest version of each imported skill."""
-    from agent.evaluate.verify import plan, verify_library
-    from agent.factory import AgentOptions, build_evaluator
-
-    opts = AgentOptions(episodes=episodes)
-    todo = [item for name in names for item in plan(lib, opts.pass_bar, name)]
-    if not todo:
-        return []
-    total = sum(len(keys) for _, keys in todo)
-    with (
-        build_evaluator(opts) as (evaluator, scenes),
-        progress("verifying imported skills", total, quiet=app.json) as advance,
-    ):
-        return verify_library(lib, evaluator, scenes, todo, episodes, advance)
-
-
 @skills.command("doctor")
 @json_option
 @pass_app
@@ -447,99 +350,3 @@ def search(app: App, query: str, k: int) -> None:
             ),
         ),
     )
-
-
-@skills.command("verify")
-@click.argument("name", required=False)
-@click.option(
-    "--episodes",
-    type=click.IntRange(1, 100),
-    default=5,
-    show_default=True,
-    help="Evaluation episodes per family or goal template (fewer run once the verdict is decided).",
-)
-@click.option(
-    "--workers",
-    type=click.IntRange(1, 64),
-    default=2,
-    show_default=True,
-    help="Sandbox worker processes.",
-)
-@json_option
-@pass_app
-def verify(app: App, name: str | None, episodes: int, workers: int) -> None:
-    """Re-run each skill's evaluation and mark the versions that no longer pass.
-
-    Checks the latest version of every skill (or of NAME) on each task family or goal
-    template of its stats (a version without stats: on the families its parameters
-    fit), on fixed evaluation seeds with oracle poses. A version fails when it no
-    longer passes where it had passed before (a key it "claims"); claiming nothing, it
-    must pass on at least one key. A version that fails is marked unverified, so
-    automatic reuse no longer picks it; one that passes is marked verified. The new
-    episodes are added to its stats. A key no scene generator knows is skipped.
-
-    Exit status: 0 when every checked version passes, 3 when some version failed
-    verification, 1 on an error, 2 on a usage error.
-    """
-    import time
-
-    from agent.evaluate.verify import plan, verify_library
-    from agent.factory import AgentOptions, build_evaluator
-
-    t0 = time.perf_counter()
-    opts = AgentOptions(workers=workers, episodes=episodes)
-    with _library(app) as lib:
-        todo = plan(lib, opts.pass_bar, name)
-        total = sum(len(keys) for _, keys in todo)
-        with (
-            build_evaluator(opts) as (evaluator, scenes),
-            progress("verifying skills", total, quiet=app.json) as advance,
-        ):
-            checked = verify_library(lib, evaluator, scenes, todo, episodes, advance)
-    counts = {s: sum(c.status == s for c in checked) for s in ("passed", "failed", "skipped")}
-    data = {
-        "skills": [c.to_dict() for c in checked],
-        "summary": {
-            "versions": len(checked),
-            **counts,
-            "episodes": sum(k.episodes for c in checked for k in c.checks),
-            "seconds": round(time.perf_counter() - t0, 2),
-        },
-    }
-
-    def human() -> None:
-        rows = []
-        for c in checked:
-            for k in c.checks:
-                rate, (lo, hi) = k.success_rate, k.interval
-                rows.append(
-                    [
-                        c.name,
-                        c.version,
-                        k.key,
-                        "yes" if k.claimed else "no",
-                        k.episodes,
-                        k.successes,
-                        "-" if rate is None else f"{rate:.0%}",
-                        "-" if rate is None else f"{lo:.0%}-{hi:.0%}",
-                        k.status,
-                    ]
-                )
-            if not c.checks:
-                rows.append([c.name, c.version, "-", "-", 0, 0, "-", "-", "skipped"])
-        _table(
-            ["skill", "v", "checked on", "claimed", "n", "ok", "rate", "95% interval", "result"],
-            rows,
-        )
-        for c in checked:
-            if c.status != "passed":
-                click.echo(f"{c.name} v{c.version} {c.status}: {c.reason}")
-        click.echo(
-            f"{len(checked)} versions: {counts['passed']} passed, {counts['failed']} failed"
-            + (" (now unverified)" if counts["failed"] else "")
-            + f", {counts['skipped']} skipped"
-        )
-
-    emit(app, data, human)
-    if counts["failed"]:
-        click.get_current_context().exit(3)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from agent.cli import App, emit, json_option, pass_app
+from agent.inputs import SEED
 
 
 @click.group()
@@ -40,7 +41,7 @@ def list_(app: App) -> None:
 
 @tasks.command("show")
 @click.argument("family")
-@click.option("--seed", type=int, default=0, show_default=True, help="Layout seed (>= 0).")
+@click.option("--seed", type=SEED.click_type(), default=0, show_default=True, help="Layout seed.")
 @json_option
 @pass_app
 def show(app: App, family: str, seed: int) -> None:

@@ -49,22 +49,22 @@ def ui(app: App, host: str, port: int, token: str | None, library_url: str | Non
         )
     if token is not None and len(token) < 8:
         raise click.BadParameter("use a token of at least 8 characters", param_hint="--token")
-    import socket
+    import signal
     import threading
 
     import uvicorn
 
     from agent.ui.app import create_app
+    from agent.ui.server import listen
     from skills.library import open_library
 
     home = app.home
     library = open_library(home, library_url)
+    warm = None
     try:
         web = create_app(home, library=library, token=token, host=host)
-        sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
-            sock.bind((host, port))
+            sock = listen(host, port)
         except OSError as exc:
             raise click.ClickException(
                 f"cannot listen on {host}:{port}: {exc.strerror or exc}"
@@ -74,11 +74,20 @@ def ui(app: App, host: str, port: int, token: str | None, library_url: str | Non
         url = f"http://{shown}:{bound}/" + (f"?token={token}" if token else "")
         click.echo(f"skillgrove UI for {home}: {url}  (Ctrl-C to stop)", err=True)
         # load the embedding model while the person opens the page, not on the first search
-        threading.Thread(target=_warm_up, args=(library,), daemon=True).start()
+        warm = threading.Thread(target=_warm_up, args=(library,), daemon=True)
+        warm.start()
+        # uvicorn shuts down on SIGTERM, then raises it again: end with the library closed
+        signal.signal(signal.SIGTERM, _stopped)
         config = uvicorn.Config(web, log_level="warning")
         uvicorn.Server(config).run(sockets=[sock])
     finally:
+        if warm is not None:  # exiting while the model loads in native code aborts the process
+            warm.join(120)
         library.close()
+
+
+def _stopped(_signum, _frame) -> None:
+    raise SystemExit(0)
 
 
 def _warm_up(library) -> None:

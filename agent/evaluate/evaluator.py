@@ -2,9 +2,14 @@
 
 syntax/AST (the sandbox's validator) -> runtime (every episode runs without an error)
 -> success (success rate over N seeded episodes of the task family >= the pass bar).
-Evaluation seeds come from a range no run seed may use, so a skill is never verified on
-the very scene it is then run on. Episodes run in parallel through an `Executor`: a local
-pool of sandbox workers by default, Ray when asked (`RayExecutor`), with no change here.
+Evaluation seeds are drawn afresh for every verification, by the operating system's
+CSPRNG, from a range no public `--seed` accepts (`agent.inputs.EVAL_SEEDS`): a skill is
+never verified on the scene it is then run on, and no one can look at the scenes it will
+be judged on, so code that recognises fixed evaluation layouts (or an LLM that overfits
+to them) cannot pass. The seeds used are kept in the verdict (`Verdict.seeds`) so trusted
+code can reproduce it (`Evaluator(seeds=...)`, `evaluate(..., seeds=...)`). Episodes run in parallel through an `Executor`: a local
+pool of sandbox workers by default, Ray when asked (`agent.evaluate.ray_executor`), with
+no change here.
 
 Success rates come with a Wilson 95% interval (`wilson`). Episodes run in batches as wide
 as the executor, and a candidate stops early once its interval is clearly above or below
@@ -21,24 +26,37 @@ record says which.
 from __future__ import annotations
 
 import math
+import secrets
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from agent.evaluate.paths import scrub
+from agent.inputs import EVAL_SEEDS
 from skills.errors import SkillError
 
-EVAL_SEED_BASE = 1_000_000_000  # evaluation seeds are >= this; run seeds must be below
+EVAL_SEED_BASE, EVAL_SEED_END = EVAL_SEEDS  # evaluation seeds: [base, end); run seeds below
 DEFAULT_EPISODES = 5
 DEFAULT_PASS_BAR = 0.8
 DEFAULT_TIMEOUT = 30.0  # wall-clock seconds per episode
 STAGES = ("rejected", "syntax", "runtime", "success")  # the furthest stage passed
 
 
-def eval_seeds(n: int, offset: int = 0) -> list[int]:
-    """The first `n` evaluation seeds (after `offset`)."""
-    return [EVAL_SEED_BASE + offset + i for i in range(n)]
+def draw_seeds(n: int) -> list[int]:
+    """`n` distinct evaluation seeds, drawn afresh from the reserved range by a CSPRNG."""
+    return secrets.SystemRandom().sample(range(EVAL_SEED_BASE, EVAL_SEED_END), n)
+
+
+def check_eval_seeds(seeds: Sequence[int]) -> list[int]:
+    """`seeds` when each lies in the reserved evaluation range (a verdict reproduced from
+    its stored seeds); SkillError otherwise."""
+    out = [int(s) for s in seeds]
+    bad = [s for s in out if not EVAL_SEED_BASE <= s < EVAL_SEED_END]
+    if bad:
+        raise SkillError(f"evaluation seed {bad[0]} is outside [{EVAL_SEED_BASE}, {EVAL_SEED_END})")
+    return out
 
 
 def wilson(successes: int, n: int, z: float = 1.96) -> tuple[float, float]:
@@ -131,6 +149,11 @@ class Verdict:
     stopped_early: bool = False
 
     @property
+    def seeds(self) -> list[int]:
+        """The evaluation seeds of the episodes run (enough to reproduce the verdict)."""
+        return [e.seed for e in self.episodes]
+
+    @property
     def key(self) -> str:
         """What the verdict is about (the same as `family`)."""
         return self.family
@@ -200,49 +223,6 @@ class LocalExecutor:
             self._pool = None
 
 
-class RayExecutor:
-    """Episodes as Ray tasks, each running in a sandbox worker on whichever node Ray picks.
-
-    Needs the optional `ray` extra (`pip install skillgrove[ray]`) and a cluster address
-    (or a local Ray started on demand).
-    """
-
-    def __init__(self, address: str | None = None) -> None:
-        try:
-            import ray
-        except ImportError:
-            raise SkillError(
-                "the Ray executor needs the 'ray' package (pip install 'skillgrove[ray]')"
-            ) from None
-        if not ray.is_initialized():
-            ray.init(address=address, ignore_reinit_error=True, log_to_driver=False)
-        self._ray = ray
-        self._remote = ray.remote(_ray_episode)
-        # how many episodes run at once: the Evaluator's batch width
-        self.workers = max(1, int(ray.cluster_resources().get("CPU", 1)))
-
-    def run_many(self, jobs: list[Job]) -> list:
-        return self._ray.get([self._remote.remote(j) for j in jobs])
-
-    def close(self) -> None:
-        pass
-
-
-def _ray_episode(job: Job):
-    from skills.sandbox import run_skill
-
-    return run_skill(
-        job.code,
-        job.entry,
-        job.family,
-        job.seed,
-        job.params,
-        job.timeout,
-        scene=job.scene,
-        goal=job.goal,
-    )
-
-
 # (family, seed) -> keyword arguments for the candidate on that scene, or None if they
 # cannot be bound (the instruction of that scene does not fit the candidate).
 Binder = Callable[[str, int], dict | None]
@@ -269,6 +249,8 @@ class Evaluator:
         episodes: N, evaluation episodes per candidate (`evaluate`).
         pass_bar: success rate a candidate needs.
         timeout: wall-clock seconds per episode.
+        seeds: `n -> n evaluation seeds` (default `draw_seeds`, fresh every call; a fixed
+            source only for trusted code reproducing a verdict, and tests).
     """
 
     def __init__(
@@ -277,6 +259,7 @@ class Evaluator:
         episodes: int = DEFAULT_EPISODES,
         pass_bar: float = DEFAULT_PASS_BAR,
         timeout: float = DEFAULT_TIMEOUT,
+        seeds: Callable[[int], list[int]] = draw_seeds,
     ) -> None:
         if episodes < 1:
             raise SkillError("the Evaluator needs at least one episode")
@@ -286,18 +269,28 @@ class Evaluator:
         self.episodes = episodes
         self.pass_bar = pass_bar
         self.timeout = timeout
+        self.seeds = seeds
 
     @property
     def width(self) -> int:
         """Episodes per batch: as many as the executor runs at once."""
         return max(1, int(getattr(self.executor, "workers", 1) or 1))
 
-    def evaluate(self, code: str, entry: str, family: str, binder: Binder) -> Verdict:
-        """Run the funnel for one candidate on `family`'s evaluation seeds (see `evaluate_jobs`)."""
+    def evaluate(
+        self,
+        code: str,
+        entry: str,
+        family: str,
+        binder: Binder,
+        seeds: Sequence[int] | None = None,
+    ) -> Verdict:
+        """Run the funnel for one candidate on fresh evaluation scenes of `family` (see
+        `evaluate_jobs`); `seeds` (checked to lie in the reserved range) reproduce a verdict."""
         rejected = self._rejected(code, entry, family)
         if rejected is not None:
             return rejected
-        jobs = family_jobs(code, entry, family, binder, eval_seeds(self.episodes), self.timeout)
+        chosen = self.seeds(self.episodes) if seeds is None else check_eval_seeds(seeds)
+        jobs = family_jobs(code, entry, family, binder, chosen, self.timeout)
         if jobs is None:
             return Verdict(
                 "syntax",
@@ -354,7 +347,7 @@ class Evaluator:
                 j.seed,
                 r.status,
                 r.success,
-                r.reason,
+                scrub(r.reason),  # feedback and records name no install path
                 r.seconds,
                 getattr(r, "goal", None),
                 tuple(getattr(r, "atoms", ())),

@@ -4,8 +4,10 @@
 scenes, or the scenes another kind of key (a goal template such as `left_of({a}, {b})`)
 generates through a function registered with `register_key_jobs`. A version without
 stats (a seed) is checked on the families its parameters fit (what `skills add` verifies
-on). Scenes come from the Evaluator's fixed evaluation seeds, so two checks of the same
-code on the same simulator agree.
+on). Scenes are drawn afresh for every check from the reserved evaluation range (see
+`agent.evaluate.evaluator`); the seeds used are reported with each key's outcome
+(`KeyCheck.seeds`, `skills verify --json`) and logged with the verdict
+(`agent.evaluate.evidence`), so trusted code can reproduce it.
 
 A version is judged on what it claims: the keys where its recorded success rate had
 reached the pass bar. It fails when it no longer passes on one of them. Keys where it was
@@ -52,7 +54,7 @@ def register_key_jobs(fn: KeyJobs | str) -> KeyJobs | str:
     """Register a scene generator for stats keys that are not task families.
 
     `fn(scenes, version, key, n)` returns the `n` jobs that check `version` on `key`
-    (fixed seeds), None when `key` is not its kind, or raises `NoFit` when the key's
+    (fresh evaluation seeds), None when `key` is not its kind, or raises `NoFit` when the key's
     scenes do not fit the skill (the key fails); another `AgentError` (no scene could
     be built) skips the key with its message. `fn` may also be named as
     "module:function", imported on first use (so `skills verify` finds it without
@@ -76,8 +78,11 @@ def _generator(fn: KeyJobs | str) -> KeyJobs:
     return fn
 
 
-def jobs_for_key(scenes, version: SkillVersion, key: str, n: int) -> list[Job] | None:
-    """The jobs that check `version` on stats key `key` with `n` evaluation seeds.
+def jobs_for_key(
+    scenes, version: SkillVersion, key: str, n: int, draw: Callable[[int], list[int]] | None = None
+) -> list[Job] | None:
+    """The jobs that check `version` on stats key `key` with `n` fresh evaluation seeds
+    (from `draw`, default `agent.evaluate.evaluator.draw_seeds`).
 
     A task family's jobs are its evaluation scenes with the skill's arguments bound from
     each scene's instruction (as the agent binds them); any other key goes to the
@@ -89,13 +94,13 @@ def jobs_for_key(scenes, version: SkillVersion, key: str, n: int) -> list[Job] |
     Raises:
         NoFit: the key's scenes cannot be bound to the skill's parameters.
     """
-    from agent.evaluate.evaluator import eval_seeds, family_jobs
+    from agent.evaluate.evaluator import draw_seeds, family_jobs
     from agent.synth.binding import scene_binder
     from sim.families import FAMILIES
 
     if key in FAMILIES:
         binder = scene_binder(scenes, [(p.name, p.required) for p in version.params])
-        jobs = family_jobs(version.code, version.name, key, binder, eval_seeds(n))
+        jobs = family_jobs(version.code, version.name, key, binder, (draw or draw_seeds)(n))
         if jobs is None:
             raise NoFit("the skill's parameters do not fit the task's objects")
         return jobs
@@ -145,6 +150,7 @@ class KeyCheck:
         stopped_early: the run stopped once the verdict was decided.
         reason: why it failed or was skipped.
         claimed: the version had passed on this key before (see the module's docstring).
+        seeds: the evaluation seeds of the episodes run (to reproduce the check).
     """
 
     key: str
@@ -156,6 +162,7 @@ class KeyCheck:
     stopped_early: bool = False
     reason: str | None = None
     claimed: bool = True
+    seeds: tuple[int, ...] = ()
 
     @classmethod
     def of(cls, verdict: Verdict, claimed: bool = True) -> KeyCheck:
@@ -170,6 +177,7 @@ class KeyCheck:
             verdict.stopped_early,
             None if verdict.passed else verdict.feedback,
             claimed,
+            tuple(verdict.seeds),
         )
 
     @property
@@ -194,6 +202,7 @@ class KeyCheck:
             "stopped_early": self.stopped_early,
             "reason": self.reason,
             "claimed": self.claimed,
+            "seeds": list(self.seeds),
         }
 
 
@@ -303,11 +312,11 @@ def check_version(
     n: int,
     advance: Callable[[], None] | None = None,
 ) -> tuple[KeyCheck, ...]:
-    """Run the Evaluator on each (key, claimed) of `keys` with `n` fixed seeds; write nothing."""
+    """Run the Evaluator on each (key, claimed) of `keys` on `n` fresh scenes; write nothing."""
     checks = []
     for key, claimed in keys:
         try:
-            jobs = jobs_for_key(scenes, version, key, n)
+            jobs = jobs_for_key(scenes, version, key, n, getattr(evaluator, "seeds", None))
         except NoFit as exc:
             checks.append(KeyCheck(key, "failed", "syntax", reason=str(exc), claimed=claimed))
         except AgentError as exc:  # the generator could not build scenes: not the skill's fault
@@ -332,7 +341,8 @@ def check_version(
 def record(
     library: SkillLibrary, version: SkillVersion, checks: tuple[KeyCheck, ...]
 ) -> VersionCheck:
-    """Write the checks' episodes to the version's stats and set its verified flag and stage.
+    """Write the checks' episodes to the version's stats and set its verified flag and stage;
+    log each check with its seeds (`agent.evaluate.evidence`).
 
     A version whose every key was skipped is left as it is.
     """
@@ -351,6 +361,13 @@ def record(
             stage=stage if i == len(ran) - 1 else None,
         )
     after = library.set_verified(version.name, version.version, done.status == "passed")
+    from agent.evaluate.evidence import Evidence
+
+    with Evidence(library.home) as evidence:  # for the reuse rule, with the seeds used
+        for c in ran:
+            evidence.log(
+                version.name, version.version, c.key, c.episodes, c.successes, c.passed, c.seeds
+            )
     return VersionCheck(version.name, version.version, checks, after.verified)
 
 

@@ -96,6 +96,8 @@ def extract_code(reply: str, entry: str | None = None) -> Extracted:
             except SyntaxError as exc:
                 if kind == "fenced" and syntax_error is None and "def " in source:
                     syntax_error = f"line {exc.lineno}: {exc.msg}"
+            except (RecursionError, MemoryError, ValueError):  # nested too deep to parse
+                syntax_error = syntax_error or "nested too deeply to parse"
         found += [name for c in chunks for name in c.functions]
         if any(c.entries for c in chunks):
             return _assemble(chunks, entry)
@@ -141,13 +143,8 @@ def extract_goal_steps(reply: str) -> list[tuple[str, str]]:
         AgentError: no such list in the reply, or an empty one.
     """
     text = _normalize(reply)
-    decoder = json.JSONDecoder()
     for candidate in [*(body for _, body in _fenced(text)), text]:
-        for m in re.finditer(r"[\[{]", candidate):
-            try:
-                data, _ = decoder.raw_decode(candidate[m.start() :])
-            except ValueError:
-                continue
+        for _, data in _values(candidate):
             if isinstance(data, dict):
                 data = data.get("steps")
             if (
@@ -364,14 +361,38 @@ def _is_usage(node: ast.stmt, position: int) -> bool:
 # -- plans ---------------------------------------------------------------------------------
 
 
-def _first_list(text: str) -> list[str] | None:
+SCAN_BUDGET = 1_000_000  # characters read while trying brackets as the start of a value
+
+
+def _values(text: str, literals: bool = False):
+    """(start, value) for each bracket of `text` that starts a JSON value (or, with
+    `literals`, a Python literal such as a single-quoted list); value None where none does.
+
+    Each try can read the rest of the text, so all of them together stop after
+    `SCAN_BUDGET` characters: a 20 kB reply of "[" ends in milliseconds, not minutes."""
     decoder = json.JSONDecoder()
+    spent = 0
     for m in re.finditer(r"[\[{]", text):
+        if spent > SCAN_BUDGET:
+            return
         start = m.start()
         try:
-            value, _ = decoder.raw_decode(text, start)
-        except ValueError:
-            value = _literal(text, start)
+            value, end = decoder.raw_decode(text, start)
+            spent += end - start
+        except json.JSONDecodeError as exc:
+            spent += exc.pos - start + 1
+            value = None
+        except (ValueError, RecursionError):  # RecursionError: '[[[[...' 1000 deep
+            spent += len(text) - start
+            value = None
+        if value is None and literals:
+            value, read = _literal(text, start)
+            spent += read
+        yield start, value
+
+
+def _first_list(text: str) -> list[str] | None:
+    for _, value in _values(text, literals=True):
         steps = _steps(value)
         if steps is not None:
             return steps
@@ -379,20 +400,22 @@ def _first_list(text: str) -> list[str] | None:
 
 
 def _literal(text: str, start: int):
-    """A Python literal (single-quoted list) starting at `start`, or None."""
-    close = {"[": "]", "{": "}"}[text[start]]
+    """(A Python literal (single-quoted list) starting at `start` or None, characters read)."""
+    opening = text[start]
+    close = {"[": "]", "{": "}"}[opening]
     depth = 0
-    for k in range(start, len(text)):
-        if text[k] == text[start]:
+    for m in re.finditer(r"[\[\]{}]", text[start:]):
+        ch = m.group()
+        if ch == opening:
             depth += 1
-        elif text[k] == close:
+        elif ch == close:
             depth -= 1
             if depth == 0:
                 try:
-                    return ast.literal_eval(text[start : k + 1])
+                    return ast.literal_eval(text[start : start + m.end()]), m.end()
                 except (ValueError, SyntaxError, MemoryError, RecursionError):
-                    return None
-    return None
+                    return None, m.end()
+    return None, len(text) - start
 
 
 def _steps(value) -> list[str] | None:

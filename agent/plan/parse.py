@@ -15,22 +15,6 @@ from dataclasses import dataclass, field
 from agent.errors import AgentError
 from skills.naming import COLOR_WORDS, SHAPE_PHRASES, SMALL_WORDS, match
 
-TARGET_PREPS = (
-    "on top of",
-    "onto",
-    "on to",
-    "into",
-    "in to",
-    "inside",
-    "in",
-    "on",
-    "to",
-    "toward",
-    "towards",
-    "with",
-    "over",
-)
-
 
 @dataclass(frozen=True)
 class Mention:
@@ -297,7 +281,9 @@ def parse(instruction: str, scene: list[str]) -> Intent:
     if kind == "pick":
         return _bind(kind, {"obj": objs[0]} if objs else {}, values, scene, text, need=1)
     if len(objs) < 2:
-        raise AgentError(f"'{instruction.strip()}' needs two objects (what to move and where)")
+        raise AgentError(
+            f"'{' '.join(instruction.split())}' needs two objects (what to move and where)"
+        )
     moved, target = _split_target(text, objs)
     names = {
         "place": ("obj", "target"),

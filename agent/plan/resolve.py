@@ -3,8 +3,8 @@
 The order, cheapest first:
 
 1. **reuse**: a verified skill filed under the same goal template, with evidence at or
-   above the pass bar under that template (`skills.find`), runs with the goal's slot
-   values as arguments. No evaluation: its evidence was earned on template scenes.
+   above the pass bar under that template (`skills.find`) and no recent failures against
+   it (`agent.evaluate.evidence`), runs with the goal's slot values as arguments.
 2. **compose**: when the goal planner finds moves from the run's scene (else the goal is
    out of reach here: "could not", nothing written), a composite skill for the template
    (`skills.composite_code`) is proved by the Evaluator on scenes made from the template;
@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from agent.evaluate.evidence import Evidence, summary
 from agent.plan import skills as composite
 from agent.run.records import Decision
 from agent.synth.synthesizer import Attempt
@@ -49,7 +50,8 @@ def resolve_goal(agent, instruction: str, setup, log) -> Choice:
     goal = check(setup.goal, state)
     template = lift(goal)
     bar = agent.evaluator.pass_bar
-    found = composite.find(agent.library, template.text, bar)
+    with Evidence(agent.runs.home) as evidence:  # the reuse rule (agent.evaluate.evidence)
+        found = composite.find(agent.library, template.text, bar, evidence)
     if found is not None:
         log(f"goal template {template.text}: reuse {found.name}@v{found.version}")
         d = Decision(instruction, "reuse", 1.0, found.name, found.version)
@@ -129,7 +131,7 @@ def _synthesize(agent, name, template, instruction, setup, state, verdicts, log)
 
 
 def _summary(recipe: str, verdict) -> dict:
-    return {"recipe": recipe, "stage": verdict.stage, "success_rate": verdict.success_rate}
+    return summary(recipe, verdict)  # with the seeds it ran on
 
 
 def _write_back(agent, name, code, instruction, template, verdict, author):

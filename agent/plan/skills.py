@@ -20,6 +20,7 @@ with the new goal's slot values as arguments.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -122,9 +123,13 @@ def merge_sources(codes: list[str]) -> str:
     )
 
 
-def find(library, text: str, pass_bar: float):
+def find(library, text: str, pass_bar: float, evidence=None):
     """The verified skill filed under goal template `text` with enough evidence, or None:
-    of each skill its newest verified version (a newer unverified one never hides it)."""
+    of each skill its newest verified version (a newer unverified one never hides it).
+
+    With `evidence` (`agent.evaluate.evidence.Evidence`) a version whose recent real runs
+    contradict its stats is passed over until a newer verification passes (the reuse
+    rule of `agent.evaluate.evidence`)."""
     best = None
     for info in library.list():
         if info.latest.goal_template != text:
@@ -135,6 +140,8 @@ def find(library, text: str, pass_bar: float):
         v = library.get(info.name, verified[-1].version)  # with its stats
         episodes, successes = v.stats.get(text, (0, 0))
         good = episodes and successes / episodes >= pass_bar
+        if good and evidence is not None:
+            good = evidence.doubt(v, text, pass_bar) is None
         if good and (best is None or successes > best.stats[text][1]):
             best = v
     return best
@@ -161,18 +168,22 @@ def filing(template, spec: str) -> str:
     return f"# Goal: {template.text}\n# Scene: {spec}\n# Example goal: {template.fill()}\n"
 
 
-def evaluation_jobs(world, code: str, entry: str, n: int, timeout: float, offset: int = 0) -> list:
+def evaluation_jobs(
+    world, code: str, entry: str, n: int, timeout: float, seeds: Sequence[int] | None = None
+) -> list:
     """`n` evaluation episodes of a skill filed under a goal template, on scenes made
     from the template.
 
-    Scene i: the skill's `Scene:` objects and `Example goal:` recolored by a permutation
-    drawn from evaluation seed i, each kind of object swapped with its like half the time
+    Seeds are drawn afresh (CSPRNG, the reserved evaluation range: `agent.evaluate.
+    evaluator.draw_seeds`) unless `seeds` are given (trusted code reproducing a verdict
+    from the seeds stored with it). Scene for seed s: the skill's `Scene:` objects and
+    `Example goal:` recolored by a permutation drawn from s, each kind of object swapped with its like half the time
     (cubes with cylinders, plates with pads; not when the goal picks out a set by its
     words), plus 0-2 distractors, laid out until the goal is false and some placement
     makes it hold (`agent.run.setup.words_setup`). Scenes that cannot be built are skipped
     (up to 3n tried).
     """
-    from agent.evaluate.evaluator import EVAL_SEED_BASE, Job
+    from agent.evaluate.evaluator import Job, check_eval_seeds, draw_seeds
     from agent.run.setup import words_setup
     from sim.errors import SimError
     from sim.goals.template import lift, recolor
@@ -185,10 +196,9 @@ def evaluation_jobs(world, code: str, entry: str, n: int, timeout: float, offset
     jobs: list = []
     colors = list(COLORS)
     sets = "all(" in text or "any(" in text
-    for i in range(offset, offset + 3 * n):
+    for seed in draw_seeds(3 * n) if seeds is None else check_eval_seeds(seeds):
         if len(jobs) == n:
             break
-        seed = EVAL_SEED_BASE + i
         rng = np.random.default_rng([seed, 7])
         perm = dict(zip(colors, (str(c) for c in rng.permutation(colors)), strict=True))
         swap = (

@@ -17,12 +17,16 @@ Modules, each doing one thing:
   (simulated expert); `human`, `draw`, `queue`: a person's corrections (CLI and web UI);
   `session`, `finetune`: correction rounds on a saved checkpoint.
 - `strategies`: continual-learning plugins; `metrics`: accuracy-matrix metrics;
-  `stream`, `bench`: the continual-learning benchmark.
+  `stream`: a task stream trained through with one strategy (`bench/continual*.py` runs
+  the benchmark).
+- `settings`: `Optim` (learning rate, batch size, clip, seed, threads), shared by every
+  training config and read from the `[policy]` settings; `commands`: what `policy eval`
+  and `policy corrections` do.
 
 Nothing heavy (torch, pybullet) is imported when this package is imported.
 
 Entry points: `skillgrove policy ...` (agent/cli/policy_cmd.py), `skillgrove bench
-continual` (`bench.run_continual_bench`), `skillgrove run --perception policy` (the sandbox
-worker builds a `PolicyPoseProvider` before its lockdown, see `provider.sandbox_provider`),
-and the web UI's Corrections page (`queue`).
+continual` (`bench.continual.run_continual_bench`), `skillgrove run --perception policy`
+(the sandbox worker builds a `PolicyPoseProvider` before its lockdown, see
+`provider.sandbox_provider`), and the web UI's Corrections page (`queue`).
 """

@@ -15,7 +15,6 @@ import base64
 import io
 import json
 import math
-import sqlite3
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -25,9 +24,11 @@ import numpy as np
 from agent.errors import AgentError
 from agent.policy.data import Samples
 from agent.policy.evaluate import faults, pose_error
+from agent.policy.storage import connect as connect  # noqa: F401 - finetune imports it here
+from agent.policy.storage import create_tables, session
+from skills.db import Migration
 
 DIAGNOSES = ("position", "orientation", "position+orientation", "none")
-ACTIONS = ("pick", "place")
 POSE_LOW = (0.2, -0.45, 0.0)
 POSE_HIGH = (0.8, 0.45, 0.35)
 MAX_OFFSET = {"dx": 0.3, "dy": 0.3, "dz": 0.2, "dyaw": 180.0}
@@ -237,20 +238,13 @@ CREATE INDEX IF NOT EXISTS corrections_family ON corrections(family);
 _COLS = "id, created, family, seed, instruction, primitive, predicted, corrected, expert, diagnosis, symmetry, checkpoint, round"
 
 
-def connect(path: Path) -> sqlite3.Connection:
-    """A connection to the corrections file (WAL: the UI reads while a command writes)."""
-    db = sqlite3.connect(path, timeout=30)
-    db.execute("PRAGMA journal_mode=WAL")
-    return db
-
-
-def create_tables(path: Path, schema: str) -> None:
-    """Create `schema`'s tables in the corrections file; one-line error if it is unusable."""
-    try:
-        with connect(path) as db:
-            db.executescript(schema)
-    except sqlite3.DatabaseError as exc:
-        raise AgentError(f"corrections store {path} is unusable: {exc}") from None
+COMPONENT = "corrections"
+# Append only: each shipped step stays as it is (tests/test_upgrade.py opens old homes).
+MIGRATIONS = (
+    Migration(
+        1, "the corrections table as the first release wrote it", SCHEMA, needed_to_read=False
+    ),
+)
 
 
 class CorrectionStore:
@@ -262,11 +256,17 @@ class CorrectionStore:
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        create_tables(self.path, SCHEMA)
+        if not self.path.exists():
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise AgentError(
+                    f"corrections store {self.path} cannot be made: {exc.strerror or exc}"
+                ) from None
+        create_tables(self.path, COMPONENT, MIGRATIONS)
 
-    def _connect(self) -> sqlite3.Connection:
-        return connect(self.path)
+    def _connect(self):
+        return session(self.path)
 
     def add(self, c: Correction) -> int:
         """Store a correction made by `make_correction`; returns its id."""

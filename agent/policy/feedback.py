@@ -27,6 +27,7 @@ import numpy as np
 
 from agent.errors import AgentError
 from agent.policy.corrections import CorrectionStore, clip_to_workspace, diagnose, make_correction
+from agent.policy.settings import Optim
 
 CORRECTION_SEED_BASE = 100_000  # scenes for corrections: even seeds far from the demonstrations'
 
@@ -81,7 +82,7 @@ class FeedbackConfig:
         target: stop once held-out success reaches this.
         augment: train on random table turns and shifts of each row (`augment.Augment`).
         keep_successes: also train on the attempts that succeeded (their own poses).
-        batch_size, lr, seed, threads: optimisation.
+        optim: learning rate, batch size, seed, threads (`settings.Optim`).
     """
 
     family: str
@@ -93,10 +94,7 @@ class FeedbackConfig:
     target: float = 0.9
     augment: bool = True
     keep_successes: bool = True
-    batch_size: int = 16
-    lr: float = 2e-3
-    seed: int = 0
-    threads: int = 2
+    optim: Optim = field(default_factory=Optim)
 
 
 @dataclass(frozen=True)
@@ -157,7 +155,7 @@ def run_feedback(
     rounds: list[RoundResult] = []
     try:
         if old_data is not None:
-            observe(policy.model, old_data, plugins, config.threads)
+            observe(policy.model, old_data, plugins, config.optim.threads)
         start = evaluate_sim(policy, config.family, eval_seeds, world)
         say(f"round 0: success {start.success:.2f} before any correction")
         ids: list[int] = []
@@ -230,10 +228,7 @@ def run_feedback(
                 data = prepare(rows, policy.spec, policy.encoder, task=1)
                 fc = FitConfig(
                     config.steps,
-                    config.batch_size,
-                    config.lr,
-                    seed=config.seed + r,
-                    threads=config.threads,
+                    config.optim.but(seed=config.optim.seed + r),
                     augment=Augment(policy.spec) if config.augment else None,
                 )
                 t0 = time.perf_counter()

@@ -27,11 +27,13 @@ import sqlite3
 import time
 from collections.abc import Callable
 from contextlib import closing
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from agent.errors import AgentError
 from agent.policy.corrections import CorrectionStore, connect, store_path
+from agent.policy.settings import Optim
+from skills.db import Migration, guarded, migrate
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS finetunes (
@@ -50,6 +52,11 @@ CREATE TABLE IF NOT EXISTS finetune_uses (
     PRIMARY KEY (finetune, correction)
 );
 """
+COMPONENT = "finetunes"
+# Append only (tests/test_upgrade.py opens old homes); applied at the first fine-tune.
+MIGRATIONS = (
+    Migration(1, "fine-tunes and the corrections each used", SCHEMA, needed_to_read=False),
+)
 KNOWN_ROWS = 200  # most demonstrations per known family the strategy observes
 
 
@@ -66,7 +73,7 @@ class FinetuneConfig:
         eval_episodes: held-out scenes per corrected family executed before and after
             (0: no evaluation).
         augment: train on random table turns and shifts of each correction's image.
-        batch_size, lr, seed, threads: optimisation.
+        optim: learning rate, batch size, seed, threads (`settings.Optim`).
     """
 
     version: int | str | None = None
@@ -76,10 +83,7 @@ class FinetuneConfig:
     use_all: bool = False
     eval_episodes: int = 20
     augment: bool = True
-    batch_size: int = 16
-    lr: float = 2e-3
-    seed: int = 0
-    threads: int = 2
+    optim: Optim = field(default_factory=Optim)
 
 
 class FinetuneLog:
@@ -123,27 +127,29 @@ class FinetuneLog:
         ids: list[int],
     ) -> None:
         """Note that checkpoint `version` (file hash `sha256`) learned from `ids`."""
-        with closing(self._connect()) as db, db:
-            db.executescript(SCHEMA)
-            if db.execute("SELECT 1 FROM finetunes WHERE sha256 = ?", (sha256,)).fetchone():
-                return
-            cur = db.execute(
-                "INSERT INTO finetunes (created, version, sha256, parent, strategy, families, corrections)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (
-                    time.time(),
-                    int(version),
-                    sha256,
-                    parent,
-                    strategy,
-                    json.dumps(families),
-                    json.dumps(ids),
-                ),
-            )
-            db.executemany(
-                "INSERT OR IGNORE INTO finetune_uses (finetune, correction) VALUES (?, ?)",
-                [(cur.lastrowid, int(i)) for i in ids],
-            )
+        with closing(self._connect()) as db:
+            with guarded(self.path):
+                migrate(db, self.path, COMPONENT, MIGRATIONS)
+            with db:
+                if db.execute("SELECT 1 FROM finetunes WHERE sha256 = ?", (sha256,)).fetchone():
+                    return
+                cur = db.execute(
+                    "INSERT INTO finetunes (created, version, sha256, parent, strategy, families, corrections)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        time.time(),
+                        int(version),
+                        sha256,
+                        parent,
+                        strategy,
+                        json.dumps(families),
+                        json.dumps(ids),
+                    ),
+                )
+                db.executemany(
+                    "INSERT OR IGNORE INTO finetune_uses (finetune, correction) VALUES (?, ?)",
+                    [(cur.lastrowid, int(i)) for i in ids],
+                )
 
     def reconcile(self, manifests: list[dict]) -> None:
         """Record fine-tune checkpoints whose manifest exists but whose row does not (a
@@ -281,7 +287,8 @@ def finetune_session(
     t0 = time.perf_counter()
     families = check_families(config.families) if config.families else ()
     make_strategies(config.strategy)  # an unknown strategy fails before any work
-    policy = load_policy(home, config.version, embedder, threads=config.threads)  # hash-checked
+    threads = config.optim.threads
+    policy = load_policy(home, config.version, embedder, threads=threads)  # hash-checked
     rows = select_corrections(home, families, config.use_all)
     ids = [int(r["id"]) for r in rows]
     store = CorrectionStore(store_path(home))
@@ -316,15 +323,10 @@ def finetune_session(
         if before:
             say("before: " + ", ".join(f"{f} {r['success']:.2f}" for f, r in before.items()))
         if old_data is not None:  # the strategy observes what the checkpoint knows
-            observe(policy.model, old_data, plugins, config.threads)
+            observe(policy.model, old_data, plugins, config.optim.threads)
         data = prepare(store.samples(ids), policy.spec, policy.encoder, task=1)
         fc = FitConfig(
-            config.steps,
-            config.batch_size,
-            config.lr,
-            seed=config.seed,
-            threads=config.threads,
-            augment=Augment(policy.spec) if config.augment else None,
+            config.steps, config.optim, augment=Augment(policy.spec) if config.augment else None
         )
         res = fit(policy.model, data, fc, plugins, index=1, name="+".join(corrected))
         policy.model = res.model
@@ -346,7 +348,7 @@ def finetune_session(
         "corrected_families": corrected,
         "steps": config.steps,
         "augment": config.augment,
-        "seed": config.seed,
+        "seed": config.optim.seed,
         "n_known": n_known or None,
         "eval": evals,
         "eval_seeds": seeds,

@@ -10,6 +10,7 @@ diagnoses and stores it through `corrections` like every other correction.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 from dataclasses import dataclass
@@ -213,3 +214,70 @@ def store_correction_poses(
         checkpoint=scene.checkpoint,
     )
     return CorrectionStore(store_path(home)).add(c), diag
+
+
+def typed_offsets(dx=None, dy=None, dz=None, dyaw=None) -> tuple | None:
+    """The offsets a person typed (a missing one is 0), or None when none was typed."""
+    given = (dx, dy, dz, dyaw)
+    if all(v is None for v in given):
+        return None
+    return tuple(v if v is not None else 0.0 for v in given)
+
+
+def open_correction(
+    home: Path,
+    family: str,
+    seed: int,
+    version,
+    action: str,
+    pixel=None,
+    angle=None,
+    offsets=None,
+    expert: str = "human",
+):
+    """Check what a person asks for, load the checkpoint and show the scene (its PNG).
+
+    What was typed is validated before the scene is built or any file written.
+
+    Returns:
+        (policy, scene, shown) where `shown` is {"family", "seed", "checkpoint", "image",
+        "instruction", "predicted": {"pick", "place"}}.
+    """
+    from agent.policy.train import check_families, load_policy
+
+    check_families([family])
+    if not expert.strip() or len(expert) > 80:
+        raise AgentError("--expert must be a non-empty name of at most 80 characters")
+    policy = load_policy(home, version)
+    if pixel is not None or angle is not None or offsets is not None:
+        check_typed(policy.spec, family, action, pixel, angle, offsets)
+    scene = show_scene(home, policy, family, seed)
+    shown = {
+        "family": family,
+        "seed": seed,
+        "checkpoint": scene.checkpoint,
+        "image": str(scene.image),
+        "instruction": scene.instruction,
+        "predicted": {"pick": scene.pick, "place": scene.place},
+    }
+    return policy, scene, shown
+
+
+def finish_correction(
+    home: Path, spec, scene: Scene, action: str, pixel, angle, offsets, expert: str
+) -> dict:
+    """Store the typed correction of the scene and redraw its PNG with it.
+
+    Returns:
+        {"id", "diagnosis", "action", "corrected"}; on an error nothing is stored and
+        the scene's PNG is removed.
+    """
+    try:
+        pose = corrected_pose(spec, scene, action, pixel, angle, offsets)
+        cid, diag = store_human_correction(home, scene, action, pose, expert)
+    except AgentError:
+        with contextlib.suppress(OSError):
+            scene.image.unlink()  # nothing stored: leave nothing behind
+        raise
+    draw_scene(spec, scene, action, pose)
+    return {"id": cid, "diagnosis": diag, "action": action, "corrected": pose}

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import torch
 from torch import nn
@@ -23,6 +23,7 @@ from torch import nn
 from agent.errors import AgentError
 from agent.policy.losses import forward, pose_loss
 from agent.policy.prepare import Batch, Prepared
+from agent.policy.settings import Optim
 from agent.policy.strategies.base import StepContext, Strategy, TaskContext, TaskPlan
 
 
@@ -32,21 +33,14 @@ class FitConfig:
 
     Attributes:
         steps: optimizer steps.
-        batch_size: rows per step.
-        lr: Adam learning rate.
-        clip: gradient-norm clip.
-        seed: seed of the batch sampling.
-        threads: torch intra-op threads while training (restored afterwards).
+        optim: learning rate, batch size, clip, seed of the batch sampling, and torch
+            intra-op threads while training (restored afterwards).
         augment: a callable(batch, generator) -> batch applied to every step's batch
             (`augment.Augment`: random table turns and shifts), or None.
     """
 
     steps: int = 300
-    batch_size: int = 16
-    lr: float = 2e-3
-    clip: float = 5.0
-    seed: int = 0
-    threads: int = 2
+    optim: Optim = field(default_factory=Optim)
     augment: Callable[[Batch, torch.Generator], Batch] | None = None
 
 
@@ -106,12 +100,13 @@ def fit(
     if len(data) == 0:
         raise AgentError("no training data")
     strategies = list(strategies or [])
+    optim = config.optim
     before = torch.get_num_threads()
-    torch.set_num_threads(max(1, config.threads))
+    torch.set_num_threads(max(1, optim.threads))
     t0 = time.perf_counter()
     try:
-        gen = torch.Generator().manual_seed(config.seed)
-        ctx = TaskContext(index, name, model, data, supervised_loss, config.batch_size, gen)
+        gen = torch.Generator().manual_seed(optim.seed)
+        ctx = TaskContext(index, name, model, data, supervised_loss, optim.batch_size, gen)
         plan = _merge([s.before_task(ctx) for s in strategies])
         model = plan.model if plan.model is not None else model
         ctx = replace(ctx, model=model)
@@ -124,12 +119,12 @@ def fit(
         params = {n: p for n, p in named.items() if p.requires_grad}
         if not params:
             raise AgentError("nothing to train: every parameter is frozen")
-        opt = torch.optim.Adam(params.values(), lr=config.lr * (plan.lr_scale or 1.0))
+        opt = torch.optim.Adam(params.values(), lr=optim.lr * (plan.lr_scale or 1.0))
         scaled = {n: s for n, s in (plan.update_scale or {}).items() if n in params}
         model.train()
         first = last = float("nan")
         for step in range(config.steps):
-            batch = train_data.sample(config.batch_size, gen)
+            batch = train_data.sample(optim.batch_size, gen)
             if config.augment is not None:
                 batch = config.augment(batch, gen)
             outputs = forward(model, batch)
@@ -150,7 +145,7 @@ def fit(
             for n, p in params.items():
                 p.grad = grads.get(n)
             torch.nn.utils.clip_grad_norm_(
-                [p for p in params.values() if p.grad is not None], config.clip
+                [p for p in params.values() if p.grad is not None], optim.clip
             )
             old = {n: params[n].detach().clone() for n in scaled}
             opt.step()
@@ -182,4 +177,4 @@ def observe(
     Their hooks run with zero steps: replay buffers fill, EWC measures the Fisher, SPG the
     importance, LwF and LoRA take the model as it is as their reference.
     """
-    fit(model, data, FitConfig(0, threads=threads), strategies, index=0, name=name)
+    fit(model, data, FitConfig(0, Optim(threads=threads)), strategies, index=0, name=name)

@@ -61,7 +61,7 @@ def parse_manifest(text: str, path: Path, version: int) -> dict[str, Any]:
     name = f"checkpoint v{version:04d}"
     try:
         data = json.loads(text, parse_constant=lambda c: c)  # Infinity, NaN: let the schema say
-    except ValueError as exc:  # JSONDecodeError is a ValueError
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError is a ValueError
         raise AgentError(f"{name} has an unreadable manifest ({path}): {exc}") from None
     if not isinstance(data, dict):
         raise AgentError(f"{name} has an unreadable manifest ({path}): not a JSON object")

@@ -192,10 +192,3 @@ class Policy:
     ) -> Prediction:
         """Prediction for one cropped RGB-D image and instruction."""
         return self.predict_many(rgb, depth, [instruction], [primitive])[0]
-
-    def predict_world(self, world, instruction: str) -> tuple[Prediction, np.ndarray, np.ndarray]:
-        """Observe `world` through the policy's camera and predict; also returns the image."""
-        from agent.policy.geometry import observe
-
-        rgb, depth = observe(world, self.spec)
-        return self.predict(rgb, depth, instruction), rgb, depth

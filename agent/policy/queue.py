@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import math
-import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,12 +26,13 @@ from agent.policy.corrections import (
     _pack_image,
     _unpack_image,
     clip_to_workspace,
-    connect,
     create_tables,
     diagnose,
+    session,
     store_path,
 )
 from agent.policy.geometry import ImageSpec
+from skills.db import Migration
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS pending (
@@ -61,6 +61,11 @@ _COLS = (
     "diagnosis, detail, png, correction, corrected"
 )
 _KEYS = tuple(k.strip() for k in _COLS.split(","))
+COMPONENT = "pending"
+# Append only: each shipped step stays as it is (tests/test_upgrade.py opens old homes).
+MIGRATIONS = (
+    Migration(1, "the queue's table as the first release wrote it", SCHEMA, needed_to_read=False),
+)
 CLAIMED = -1  # `correction` while a correction is being stored (no second one meanwhile)
 
 
@@ -100,10 +105,10 @@ class PendingQueue:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         CorrectionStore(self.path)  # the file and the corrections table, created the one way
-        create_tables(self.path, SCHEMA)
+        create_tables(self.path, COMPONENT, MIGRATIONS)
 
-    def _connect(self) -> sqlite3.Connection:
-        return connect(self.path)
+    def _connect(self):
+        return session(self.path)
 
     def add(
         self, scene, spec: ImageSpec, oracle_pick, oracle_place, diagnosis: str, detail: str

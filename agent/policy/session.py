@@ -13,38 +13,41 @@ import time
 from pathlib import Path
 
 from agent.errors import AgentError
+from agent.policy.feedback import FeedbackConfig
 
 
 def feedback_session(
     home: Path,
-    family: str,
+    config: FeedbackConfig,
     version=None,
-    rounds: int = 5,
-    attempts: int = 20,
-    eval_episodes: int = 30,
-    steps: int = 150,
-    strategy: str = "replay",
     noise_pos: float = 0.0,
     noise_yaw: float = 0.0,
-    threads: int = 2,
     n_old: int = 200,
-    augment: bool = True,
-    keep_successes: bool = True,
     progress=None,
 ) -> dict:
-    """Run the correction loop on a checkpoint and return its curve (see `feedback.run_feedback`)."""
+    """Run the correction loop on a checkpoint and return its curve (see `feedback.run_feedback`).
+
+    Args:
+        home: the data home (checkpoints, corrections, the curve's plot and JSON).
+        config: the loop's settings (family, rounds, strategy, optimisation, ...).
+        version: the checkpoint to start from (default: the newest).
+        noise_pos, noise_yaw: the simulated expert's noise (meters, degrees).
+        n_old: demonstrations per known family replayed and scored.
+        progress: callable(str) for progress lines.
+    """
     from agent.policy.checkpoint import save_checkpoint
     from agent.policy.corrections import CorrectionStore, store_path
     from agent.policy.data import load_demos
-    from agent.policy.feedback import FeedbackConfig, SimulatedExpert, run_feedback
+    from agent.policy.feedback import SimulatedExpert, run_feedback
     from agent.policy.plots import correction_curve
     from agent.policy.prepare import Prepared, prepare
     from agent.policy.strategies import make_strategies
     from agent.policy.train import check_families, load_policy
 
+    family, strategy = config.family, config.strategy
     check_families([family])
     make_strategies(strategy)  # an unknown strategy fails before any work
-    policy = load_policy(home, version, threads=threads)
+    policy = load_policy(home, version, threads=config.optim.threads)
     known = [f for f in (policy.info.get("families") or []) if f != family]
     old_data = None
     old_tests = {}
@@ -63,17 +66,6 @@ def feedback_session(
         meta = {**meta, "families": sorted(set(known) | {family}), "strategy": strategy}
         return save_checkpoint(home, model, policy.spec, policy.encoder.name, meta).version
 
-    config = FeedbackConfig(
-        family,
-        rounds,
-        attempts,
-        eval_episodes,
-        steps,
-        strategy,
-        augment=augment,
-        keep_successes=keep_successes,
-        threads=threads,
-    )
     t0 = time.perf_counter()
     res = run_feedback(
         policy,

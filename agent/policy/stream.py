@@ -25,6 +25,7 @@ import numpy as np
 from agent.errors import AgentError
 from agent.policy.data import Samples, load_demos
 from agent.policy.geometry import ImageSpec
+from agent.policy.settings import Optim
 
 STREAM = ("place", "stack", "put-in-bowl", "rotate", "align")
 ORDERS: dict[str, tuple[str, ...]] = {
@@ -42,9 +43,8 @@ class StreamConfig:
         n_train, n_test: demonstrations per experience for training / evaluation.
         base_steps: steps of the first experience (from scratch).
         steps: steps of every later experience.
-        batch_size, lr: optimisation.
-        seed: model initialisation and batch sampling.
-        threads: torch threads.
+        optim: learning rate, batch size, seed (model initialisation and batch sampling)
+            and torch threads (`settings.Optim`).
         sim_episodes: episodes per task of the sim-executed check after the last experience.
     """
 
@@ -53,14 +53,17 @@ class StreamConfig:
     n_test: int = 50
     base_steps: int = 1000
     steps: int = 300
-    batch_size: int = 16
-    lr: float = 2e-3
-    seed: int = 0
-    threads: int = 1
+    optim: Optim = field(default_factory=Optim)
     sim_episodes: int = 0
 
     def to_dict(self) -> dict:
-        return {**asdict(self), "families": list(self.families)}
+        return {**asdict(self), "families": list(self.families), "optim": self.optim.model_dump()}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> StreamConfig:
+        """The config from its `to_dict` form (as it travels to a worker process)."""
+        optim = Optim.model_validate(d.get("optim") or {})
+        return cls(**{**d, "families": tuple(d["families"]), "optim": optim})
 
 
 @dataclass(frozen=True)
@@ -127,18 +130,12 @@ def train_base(config: StreamConfig, data: StreamData, spec: ImageSpec, encoder)
     from agent.policy.loop import FitConfig, fit
     from agent.policy.policy import Policy
 
-    model = new_model(config.seed)
-    b = evaluate_row(Policy(model, spec, encoder, config.threads), data.test)
+    model = new_model(config.optim.seed)
+    b = evaluate_row(Policy(model, spec, encoder, config.optim.threads), data.test)
     fit(
         model,
         data.train[0],
-        FitConfig(
-            config.base_steps,
-            config.batch_size,
-            config.lr,
-            seed=config.seed,
-            threads=config.threads,
-        ),
+        FitConfig(config.base_steps, config.optim),
         index=0,
         name=config.families[0],
     )
@@ -167,35 +164,30 @@ def run_strategy(
     from agent.policy.strategies import make_strategies
 
     plugins = make_strategies(strategy)
-    model = new_model(config.seed)
+    model = new_model(config.optim.seed)
     model.load_state_dict(base_state)
     t0 = time.perf_counter()
     fit(
         model,
         data.train[0],
-        FitConfig(0, config.batch_size, config.lr, seed=config.seed, threads=config.threads),
+        FitConfig(0, config.optim),
         plugins,
         index=0,
         name=config.families[0],
     )
-    rows = [evaluate_row(Policy(model, spec, encoder, config.threads), data.test)]
+    threads = config.optim.threads
+    rows = [evaluate_row(Policy(model, spec, encoder, threads), data.test)]
     train_s, trainable = [], 0
     for i in range(1, len(config.families)):
-        fc = FitConfig(
-            config.steps,
-            config.batch_size,
-            config.lr,
-            seed=config.seed * 1000 + i,
-            threads=config.threads,
-        )
+        fc = FitConfig(config.steps, config.optim.but(seed=config.optim.seed * 1000 + i))
         res = fit(model, data.train[i], fc, plugins, index=i, name=config.families[i])
         model = res.model
         train_s.append(res.seconds)
         trainable = max(trainable, res.trainable_params)
-        rows.append(evaluate_row(Policy(model, spec, encoder, config.threads), data.test))
+        rows.append(evaluate_row(Policy(model, spec, encoder, threads), data.test))
     sim = {}
     if config.sim_episodes:
-        sim = sim_check(Policy(model, spec, encoder, config.threads), config, world)
+        sim = sim_check(Policy(model, spec, encoder, threads), config, world)
     buffer = sum(int(p.info().get("buffer_size", 0)) for p in plugins)
     return StreamResult(
         strategy,

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from agent.errors import AgentError
 from agent.policy.geometry import ImageSpec
+from agent.policy.settings import Optim
 
 
 def encoder_for(home: Path, embedder=None):
@@ -52,7 +53,8 @@ class TrainSettings:
     Attributes:
         families: task families to learn (single-action ones).
         n_train, n_test: demonstrations per family for training and held-out scoring.
-        steps, batch_size, lr, seed, threads: optimisation.
+        steps: optimizer steps.
+        optim: learning rate, batch size, seed, threads (`settings.Optim`).
         sim_episodes: episodes per family executed in the simulator after training (0: none).
     """
 
@@ -60,10 +62,7 @@ class TrainSettings:
     n_train: int = 400
     n_test: int = 50
     steps: int = 2000
-    batch_size: int = 16
-    lr: float = 2e-3
-    seed: int = 0
-    threads: int = 2
+    optim: Optim = field(default_factory=Optim)
     sim_episodes: int = 0
 
 
@@ -114,22 +113,16 @@ def train_policy(
     train = [load_demos(home, f, "train", settings.n_train, spec) for f in fams]
     test = [load_demos(home, f, "test", settings.n_test, spec) for f in fams]
     data = Prepared.cat([prepare(s, spec, encoder, i) for i, s in enumerate(train)])
-    torch.manual_seed(settings.seed)
+    torch.manual_seed(settings.optim.seed)
     model = PoseNet()
     say(f"training {settings.steps} steps on {len(data)} samples")
     res = fit(
         model,
         data,
-        FitConfig(
-            settings.steps,
-            settings.batch_size,
-            settings.lr,
-            seed=settings.seed,
-            threads=settings.threads,
-        ),
+        FitConfig(settings.steps, settings.optim),
         name="+".join(fams),
     )
-    policy = Policy(res.model, spec, encoder, settings.threads)
+    policy = Policy(res.model, spec, encoder, settings.optim.threads)
     scores = {f: evaluate_proxy(policy, t, f).to_dict() for f, t in zip(fams, test, strict=True)}
     sim = {}
     if settings.sim_episodes:
@@ -141,7 +134,7 @@ def train_policy(
         "families": list(fams),
         "steps": settings.steps,
         "n_train": settings.n_train,
-        "seed": settings.seed,
+        "seed": settings.optim.seed,
         "eval": scores,
         "sim": sim,
         "parent": None,

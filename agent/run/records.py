@@ -5,9 +5,12 @@ margin at the end), the plan, each decision with its score, the skills and versi
 the outcome, every object's start and end pose, and a GIF of key frames. Records live in
 the data home's SQLite database (table `runs`) and `<home>/runs/<run_id>.gif`.
 
-Reading writes nothing (the table is created by the first save), so runs list and show
-work on a read-only database; SQLite failures are one line naming the file
-(`skills.store.store_error`).
+The table comes with versioned migrations (`MIGRATIONS`, component "runs" of the file's
+`schema_version`, see `skills.db`), applied when the store opens. Reading writes nothing,
+so runs list and show work on a read-only database or home; SQLite failures are one
+line naming the file (`skills.db.store_error`). Every record read is validated against
+its schema (`agent.run.record_schema`): a damaged or hand-edited one is `DamagedRecord`, one line
+naming the run and the field.
 """
 
 from __future__ import annotations
@@ -19,7 +22,8 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from agent.errors import AgentError
-from skills.store import DB_NAME, damaged, guarded, missing_tables, open_db, store_error
+from agent.run.record_schema import BadRecord, check_record
+from skills.db import DB_NAME, Migration, guarded, missing_tables, open_db
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -34,6 +38,17 @@ CREATE TABLE IF NOT EXISTS runs (
     record TEXT NOT NULL
 )
 """
+COMPONENT = "runs"
+# Append only: each shipped step stays as it is (tests/test_upgrade.py opens old homes).
+MIGRATIONS = (
+    Migration(1, "the runs table as the first release wrote it", SCHEMA, needed_to_read=False),
+    Migration(
+        2,
+        "index runs by time (runs list reads the newest first)",
+        "CREATE INDEX IF NOT EXISTS runs_created ON runs(created)",
+        needed_to_read=False,
+    ),
+)
 
 
 @dataclass(frozen=True)
@@ -117,6 +132,10 @@ class RunRecord:
         }
 
 
+class DamagedRecord(AgentError):
+    """A stored run record that does not match its schema (one line: the run, the field)."""
+
+
 def new_run_id() -> str:
     return uuid.uuid4().hex[:12]
 
@@ -128,15 +147,19 @@ class RunStore:
         self.home = Path(home)
         self.dir = self.home / "runs"
         self.path = self.home / DB_NAME
-        self._db = open_db(self.path, SCHEMA, frozenset())  # the table comes with the first save
-        with guarded(self.path):
+        self._db = open_db(self.path, component=COMPONENT, migrations=MIGRATIONS)
+        with guarded(self.path):  # a read-only database may predate the table
             self._table = not missing_tables(self._db, frozenset({"runs"}))
 
     def close(self) -> None:
         self._db.close()
 
     def save(self, record: RunRecord, gif: bytes | None = None) -> RunRecord:
-        """Store a record (and its GIF); returns it with the GIF's path filled in."""
+        """Store a record (and its GIF); returns it with the GIF's path filled in and no
+        install path in its reason (`agent.evaluate.paths.scrub`)."""
+        from agent.evaluate.paths import scrub
+
+        record = replace(record, reason=scrub(record.reason))
         if gif:
             path = self.dir / f"{record.run_id}.gif"
             tmp = path.with_suffix(".tmp")
@@ -176,16 +199,17 @@ class RunStore:
             row = self._db.execute("SELECT record FROM runs WHERE run_id = ?", (run_id,)).fetchone()
         if row is None:
             raise AgentError(f"no run with id {run_id!r}")
-        return self._load(row[0])
+        return self._load(run_id, row[0])
 
     def list(self, limit: int = 50, offset: int = 0) -> list[RunRecord]:
         if not self._table:
             return []
         with guarded(self.path):
             rows = self._db.execute(
-                "SELECT record FROM runs ORDER BY created DESC LIMIT ? OFFSET ?", (limit, offset)
+                "SELECT run_id, record FROM runs ORDER BY created DESC LIMIT ? OFFSET ?",
+                (limit, offset),
             ).fetchall()
-        return [self._load(r[0]) for r in rows]
+        return [self._load(r[0], r[1]) for r in rows]
 
     def count(self) -> int:
         if not self._table:
@@ -193,12 +217,16 @@ class RunStore:
         with guarded(self.path):
             return self._db.execute("SELECT COUNT(*) FROM runs").fetchone()[0]
 
-    def _load(self, text: str) -> RunRecord:
+    def _load(self, run_id: str, text: str) -> RunRecord:
+        """A stored record, validated (`agent.run.record_schema`): `DamagedRecord` naming
+        the run and the field when it does not match."""
         try:
             return _load(text)
-        except (TypeError, ValueError, KeyError) as exc:  # a record whose bytes were damaged
-            what = f"a run record cannot be read: {type(exc).__name__}"
-            raise store_error(self.path, damaged(what)) from None
+        except BadRecord as exc:  # edited by hand, or its bytes were damaged
+            raise DamagedRecord(
+                f"run {run_id!r} in {self.path} cannot be read: {exc}; the other runs are "
+                "unaffected"
+            ) from None
 
 
 def _fields(r: RunRecord) -> dict:
@@ -206,7 +234,7 @@ def _fields(r: RunRecord) -> dict:
 
 
 def _load(text: str) -> RunRecord:
-    d = json.loads(text)
+    d = check_record(text)
     d["decisions"] = tuple(
         Decision(**{**x, "verdicts": tuple(x.get("verdicts", ()))}) for x in d["decisions"]
     )

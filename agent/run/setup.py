@@ -80,6 +80,8 @@ def setup_run(
         found = _family_scene(scenes, instruction, seed, reading)
         if found is not None:
             return found
+    if reading is None and objects is None:  # --goal alone: no words to take a scene from
+        raise AgentError('--goal needs --objects, the scene (e.g. --objects "red cube, blue bowl")')
     spec = objects if objects is not None else ", ".join(reading.objects)
     return words_setup(scenes.world, spec, seed, distractors, goal, reading)
 

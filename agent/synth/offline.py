@@ -19,7 +19,6 @@ from string import Template
 from agent.plan.parse import Intent
 
 PROGRAMS = Path(__file__).parent / "programs"
-AUTHOR = "synthesizer"
 
 # Task kind -> (skill name, parameter names in order).
 SIGNATURES: dict[str, tuple[str, tuple[str, ...]]] = {

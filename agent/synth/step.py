@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from agent.errors import AgentError
 from agent.evaluate.evaluator import Verdict
+from agent.evaluate.evidence import Evidence, summary
 from agent.plan.parse import Intent
 from agent.plan.planner import Step
 from agent.run.records import Decision
@@ -43,16 +44,15 @@ def resolve_step(agent, step: Step, family: str, scene=()) -> tuple[Decision, Re
     if decision == "reuse" and found.chosen is not None:
         v = agent.library.get(found.chosen.name, found.chosen.version)
         args = bind_args([(p.name, p.required) for p in v.params], step.intent)
-        if (
-            args is not None
-            and family in v.stats
-            and v.success_rate[family] >= agent.evaluator.pass_bar
-        ):
+        with Evidence(agent.runs.home) as evidence:  # agent.evaluate.evidence: the rule
+            doubt = evidence.doubt(v, family, agent.evaluator.pass_bar)
+        if args is not None and doubt is None:
             return Decision(step.text, "reuse", score, v.name, v.version), Resolved(
                 v.name, v.version, v.code, args
             )
         if args is not None:
-            # Close enough, but no evidence on this family yet: verify it as it is first.
+            # Close enough, but its evidence here is missing or in doubt: verify it first.
+            agent.log(f"  {v.name}@v{v.version}: {doubt}; verifying it on fresh scenes")
             cand = Candidate(
                 v.name,
                 v.code,
@@ -60,16 +60,11 @@ def resolve_step(agent, step: Step, family: str, scene=()) -> tuple[Decision, Re
                 f"library:{v.name}@v{v.version}",
             )
             verdict = agent.evaluator.evaluate(v.code, v.name, family, _binder(agent, cand))
-            verdicts.append(
-                {
-                    "recipe": cand.recipe,
-                    "stage": verdict.stage,
-                    "success_rate": verdict.success_rate,
-                }
-            )
+            verdicts.append(summary(cand.recipe, verdict))
             agent.library.record_stats(
                 v.name, v.version, family, len(verdict.episodes), verdict.successes
             )
+            _log(agent, v, family, verdict)
             if verdict.passed:
                 d = Decision(step.text, "reuse", score, v.name, v.version, 1, tuple(verdicts))
                 return d, Resolved(v.name, v.version, v.code, args)
@@ -83,13 +78,7 @@ def resolve_step(agent, step: Step, family: str, scene=()) -> tuple[Decision, Re
         if cand.recipe in tried and cand.recipe.startswith("library:"):
             continue
         verdict = agent.evaluator.evaluate(cand.code, cand.name, family, _binder(agent, cand))
-        verdicts.append(
-            {
-                "recipe": cand.recipe,
-                "stage": verdict.stage,
-                "success_rate": verdict.success_rate,
-            }
-        )
+        verdicts.append(summary(cand.recipe, verdict))
         agent.log(
             f"  candidate {cand.recipe}: {verdict.stage} ({verdict.successes}/{len(verdict.episodes)})"
         )
@@ -102,6 +91,20 @@ def resolve_step(agent, step: Step, family: str, scene=()) -> tuple[Decision, Re
             return d, Resolved(v.name, v.version, v.code, args)
         history.append(Attempt(cand, _feedback(verdict)))
     return Decision(step.text, decision, score, None, None, len(history), tuple(verdicts)), None
+
+
+def _log(agent, v, key: str, verdict: Verdict) -> None:
+    """Log a library version's verification (with its seeds) for the reuse rule."""
+    with Evidence(agent.runs.home) as evidence:
+        evidence.log(
+            v.name,
+            v.version,
+            key,
+            len(verdict.episodes),
+            verdict.successes,
+            verdict.passed,
+            verdict.seeds,
+        )
 
 
 def _binder(agent, cand: Candidate):
@@ -121,6 +124,7 @@ def _write_back(agent, step: Step, cand: Candidate, verdict: Verdict, family: st
         existing = next((s for s in skills if s.name == cand.name), None)
         if existing is not None and existing.code == cand.code:
             # The library skill itself passed: record the new evidence, write nothing new.
+            _log(agent, existing, family, verdict)
             return agent.library.record_stats(
                 existing.name,
                 existing.version,

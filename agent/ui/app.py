@@ -13,52 +13,25 @@ import datetime as dt
 import math
 from collections.abc import Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from agent.ui import pages_corrections, pages_learning, pages_library, pages_runs
+from agent.ui.context import PAGE_SIZE, UIContext, render
 from agent.ui.security import Guard
 
 HERE = Path(__file__).parent
-PAGE_SIZE = 50
 CSP = (
     "default-src 'self'; img-src 'self' data:; script-src 'self'; style-src 'self'; "
     "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
 )
-
-
-@dataclass
-class UIContext:
-    """What the routes share: the data home and the clients.
-
-    Attributes:
-        home: the data home.
-        library: the skill library (`skills.library.SkillLibrary`).
-        corrections: the queue of policy predictions waiting for a person's correction
-            (`agent.ui.corrections.CorrectionQueue`), None where the policy is missing.
-        runs: opens the run store (one per request: its SQLite connection stays in one thread).
-        guard: the access rules.
-    """
-
-    home: Path
-    library: Any
-    corrections: Any
-    runs: Callable[[], Any]
-    guard: Guard
-    page_size: int = PAGE_SIZE
-    notes: list[str] = field(default_factory=list)
-
-    @property
-    def db(self) -> Path:
-        return Path(self.library.store.path)
 
 
 def create_app(
@@ -169,8 +142,6 @@ def create_app(
             status_code=422,
         )
 
-    from agent.ui import pages_corrections, pages_learning, pages_library, pages_runs
-
     for module in (pages_library, pages_runs, pages_corrections, pages_learning):
         app.include_router(module.router)
     return app
@@ -198,14 +169,6 @@ NAV = (
 )
 
 
-def render(request: Request, name: str, context: dict, status_code: int = 200) -> HTMLResponse:
-    """A template with the request and the shared context."""
-    ctx: UIContext = request.app.state.ctx
-    return request.app.state.templates.TemplateResponse(
-        request, name, {"ctx": ctx, **context}, status_code=status_code
-    )
-
-
 def pct(x: float | None, digits: int = 0) -> str:
     """0.873 -> '87%'; None -> '–'."""
     if x is None or (isinstance(x, float) and math.isnan(x)):
@@ -224,43 +187,3 @@ def when(ts: float | None) -> str:
     if not ts:
         return "–"
     return dt.datetime.fromtimestamp(float(ts)).strftime("%Y-%m-%d %H:%M")
-
-
-@dataclass(frozen=True)
-class Pager:
-    """Page numbers for a list of `total` rows."""
-
-    page: int
-    size: int
-    total: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, math.ceil(self.total / self.size))
-
-    @property
-    def offset(self) -> int:
-        return (self.page - 1) * self.size
-
-    @property
-    def first_row(self) -> int:
-        return min(self.total, self.offset + 1)
-
-    @property
-    def last_row(self) -> int:
-        return min(self.total, self.offset + self.size)
-
-    def window(self, width: int = 2) -> list[int | None]:
-        """Page numbers to link: first, last and those around the current one (None: a gap)."""
-        keep = {1, self.pages, *range(self.page - width, self.page + width + 1)}
-        out: list[int | None] = []
-        for p in sorted(x for x in keep if 1 <= x <= self.pages):
-            if out and out[-1] is not None and p > out[-1] + 1:
-                out.append(None)
-            out.append(p)
-        return out
-
-
-def pager(page: int, size: int, total: int) -> Pager:
-    pages = max(1, math.ceil(total / size))
-    return Pager(min(max(1, page), pages), size, total)

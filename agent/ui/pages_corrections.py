@@ -17,7 +17,7 @@ from fastapi.responses import RedirectResponse, Response
 from agent.errors import AgentError
 from agent.inputs import PAGE
 from agent.policy.corrections import validate_angle
-from agent.ui.app import UIContext, pager, render
+from agent.ui.context import UIContext, pager, render
 from agent.ui.corrections import KeyPose, png_bytes
 
 router = APIRouter()

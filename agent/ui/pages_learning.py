@@ -15,7 +15,7 @@ from pathlib import Path
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse
 
-from agent.ui.app import UIContext, render
+from agent.ui.context import UIContext, render
 from agent.ui.files import inside
 from agent.ui.markdown import render_markdown
 

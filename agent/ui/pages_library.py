@@ -8,7 +8,7 @@ from fastapi import APIRouter, HTTPException, Query, Request
 
 from agent.inputs import PAGE, VERSION
 from agent.ui import queries
-from agent.ui.app import UIContext, pager, render
+from agent.ui.context import UIContext, pager, render
 from agent.ui.highlight import diff_lines, highlight_python
 from skills.errors import SkillError
 from skills.search import TAU_HIGH, TAU_LOW  # SkillLibrary.search uses the defaults

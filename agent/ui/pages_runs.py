@@ -9,7 +9,8 @@ from fastapi.responses import FileResponse
 
 from agent.errors import AgentError
 from agent.inputs import PAGE
-from agent.ui.app import UIContext, pager, render
+from agent.run.records import DamagedRecord
+from agent.ui.context import UIContext, pager, render
 from agent.ui.files import inside
 
 router = APIRouter()
@@ -22,6 +23,8 @@ def runs_page(request: Request, page: int = PAGE.query(1)):
     try:
         p = pager(page, ctx.page_size, store.count())
         records = store.list(p.size, p.offset)
+    except DamagedRecord as exc:  # one line naming the run and the field
+        raise HTTPException(422, str(exc)) from None
     finally:
         store.close()
     return render(request, "runs.html", {"nav_active": "runs", "runs": records, "pager": p})
@@ -31,6 +34,8 @@ def _record(ctx: UIContext, run_id: str):
     store = ctx.runs()
     try:
         return store.get(run_id)
+    except DamagedRecord as exc:
+        raise HTTPException(422, str(exc)) from None
     except AgentError as exc:
         raise HTTPException(404, str(exc)) from None
     finally:

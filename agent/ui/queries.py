@@ -16,6 +16,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from skills.db import connect_read_only
+
 SORTS = {
     "name": "v.name",
     "uses": "s.uses DESC, v.name",
@@ -59,7 +61,7 @@ class SkillPage:
 def _connect(db: Path) -> Iterator[sqlite3.Connection]:
     if not Path(db).exists():
         raise FileNotFoundError(db)
-    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30)
+    con = connect_read_only(Path(db))  # a read-only home folder too
     try:
         yield con
     finally:

@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
+from agent.understand.clauses import VERBS
 from agent.understand.cursor import Refusal
-from agent.understand.lexicon import known, shown, tokenize
+from agent.understand.lexicon import (
+    FILLERS,
+    GENERIC,
+    TABLE,
+    is_color,
+    is_small,
+    number_at,
+    shown,
+    singular,
+    tokenize,
+)
+from agent.understand.relations import KNOWN_WORDS
+from skills.naming import SHAPE_PHRASES
 
 
 def message(raw: str, p, r: Refusal) -> str:
-    understood = _understood(p.t, p.seen)
+    """The error for `raw`, from the parser `p` that refused it with `r`."""
+    understood = _understood(p, p.t, p.seen)
     head = f"could not read a goal from '{raw}': understood {understood}; "
     if r.why:
         return head + f"did not understand {r.why}"
@@ -22,11 +36,10 @@ def message(raw: str, p, r: Refusal) -> str:
     return head + f"did not understand '{shown(p.t[pos:end])}'{wish}"
 
 
-def _understood(tokens: list[str], seen: list[tuple[int, str]]) -> str:
-    """The pieces that were read: verbs, relations and objects, in the order they came."""
-    from agent.understand.reader import Parser
-
-    probe = Parser(tokens)
+def _understood(p, tokens: list[str], seen: list[tuple[int, str]]) -> str:
+    """The pieces that were read: verbs, relations and objects, in the order they came
+    (the noun phrases found by a fresh parser of `p`'s kind)."""
+    probe = type(p)(tokens)
     spans = list(seen)
     for i in range(len(tokens)):
         probe.i = i
@@ -42,3 +55,17 @@ def _understood(tokens: list[str], seen: list[tuple[int, str]]) -> str:
             out.append(words)
             upto = start + len(tokenize(words))
     return ", ".join(out) if out else "nothing"
+
+
+def known(word: str) -> bool:
+    """A word the reader has a use for (to find where an unknown phrase ends)."""
+    return (
+        word in (",", ";", "the", "a", "an", "of", "and", "to", "with")
+        or is_color(word)
+        or is_small(word)
+        or any(word in p.split() or singular(word) in p.split() for p, _ in SHAPE_PHRASES)
+        or word in GENERIC | TABLE | FILLERS
+        or any(word in v.split() for v in VERBS)
+        or word in KNOWN_WORDS
+        or number_at([word], 0) is not None
+    )

@@ -328,20 +328,3 @@ def number_at(toks: list[str], i: int) -> tuple[float, int] | None:
         seen = seen or w != "and"
         j += 1
     return (float(total), j) if seen else None
-
-
-def known(word: str) -> bool:
-    """A word the reader has a use for (to find where an unknown phrase ends)."""
-    from agent.understand.clauses import VERBS
-    from agent.understand.relations import KNOWN_WORDS
-
-    return (
-        word in (",", ";", "the", "a", "an", "of", "and", "to", "with")
-        or is_color(word)
-        or is_small(word)
-        or any(word in p.split() or singular(word) in p.split() for p, _ in SHAPE_PHRASES)
-        or word in GENERIC | TABLE | FILLERS
-        or any(word in v.split() for v in VERBS)
-        or word in KNOWN_WORDS
-        or number_at([word], 0) is not None
-    )

@@ -278,6 +278,9 @@ class Nouns:
             )
             group = Group(words, kind_shape, set_needs(colors, kind_shape, both), tuple(colors))
             return self._except(group, start)
+        if generic and not colors and shape is None:  # "an object", "the thing": which one?
+            self.i = start
+            return self.expect("a named object ('the red cube', not just 'object')")
         color = colors[0] if colors else None
         if bare and bare_ok:
             return Obj(describe(color, None), None, color, bare=True)  # see _borrow

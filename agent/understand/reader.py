@@ -17,10 +17,11 @@ How it reads (small tables, one general grammar; see each module's docstring):
   previous clause's subject is another candidate: "put A on B, then C on it" is refused as
   ambiguous; after a direction, the landmark of the previous direction: "A left of the
   bowl and B right of it"). A negated verb carries over to the verbless steps after it
-  ("don't put A on B or in C": neither; not across "but"). Nouns: `nouns`; relations and regions:
-  `relations`; verbs: `clauses`, `arrange`. Every word must be read: an unknown verb,
-  relation or object, or words left over, raise AgentError saying what was understood and
-  what was not; nothing falls back to a nearest template.
+  ("don't put A on B or in C": neither; not across "but"). Nouns: `nouns`; relations and
+  regions: `relations` (tables), `relation_rules`; verbs: `clauses` (tables),
+  `clause_rules`, `arrange`; the error message: `explain`. Every word must be read: an
+  unknown verb, relation or object, or words left over, raise AgentError saying what was
+  understood and what was not; nothing falls back to a nearest template.
 A set subject makes a quantifier (all(x in cubes except red cube: in(x, tray))); a named
 movable target is left out of the set. Conjunctions are read as one final state: a
 `held(a)` followed by a clause that puts `a` somewhere is dropped ("pick up A and put it
@@ -33,13 +34,15 @@ from dataclasses import dataclass
 
 from agent.errors import AgentError
 from agent.understand.arrange import Arrangements
-from agent.understand.clauses import GERUNDS, VERBS, Clauses
+from agent.understand.clause_rules import Clauses
+from agent.understand.clauses import GERUNDS, VERBS
 from agent.understand.cursor import Cursor, Refusal
 from agent.understand.explain import message
 from agent.understand.lexicon import CONNECTORS, LEAD_INS, NEGATORS, shown, tokenize
 from agent.understand.needs import scene_needs
 from agent.understand.nouns import TABLE_OBJ, Group, Nouns, Obj, SameColor
-from agent.understand.relations import Rel, Relations, target_pred
+from agent.understand.relation_rules import Relations
+from agent.understand.relations import Rel, target_pred
 from sim.goals import And, Atom, Formula, Not, Or, Quant
 
 DECLARE = (

@@ -25,8 +25,8 @@ The text grammar is a Lark grammar (a well-kept parser library; no hand-written 
 from __future__ import annotations
 
 import json
-import math
 import re
+import sys
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Union
@@ -236,7 +236,7 @@ def _node(data) -> Formula:
                 raise GoalError(f"bad argument {a!r:.40} in {pred}")
             if isinstance(a, str) and (not _squash(a) or any(c in a for c in ",():")):
                 raise GoalError(f"bad argument {a!r:.40} in {pred}: empty, or has , ( ) or :")
-            if not isinstance(a, str) and not math.isfinite(a):
+            if not isinstance(a, str) and not abs(a) <= sys.float_info.max:  # NaN, inf, 10**400
                 raise GoalError(f"bad argument {a!r} in {pred}: not a finite number")
             out.append(_squash(a) if isinstance(a, str) else float(a))
         return Atom(pred, tuple(out))
@@ -264,13 +264,26 @@ def parse(goal) -> Formula:
     """A formula from its text form, its JSON form (dict or JSON text), or a formula."""
     if isinstance(goal, Atom | And | Or | Not | Quant):
         return goal
-    if isinstance(goal, dict):
-        return from_json(goal)
-    if isinstance(goal, str) and goal.lstrip().startswith("{"):
-        return from_json(goal)
-    if isinstance(goal, str):
-        return parse_text(goal)
-    raise GoalError(f"a goal is text or JSON, not {type(goal).__name__}")
+    if not isinstance(goal, str | dict):
+        raise GoalError(f"a goal is text or JSON, not {type(goal).__name__}")
+    try:  # 'not not ... on(a, b)' 3000 deep: a one-line refusal, not a RecursionError
+        json_form = isinstance(goal, dict) or goal.lstrip().startswith("{")
+        f = from_json(goal) if json_form else parse_text(goal)
+        if _depth(f) <= MAX_DEPTH:
+            return f
+    except RecursionError:
+        pass
+    raise GoalError(f"the goal is nested more than {MAX_DEPTH} levels deep")
+
+
+MAX_DEPTH = 50  # nesting of and/or/not/all/any; every later stage recurses once per level
+
+
+def _depth(f: Formula) -> int:
+    if isinstance(f, Atom):
+        return 1
+    parts = f.parts if isinstance(f, And | Or) else (f.part if isinstance(f, Not) else f.body,)
+    return 1 + max(_depth(p) for p in parts)
 
 
 SLOT = re.compile(r"\?([a-z_][a-z0-9_]*)")  # a goal template's slot, e.g. ?a, ?color2

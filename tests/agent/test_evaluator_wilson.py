@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from agent.evaluate.evaluator import Evaluator, Job, eval_seeds, wilson
+from agent.evaluate.evaluator import Evaluator, Job, draw_seeds, wilson
 
 CODE = 'def noop(robot):\n    """Do nothing."""\n    robot.find("red cube")\n'
 
@@ -121,10 +121,11 @@ def test_rejected_code_runs_nothing_and_width_defaults_to_one():
 
 
 def test_evaluate_binds_family_scenes_and_goes_through_the_same_run():
-    ex = CountingExecutor({s: "F" for s in eval_seeds(5)})  # type: ignore[arg-type]
-    ev = Evaluator(ex, episodes=5)
+    seeds = draw_seeds(5)
+    ex = CountingExecutor({s: "F" for s in seeds})  # type: ignore[arg-type]
+    ev = Evaluator(ex, episodes=5, seeds=lambda n: seeds[:n])
     v = ev.evaluate(CODE, "noop", "pick", lambda fam, seed: {})
-    assert ex.ran == eval_seeds(2) and v.stopped_early and not v.passed
+    assert ex.ran == seeds[:2] == v.seeds and v.stopped_early and not v.passed
     unbound = ev.evaluate(CODE, "noop", "pick", lambda fam, seed: None)
     assert unbound.stage == "syntax" and unbound.episodes == () and len(ex.ran) == 2
     assert (

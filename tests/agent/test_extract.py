@@ -201,3 +201,19 @@ def test_plan_missing_raises():
         extract_plan("I am not sure what you mean.")
     with pytest.raises(AgentError, match="no steps"):
         extract_plan("[]")
+
+
+def test_a_reply_of_brackets_is_read_within_a_budget_not_quadratically():
+    """Each bracket is tried as the start of a value, and each try can read the rest of the
+    reply: 20 kB of "[" (or of '{"a": ') was 22 s of tries; the tries stop at a budget."""
+    from agent.llm.extract import SCAN_BUDGET, _values
+
+    for reply in ("[" * 20000, '{"a": ' * 5000):
+        tries = list(_values(reply, literals=True))
+        assert 0 < len(tries) < len(reply) // 10 and all(v is None for _, v in tries)
+        with pytest.raises(AgentError, match="no plan"):
+            extract_plan(reply)
+    # the budget is large enough for a real reply with a list after some bracketed prose
+    prose = "Sure [1]. " * 200 + '["pick up the red cube", "put it on the blue plate"]'
+    assert len(prose) * 3 < SCAN_BUDGET
+    assert extract_plan(prose) == ["pick up the red cube", "put it on the blue plate"]

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from agent.llm.client import make_llm
+from agent.llm.backends import make_llm
 from tests.agent.test_loop import make_agent
 
 GOOD = '''```python

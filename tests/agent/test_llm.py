@@ -10,15 +10,11 @@ from langchain_core.language_models.fake_chat_models import FakeListChatModel, G
 from langchain_core.messages import AIMessage
 
 from agent.errors import AgentError, LLMUnavailable
-from agent.llm.client import (
-    LLM,
-    LLMConfig,
-    Usage,
-    estimate_tokens,
-    make_llm,
-    parse_spec,
-    resolve_llm_config,
-)
+from agent.llm.backends import make_llm
+from agent.llm.client import LLM
+from agent.llm.settings import LLMConfig, resolve_llm_config
+from agent.llm.spec import parse_spec
+from agent.llm.usage import Usage, estimate_tokens
 from tests.agent.llm_server import completion, server_error
 
 # -- a loopback server speaking the OpenAI chat-completions and Ollama /api/chat formats ----
@@ -121,7 +117,7 @@ def test_openai_other_4xx_are_not_retried_and_say_the_server(server, status):
 
 
 def test_each_request_has_the_documented_timeout_and_no_hidden_client_retries():
-    from agent.llm.client import DEFAULT_TIMEOUT
+    from agent.config import DEFAULT_LLM_TIMEOUT as DEFAULT_TIMEOUT
 
     llm = make_llm("openai:m", base_url="http://127.0.0.1:9/v1")
     assert DEFAULT_TIMEOUT == 120.0 and llm.model.request_timeout == DEFAULT_TIMEOUT
@@ -350,6 +346,15 @@ def test_malformed_specs(spec):
         make_llm(spec)
 
 
+def test_other_langchain_providers_need_their_package_and_the_hub_is_refused():
+    with pytest.raises(
+        AgentError, match=r"^anthropic:claude-x needs the langchain-anthropic package"
+    ):
+        make_llm("anthropic:claude-x")
+    with pytest.raises(AgentError, match=r"models are not downloaded; use hf:/path"):
+        make_llm("huggingface:org/model")
+
+
 def test_parse_spec_keeps_colons_in_the_model_name():
     assert parse_spec("ollama:qwen2.5-coder:7b") == ("ollama", "qwen2.5-coder:7b")
     assert parse_spec("OpenAI:gpt-4o") == ("openai", "gpt-4o")
@@ -468,8 +473,8 @@ def test_llm_module_imports_no_backend_at_import_time():
     import sys
 
     code = (
-        "import sys, agent.llm.client, agent.llm.prompts, agent.llm.extract\n"
-        "print([m for m in ('langchain_openai', 'langchain_ollama', 'transformers', 'torch') if m in sys.modules])"
+        "import sys, agent.llm.backends, agent.llm.settings, agent.llm.prompts, agent.llm.extract\n"
+        "print([m for m in ('langchain', 'langchain_openai', 'langchain_ollama', 'transformers', 'torch') if m in sys.modules])"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.stdout.strip() == "[]", out.stderr

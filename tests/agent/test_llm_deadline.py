@@ -15,8 +15,11 @@ from pathlib import Path
 import pytest
 from langchain_core.messages import AIMessage
 
+from agent.config import DEFAULT_LLM_TIMEOUT as DEFAULT_TIMEOUT
 from agent.errors import AgentError, LLMUnavailable
-from agent.llm.client import DEFAULT_TIMEOUT, LLM, make_llm, resolve_llm_config
+from agent.llm.backends import make_llm
+from agent.llm.client import LLM
+from agent.llm.settings import resolve_llm_config
 from tests.agent.llm_server import PROXY_VARS, SilentServer
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -9,7 +9,7 @@ import math
 import pytest
 
 from agent.errors import AgentError, LLMUnavailable
-from agent.llm.client import make_llm
+from agent.llm.backends import make_llm
 from agent.llm.extract import extract_formula
 from agent.llm.goal_prompts import goal_feedback
 from agent.llm.goal_writer import write_goal

@@ -9,7 +9,7 @@ from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
 from agent.errors import AgentError
 from agent.evaluate.evaluator import Evaluator
-from agent.llm.client import make_llm
+from agent.llm.backends import make_llm
 from agent.loop import Agent
 from agent.plan.planner import LLMPlanner, OfflinePlanner
 from agent.run.records import RunStore

@@ -5,7 +5,7 @@ success, refusals kept, and every planning prompt carries the scene and the fram
 
 from __future__ import annotations
 
-from agent.llm.client import make_llm
+from agent.llm.backends import make_llm
 from bench.open_world import SPLITS, load_open_suite, run_open_bench
 from tests.agent import scripted_model
 from tests.agent.test_loop import make_agent

@@ -36,6 +36,7 @@ from agent.policy.geometry import (
     yaw_error,
     yaw_mod,
 )
+from agent.policy.settings import Optim
 from tests.agent.policy_helpers import (
     SPEC,
     TINY_DIM,
@@ -717,7 +718,12 @@ def _feedback(world, tmp_path, expert, attempts, save=None):
     policy = Policy(model, SPEC, tiny_encoder(), threads=1, info={"version": 7})
     store = CorrectionStore(tmp_path / "corrections.sqlite")
     cfg = FeedbackConfig(
-        "pick", rounds=1, attempts=attempts, eval_episodes=1, steps=2, batch_size=2, threads=1
+        "pick",
+        rounds=1,
+        attempts=attempts,
+        eval_episodes=1,
+        steps=2,
+        optim=Optim(batch_size=2, threads=1),
     )
     report = run_feedback(policy, store, cfg, expert, save=save, world=world)
     return report, store.get(), before, policy
@@ -824,8 +830,7 @@ def test_successful_attempts_are_kept_as_training_rows_with_their_own_poses(
         attempts=3,
         eval_episodes=1,
         steps=2,
-        batch_size=2,
-        threads=1,
+        optim=Optim(batch_size=2, threads=1),
         keep_successes=keep,
     )
     report = run_feedback(

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from agent.policy.settings import Optim
 from tests.agent.policy_helpers import (
     fails,
     files,
@@ -143,7 +144,9 @@ def test_a_crash_after_saving_still_counts_the_corrections_used(tmp_path, world,
         finetune.FinetuneLog, "record", lambda *a, **k: (_ for _ in ()).throw(OSError("crash"))
     )
     with pytest.raises(OSError):
-        finetune.finetune_session(h, finetune.FinetuneConfig(steps=1, eval_episodes=0, threads=1))
+        finetune.finetune_session(
+            h, finetune.FinetuneConfig(steps=1, eval_episodes=0, optim=Optim(threads=1))
+        )
     monkeypatch.undo()
     assert versions(h) == [1, 2]  # saved, not recorded
     with pytest.raises(AgentError, match="no new corrections"):

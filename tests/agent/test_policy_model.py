@@ -141,10 +141,11 @@ def test_decoding_perfect_maps_gives_back_the_labelled_poses(demos):
 
 def test_training_lowers_the_loss_on_a_tiny_set(demos):
     from agent.policy.loop import FitConfig, fit
+    from agent.policy.settings import Optim
 
     res = fit(
         tiny_model(),
         prepared(demos["place"]),
-        FitConfig(steps=25, batch_size=4, lr=3e-3, threads=1),
+        FitConfig(steps=25, optim=Optim(batch_size=4, lr=3e-3, threads=1)),
     )
     assert res.final_loss < res.first_loss * 0.7

@@ -19,6 +19,7 @@ from agent.errors import AgentError
 from agent.policy.loop import FitConfig, fit, supervised_loss
 from agent.policy.losses import forward
 from agent.policy.prepare import Prepared
+from agent.policy.settings import Optim
 from agent.policy.strategies import (
     STRATEGIES,
     StepContext,
@@ -30,7 +31,7 @@ from tests.agent.policy_helpers import SPEC, tiny_encoder, tiny_model
 
 # Hooks called outside `fit` run with torch's own thread count: one thread.
 pytestmark = pytest.mark.usefixtures("one_thread")
-CFG = FitConfig(steps=3, batch_size=4, lr=2e-3, seed=0, threads=1)
+CFG = FitConfig(steps=3, optim=Optim(batch_size=4, lr=2e-3, seed=0, threads=1))
 
 
 @pytest.fixture(scope="module")
@@ -138,7 +139,12 @@ def tiny_prepared(n: int, start: int = 0, task: int = 0) -> Prepared:
 # -- the loop and the names ------------------------------------------------------------------
 def test_loop_calls_the_hooks_in_order(tasks):
     log: list = []
-    fit(tiny_model(), tasks[0], FitConfig(2, 4, threads=1), [Probe(log, "a"), Probe(log, "b")])
+    fit(
+        tiny_model(),
+        tasks[0],
+        FitConfig(2, Optim(batch_size=4, threads=1)),
+        [Probe(log, "a"), Probe(log, "b")],
+    )
     step = [
         ("a", "extra_loss"),
         ("b", "extra_loss"),
@@ -163,7 +169,7 @@ def test_loop_trains_on_each_steps_augmented_batch(tasks):
         return dataclasses.replace(batch, x=torch.zeros_like(batch.x))
 
     probe = Probe()
-    fit(tiny_model(), tasks[0], FitConfig(3, 4, threads=1, augment=flip), [probe])
+    fit(tiny_model(), tasks[0], FitConfig(3, Optim(batch_size=4, threads=1), augment=flip), [probe])
     assert seen == [4, 4, 4]
     assert all(float(b.x.abs().sum()) == 0 for b in probe.batches)
 
@@ -418,7 +424,7 @@ def test_agem_gradients_never_oppose_the_memory(tasks):
     from agent.policy.strategies.agem import AGEM
 
     agem = AGEM(capacity=4, rows=4)
-    model = fit(tiny_model(), tasks[0], FitConfig(2, 4, threads=1), [agem]).model
+    model = fit(tiny_model(), tasks[0], FitConfig(2, Optim(batch_size=4, threads=1)), [agem]).model
     assert len(agem.buffer) == 4 and agem.projected == 0  # nothing to protect yet
     raw, out, refs = Probe(), Probe(), []
 
@@ -426,7 +432,13 @@ def test_agem_gradients_never_oppose_the_memory(tasks):
         def after_backward(self, step, grads):
             refs.append(dict(agem.last_ref))
 
-    fit(model, tasks[1], FitConfig(6, 4, lr=0.05, threads=1), [raw, agem, Ref(), out], index=1)
+    fit(
+        model,
+        tasks[1],
+        FitConfig(6, Optim(batch_size=4, lr=0.05, threads=1)),
+        [raw, agem, Ref(), out],
+        index=1,
+    )
     assert len(refs) == 6 and all(refs)
     for g0, g1, ref in zip(raw.grads, out.grads, refs, strict=True):
         d0 = float(sum((g0[n] * ref[n]).sum() for n in ref))
@@ -458,7 +470,13 @@ def test_spg_scales_gradients_and_updates_down_by_importance(tasks):
     # Gradients are masked by (1 - importance) ...
     raw, out = Probe(), Probe()
     once = copy.deepcopy(spg)  # after_task raises the importances: keep spg's for below
-    fit(copy.deepcopy(model), tasks[1], FitConfig(2, 4, threads=1), [raw, once, out], index=1)
+    fit(
+        copy.deepcopy(model),
+        tasks[1],
+        FitConfig(2, Optim(batch_size=4, threads=1)),
+        [raw, once, out],
+        index=1,
+    )
     for g0, g1 in zip(raw.grads, out.grads, strict=True):
         for n, g in g0.items():
             torch.testing.assert_close(g1[n], g * (1 - imp[n]))
@@ -467,7 +485,7 @@ def test_spg_scales_gradients_and_updates_down_by_importance(tasks):
     # lr * g / (|g| + eps) after clipping: compared where the clipped gradient dwarfs eps.
     start = state(model)
     plain, masked = copy.deepcopy(model), copy.deepcopy(model)
-    one = FitConfig(1, 4, lr=0.01, clip=5.0, threads=1)
+    one = FitConfig(1, Optim(batch_size=4, lr=0.01, clip=5.0, threads=1))
     fit(plain, tasks[1], one, index=1)
     fit(masked, tasks[1], one, [spg], index=1)
     clip = min(1.0, 5.0 / float(flat(raw.grads[0]).norm()))
@@ -485,7 +503,7 @@ def test_spg_scales_gradients_and_updates_down_by_importance(tasks):
     # Importance accumulates by element-wise max: nothing becomes less important.
     spg2 = SPG(samples=4, rows=2)
     spg2.importance = {n: torch.full_like(v, 0.99) for n, v in imp.items()}
-    fit(model, tasks[1], FitConfig(1, 4, threads=1), [spg2], index=2)
+    fit(model, tasks[1], FitConfig(1, Optim(batch_size=4, threads=1)), [spg2], index=2)
     assert all((v >= 0.99).all() for v in spg2.importance.values())
 
 
@@ -499,7 +517,7 @@ def test_spg_protects_what_the_first_task_needed(tasks):
     start = state(model)
     important = {n: v > 0.9 for n, v in spg.importance.items()}
     plain, masked = copy.deepcopy(model), copy.deepcopy(model)
-    cfg = FitConfig(5, 4, lr=0.01, threads=1)
+    cfg = FitConfig(5, Optim(batch_size=4, lr=0.01, threads=1))
     fit(plain, tasks[1], cfg, index=1)
     fit(masked, tasks[1], cfg, [spg], index=1)
 
@@ -557,10 +575,10 @@ def test_lora_relearning_an_instruction_routes_to_the_newest_adapter(tasks):
 
     old, new = tasks
     lora = LoRA()
-    model = fit(tiny_model(), old, FitConfig(1, 4, threads=1), [lora]).model
-    router = fit(model, new, FitConfig(1, 4, threads=1), [lora], index=1).model
+    model = fit(tiny_model(), old, FitConfig(1, Optim(batch_size=4, threads=1)), [lora]).model
+    router = fit(model, new, FitConfig(1, Optim(batch_size=4, threads=1)), [lora], index=1).model
     task1 = state(router)
-    res = fit(router, new, FitConfig(2, 4, threads=1), [lora], index=2)
+    res = fit(router, new, FitConfig(2, Optim(batch_size=4, threads=1)), [lora], index=2)
     assert router.adapters == ["task1", "task2"] and router.route(new.emb) == ["task2"] * len(new)
     after = state(router)
     assert all(torch.equal(after[k], v) for k, v in task1.items())  # task1 frozen
@@ -574,8 +592,8 @@ def test_lora_checkpoint_round_trip_and_resume(tasks, tmp_path):
 
     old, new = tasks
     lora = LoRA()
-    model = fit(tiny_model(), old, FitConfig(1, 4, threads=1), [lora]).model
-    router = fit(model, new, FitConfig(1, 4, threads=1), [lora], index=1).model
+    model = fit(tiny_model(), old, FitConfig(1, Optim(batch_size=4, threads=1)), [lora]).model
+    router = fit(model, new, FitConfig(1, Optim(batch_size=4, threads=1)), [lora], index=1).model
     save_checkpoint(tmp_path, router, SPEC, "hash16-x3")
     loaded, _, payload = load_checkpoint(tmp_path)
     assert isinstance(loaded, AdapterRouter) and payload["lora"]["adapters"] == ["task1"]
@@ -585,7 +603,7 @@ def test_lora_checkpoint_round_trip_and_resume(tasks, tmp_path):
         for a, b in zip(router(mixed.x, mixed.emb), loaded(mixed.x, mixed.emb), strict=True):
             assert torch.equal(a, b)
     # A new loop on the loaded router (a fresh LoRA plugin, counting from 1 again).
-    res = fit(loaded, old, FitConfig(1, 4, threads=1), [LoRA()], index=1)
+    res = fit(loaded, old, FitConfig(1, Optim(batch_size=4, threads=1)), [LoRA()], index=1)
     assert loaded.adapters == ["task1", "task1_1"] and res.trainable_params > 0
     assert loaded.route(old.emb) == ["task1_1"] * len(old)
 
@@ -598,7 +616,9 @@ def test_ema_weights_are_the_analytic_average(tasks):
     model = tiny_model()
     w0 = state(model)
     probe = Probe()
-    res = fit(model, tasks[0], FitConfig(steps, 4, threads=1), [probe, EMA(decay=d)])
+    res = fit(
+        model, tasks[0], FitConfig(steps, Optim(batch_size=4, threads=1)), [probe, EMA(decay=d)]
+    )
     seen = probe.weights  # the weights at each step, before the optimizer moves them
     assert len(seen) == steps and all(torch.equal(seen[0][k], v) for k, v in w0.items())
     final = state(res.model)
@@ -616,11 +636,11 @@ def test_ema_keeps_averaging_across_experiences(tasks):
     from agent.policy.strategies.ema import EMA
 
     ema = EMA(decay=0.9)
-    model = fit(tiny_model(), tasks[0], FitConfig(2, 4, threads=1), [ema]).model
+    model = fit(tiny_model(), tasks[0], FitConfig(2, Optim(batch_size=4, threads=1)), [ema]).model
     shadow0 = {k: v.clone() for k, v in ema.shadow.items()}
     assert all(torch.equal(model.state_dict()[k], v) for k, v in shadow0.items())
     probe = Probe()
-    fit(model, tasks[1], FitConfig(1, 4, threads=1), [probe, ema], index=1)
+    fit(model, tasks[1], FitConfig(1, Optim(batch_size=4, threads=1)), [probe, ema], index=1)
     for k, v in model.state_dict().items():
         torch.testing.assert_close(v, 0.9 * shadow0[k] + 0.1 * probe.weights[0][k])
 
@@ -631,10 +651,18 @@ def test_ema_averages_lora_adapters(tasks):
     from agent.policy.strategies.lora import AdapterRouter, LoRA
 
     old, new = tasks
-    model = fit(tiny_model(), old, FitConfig(2, 4, threads=1), [LoRA(), EMA(decay=0.5)]).model
-    lora_only = fit(copy.deepcopy(model), new, FitConfig(3, 4, threads=1), [LoRA()], index=1).model
+    model = fit(
+        tiny_model(), old, FitConfig(2, Optim(batch_size=4, threads=1)), [LoRA(), EMA(decay=0.5)]
+    ).model
+    lora_only = fit(
+        copy.deepcopy(model), new, FitConfig(3, Optim(batch_size=4, threads=1)), [LoRA()], index=1
+    ).model
     both = fit(
-        copy.deepcopy(model), new, FitConfig(3, 4, threads=1), [LoRA(), EMA(decay=0.5)], index=1
+        copy.deepcopy(model),
+        new,
+        FitConfig(3, Optim(batch_size=4, threads=1)),
+        [LoRA(), EMA(decay=0.5)],
+        index=1,
     ).model
     assert isinstance(both, AdapterRouter)
     a, b = state(lora_only), state(both)
@@ -652,7 +680,7 @@ def test_joint_trains_on_the_union_of_tasks(tasks):
     model = fit(tiny_model(), tasks[0], CFG, [joint, probe]).model
     assert {int(t) for b in probe.batches for t in b.task} == {0}
     probe.batches.clear()
-    fit(model, tasks[1], FitConfig(4, 6, threads=1), [joint, probe], index=1)
+    fit(model, tasks[1], FitConfig(4, Optim(batch_size=6, threads=1)), [joint, probe], index=1)
     drawn = torch.cat([b.task for b in probe.batches])
     assert set(drawn.tolist()) == {0, 1}  # both experiences in the batches
     assert joint.info() == {"buffer_size": 8}

@@ -634,3 +634,19 @@ def test_family_instructions_read_as_their_goal(world, family):
         world.settle(max_steps=120)
     assert task.is_success()
     assert evaluate(goal, read_world(world, start)).value is True
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Carry an object over to the left side of the table",
+        "put an object in the bowl",
+        "put the red cube on the thing",
+    ],
+)
+def test_an_object_that_names_no_object_is_refused_in_one_line(text):
+    """A singular "object"/"thing" without a color named nothing: it was read as an
+    object with an empty description and ended in an IndexError."""
+    with pytest.raises(AgentError) as err:
+        read_goal(text)
+    assert "named object" in str(err.value) and "\n" not in str(err.value)

@@ -7,6 +7,7 @@ here loads the real model or starts a browser (see test_ui_browser.py for that).
 from __future__ import annotations
 
 import dataclasses
+import html
 import io
 import json
 import re
@@ -20,7 +21,7 @@ from agent.errors import AgentError
 from agent.run.records import Decision, RunRecord, RunStore
 from agent.ui.app import create_app
 from agent.ui.corrections import CorrectionQueue, KeyPose, PendingPrediction, StoredCorrection
-from agent.ui.highlight import diff_lines, highlight_python
+from agent.ui.highlight import diff_lines, highlight_python, stylesheet
 from agent.ui.markdown import render_markdown
 from skills.embed import HashEmbedder
 from skills.index import MemoryIndex
@@ -236,7 +237,7 @@ def make_home(home: Path) -> SkillLibrary:
     cont = home / "bench" / "continual"
     cont.mkdir(parents=True)
     (cont / "continual.md").write_text(
-        "# Continual learning\n\n| strategy | ACC | BWT |\n|---|---|---|\n| ewc | 0.81 | -0.02 |\n| <script>x</script> | 1 | 0 |\n"
+        "# Continual learning\n\n| strategy | ACC | BWT |\n|---|--:|--:|\n| ewc | 0.81 | -0.02 |\n| <script>x</script> | 1 | 0 |\n"
     )
     (cont / "r_matrix_ewc.png").write_bytes(tiny_png())
     return lib
@@ -349,12 +350,15 @@ def test_library_sorts_and_pages(home, queue):
 
 
 # -- skill -------------------------------------------------------------------------------
-def test_skill_page_shows_code_versions_lineage_stats_and_runs(client):
+def test_skill_page_shows_code_versions_lineage_stats_and_runs(client, home):
     r = client.get("/skills/stack")
     assert r.status_code == 200
     page = r.text
-    assert '<span class="tok-keyword">def</span> <span class="tok-def">stack</span>' in page
-    assert '<span class="tok-comment"># a second version: lift first</span>' in page
+    code = page[page.index('id="code"') :].split("</pre>")[0]
+    assert '<span class="k">def</span><span class="w"> </span><span class="nf">stack</span>' in code
+    assert '<span class="c1"># a second version: lift first</span>' in code
+    shown = html.unescape(re.sub(r"<[^>]+>", "", code.split("<code>", 1)[1].split("</code>")[0]))
+    assert shown == home[1].get("stack").code.rstrip("\n")  # every character, in order
     assert "v1" in page and "v2" in page and "/skills/stack?v=1" in page
     diff = page[page.index('id="diff"') :]
     assert (
@@ -375,7 +379,8 @@ def test_skill_page_versions_and_diffs(client):
     v1 = client.get("/skills/stack", params={"v": 1}).text
     assert "# a second version" not in v1 and "(latest v2)" in v1
     both = client.get("/skills/stack", params={"v": 2, "diff": 1}).text
-    assert "+    # a second version: lift first" in both
+    added = re.findall(r'<span class="d-add">(.*?)</span>\n?(?=<span class="d-|</pre>)', both)
+    assert '+    <span class="c1"># a second version: lift first</span>' in added
     same = client.get("/skills/stack", params={"v": 2, "diff": 2}).text
     assert 'class="d-add"' not in same
     child = client.get("/skills/stack_pair").text
@@ -473,7 +478,8 @@ def test_learning_page_shows_curriculum_and_continual_results(client):
     assert 'src="/learning/curriculum/basic-20260101-000000/library_growth.png"' in r.text
     assert 'src="/learning/curriculum/basic-20260101-000000/success.png"' in r.text
     cont = r.text[r.text.index('id="continual"') :]
-    assert "<th>ACC</th>" in cont and "<td>0.81</td>" in cont and "&lt;script&gt;" in cont
+    assert '<th class="al-right">ACC</th>' in cont and '<td class="al-right">0.81</td>' in cont
+    assert "&lt;script&gt;" in cont
     assert 'src="/learning/continual/r_matrix_ewc.png"' in cont
     for url in (
         "/learning/curriculum/basic-20260101-000000/library_growth.png",
@@ -753,36 +759,79 @@ def test_every_asset_is_local(client):
         text = f.read_text()
         assert not re.search(r"(src|href)\s*=\s*[\"']?(https?:)?//", text), f
         assert "@import" not in text and "cdn" not in text.lower(), f
-    for name in ("style.css", "app.js", "favicon.svg"):
+    for name in ("style.css", "pygments.css", "app.js", "favicon.svg"):
         assert client.get(f"/static/{name}").status_code == 200
+    assert 'href="/static/pygments.css"' in client.get("/").text
 
 
-def test_highlighter_marks_tokens_and_escapes():
-    html = highlight_python(
-        '@deco\ndef f(robot, x=0x1F):  # <b>hi</b>\n    return \'a<b\' + """c\n""" if x else 2.5e-3\n'
+def _css_classes(markup: str) -> set[str]:
+    return {c for attr in re.findall(r'class="([^"]*)"', markup) for c in attr.split()}
+
+
+def test_highlighter_marks_tokens_keeps_every_character_and_escapes():
+    code = (
+        "@deco\ndef f(robot, x=0x1F):  # </code></pre><script>alert(1)</script>\n"
+        '    return \'a<b\' + """c\n""" if x else 2.5e-3\n'
     )
-    assert '<span class="tok-decorator">@deco</span>' in html
-    assert '<span class="tok-keyword">def</span> <span class="tok-def">f</span>' in html
-    assert (
-        '<span class="tok-number">0x1F</span>' in html
-        and '<span class="tok-number">2.5e-3</span>' in html
+    out = str(highlight_python(code))
+    assert "<script>" not in out and "&lt;script&gt;alert(1)&lt;/script&gt;" in out
+    assert '<span class="nd">@deco</span>' in out and '<span class="nf">f</span>' in out
+    assert '<span class="k">def</span>' in out and '<span class="mh">0x1F</span>' in out
+    assert html.unescape(re.sub(r"<[^>]+>", "", out)) == code.rstrip("\n")
+    # every token class the seed skills need has a colour in the stylesheet the app serves
+    css = (Path(__file__).resolve().parents[2] / "agent/ui/static/pygments.css").read_text()
+    seeds = Path(__file__).resolve().parents[2] / "skills" / "seed"
+    used = set().union(*(_css_classes(highlight_python(f.read_text())) for f in seeds.glob("*.py")))
+    styled = set(re.findall(r"^\.hl \.(\S+) ", stylesheet(), re.M))  # what the style colours
+    served = set(re.findall(r"^\.hl \.(\S+) ", css, re.M))
+    assert {"k", "nf", "sd"} <= used & styled and used & styled <= served
+
+
+def test_diffs_are_difflibs_unified_diff_highlighted_in_context():
+    import difflib
+
+    old = 'def f(robot):\n    """Doc\n    more <b>\n    """\n    return 1\n'
+    new = old.replace("more", "less").replace("return 1", "return 2  # two")
+    lines = diff_lines(old, new, "f v1", "f v2", context=1)
+    want = difflib.unified_diff(
+        old.splitlines(), new.splitlines(), "f v1", "f v2", n=1, lineterm=""
     )
-    assert '<span class="tok-comment"># &lt;b&gt;hi&lt;/b&gt;</span>' in html
-    assert '<span class="tok-string">&#x27;a&lt;b&#x27;</span>' in html
-    assert '<span class="tok-string">&quot;&quot;&quot;c\n&quot;&quot;&quot;</span>' in html
-    assert highlight_python("s = 'open") == 's = <span class="tok-string">&#x27;open</span>'
-    kinds = [d.kind for d in diff_lines("a\nb\n", "a\nc\n", "v1", "v2")]
-    assert kinds == ["file", "file", "hunk", "ctx", "del", "add"]
+    assert [d.text for d in lines] == list(want)
+    assert [d.kind for d in lines] == [
+        "file",
+        "file",
+        "hunk",
+        "ctx",
+        "del",
+        "add",
+        "ctx",
+        "del",
+        "add",
+    ]
+    for d in lines:
+        assert html.unescape(re.sub(r"<[^>]+>", "", d.html)) == d.text
+    # a line inside a docstring is coloured as the docstring it belongs to, even alone in a hunk
+    assert lines[4].html == '-<span class="sd">    more &lt;b&gt;</span>'
+    assert '<span class="c1"># two</span>' in lines[8].html
+    assert diff_lines(old, old, "a", "b") == []
 
 
 def test_markdown_tables_are_rendered_and_escaped():
-    out = render_markdown("## R\n\n| a | b |\n|---|--:|\n| `x` | **<i>** |\n\ntext & more\n- item")
+    out = render_markdown(
+        "## R\n\n| a | b |\n|---|--:|\n| `x` | **<i>** |\n\ntext & more\n- item\n\n"
+        "<script>alert(1)</script>\n\n[bad](javascript:alert(1)) [ok](https://example.org/r)"
+    )
     assert "<h3>R</h3>" in out and "<th>a</th>" in out and "<td><code>x</code></td>" in out
+    assert '<table class="grid">' in out and '<th class="al-right">b</th>' in out
+    assert "style=" not in out  # the CSP refuses inline styles: alignment is a class
     assert (
         "<strong>&lt;i&gt;</strong>" in out
         and "<p>text &amp; more</p>" in out
         and "<li>item</li>" in out
     )
+    assert "<script>" not in out and "&lt;script&gt;alert(1)&lt;/script&gt;" in out
+    assert re.findall(r"<a [^>]*>", out) == ['<a href="https://example.org/r">']  # no javascript:
+    assert '<a href="https://example.org/r">ok</a>' in out
 
 
 def test_keys_on_the_image_map_to_world_poses_and_back():

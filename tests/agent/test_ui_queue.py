@@ -47,6 +47,7 @@ def queued_home(tmp_path_factory) -> Path:
     Callers copy its `policy/` folder (`with_policy`) and never change it.
     """
     from agent.policy.queue import enqueue_failures
+    from agent.policy.settings import Optim
     from agent.policy.train import TrainSettings, train_policy
 
     home = tmp_path_factory.getbasetemp() / "queued-policy-home"
@@ -54,7 +55,7 @@ def queued_home(tmp_path_factory) -> Path:
     if done.is_file():
         return home
     shutil.rmtree(home, ignore_errors=True)
-    settings = TrainSettings(("place",), n_train=8, n_test=3, steps=5, batch_size=4)
+    settings = TrainSettings(("place",), n_train=8, n_test=3, steps=5, optim=Optim(batch_size=4))
     train_policy(home, settings, embedder=embedder())
     place = enqueue_failures(home, "latest", "place", 3, embedder=embedder())
     again = enqueue_failures(home, "latest", "place", 1, embedder=embedder())  # seed 1 again

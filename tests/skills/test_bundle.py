@@ -8,6 +8,7 @@ import zipfile
 
 import pytest
 
+from skills.bundle import export_bundle, import_bundle
 from skills.embed import HashEmbedder
 from skills.errors import SkillError
 from skills.index import MemoryIndex
@@ -48,11 +49,11 @@ def source(tmp_path):
 def test_round_trip_keeps_code_metadata_lineage_and_claims_as_provenance(source, tmp_path):
     from skills.bundle import provenance
 
-    out = source.export(tmp_path / "lib.zip")
+    out = export_bundle(source, tmp_path / "lib.zip")
     assert out["skills"] == len(source.list()) and out["versions"] == len(source.list()) + 1
     with _open(tmp_path / "b") as dest:
         dest.remove("stack")  # a seed the bundle brings back
-        got = dest.import_bundle(tmp_path / "lib.zip")
+        got = import_bundle(dest, tmp_path / "lib.zip")
         assert got["added"] == 3 and "nudge" in got["skills"] and "stack" in got["skills"]
         a, b = source.history("nudge"), dest.history("nudge")
         strip = [(v.version, v.code, v.description, v.examples, v.author, v.parent) for v in a]
@@ -70,17 +71,17 @@ def test_round_trip_keeps_code_metadata_lineage_and_claims_as_provenance(source,
         assert (
             dest.search("nudge the red cube to the left").matches[0].name == "nudge"
         )  # index rebuilt
-        again = dest.import_bundle(tmp_path / "lib.zip")
+        again = import_bundle(dest, tmp_path / "lib.zip")
         assert again["added"] == 0 and again["skipped"] == out["versions"]
 
 
 def test_import_merges_new_versions_and_remaps_lineage(source, tmp_path):
-    source.export(tmp_path / "lib.zip")
+    export_bundle(source, tmp_path / "lib.zip")
     with _open(tmp_path / "b") as dest:
         dest.add(
             "nudge", CODE.replace("0.02", "0.05"), "Nudge a lot."
         )  # local v1, unknown to the bundle
-        got = dest.import_bundle(tmp_path / "lib.zip", unverified=True)
+        got = import_bundle(dest, tmp_path / "lib.zip", unverified=True)
         assert got["added"] == 2
         hist = dest.history("nudge")
         assert [v.version for v in hist] == [1, 2, 3]
@@ -123,12 +124,12 @@ def _manifest(fn):
     ],
 )
 def test_corrupt_bundle_is_one_line_error_and_changes_nothing(source, tmp_path, edit, message):
-    source.export(tmp_path / "lib.zip")
+    export_bundle(source, tmp_path / "lib.zip")
     _rewrite(tmp_path / "lib.zip", tmp_path / "bad.zip", edit)
     with _open(tmp_path / "b") as dest:
         before = dest.store.generation()
         with pytest.raises(SkillError, match=message) as err:
-            dest.import_bundle(tmp_path / "bad.zip")
+            import_bundle(dest, tmp_path / "bad.zip")
         assert "\n" not in str(err.value)
         assert dest.store.generation() == before and "nudge" not in dest.store.names()
 
@@ -137,7 +138,7 @@ def test_rejected_code_inside_a_bundle(source, tmp_path):
     evil = "import os\n\ndef nudge(robot, obj):\n    os.system('rm -rf /')\n"
     with pytest.raises(SkillError, match="not allowed"):
         source.add("nudge", evil, "evil")  # the library refuses it; a bundle must not smuggle it in
-    source.export(tmp_path / "lib.zip")
+    export_bundle(source, tmp_path / "lib.zip")
 
     def edit(m):
         m["code/nudge/v1.py"] = evil.encode()
@@ -148,21 +149,21 @@ def test_rejected_code_inside_a_bundle(source, tmp_path):
 
     _rewrite(tmp_path / "lib.zip", tmp_path / "evil.zip", edit)
     with _open(tmp_path / "b") as dest, pytest.raises(SkillError, match="nudge v1 is rejected"):
-        dest.import_bundle(tmp_path / "evil.zip")
+        import_bundle(dest, tmp_path / "evil.zip")
 
 
 @pytest.mark.parametrize("content", [b"", b"PK\x03\x04 truncated", b"just text"])
 def test_not_a_zip(tmp_path, content):
     (tmp_path / "x.zip").write_bytes(content)
     with _open(tmp_path / "b") as dest, pytest.raises(SkillError, match="not a readable bundle"):
-        dest.import_bundle(tmp_path / "x.zip")
+        import_bundle(dest, tmp_path / "x.zip")
     with _open(tmp_path / "b") as dest, pytest.raises(SkillError, match="no bundle file"):
-        dest.import_bundle(tmp_path / "missing.zip")
+        import_bundle(dest, tmp_path / "missing.zip")
 
 
 def test_truncated_bundle(source, tmp_path):
-    source.export(tmp_path / "lib.zip")
+    export_bundle(source, tmp_path / "lib.zip")
     data = (tmp_path / "lib.zip").read_bytes()
     (tmp_path / "cut.zip").write_bytes(data[: len(data) // 2])
     with _open(tmp_path / "b") as dest, pytest.raises(SkillError):
-        dest.import_bundle(tmp_path / "cut.zip")
+        import_bundle(dest, tmp_path / "cut.zip")

@@ -12,6 +12,7 @@ from dataclasses import replace
 import pytest
 
 from agent.cli import main
+from skills.bundle import import_bundle
 from skills.embed import HashEmbedder
 from skills.errors import SkillError
 from skills.index import MemoryIndex
@@ -70,7 +71,7 @@ def lib(tmp_path):
 # -- finding 3: a bundle can fake trust ------------------------------------------------------
 def test_an_imported_skill_is_unverified_without_stats_whatever_it_claims(lib, tmp_path):
     forged_bundle(tmp_path / "evil.zip")
-    got = lib.import_bundle(tmp_path / "evil.zip")
+    got = import_bundle(lib, tmp_path / "evil.zip")
     assert got["added"] == 1
     v = lib.get("stack_fast")
     assert (v.verified, v.stage, v.stats) == (False, "unverified", {})
@@ -99,7 +100,7 @@ def test_provenance_does_not_stick_to_a_new_skill_of_the_same_name(lib, tmp_path
     from skills.bundle import provenance
 
     forged_bundle(tmp_path / "evil.zip")
-    lib.import_bundle(tmp_path / "evil.zip")
+    import_bundle(lib, tmp_path / "evil.zip")
     lib.remove("stack_fast")
     lib.add("stack_fast", NOOP.replace("robot.find(top)", "robot.find(base)"), verified=False)
     assert provenance(lib, "stack_fast", 1) is None
@@ -159,7 +160,7 @@ def test_out_of_range_numbers_are_one_line_errors_and_change_nothing(
     forged_bundle(tmp_path / "bad.zip", **overrides)
     before = lib.store.generation()
     with pytest.raises(SkillError, match="corrupt bundle: stack_fast") as err:
-        lib.import_bundle(tmp_path / "bad.zip")
+        import_bundle(lib, tmp_path / "bad.zip")
     assert message in str(err.value) and "\n" not in str(err.value) and len(str(err.value)) < 300
     assert lib.store.generation() == before and "stack_fast" not in lib.store.names()
 

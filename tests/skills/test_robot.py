@@ -34,7 +34,8 @@ def test_find_resolves_one_object_or_says_why(world):
     )  # cyan small cube, red cube, green small cube, purple cylinder
     robot = Robot(world)
     assert robot.find("the red block").description == "red cube"
-    assert robot.find(task.params["top"]) == robot.find(task.params["top"])
+    top = robot.find(task.params["top"])  # the task's own words name its object
+    assert top.description == task.params["top"] and top.description != "red cube"
     with pytest.raises(SkillError, match="nothing in the scene matches"):
         robot.find("orange cube")
     with pytest.raises(SkillError, match="ambiguous"):

@@ -460,7 +460,7 @@ def test_cli_reports_rejected_code_with_a_non_zero_exit(tmp_path):
     [
         (["missing.py", "--task", "pick"], "no such file"),
         (["skill.py", "--task", "no-such-family"], "unknown task family"),
-        (["skill.py", "--task", "pick", "--seed", "-3"], "seed must be"),
+        (["skill.py", "--task", "pick", "--seed", "-3"], "seed"),
         (["skill.py", "--task", "pick", "--seed", "x"], "--seed"),
     ],
 )

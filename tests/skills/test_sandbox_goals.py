@@ -1,6 +1,6 @@
-"""The sandbox judges runs by goals, on the state the skill process reports, in the
-worker's server (which runs no skill code): scenes given by their layout, a request's goal
-over a family's own, and what a skill cannot fake."""
+"""The sandbox judges runs by goals, on the end state the run's trusted process reads from
+its own simulator, in the worker's server (neither runs skill code): scenes given by their
+layout, a request's goal over a family's own, and what a skill cannot fake."""
 
 from __future__ import annotations
 

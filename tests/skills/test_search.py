@@ -145,7 +145,7 @@ def test_retrieval_bench_runs(tmp_path):
     desc = out["sets"]["description_only"]
     assert desc["skills"] >= 15 and desc["queries"] >= 40 and desc["novel"] >= 20
     assert (
-        set(desc["accuracy"]) == {"dev", "test1", "test2"}
+        set(desc["accuracy"]) == {"dev", "test1", "test2", "test3", "test4"}
         and 0 <= desc["accuracy"]["dev"]["top1"] <= 1
     )
     assert set(desc["confusion"]["dev"]) == {"reuse", "adapt", "synthesize"}

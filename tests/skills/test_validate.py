@@ -219,7 +219,7 @@ def test_class_patterns_without_attributes_are_fine():
 
 
 def test_the_worker_builtins_avoid_every_denied_name():
-    from skills.sandbox_worker import _SAFE_BUILTIN_NAMES
+    from skills.sandbox.child import SAFE_BUILTIN_NAMES as _SAFE_BUILTIN_NAMES
 
     assert not set(_SAFE_BUILTIN_NAMES) & DENIED_NAMES
     assert not [n for n in _SAFE_BUILTIN_NAMES if n.startswith("_")]

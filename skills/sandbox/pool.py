@@ -1,23 +1,10 @@
-"""Run untrusted skill code: validated here, executed in warm, locked-down worker processes.
+"""The parent's side of the sandbox: a pool of warm worker processes (`SandboxPool`).
 
-Layers, outermost first:
-
-1. `skills.validate` (AST allow-list) in this process: rejected code is never sent anywhere.
-2. A worker process (`skills.sandbox_worker`) started with a clean environment and
-   isolated-mode Python, warm (numpy, PyBullet, the task families and the pose provider
-   loaded once), which forks one child per run from its pristine state. The child builds the task scene, then
-   locks itself down (rlimits, no capabilities, Landlock, seccomp) before the skill's
-   first line runs, with restricted builtins whose `__import__` allows only math and numpy.
-3. Wall-clock timeout with SIGKILL in the worker, and a second one here that kills and
-   replaces a worker that stops answering.
-4. Only one size-capped JSON line crosses back; anything else is an error. This process
-   is the only one that writes anything.
-
-Example:
-    >>> with SandboxPool(workers=2) as pool:
-    ...     result = pool.run(code, "stack_blocks", "stack", seed=3)
-    >>> result.status, result.success
-    ('ok', True)
+Each worker is `python -I -c ...` running `skills.sandbox.server.main` with a clean
+environment, in its own process group; this side validates the code first (rejected code
+is never sent), sends one JSON request line, reads one size-capped JSON reply line under
+a second wall-clock deadline, and kills and replaces a worker that dies, stops answering
+or breaks the protocol. This process is the only one that writes anything.
 """
 
 from __future__ import annotations
@@ -33,20 +20,18 @@ import sys
 import threading
 import time
 import weakref
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from skills.errors import SkillError
 from skills.poses import ProviderSpec
+from skills.sandbox.result import RECORD_CAP, SandboxResult, result_from_reply
 from skills.validate import validate
 
-STATUSES = ("ok", "rejected", "error", "timeout")
-RECORD_CAP = 4_000_000  # base64 characters of GIF a recorded run may bring back
 GRACE_S = 5.0  # extra time the parent gives a worker beyond the run's own timeout
 START_TIMEOUT_S = 120.0
-_ROOT = str(Path(__file__).resolve().parents[1])
+_ROOT = str(Path(__file__).resolve().parents[2])
 _BOOT = (
-    "import sys; sys.path.insert(0, sys.argv[1]); from skills.sandbox_worker import main; main()"
+    "import sys; sys.path.insert(0, sys.argv[1]); from skills.sandbox.server import main; main()"
 )
 _THREAD_VARS = (
     "OMP_NUM_THREADS",
@@ -63,49 +48,6 @@ _WORKER_ENV = {
     "HF_HUB_OFFLINE": "1",
     "TRANSFORMERS_OFFLINE": "1",
 }
-
-
-@dataclass(frozen=True)
-class SandboxResult:
-    """Outcome of one sandboxed run.
-
-    Attributes:
-        status: "ok" (the entry function returned), "rejected" (validation failed; never
-            ran), "error" (it raised, or the process was killed for breaking a limit or
-            a rule), "timeout" (wall-clock or CPU limit).
-        reason: one line saying why, for every status but "ok".
-        success: the goal evaluated on the simulator's end state, by the worker's server
-            (never by the process that ran the skill); False when the run did not reach
-            the end of the scene (rejected, timed out, killed).
-        seconds: wall-clock seconds of the run as seen by the caller (excludes waiting
-            for a free worker).
-        output: what the skill printed, capped.
-        layers: the isolation layers applied to the run, e.g. ("rlimits", "seccomp").
-        gif: with `record=True`, the episode's front-camera key frames as GIF bytes.
-        poses: with `record=True`, every object's final (x, y, z, yaw degrees).
-        perception: the pose provider the robot API used ("oracle", "policy").
-        pose_calls: how many grasp and place poses the skill asked it for.
-        goal: the goal judged (text form).
-        atoms: each ground atom of the goal: {"atom", "value", "margin", "unit", "detail"}.
-        objects: every object's description, start and end [x, y, z_bottom, yaw_deg],
-            size, tilt and whether the gripper held it (see `sim.goals.State.to_json`).
-        calls: the robot API calls the skill made, in order (capped; feedback only).
-    """
-
-    status: str
-    reason: str | None
-    success: bool
-    seconds: float
-    output: str = ""
-    layers: tuple[str, ...] = field(default=())
-    gif: bytes | None = field(default=None, repr=False)
-    poses: dict[str, list[float]] | None = field(default=None, repr=False)
-    perception: str = "oracle"
-    pose_calls: int = 0
-    goal: str | None = None
-    atoms: tuple[dict, ...] = field(default=(), repr=False)
-    objects: tuple[dict, ...] | None = field(default=None, repr=False)
-    calls: tuple[str, ...] = field(default=(), repr=False)
 
 
 class _WorkerLost(Exception):
@@ -289,7 +231,7 @@ class SandboxPool:
 
     @property
     def pids(self) -> list[int]:
-        """Process ids of the current workers."""
+        """Process ids of the current workers (to watch or stop them from outside)."""
         with self._lock:
             return [w.pid for w in self._all]
 
@@ -423,7 +365,7 @@ class SandboxPool:
                         continue
                     status = "timeout" if exc.timed_out else "error"
                     return SandboxResult(status, str(exc), False, time.perf_counter() - start)
-                return _result(msg, time.perf_counter() - start)
+                return result_from_reply(msg, time.perf_counter() - start)
             raise SkillError("no sandbox worker could take the run")  # pragma: no cover
         finally:
             self._idle.put(worker)
@@ -451,68 +393,6 @@ def _check_call(
         raise SkillError("params must be a dict of keyword arguments")
 
 
-def _result(msg: dict, seconds: float) -> SandboxResult:
-    """A SandboxResult from the worker's reply, checking every field's type."""
-    status, reason, success = msg.get("status"), msg.get("reason"), msg.get("success")
-    output, layers = msg.get("output", ""), msg.get("layers", [])
-    ok = (
-        status in ("ok", "error", "timeout")
-        and isinstance(reason, str | None)
-        and isinstance(success, bool)
-        and isinstance(output, str)
-        and isinstance(layers, list)
-        and all(isinstance(x, str) for x in layers)
-    )
-    if not ok:
-        return SandboxResult("error", "the sandbox worker sent an invalid result", False, seconds)
-    if status != "ok" and not reason:
-        reason = status
-    gif, poses = _record(msg)
-    perception, calls = msg.get("perception", "oracle"), msg.get("pose_calls", 0)
-    goal, atoms, objects = msg.get("goal"), msg.get("atoms"), msg.get("objects")
-    log = msg.get("calls")
-    log = tuple(c for c in log if isinstance(c, str)) if isinstance(log, list) else ()
-    if status == "ok" and msg.get("verdict_error"):
-        status, reason = "error", f"the goal could not be judged: {msg['verdict_error']}"
-    return SandboxResult(
-        status,
-        reason,
-        success,
-        seconds,
-        output,
-        tuple(layers),
-        gif,
-        poses,
-        perception if isinstance(perception, str) else "?",
-        calls if isinstance(calls, int) and not isinstance(calls, bool) else 0,
-        goal if isinstance(goal, str) else None,
-        tuple(a for a in atoms if isinstance(a, dict)) if isinstance(atoms, list) else (),
-        tuple(objects) if isinstance(objects, list) else None,
-        log,
-    )
-
-
-def _record(msg: dict) -> tuple[bytes | None, dict | None]:
-    """Decode a recorded run's GIF (checked to be one) and poses; None where absent or bad."""
-    import base64
-    import binascii
-
-    gif, poses = None, msg.get("poses")
-    raw = msg.get("gif")
-    if isinstance(raw, str) and len(raw) <= RECORD_CAP:
-        try:
-            data = base64.b64decode(raw, validate=True)
-            gif = data if data[:6] in (b"GIF87a", b"GIF89a") else None
-        except (binascii.Error, ValueError):
-            gif = None
-    if not (
-        isinstance(poses, dict)
-        and all(isinstance(k, str) and isinstance(v, list) for k, v in poses.items())
-    ):
-        poses = None
-    return gif, poses
-
-
 def run_skill(
     code: str,
     entry: str | None,
@@ -532,64 +412,3 @@ def run_skill(
         return SandboxResult("rejected", str(exc), False, time.perf_counter() - t0)
     with SandboxPool(workers=1, memory_mb=memory_mb) as pool:
         return pool.run(code, checked.entry, family, seed, params, timeout, scene=scene, goal=goal)
-
-
-TRIVIAL_SKILL = '''
-def count_objects(robot, **params):
-    """Look at the scene and do nothing else."""
-    return len(robot.objects())
-'''
-
-
-def measure_overhead(n: int = 20, family: str = "pick", seed: int = 0) -> dict:
-    """Per-run cost of the sandbox above the episode itself.
-
-    Runs a trivial skill `n` times in a warm worker and `n` times directly in this
-    process (same scene build, same Robot, same success check) and compares medians.
-
-    Returns:
-        {"runs", "family", "direct_ms", "sandbox_ms", "overhead_ms", "overhead_p90_ms",
-         "layers"}: median milliseconds per run, and the isolation layers in force.
-    """
-    from sim.runner import reset_task
-    from sim.world import World
-    from skills.robot import Robot
-
-    def median(xs: list[float]) -> float:
-        xs = sorted(xs)
-        return xs[len(xs) // 2]
-
-    world = World()
-    try:
-        direct = []
-        compiled = compile(TRIVIAL_SKILL, "<skill>", "exec")
-        for i in range(n + 1):
-            t = time.perf_counter()
-            task = reset_task(world, family, seed)
-            ns: dict = {}
-            exec(compiled, ns)  # noqa: S102 - trusted constant code, the in-process baseline
-            ns["count_objects"](Robot(world, seed=seed), **task.params)
-            task.is_success()
-            if i:  # the first run warms caches
-                direct.append(time.perf_counter() - t)
-    finally:
-        world.close()
-    boxed, layers = [], ()
-    with SandboxPool(workers=1) as pool:
-        for i in range(n + 1):
-            r = pool.run(TRIVIAL_SKILL, "count_objects", family, seed)
-            if r.status != "ok":
-                raise SkillError(f"sandbox overhead run failed: {r.reason}")
-            layers = r.layers
-            if i:
-                boxed.append(r.seconds)
-    extra = sorted(b - d for b, d in zip(sorted(boxed), sorted(direct), strict=True))
-    return {
-        "runs": n,
-        "family": family,
-        "direct_ms": round(1000 * median(direct), 2),
-        "sandbox_ms": round(1000 * median(boxed), 2),
-        "overhead_ms": round(1000 * (median(boxed) - median(direct)), 2),
-        "overhead_p90_ms": round(1000 * extra[int(0.9 * (len(extra) - 1))], 2),
-        "layers": list(layers),
-    }

@@ -1,0 +1,141 @@
+"""`skillgrove policy correct` and `policy corrections list|export`: a person's corrections."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from agent.cli import App, emit, json_option, pass_app
+from agent.cli.policy_show import show_correction, show_corrections
+
+HINT = "pass --pixel U V and/or --angle DEG, or --dx/--dy/--dz/--dyaw, to store a correction"
+
+
+@click.command("correct")
+@click.option("--family", required=True, help="Task family of the scene.")
+@click.option(
+    "--seed", type=click.IntRange(0, 2**32 - 1), default=1, show_default=True, help="Scene seed."
+)
+@click.option("--version", default="latest", show_default=True, help="Checkpoint version.")
+@click.option("--action", type=click.Choice(["pick", "place"]), default="pick", show_default=True)
+@click.option(
+    "--pixel", nargs=2, type=str, default=None, metavar="U V", help="Corrected point in the PNG."
+)
+@click.option(
+    "--angle", type=str, default=None, help="Corrected gripper yaw, degrees in [-180, 180]."
+)
+@click.option("--dx", type=str, default=None, help="Offset along x, meters.")
+@click.option("--dy", type=str, default=None, help="Offset along y, meters.")
+@click.option("--dz", type=str, default=None, help="Offset along z, meters.")
+@click.option("--dyaw", type=str, default=None, help="Yaw offset, degrees.")
+@click.option(
+    "--expert",
+    default="human",
+    show_default=True,
+    help="Who corrects (stored with the correction).",
+)
+@json_option
+@pass_app
+def correct(
+    app: App,
+    family: str,
+    seed: int,
+    version: str,
+    action: str,
+    pixel,
+    angle,
+    dx,
+    dy,
+    dz,
+    dyaw,
+    expert: str,
+) -> None:
+    """Show the scene with the predicted pose (PNG) and store a person's correction.
+
+    The PNG (printed) is the policy's top view enlarged 4 times, with the predicted pick
+    (circle) and place (square). Correct with --pixel U V (a point in that PNG) and/or
+    --angle DEG, or with offsets --dx/--dy/--dz (meters) and --dyaw (degrees); without
+    any, a terminal asks for them.
+    """
+    from agent.policy.human import finish_correction, open_correction, typed_offsets
+
+    offsets = typed_offsets(dx, dy, dz, dyaw)
+    pol, scene, shown = open_correction(
+        app.home, family, seed, version, action, pixel, angle, offsets, expert
+    )
+    if pixel is None and angle is None and offsets is None:
+        if app.json or not sys.stdin.isatty():
+            res = {"stored": False, **shown, "hint": HINT}
+            emit(app, res, lambda: show_correction(res))
+            return
+        click.echo(f"scene: {scene.instruction!r}; predicted pose drawn in {scene.image}")
+        pixel, angle = _prompt(scene, action, pol.spec)
+    done = finish_correction(app.home, pol.spec, scene, action, pixel, angle, offsets, expert)
+    res = {
+        "stored": True,
+        "id": done["id"],
+        "diagnosis": done["diagnosis"],
+        "action": action,
+        **shown,
+        "corrected": done["corrected"],
+    }
+    emit(app, res, lambda: show_correction(res))
+
+
+def _prompt(scene, action: str, spec):
+    """Ask for a pixel and an angle until they are valid (empty answers keep the prediction)."""
+    from agent.errors import AgentError
+    from agent.policy.human import check_typed
+
+    while True:
+        raw = click.prompt(
+            f"corrected {action} pixel 'U V' in the PNG (empty: keep)",
+            default="",
+            show_default=False,
+        )
+        ang = click.prompt("corrected yaw in degrees (empty: keep)", default="", show_default=False)
+        pixel = tuple(raw.replace(",", " ").split()) if raw.strip() else None
+        angle = ang.strip() or None
+        try:
+            check_typed(spec, scene.family, action, pixel, angle, None)
+            return pixel, angle
+        except AgentError as exc:
+            click.echo(f"error: {exc}", err=True)
+
+
+@click.group("corrections")
+def corrections() -> None:
+    """List and export stored corrections."""
+
+
+@corrections.command("list")
+@click.option("--family", default=None)
+@click.option("--limit", type=click.IntRange(1, 100000), default=50, show_default=True)
+@json_option
+@pass_app
+def corrections_list(app: App, family: str | None, limit: int) -> None:
+    """Stored corrections, newest first (without images)."""
+    from agent.policy.commands import list_corrections
+
+    res = list_corrections(app.read_home, family, limit)
+    emit(app, res, lambda: show_corrections(res, family))
+
+
+@corrections.command("export")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--family", default=None)
+@click.option("--force", is_flag=True, help="Replace PATH if it is an existing regular file.")
+@json_option
+@pass_app
+def corrections_export(app: App, path: Path, family: str | None, force: bool) -> None:
+    """Write corrections (with images) as JSON lines to PATH.
+
+    PATH must not exist (unless --force replaces a regular file), nor be a directory,
+    device or link to one, nor lie in a data home; it is written atomically.
+    """
+    from agent.policy.commands import export_corrections
+
+    res = export_corrections(app.home, path, family, force)
+    emit(app, res, lambda: click.echo(f"exported {res['count']} corrections to {path}"))

@@ -1,0 +1,54 @@
+"""What the `skillgrove policy` commands share: the [policy] settings as defaults, progress.
+
+The `[policy]` settings (`<home>/config.toml`, `SKILLGROVE_POLICY_*`, see `agent.config`)
+give the defaults: `threads` and `seed` those of the options of that name (click's
+`default_map`, so a flag still wins and `--help` shows the configured default), and `lr`,
+`batch_size` and `clip` the optimisation of every training command (`settings_optim`).
+"""
+
+from __future__ import annotations
+
+import click
+
+from agent.cli import App
+
+OPTIM_KEY = "skillgrove.policy.optim"  # where the group leaves the settings' Optim (ctx.meta)
+OPTION_SETTINGS = {  # command -> its options whose defaults come from the [policy] settings
+    "train": ("threads", "seed"),
+    "eval": ("threads",),
+    "feedback": ("threads",),
+    "finetune": ("threads",),
+    "queue": ("threads",),
+}
+
+augment_option = click.option(
+    "--augment/--no-augment",
+    default=True,
+    show_default=True,
+    help="Train on random turns and shifts of the table in each correction's image (SE(2) augmentation).",
+)
+
+
+def use_policy_settings(ctx: click.Context) -> None:
+    """Read the [policy] settings of the data home and make them the group's defaults."""
+    from agent.config import load_settings
+
+    optim = load_settings(ctx.find_object(App).home_path).policy
+    ctx.meta[OPTIM_KEY] = optim
+    ctx.default_map = {
+        cmd: {**(ctx.default_map or {}).get(cmd, {}), **{k: getattr(optim, k) for k in keys}}
+        for cmd, keys in OPTION_SETTINGS.items()
+    }
+
+
+def settings_optim(**flags):
+    """The [policy] settings' `Optim` with the options given on the command line."""
+    from agent.policy.settings import Optim
+
+    base = click.get_current_context().meta.get(OPTIM_KEY) or Optim()
+    return base.but(**flags)
+
+
+def say(app: App):
+    """Progress lines on stderr (none with --json)."""
+    return (lambda m: None) if app.json else (lambda m: click.echo(m, err=True))
