@@ -13,6 +13,8 @@ import json
 from hypothesis import settings
 from hypothesis import strategies as st
 
+from sim.goals import PREDICATES as GOAL_PREDICATES
+from sim.goals import load as load_predicates
 from tests.fuzz.conftest import PROFILE
 
 SCALE = 40 if PROFILE == "long" else 1
@@ -47,32 +49,8 @@ TOKEN = st.one_of(st.sampled_from(WORDS), st.sampled_from(WORDS), NUMBERS, JUNK)
 SENTENCES = st.lists(TOKEN, max_size=14).map(" ".join)
 INSTRUCTIONS = st.one_of(SENTENCES, JUNK, st.text(min_size=2000, max_size=6000))
 
-PREDICATES = [
-    "on",
-    "in",
-    "on_table",
-    "stacked",
-    "held",
-    "upright",
-    "left_of",
-    "right_of",
-    "in_front_of",
-    "behind",
-    "next_to",
-    "between",
-    "far_from",
-    "left_side",
-    "right_side",
-    "middle",
-    "front",
-    "back",
-    "rotated_by",
-    "aligned",
-    "where_was",
-    "in_row",
-    "pyramid",
-    "nope",
-]
+load_predicates()
+PREDICATES = [*sorted(GOAL_PREDICATES), "nope"]  # the language's own, and one it lacks
 OBJECTS = ["red cube", "blue bowl", "green cube", "cube", "x", "y", "red objects", "tray", ""]
 
 
