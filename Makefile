@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install --upgrade pip setuptools wheel
 	$(PIP) install torch==$(TORCH_VERSION)
-	$(PIP) install -e ".[dev]"
+	$(PIP) install -e ".[dev,ray]"
 	touch $(STAMP)
 
 $(ONNX): $(STAMP) skills/embed.py skills/index.py $(wildcard skills/seed/*.py)
@@ -33,12 +33,12 @@ test: $(STAMP) $(ONNX)
 	$(PY) -m pytest
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check agent skills sim bench scripts tests
-	$(VENV)/bin/ruff format --check agent skills sim bench scripts tests
+	$(VENV)/bin/ruff check agent skills sim bench skillgrove scripts tests
+	$(VENV)/bin/ruff format --check agent skills sim bench skillgrove scripts tests
 
 format: $(STAMP)
-	$(VENV)/bin/ruff format agent skills sim bench scripts tests
-	$(VENV)/bin/ruff check --fix agent skills sim bench scripts tests
+	$(VENV)/bin/ruff format agent skills sim bench skillgrove scripts tests
+	$(VENV)/bin/ruff check --fix agent skills sim bench skillgrove scripts tests
 
 bench: $(STAMP) $(ONNX)
 	$(VENV)/bin/skillgrove bench sim

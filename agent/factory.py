@@ -14,7 +14,7 @@ class AgentOptions:
     llm: str | None = None
     llm_base_url: str | None = None
     library_url: str | None = None
-    workers: int = 2
+    workers: int | None = 2  # None: the executor's default
     episodes: int = 5
     pass_bar: float = 0.8
     retries: int = 3
@@ -22,19 +22,33 @@ class AgentOptions:
     ray_address: str | None = None
     perception: str = "oracle"  # oracle | policy: where the run's poses come from
     policy_version: str | None = None  # checkpoint for "policy" (None: the latest)
+    display: str | None = None  # run --gui: the run itself is shown on this X display
 
 
 def make_executor(opts: AgentOptions):
-    """The Evaluator's executor: a local pool of `opts.workers` sandbox workers, or Ray.
+    """The Evaluator's executor: a local pool of `opts.workers` sandbox workers (2 by
+    default), or a pool of Ray actors (`opts.workers` of them, by default one per CPU of
+    the cluster at `opts.ray_address`), each with one warm sandbox worker.
 
     Its workers use oracle poses (see `agent.evaluate.evaluator`); the caller closes it.
+    An option the chosen executor cannot honour is an AgentError (one line).
     """
+    from agent.errors import AgentError
     from agent.evaluate.evaluator import LocalExecutor
-    from agent.evaluate.ray_executor import RayExecutor
+    from skills.errors import SkillError
 
     if opts.executor == "ray":
-        return RayExecutor(opts.ray_address)
-    return LocalExecutor(opts.workers)
+        from agent.evaluate.ray_executor import RayExecutor
+
+        try:
+            return RayExecutor(opts.ray_address, opts.workers)
+        except SkillError as exc:
+            raise AgentError(str(exc)) from None
+    if opts.executor != "local":
+        raise AgentError(f"unknown executor {opts.executor!r} (local or ray)")
+    if opts.ray_address is not None:
+        raise AgentError("--ray-address needs --executor ray")
+    return LocalExecutor(opts.workers or 2)
 
 
 @contextmanager
@@ -75,10 +89,14 @@ def build_agent(home: Path, opts: AgentOptions, log=None):
     if opts.perception == "policy":
         from agent.policy.provider import policy_spec
 
-        runner = LocalExecutor(1, provider=policy_spec(home, opts.policy_version))
+        runner = LocalExecutor(
+            1, provider=policy_spec(home, opts.policy_version), display=opts.display
+        )
         runner.pool  # noqa: B018 - its worker loads the policy while the agent plans and verifies
     elif opts.perception != "oracle":
         raise AgentError(f"unknown perception {opts.perception!r} (oracle or policy)")
+    elif opts.display:  # the run alone gets a GUI worker; verification stays headless
+        runner = LocalExecutor(1, display=opts.display)
     config = resolve_llm_config(opts.llm, opts.llm_base_url, home)
     llm = None
     if config is not None:

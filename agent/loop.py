@@ -339,6 +339,7 @@ class Agent:
             atoms=tuple(result.atoms) if result else (),
             objects=tuple(result.objects or ()) if result else setup.start,
             scene=setup.layout or (),
+            trajectory=(result.trajectory or {}) if result else {},
         )
         return self.runs.save(record, result.gif if result else None)
 

@@ -85,7 +85,8 @@ def run_continual_bench(
 
     Returns:
         {"strategies": {name: {"acc", "bwt", "fwt", "forgetting", "auc", "seconds", ...}},
-         "settings", "feedback", "table", "plots", "results", "seconds"}
+         "settings", "feedback", "table", "plots", "results", "seconds",
+         "logdir": the run's TensorBoard directory, one subdirectory per run}
     """
     from agent.policy.plots import r_heatmaps
     from agent.policy.strategies import make_strategies
@@ -114,7 +115,11 @@ def run_continual_bench(
         for o in orders
         for s in seeds
     }
-    bases = prepare_bases(Path(home), configs, workers, threads, say, embedder)
+    from agent.policy.curves import Curves
+
+    curves = Curves.open(Path(home), "continual")  # one subdirectory per run, made by its writer
+    logdir = str(curves.logdir)
+    bases = prepare_bases(Path(home), configs, workers, threads, say, embedder, logdir)
     code = code_version()
     jobs = [
         {
@@ -126,12 +131,14 @@ def run_continual_bench(
             "code": code,
             "config": configs[(o, s)].to_dict(),
             "embedder": embedder,
+            "logdir": logdir,
         }
         for (o, s) in configs
         for n in names
     ]
     say(f"{len(jobs)} strategy runs on {workers} worker(s)")
     runs = run_jobs(jobs, workers, say)
+    write_matrices(curves.logdir, runs)
     summary = aggregate(runs)
     out = bench_dir(Path(home))
     plots = []
@@ -153,16 +160,18 @@ def run_continual_bench(
     if feedback:
         first = configs[(orders[0], seeds[0])]
         task = FEEDBACK_TASK if first.families[0] != FEEDBACK_TASK else first.families[1]
-        fb = feedback_run(
-            Path(home),
-            first,
-            bases[(orders[0], seeds[0])],
-            task,
-            preset,
-            threads,
-            say,
-            embedder,
-        )
+        with Curves(curves.logdir / f"feedback-{task}") as fb_curves:
+            fb = feedback_run(
+                Path(home),
+                first,
+                bases[(orders[0], seeds[0])],
+                task,
+                preset,
+                threads,
+                say,
+                embedder,
+                fb_curves,
+            )
         from agent.policy.plots import correction_curve
 
         plots.append(str(correction_curve([fb], out / "corrections.png")))
@@ -187,4 +196,20 @@ def run_continual_bench(
     }
     (out / "results.json").write_text(json.dumps({**result, "runs": runs}, indent=1, default=str))
     result["results"] = str(out / "results.json")
+    result["logdir"] = logdir
     return result
+
+
+def write_matrices(logdir: Path, runs: list[dict]) -> None:
+    """Each run's rows of R as TensorBoard scalars in `<logdir>/<strategy>-<order>-s<seed>`:
+    success, position and yaw error of every task (step: the experience just trained)."""
+    from agent.policy.curves import Curves
+
+    for r in runs:
+        with Curves(Path(logdir) / f"{r['strategy']}-{r['order']}-s{r['seed']}") as c:
+            for key in ("success", "pos_cm", "rot_deg"):
+                for i, row in enumerate(r[key]):
+                    for fam, v in zip(r["families"], row, strict=True):
+                        c.scalar(f"{key}/{fam}", v, i)
+            for i, row in enumerate(r["success"]):
+                c.scalar("acc_seen", float(np.mean(row[: i + 1])), i)

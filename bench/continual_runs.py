@@ -70,11 +70,19 @@ def result_path(args: dict) -> Path:
     return Path(args["base"]).parent / "runs" / f"{args['strategy']}-{args['order']}-{digest}.json"
 
 
+def run_curves(args: dict, name: str):
+    """A `Curves` for one run under the benchmark's TensorBoard directory (args["logdir"],
+    not part of a result's cache key), or None without one."""
+    from agent.policy.curves import Curves
+
+    return Curves(Path(args["logdir"]) / name) if args.get("logdir") else None
+
+
 def job(args: dict) -> dict:
     """One strategy through one (order, seed) stream; runs in a worker process.
 
     Its result is cached next to the bases, so an interrupted benchmark resumes where it
-    stopped.
+    stopped (a cached run writes no loss curve).
     """
     cached = result_path(args)
     if cached.exists():
@@ -90,7 +98,12 @@ def job(args: dict) -> dict:
     enc = instruction_encoder(Path(args["home"]), args.get("embedder"))
     data = load_stream(Path(args["home"]), cfg, spec, enc)
     base = torch.load(args["base"], weights_only=True)
-    res = run_strategy(args["strategy"], cfg, data, spec, enc, base["state"], base["baseline"])
+    curves = run_curves(args, f"{args['strategy']}-{args['order']}-s{cfg.optim.seed}")
+    res = run_strategy(
+        args["strategy"], cfg, data, spec, enc, base["state"], base["baseline"], curves=curves
+    )
+    if curves is not None:
+        curves.close()
     out = {**res.to_dict(), "order": args["order"], "seed": cfg.optim.seed}
     cached.parent.mkdir(parents=True, exist_ok=True)
     tmp = cached.with_suffix(".tmp")
@@ -109,7 +122,11 @@ def base_job(args: dict) -> dict:
     torch.set_num_threads(args["threads"])
     cfg = StreamConfig.from_dict(args["config"])
     spec, enc = ImageSpec(), instruction_encoder(Path(args["home"]), args.get("embedder"))
-    model, baseline = train_base(cfg, load_stream(Path(args["home"]), cfg, spec, enc), spec, enc)
+    curves = run_curves(args, f"base-{args['order']}-s{cfg.optim.seed}")
+    stream = load_stream(Path(args["home"]), cfg, spec, enc)
+    model, baseline = train_base(cfg, stream, spec, enc, curves)
+    if curves is not None:
+        curves.close()
     path = Path(args["base"])
     tmp = path.with_suffix(".tmp")
     torch.save({"state": model.state_dict(), "baseline": baseline}, tmp)
@@ -118,7 +135,7 @@ def base_job(args: dict) -> dict:
 
 
 def prepare_bases(
-    home: Path, configs: dict, workers: int, threads: int, progress, embedder=None
+    home: Path, configs: dict, workers: int, threads: int, progress, embedder=None, logdir=None
 ) -> dict:
     """Demonstrations, embeddings and the shared base of every (order, seed).
 
@@ -141,6 +158,7 @@ def prepare_bases(
                     "threads": threads,
                     "config": cfg.to_dict(),
                     "embedder": embedder,
+                    "logdir": logdir,
                 }
             )
     if todo:
@@ -190,8 +208,10 @@ def feedback_run(
     threads: int,
     say,
     embedder=None,
+    curves=None,
 ) -> dict:
-    """Teach the shared base `task` (one it was not trained on) with the simulated expert."""
+    """Teach the shared base `task` (one it was not trained on) with the simulated expert
+    (its loss and rounds to `curves`, a `curves.Curves`, when given)."""
     import tempfile
 
     import torch
@@ -229,4 +249,5 @@ def feedback_run(
             data.train[0],
             {cfg.families[0]: data.test[0]},
             progress=say,
+            curves=curves,
         )

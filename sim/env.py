@@ -44,11 +44,14 @@ class PrimitiveEnv(gym.Env):
     Args:
         obs_mode: "rgbd" (images + state) or "state" (no rendering, much faster).
         image_size: (width, height) of the camera images.
-        render_mode: "rgb_array" to allow `render()`.
-        gui: open the PyBullet GUI.
+        render_mode: gymnasium's convention: None (headless), "human" (PyBullet's GUI
+            window shows the episode as it runs, at real time; needs a display, see
+            `sim.display`) or "rgb_array" (`render()` returns the front camera's
+            (H, W, 3) uint8 image).
+        gui: deprecated alias of `render_mode="human"`.
     """
 
-    metadata = {"render_modes": ["rgb_array"], "render_fps": 10}
+    metadata = {"render_modes": ["human", "rgb_array"], "render_fps": 10}
     max_actions = 8
 
     def __init__(
@@ -62,9 +65,15 @@ class PrimitiveEnv(gym.Env):
 
         if obs_mode not in ("rgbd", "state"):
             raise SimError(f"unknown obs_mode {obs_mode!r}")
+        if gui and render_mode is None:
+            render_mode = "human"
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+            raise SimError(
+                f"unknown render_mode {render_mode!r}: {', '.join(self.metadata['render_modes'])}"
+            )
         self.obs_mode = obs_mode
         self.render_mode = render_mode
-        self.world = World(gui=gui, image_size=image_size)
+        self.world = World(gui=render_mode == "human", image_size=image_size)
         w, h = image_size
         obs: dict[str, spaces.Space] = {
             "proprio": spaces.Box(-np.inf, np.inf, (13,), np.float32),
@@ -100,6 +109,8 @@ class PrimitiveEnv(gym.Env):
         return self._obs(), float(success), success, truncated, info
 
     def render(self):
+        """The front camera's image in "rgb_array" mode; None otherwise (in "human" mode
+        PyBullet's window draws every physics step itself)."""
         if self.render_mode == "rgb_array":
             return self.world.render("front")[0]
         return None

@@ -42,7 +42,8 @@ class GoalEnv(PrimitiveEnv):
         instruction: the words the goal came from (default: the goal's text).
         max_actions: primitives per episode before truncation.
         tries: scenes drawn per reset before giving up (see `build_scene`).
-        obs_mode, image_size, render_mode, gui: see `sim.env.PrimitiveEnv`.
+        obs_mode, image_size, render_mode, gui: see `sim.env.PrimitiveEnv` ("human" shows
+            PyBullet's GUI, "rgb_array" renders the front camera; `gui` is deprecated).
     """
 
     def __init__(

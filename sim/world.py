@@ -28,13 +28,21 @@ class World:
     """A tabletop with a Panda arm.
 
     Args:
-        gui: open PyBullet's GUI window instead of running headless (DIRECT).
+        gui: open PyBullet's GUI window instead of running headless (DIRECT), after
+            `sim.display.require_display` has seen it open (SimError if it cannot); the
+            physics then keeps pace with the wall clock, so that what it shows can be watched.
         image_size: (width, height) of rendered camera images.
+        check_display: with `gui`, probe the display first (False: the caller already did).
     """
 
     hz = HZ
 
-    def __init__(self, gui: bool = False, image_size: tuple[int, int] = (128, 128)) -> None:
+    def __init__(
+        self,
+        gui: bool = False,
+        image_size: tuple[int, int] = (128, 128),
+        check_display: bool = True,
+    ) -> None:
         from sim.quiet import quiet_stdout
 
         with quiet_stdout():
@@ -42,7 +50,15 @@ class World:
             import pybullet_data
             from pybullet_utils import bullet_client
 
+            if gui and check_display:
+                from sim.display import require_display
+
+                require_display("PyBullet's GUI")
             self.client = bullet_client.BulletClient(connection_mode=p.GUI if gui else p.DIRECT)
+        self.gui = gui
+        if gui:  # the scene alone, seen from the front camera's side
+            self.client.configureDebugVisualizer(self.client.COV_ENABLE_GUI, 0)
+            self.client.resetDebugVisualizerCamera(1.3, 90.0, -35.0, (0.45, 0.0, 0.1))
         self.client.setAdditionalSearchPath(pybullet_data.getDataPath())
         self.cameras: dict[str, Camera] = {k: c.resized(*image_size) for k, c in CAMERAS.items()}
         self.steps = 0  # physics steps taken since creation (for benchmarks)
@@ -165,6 +181,8 @@ class World:
     def step(self, n: int = 1) -> None:
         """Advance the physics by `n` steps of 1/240 s."""
         step = self.client.stepSimulation
+        if self.gui:  # watched: at most real time
+            step = self._paced(step)
         if self.recorder is None:
             t0 = time.perf_counter()
             for _ in range(n):
@@ -177,6 +195,20 @@ class World:
             self.steps += 1
             if self.steps % self.record_every == 0:
                 self.recorder(self)
+
+    def _paced(self, step: Callable[[], object]) -> Callable[[], None]:
+        t0 = time.perf_counter()
+        n = 0
+
+        def paced() -> None:
+            nonlocal n
+            step()
+            n += 1
+            ahead = t0 + n / self.hz - time.perf_counter()
+            if ahead > 0:
+                time.sleep(ahead)
+
+        return paced
 
     def settle(self, max_steps: int = 240, tol: float = 1e-3) -> None:
         """Step until dynamic objects are (almost) at rest."""

@@ -48,9 +48,8 @@ def agent_options(f):
     @click.option(
         "--workers",
         type=click.IntRange(1, 64),
-        default=2,
-        show_default=True,
-        help="Sandbox worker processes.",
+        default=None,
+        help="Sandbox worker processes (default: 2; with --executor ray, one per CPU of the cluster).",
     )
     @click.option(
         "--executor",
@@ -60,7 +59,9 @@ def agent_options(f):
         help="Where evaluation episodes run.",
     )
     @click.option(
-        "--ray-address", metavar="ADDR", help="Ray cluster address (with --executor ray)."
+        "--ray-address",
+        metavar="ADDR",
+        help="The Ray cluster's head, HOST:PORT (with --executor ray; default: a Ray started here).",
     )
     @functools.wraps(f)
     def wrapper(
@@ -92,6 +93,23 @@ def agent_options(f):
         return f(*args, opts=opts, **kw)
 
     return wrapper
+
+
+def executor_options(f):
+    """Add `--executor` and `--ray-address` (passed on as `executor`, `ray_address`) to a
+    command that evaluates skills outside the agent (`skills verify`)."""
+    f = click.option(
+        "--ray-address",
+        metavar="ADDR",
+        help="The Ray cluster's head, HOST:PORT (with --executor ray; default: a Ray started here).",
+    )(f)
+    return click.option(
+        "--executor",
+        type=click.Choice(["local", "ray"]),
+        default="local",
+        show_default=True,
+        help="Where evaluation episodes run.",
+    )(f)
 
 
 def run_curriculum(app, suite: str, opts):

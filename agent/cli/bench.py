@@ -299,6 +299,7 @@ def continual_(
         click.echo(
             f"\ntable: {res['table']}\nplots: {', '.join(res['plots'])}\nresults: {res['results']}"
         )
+        click.echo(f"curves: {res['logdir']}")
         click.echo(f"{res['seconds']:.0f} s")
 
     emit(app, res, human)

@@ -1,4 +1,4 @@
-"""`skillgrove oracle FAMILY --episodes N --seed S [--gif PATH]`."""
+"""`skillgrove oracle FAMILY --episodes N --seed S [--gif PATH] [--gui]`."""
 
 from __future__ import annotations
 
@@ -46,7 +46,11 @@ def oracle(
     check_seed(seed + episodes - 1)
     if gif is not None:
         check_target(gif, force=force, home=app.home_path)  # refused before anything runs
-    world = World(gui=gui)
+    if gui:
+        from sim.display import require_display
+
+        require_display("--gui")
+    world = World(gui=gui, check_display=False)  # probed above
     t0 = time.perf_counter()
     results = []
     try:

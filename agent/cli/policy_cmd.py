@@ -8,6 +8,8 @@ defaults the `[policy]` settings give (`<home>/config.toml`) in `policy_opts`.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from agent.cli import App, emit, json_option, pass_app
@@ -38,9 +40,50 @@ policy.add_command(feedback)
 policy.add_command(finetune)
 
 
-@policy.command("train")
+@policy.group("demos")
+def demos() -> None:
+    """Export scripted-oracle demonstrations."""
+
+
+@demos.command("export")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["lerobot"]),
+    default="lerobot",
+    show_default=True,
+    help="lerobot: a LeRobot dataset directory (format v2.1).",
+)
 @click.option(
     "--families", default=DEFAULT_FAMILIES, show_default=True, help="Comma-separated task families."
+)
+@click.option(
+    "--n",
+    type=click.IntRange(1, 5000),
+    default=400,
+    show_default=True,
+    help="Demonstrations per family (the training ones `policy train --n-train N` uses).",
+)
+@json_option
+@pass_app
+def demos_export(app: App, path: Path, fmt: str, families: str, n: int) -> None:
+    """Write training demonstrations as a LeRobot dataset to the new directory PATH.
+
+    PATH must not exist nor lie in a data home; it appears whole or not at all.
+    """
+    from agent.policy.lerobot import export_demos
+
+    say(app)(f"demonstrations for {families}")
+    res = export_demos(app.home, path, _families(families), n)
+    emit(app, res, lambda: click.echo(f"exported {res['episodes']} demonstrations to {path}"))
+
+
+@policy.command("train")
+@click.option(
+    "--families",
+    default=None,
+    help=f"Comma-separated task families [default: {DEFAULT_FAMILIES}; with --dataset, its own].",
 )
 @click.option(
     "--n-train",
@@ -74,28 +117,42 @@ policy.add_command(finetune)
     show_default=True,
     help="Also execute this many held-out scenes per family in the simulator.",
 )
+@click.option(
+    "--dataset",
+    type=click.Path(path_type=Path, exists=True, file_okay=False),
+    default=None,
+    help="Train on a LeRobot dataset (`policy demos export`, `policy corrections export "
+    "--format lerobot`) instead of demonstrations; --n-train is then unused.",
+)
 @json_option
 @pass_app
 def train(
     app: App,
-    families: str,
+    families: str | None,
     n_train: int,
     n_test: int,
     steps: int,
     seed: int,
     threads: int,
     sim_episodes: int,
+    dataset: Path | None,
 ) -> None:
-    """Train a policy on scripted-oracle demonstrations and save a new checkpoint version."""
+    """Train a policy on scripted-oracle demonstrations (or a LeRobot dataset) and save
+    a new checkpoint version."""
     from agent.policy.train import TrainSettings, train_policy
 
+    if families is None and dataset is not None:
+        from agent.policy.lerobot import dataset_families
+
+        families = ",".join(dataset_families(dataset))
     settings = TrainSettings(
-        tuple(_families(families)),
+        tuple(_families(families or DEFAULT_FAMILIES)),
         n_train,
         n_test,
         steps,
         optim=settings_optim(seed=seed, threads=threads),
         sim_episodes=sim_episodes,
+        dataset=dataset,
     )
     res = train_policy(app.home, settings, progress=say(app))
     emit(app, res, lambda: show_train(res))

@@ -127,14 +127,32 @@ def corrections_list(app: App, family: str | None, limit: int) -> None:
 @click.argument("path", type=click.Path(path_type=Path))
 @click.option("--family", default=None)
 @click.option("--force", is_flag=True, help="Replace PATH if it is an existing regular file.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["jsonl", "lerobot"]),
+    default="jsonl",
+    show_default=True,
+    help="jsonl: one file of JSON lines; lerobot: a LeRobot dataset directory (format v2.1).",
+)
 @json_option
 @pass_app
-def corrections_export(app: App, path: Path, family: str | None, force: bool) -> None:
-    """Write corrections (with images) as JSON lines to PATH.
+def corrections_export(app: App, path: Path, family: str | None, force: bool, fmt: str) -> None:
+    """Write corrections (with images) as JSON lines, or a LeRobot dataset, to PATH.
 
     PATH must not exist (unless --force replaces a regular file), nor be a directory,
-    device or link to one, nor lie in a data home; it is written atomically.
+    device or link to one, nor lie in a data home; it is written atomically. A LeRobot
+    dataset (a new directory, never replaced) holds the corrected poses as actions.
     """
+    if fmt == "lerobot":
+        from agent.errors import AgentError
+        from agent.policy.lerobot import export_corrections as export_dataset
+
+        if force:
+            raise AgentError("--force replaces files only: a dataset directory is never replaced")
+        res = export_dataset(app.home, path, family)
+        emit(app, res, lambda: click.echo(f"exported {res['episodes']} corrections to {path}"))
+        return
     from agent.policy.commands import export_corrections
 
     res = export_corrections(app.home, path, family, force)

@@ -39,6 +39,12 @@ def table(columns: list[str], rows: list[list]) -> None:
     Console().print(t)
 
 
+def show_logdir(res: dict) -> None:
+    """The run's TensorBoard directory (`tensorboard --logdir` on it or its parent)."""
+    if res.get("logdir"):
+        click.echo(f"curves: {res['logdir']}")
+
+
 def show_train(res: dict) -> None:
     click.echo(f"checkpoint v{res['version']:04d}: {res['checkpoint']}")
     click.echo(
@@ -54,6 +60,7 @@ def show_train(res: dict) -> None:
         ["family", "held-out", "proxy success", "pos err (cm)", "yaw err (deg)", "sim success"],
         rows,
     )
+    show_logdir(res)
 
 
 def show_eval(res: dict) -> None:
@@ -139,6 +146,7 @@ def show_feedback(res: dict) -> None:
         + (f"reached in round {reached}" if reached else "not reached")
     )
     click.echo(f"plot: {res['plot']}")
+    show_logdir(res)
 
 
 def show_finetune(res: dict) -> None:
@@ -150,6 +158,7 @@ def show_finetune(res: dict) -> None:
         f"{res['strategy']}, {res['steps']} steps in {res['train_seconds']:.1f} s, "
         f"loss {res['first_loss']:.3f} -> {res['final_loss']:.3f}"
     )
+    show_logdir(res)
     if not res["eval"]:
         click.echo("no evaluation (--eval-episodes 0)")
         return

@@ -66,6 +66,11 @@ EXIT_NOT_REACHED = 3  # ran to the end, the goal does not hold (as `skills verif
     default=None,
     help="Policy checkpoint for --perception policy (default: the latest).",
 )
+@click.option(
+    "--gui",
+    is_flag=True,
+    help="Show the run (not its verification) in PyBullet's GUI window (needs a display).",
+)
 @agent_options
 @json_option
 @pass_app
@@ -79,6 +84,7 @@ def run(
     seed: int,
     perception: str,
     policy_version: str | None,
+    gui: bool,
     opts,
 ) -> None:
     """Carry out INSTRUCTION: reuse, adapt or write a skill, prove it in simulation, run it.
@@ -90,20 +96,28 @@ def run(
       1  an error: nothing ran to the end (one line on stderr)
       2  a usage error
     """
-    from dataclasses import replace
+    from skillgrove.ops import run_instruction
 
-    from agent.errors import AgentError
-    from agent.factory import build_agent
+    if gui:  # the sandbox's trusted process shows it: `skills.sandbox.runner._show_in_gui`
+        from dataclasses import replace
 
-    if policy_version is not None and perception != "policy":
-        raise AgentError("--policy-version needs --perception policy")
-    opts = replace(opts, perception=perception, policy_version=policy_version)
+        from sim.display import require_display
+
+        opts = replace(opts, display=require_display("--gui"))
     log = (lambda m: None) if app.json else (lambda m: click.echo(safe(m), err=True))
-    with build_agent(app.home, opts, log=log) as agent:
-        record = agent.run(instruction, family, seed, goal, objects, distractors)
-    data = record.summary() | {"perception": record.perception}
-    if record.gif:
-        data["gif"] = str(app.home / record.gif)
+    record, data = run_instruction(  # the same call as the Python API's `Library.run`
+        app.home,
+        opts,
+        instruction,
+        family=family,
+        seed=seed,
+        goal=goal,
+        objects=objects,
+        distractors=distractors,
+        perception=perception,
+        policy_version=policy_version,
+        log=log,
+    )
 
     def human() -> None:
         click.echo(f"{'SUCCESS' if record.success else 'FAILED'}: {record.instruction}")

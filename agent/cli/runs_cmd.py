@@ -1,4 +1,4 @@
-"""`skillgrove runs list|show`: recorded runs of the agent."""
+"""`skillgrove runs list|show|export`: recorded runs of the agent."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from agent.cli import App, emit, json_option, pass_app
 
 @click.group()
 def runs() -> None:
-    """List and show recorded runs."""
+    """List, show and export recorded runs."""
 
 
 @runs.command("list")
@@ -65,4 +65,49 @@ def show(app: App, run_id: str) -> None:
     data = asdict(rec)
     if rec.gif:
         data["gif"] = str(app.read_home / rec.gif)
+    if rec.mp4:
+        data["mp4"] = str(app.read_home / rec.mp4)
     emit(app, data)
+
+
+@runs.command("export")
+@click.argument("run_id")
+@click.option(
+    "--rerun",
+    "rrd",
+    required=True,
+    metavar="FILE.rrd",
+    help="Write the run as a Rerun recording (a new file unless --force); `rerun FILE.rrd` opens it.",
+)
+@click.option("--force", is_flag=True, help="Replace FILE.rrd if it exists.")
+@json_option
+@pass_app
+def export(app: App, run_id: str, rrd: str, force: bool) -> None:
+    """Export a run's replay: key frames, object poses, gripper path, atom truths."""
+    from agent.run.records import RunStore
+    from agent.run.replay import export_rerun, read_gif
+    from agent.ui.files import inside
+    from skills.files import check_target, safe_write
+
+    check_target(rrd, force=force, home=app.home_path)  # refused before anything is read
+    store = RunStore(app.read_home)
+    try:
+        rec = store.get(run_id)
+    finally:
+        store.close()
+    gif = inside(app.read_home, rec.gif) if rec.gif else None
+    try:
+        frames = read_gif(gif.read_bytes()) if gif else ([], [])
+    except (OSError, ValueError) as exc:  # PIL's UnidentifiedImageError is an OSError
+        raise click.ClickException(f"cannot read the run's GIF {gif}: {exc}") from None
+    with safe_write(rrd, force=force, home=app.home_path) as tmp:
+        info = export_rerun(rec, frames, tmp)
+    data = {"run_id": rec.run_id, "rerun": str(rrd)} | info
+    emit(
+        app,
+        data,
+        lambda: click.echo(
+            f"wrote {rrd}: {info['frames']} frames, {info['samples']} samples "
+            f"({len(info['entities'])} entities)"
+        ),
+    )

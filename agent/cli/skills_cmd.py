@@ -9,8 +9,10 @@ import click
 from agent.cli import App, emit, json_option, pass_app
 from agent.cli.skills_io_cmd import export, import_, verify
 from agent.cli.skills_lib import _library, _table
-from agent.evaluate.verify import Verification, families_for
+from agent.evaluate.verify import Verification, families_for  # noqa: F401 - used by tests
 from agent.inputs import VERSION
+from skillgrove.ops import verify_skill  # the check `add` runs (a test may replace it)
+from skillgrove.ops import version_dict as _version_dict
 
 
 @click.group()
@@ -28,45 +30,6 @@ def skills(ctx: click.Context, library_url: str | None) -> None:
 
 for _command in (export, import_, verify):  # moving skills between machines, proving them
     skills.add_command(_command)
-
-
-def _version_dict(v, with_code: bool = False) -> dict:
-    d = {
-        "name": v.name,
-        "version": v.version,
-        "description": v.description,
-        "author": v.author,
-        "verified": v.verified,
-        "stage": v.stage,
-        "parent": list(v.parent) if v.parent else None,
-        "created": v.created,
-        "content_hash": v.content_hash,
-        "params": [
-            {"name": p.name, "required": p.required, "default": p.default} for p in v.params
-        ],
-        "examples": list(v.examples),
-        "goal_template": v.goal_template,
-        "stats": {
-            f: {"episodes": e, "successes": s, "success_rate": round(s / e, 4) if e else None}
-            for f, (e, s) in sorted(v.stats.items())
-        },
-    }
-    if with_code:
-        d["code"] = v.code
-    return d
-
-
-# -- verification ----------------------------------------------------------------------
-def verify_skill(code: str, entry: str, params: tuple, families: list[str]) -> Verification:
-    """The Evaluator's funnel on each family's evaluation scenes (the agent's own check)."""
-    from agent.evaluate.verify import KeyCheck
-    from agent.factory import AgentOptions, build_evaluator
-    from agent.synth.binding import scene_binder
-
-    with build_evaluator(AgentOptions()) as (evaluator, scenes):
-        binder = scene_binder(scenes, [(p.name, p.required) for p in params])
-        checks = [KeyCheck.of(evaluator.evaluate(code, entry, f, binder)) for f in families]
-    return Verification.of(checks)
 
 
 # -- commands ----------------------------------------------------------------------------
@@ -103,7 +66,7 @@ def add(
     author: str,
 ) -> None:
     """Add FILE as skill NAME (a new version if NAME exists), verified in simulation."""
-    from skills.errors import SkillError
+    from skillgrove.ops import add_skill
 
     try:
         code = file.read_text(encoding="utf-8")
@@ -111,33 +74,10 @@ def add(
         raise click.ClickException(
             f"cannot read {file}: {getattr(exc, 'strerror', None) or exc}"
         ) from None
-    with _library(app) as lib:
-        v = lib.prepare(
-            name, code, description, author=author, verified=False
-        )  # checks before any run
-        stage, stats = "unverified", {}
-        if not unverified:
-            fams = families_for(v.params, tasks)
-            if not fams:
-                raise SkillError(
-                    f"no task family has the parameters of {name}; pass --task FAMILY or --unverified"
-                )
-            check = verify_skill(code, name, v.params, fams)
-            if not check.verified:
-                raise SkillError(
-                    f"{name} failed verification (stage {check.stage}): {check.reason}"
-                )
-            stage, stats = check.stage, check.stats
-        v = lib.add(
-            name,
-            code,
-            description,
-            author=author,
-            verified=not unverified,
-            stage=stage,
-            stats=stats,
+    with _library(app) as lib:  # the same call as the Python API's `Library.add_skill`
+        v, data = add_skill(
+            lib, name, code, description, unverified, tasks, author, verify=verify_skill
         )
-        data = _version_dict(v) | ({"warnings": list(lib.warnings)} if lib.warnings else {})
     emit(
         app,
         data,
@@ -327,15 +267,10 @@ def doctor(app: App) -> None:
 @pass_app
 def search(app: App, query: str, k: int) -> None:
     """Rank skills for QUERY and decide: reuse, adapt or synthesize."""
-    with _library(app) as lib:
-        r = lib.search(query, k)
-    data = {
-        "decision": r.decision,
-        "results": [
-            {"name": m.name, "score": m.score, "version": m.version, "verified": m.verified}
-            for m in r.matches
-        ],
-    }
+    from skillgrove.ops import search_skills
+
+    with _library(app) as lib:  # the same call as the Python API's `Library.search`
+        r, data = search_skills(lib, query, k)
     emit(
         app,
         data,

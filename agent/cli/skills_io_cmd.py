@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from agent.cli import App, emit, json_option, pass_app
+from agent.cli.agent_opts import executor_options
 from agent.cli.progress import progress
 from agent.cli.skills_lib import _library, _table
 
@@ -131,13 +132,20 @@ def _verify_imported(app: App, lib, names: list[str], episodes: int) -> list:
 @click.option(
     "--workers",
     type=click.IntRange(1, 64),
-    default=2,
-    show_default=True,
-    help="Sandbox worker processes.",
+    default=None,
+    help="Sandbox worker processes (default: 2; with --executor ray, one per CPU of the cluster).",
 )
+@executor_options
 @json_option
 @pass_app
-def verify(app: App, name: str | None, episodes: int, workers: int) -> None:
+def verify(
+    app: App,
+    name: str | None,
+    episodes: int,
+    workers: int | None,
+    executor: str,
+    ray_address: str | None,
+) -> None:
     """Re-run each skill's evaluation and mark the versions that no longer pass.
 
     Checks the latest version of every skill (or of NAME) on each task family or goal
@@ -151,31 +159,19 @@ def verify(app: App, name: str | None, episodes: int, workers: int) -> None:
     Exit status: 0 when every checked version passes, 3 when some version failed
     verification, 1 on an error, 2 on a usage error.
     """
-    import time
+    from skillgrove.ops import verify_skills
 
-    from agent.evaluate.verify import plan, verify_library
-    from agent.factory import AgentOptions, build_evaluator
-
-    t0 = time.perf_counter()
-    opts = AgentOptions(workers=workers, episodes=episodes)
-    with _library(app) as lib:
-        todo = plan(lib, opts.pass_bar, name)
-        total = sum(len(keys) for _, keys in todo)
-        with (
-            build_evaluator(opts) as (evaluator, scenes),
-            progress("verifying skills", total, quiet=app.json) as advance,
-        ):
-            checked = verify_library(lib, evaluator, scenes, todo, episodes, advance)
-    counts = {s: sum(c.status == s for c in checked) for s in ("passed", "failed", "skipped")}
-    data = {
-        "skills": [c.to_dict() for c in checked],
-        "summary": {
-            "versions": len(checked),
-            **counts,
-            "episodes": sum(k.episodes for c in checked for k in c.checks),
-            "seconds": round(time.perf_counter() - t0, 2),
-        },
-    }
+    with _library(app) as lib:  # the same call as the Python API's `Library.verify`
+        checked, data = verify_skills(
+            lib,
+            name,
+            episodes,
+            workers,
+            lambda n: progress("verifying skills", n, quiet=app.json),
+            executor,
+            ray_address,
+        )
+    counts = data["summary"]
 
     def human() -> None:
         rows = []

@@ -42,17 +42,29 @@ def list_(app: App) -> None:
 @tasks.command("show")
 @click.argument("family")
 @click.option("--seed", type=SEED.click_type(), default=0, show_default=True, help="Layout seed.")
+@click.option(
+    "--gui",
+    is_flag=True,
+    help="Show the scene in PyBullet's GUI window (needs a display) until you close it.",
+)
 @json_option
 @pass_app
-def show(app: App, family: str, seed: int) -> None:
-    """Build FAMILY's scene for a seed and print its instruction and params."""
+def show(app: App, family: str, seed: int, gui: bool) -> None:
+    """Build FAMILY's scene for a seed and print its instruction and params.
+
+    With --gui the scene stays in PyBullet's window after printing, until the window is
+    closed (or Ctrl-C)."""
     from sim.families import check_family
     from sim.runner import check_seed, reset_task
     from sim.world import World
 
     check_family(family)
     check_seed(seed)
-    world = World()
+    if gui:
+        from sim.display import require_display
+
+        require_display("--gui")
+    world = World(gui=gui, check_display=False)  # probed above
     try:
         task = reset_task(world, family, seed)
         data = {
@@ -62,6 +74,21 @@ def show(app: App, family: str, seed: int) -> None:
             "params": dict(task.params),
             "objects": [o.description for o in world.objects],
         }
+        emit(app, data)
+        if gui:
+            _show_until_closed(world)
     finally:
         world.close()
-    emit(app, data)
+
+
+def _show_until_closed(world, poll_s: float = 0.1) -> None:
+    """Keep the GUI window open until the user closes it (or presses Ctrl-C)."""
+    import time
+
+    try:
+        while world.client.getConnectionInfo().get("isConnected"):
+            time.sleep(poll_s)
+    except KeyboardInterrupt:
+        pass
+    except Exception:  # pybullet.error: the window was closed under us
+        pass

@@ -179,11 +179,13 @@ class LocalExecutor:
         workers: worker processes.
         provider: the pose provider the workers build (`skills.poses.ProviderSpec`;
             default the oracle).
+        display: show each run in PyBullet's GUI on this X display (`run --gui`).
     """
 
-    def __init__(self, workers: int = 2, provider=None) -> None:
+    def __init__(self, workers: int = 2, provider=None, display: str | None = None) -> None:
         self.workers = workers
         self.provider = provider
+        self.display = display
         self._pool = None
         self._lock = threading.Lock()
 
@@ -193,7 +195,9 @@ class LocalExecutor:
             if self._pool is None:
                 from skills.sandbox import SandboxPool
 
-                self._pool = SandboxPool(workers=self.workers, provider=self.provider)
+                self._pool = SandboxPool(
+                    workers=self.workers, provider=self.provider, display=self.display
+                )
             return self._pool
 
     def run_one(self, job: Job):

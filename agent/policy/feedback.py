@@ -123,6 +123,7 @@ def run_feedback(
     save=None,
     world=None,
     progress=None,
+    curves=None,
 ) -> dict:
     """Run the loop on `config.family` and return the curve of success vs corrections.
 
@@ -138,6 +139,8 @@ def run_feedback(
         save: callable(model, meta) -> version, to checkpoint each round (None: no saving).
         world: a sim World to reuse.
         progress: callable(str) for progress lines.
+        curves: a `curves.Curves` for the fine-tuning loss and each round's corrections
+            and success (step: the round), or None.
     """
     from agent.policy.augment import Augment
     from agent.policy.data import Samples, split_seeds
@@ -158,6 +161,8 @@ def run_feedback(
             observe(policy.model, old_data, plugins, config.optim.threads)
         start = evaluate_sim(policy, config.family, eval_seeds, world)
         say(f"round 0: success {start.success:.2f} before any correction")
+        if curves is not None:
+            curves.scalar("corrections/success", start.success, 0)
         ids: list[int] = []
         kept: list[Samples] = []
         version = policy.info.get("version")
@@ -232,7 +237,8 @@ def run_feedback(
                     augment=Augment(policy.spec) if config.augment else None,
                 )
                 t0 = time.perf_counter()
-                res = fit(policy.model, data, fc, plugins, index=r, name=config.family)
+                log = None if curves is None else curves.loss(offset=(r - 1) * config.steps)
+                res = fit(policy.model, data, fc, plugins, index=r, name=config.family, log=log)
                 secs = time.perf_counter() - t0
                 policy.model = res.model
             ev = evaluate_sim(policy, config.family, eval_seeds, world)
@@ -265,6 +271,12 @@ def run_feedback(
                     len(kept),
                 )
             )
+            if curves is not None:
+                curves.scalar("corrections/used", len(ids), r)
+                curves.scalar("corrections/failures", failures, r)
+                curves.scalar("corrections/success", ev.success, r)
+                for f, v in old.items():
+                    curves.scalar(f"old_tasks/{f}", v, r)
             say(
                 f"round {r}: {failures}/{len(seeds)} failed, {len(ids)} corrections and {len(kept)} successes so far, "
                 f"success {ev.success:.2f}, "

@@ -273,7 +273,8 @@ def finetune_session(
         {"version", "parent", "checkpoint", "strategy", "families", "corrected_families",
          "corrections", "steps", "train_seconds", "first_loss", "final_loss", "seconds",
          "eval_seeds": {family: [seeds]},
-         "eval": {family: {"before": EvalResult dict, "after": ...}}}
+         "eval": {family: {"before": EvalResult dict, "after": ...}},
+         "logdir": the run's TensorBoard directory}
 
     Raises:
         AgentError: unknown family or strategy, no (new) corrections, a missing or
@@ -309,6 +310,7 @@ def finetune_session(
 
     from agent.policy.augment import Augment
     from agent.policy.checkpoint import save_checkpoint
+    from agent.policy.curves import Curves
     from agent.policy.loop import FitConfig, fit, observe
     from agent.policy.prepare import prepare
     from sim.world import World
@@ -328,7 +330,10 @@ def finetune_session(
         fc = FitConfig(
             config.steps, config.optim, augment=Augment(policy.spec) if config.augment else None
         )
-        res = fit(policy.model, data, fc, plugins, index=1, name="+".join(corrected))
+        curves = Curves.open(home, "finetune")
+        res = fit(
+            policy.model, data, fc, plugins, index=1, name="+".join(corrected), log=curves.loss()
+        )
         policy.model = res.model
         say(
             f"{config.steps} steps in {res.seconds:.1f} s, loss {res.first_loss:.3f} -> {res.final_loss:.3f}"
@@ -339,6 +344,11 @@ def finetune_session(
     finally:
         world.close()
     evals = {f: {"before": before[f], "after": after[f]} for f in before}
+    curves.scalar("corrections/used", len(ids), 1)
+    for f, e in evals.items():  # step 0: before the fine-tune, step 1: after it
+        curves.scalar(f"success/{f}", e["before"]["success"], 0)
+        curves.scalar(f"success/{f}", e["after"]["success"], 1)
+    curves.close()
     meta = {
         "kind": "finetune",
         "parent": parent,
@@ -373,4 +383,5 @@ def finetune_session(
         "seconds": time.perf_counter() - t0,
         "eval_seeds": seeds,
         "eval": evals,
+        "logdir": str(curves.logdir),
     }

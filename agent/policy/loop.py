@@ -83,6 +83,7 @@ def fit(
     strategies: list[Strategy] | None = None,
     index: int = 0,
     name: str = "task",
+    log: Callable[[int, float], None] | None = None,
 ) -> FitResult:
     """Train `model` on one experience's `data` with strategy plugins.
 
@@ -93,6 +94,7 @@ def fit(
         strategies: plugins, applied in order; none is plain fine-tuning.
         index: the experience's position in the stream.
         name: the experience's name.
+        log: callable(step, supervised loss) after every step (`curves.Curves.loss`).
 
     Returns:
         The trained model (the plan's, if a strategy replaced it) and timings.
@@ -154,6 +156,8 @@ def fit(
                     params[n].copy_(old[n] + f * (params[n] - old[n]))
             last = float(per_sample.detach().mean())
             first = last if step == 0 else first
+            if log is not None:
+                log(step, last)
         model.eval()
         for s in strategies:
             outcome = s.after_task(ctx)

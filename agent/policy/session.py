@@ -37,6 +37,7 @@ def feedback_session(
     """
     from agent.policy.checkpoint import save_checkpoint
     from agent.policy.corrections import CorrectionStore, store_path
+    from agent.policy.curves import Curves
     from agent.policy.data import load_demos
     from agent.policy.feedback import SimulatedExpert, run_feedback
     from agent.policy.plots import correction_curve
@@ -67,6 +68,7 @@ def feedback_session(
         return save_checkpoint(home, model, policy.spec, policy.encoder.name, meta).version
 
     t0 = time.perf_counter()
+    curves = Curves.open(home, "feedback")
     res = run_feedback(
         policy,
         CorrectionStore(store_path(home)),
@@ -76,7 +78,10 @@ def feedback_session(
         old_tests,
         save,
         progress=progress,
+        curves=curves,
     )
+    curves.close()
+    res["logdir"] = str(curves.logdir)
     res["seconds"] = time.perf_counter() - t0
     res["start_checkpoint"] = policy.info.get("version")
     out = Path(home) / "policy" / "feedback"

@@ -125,8 +125,9 @@ def new_model(seed: int):
     return PoseNet()
 
 
-def train_base(config: StreamConfig, data: StreamData, spec: ImageSpec, encoder):
-    """The model after the first experience (from scratch) and the untrained scores."""
+def train_base(config: StreamConfig, data: StreamData, spec: ImageSpec, encoder, curves=None):
+    """The model after the first experience (from scratch) and the untrained scores
+    (its loss to `curves`, a `curves.Curves`, when given)."""
     from agent.policy.loop import FitConfig, fit
     from agent.policy.policy import Policy
 
@@ -138,6 +139,7 @@ def train_base(config: StreamConfig, data: StreamData, spec: ImageSpec, encoder)
         FitConfig(config.base_steps, config.optim),
         index=0,
         name=config.families[0],
+        log=None if curves is None else curves.loss(),
     )
     return model, {"success": b[0], "pos_cm": b[1], "rot_deg": b[2]}
 
@@ -151,12 +153,14 @@ def run_strategy(
     base_state: dict,
     baseline: dict,
     world=None,
+    curves=None,
 ) -> StreamResult:
     """Train `strategy` through the stream from the shared base and fill the matrices.
 
     The strategy first observes the base experience without training (its hooks run
     with zero steps: buffers fill, Fisher and importance are measured), then trains on
-    each later experience.
+    each later experience. `curves` (a `curves.Curves`), when given, gets the loss of
+    every step, experience i's at steps (i - 1) * config.steps on.
     """
     from agent.policy.loop import FitConfig, fit
     from agent.policy.model import count_parameters
@@ -180,7 +184,8 @@ def run_strategy(
     train_s, trainable = [], 0
     for i in range(1, len(config.families)):
         fc = FitConfig(config.steps, config.optim.but(seed=config.optim.seed * 1000 + i))
-        res = fit(model, data.train[i], fc, plugins, index=i, name=config.families[i])
+        log = None if curves is None else curves.loss(offset=(i - 1) * config.steps)
+        res = fit(model, data.train[i], fc, plugins, index=i, name=config.families[i], log=log)
         model = res.model
         train_s.append(res.seconds)
         trainable = max(trainable, res.trainable_params)

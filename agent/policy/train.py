@@ -56,6 +56,8 @@ class TrainSettings:
         steps: optimizer steps.
         optim: learning rate, batch size, seed, threads (`settings.Optim`).
         sim_episodes: episodes per family executed in the simulator after training (0: none).
+        dataset: a LeRobot dataset (`agent.policy.lerobot`) to train on instead of
+            demonstrations; `n_train` is then unused.
     """
 
     families: tuple[str, ...]
@@ -64,6 +66,7 @@ class TrainSettings:
     steps: int = 2000
     optim: Optim = field(default_factory=Optim)
     sim_episodes: int = 0
+    dataset: Path | None = None
 
 
 SINGLE_ACTION = ("pick", "place", "stack", "put-in-bowl", "push", "rotate", "align")
@@ -92,11 +95,13 @@ def train_policy(
 
     Returns:
         {"version", "checkpoint", "families", "seconds", "train_seconds", "steps",
-         "eval": {family: {"success", "pos_cm", "rot_deg", "mode", "n"}}, "sim": {...}}
+         "eval": {family: {"success", "pos_cm", "rot_deg", "mode", "n"}}, "sim": {...},
+         "logdir": the run's TensorBoard directory}
     """
     import torch
 
     from agent.policy.checkpoint import save_checkpoint
+    from agent.policy.curves import Curves
     from agent.policy.data import load_demos, split_seeds
     from agent.policy.evaluate import evaluate_proxy, evaluate_sim
     from agent.policy.loop import FitConfig, fit
@@ -110,17 +115,24 @@ def train_policy(
     encoder = encoder_for(home, embedder)
     t0 = time.perf_counter()
     say(f"demonstrations for {', '.join(fams)}")
-    train = [load_demos(home, f, "train", settings.n_train, spec) for f in fams]
+    if settings.dataset is not None:  # rows of a LeRobot dataset, split by family
+        from agent.policy.lerobot import dataset_by_family
+
+        train = dataset_by_family(settings.dataset, fams)
+    else:
+        train = [load_demos(home, f, "train", settings.n_train, spec) for f in fams]
     test = [load_demos(home, f, "test", settings.n_test, spec) for f in fams]
     data = Prepared.cat([prepare(s, spec, encoder, i) for i, s in enumerate(train)])
     torch.manual_seed(settings.optim.seed)
     model = PoseNet()
+    curves = Curves.open(home, "train")
     say(f"training {settings.steps} steps on {len(data)} samples")
     res = fit(
         model,
         data,
         FitConfig(settings.steps, settings.optim),
         name="+".join(fams),
+        log=curves.loss(),
     )
     policy = Policy(res.model, spec, encoder, settings.optim.threads)
     scores = {f: evaluate_proxy(policy, t, f).to_dict() for f, t in zip(fams, test, strict=True)}
@@ -133,12 +145,17 @@ def train_policy(
         "kind": "base",
         "families": list(fams),
         "steps": settings.steps,
-        "n_train": settings.n_train,
+        "n_train": settings.n_train if settings.dataset is None else sum(map(len, train)),
+        "dataset": None if settings.dataset is None else str(settings.dataset),
         "seed": settings.optim.seed,
         "eval": scores,
         "sim": sim,
         "parent": None,
     }
+    for f in fams:
+        curves.scalar(f"success/{f}", scores[f]["success"], settings.steps)
+        curves.scalar(f"sim_success/{f}", (sim.get(f) or {}).get("success"), settings.steps)
+    curves.close()
     info = save_checkpoint(home, res.model, spec, encoder.name, meta)
     return {
         "version": info.version,
@@ -149,4 +166,5 @@ def train_policy(
         "steps": settings.steps,
         "eval": scores,
         "sim": sim,
+        "logdir": str(curves.logdir),
     }

@@ -62,6 +62,8 @@ class RecordModel(BaseModel):
     atoms: list[dict[str, Any]] = Field(default_factory=list)
     objects: list[dict[str, Any]] = Field(default_factory=list)
     scene: list[dict[str, Any]] = Field(default_factory=list)
+    mp4: str | None = None  # from issue 21 on: the GIF's frames as a video beside it
+    trajectory: dict[str, Any] = Field(default_factory=dict)  # skills.sandbox.trajectory
 
 
 class BadRecord(ValueError):

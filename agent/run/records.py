@@ -2,8 +2,10 @@
 
 A record holds the instruction, the goal it was judged by (and each atom's truth and
 margin at the end), the plan, each decision with its score, the skills and versions used,
-the outcome, every object's start and end pose, and a GIF of key frames. Records live in
-the data home's SQLite database (table `runs`) and `<home>/runs/<run_id>.gif`.
+the outcome, every object's start and end pose, a GIF of key frames with the same frames
+as an MP4 beside it, and the trajectory sampled at those frames (poses, gripper, atom
+truths: `skills.sandbox.trajectory`). Records live in the data home's SQLite database
+(table `runs`) and `<home>/runs/<run_id>.gif` and `.mp4`.
 
 The table comes with versioned migrations (`MIGRATIONS`, component "runs" of the file's
 `schema_version`, see `skills.db`), applied when the store opens. Reading writes nothing,
@@ -92,6 +94,8 @@ class RunRecord:
     atoms: tuple[dict, ...] = ()  # each ground atom at the end: atom, value, margin, unit, detail
     objects: tuple[dict, ...] = ()  # description, start, end [x, y, z_bottom, yaw_deg], size...
     scene: tuple[dict, ...] = ()  # a scene from words: its layout (sim.scenes.Layout JSON)
+    mp4: str | None = None  # the GIF's frames as an MP4 (relative to the home)
+    trajectory: dict = field(default_factory=dict)  # per key frame (skills.sandbox.trajectory)
 
     @property
     def reused(self) -> int:
@@ -141,7 +145,7 @@ def new_run_id() -> str:
 
 
 class RunStore:
-    """Run records in `<home>/skillgrove.db` and their GIFs in `<home>/runs/`."""
+    """Run records in `<home>/skillgrove.db` and their GIFs and MP4s in `<home>/runs/`."""
 
     def __init__(self, home: str | Path) -> None:
         self.home = Path(home)
@@ -155,23 +159,13 @@ class RunStore:
         self._db.close()
 
     def save(self, record: RunRecord, gif: bytes | None = None) -> RunRecord:
-        """Store a record (and its GIF); returns it with the GIF's path filled in and no
-        install path in its reason (`agent.evaluate.paths.scrub`)."""
+        """Store a record (and its GIF, and the GIF's frames as an MP4); returns it with
+        their paths filled in and no install path in its reason (`agent.evaluate.paths.scrub`)."""
         from agent.evaluate.paths import scrub
 
         record = replace(record, reason=scrub(record.reason))
         if gif:
-            path = self.dir / f"{record.run_id}.gif"
-            tmp = path.with_suffix(".tmp")
-            try:
-                self.dir.mkdir(parents=True, exist_ok=True)
-                tmp.write_bytes(gif)
-                tmp.replace(path)
-            except OSError as exc:
-                raise AgentError(
-                    f"cannot write the run's replay {path}: {exc.strerror or exc}; nothing was recorded"
-                ) from None
-            record = replace(record, gif=str(path.relative_to(self.home)))
+            record = self._save_replay(record, gif)
         with guarded(self.path):
             if not self._table:
                 self._db.execute(SCHEMA)
@@ -191,6 +185,29 @@ class RunStore:
                 ),
             )
         return record
+
+    def _save_replay(self, record: RunRecord, gif: bytes) -> RunRecord:
+        """Write the GIF and its MP4, each to a temporary file renamed into place."""
+        from agent.run.replay import gif_frames, write_mp4
+
+        path, mp4 = self.dir / f"{record.run_id}.gif", self.dir / f"{record.run_id}.mp4"
+        tmp, tmp4 = path.with_suffix(".tmp"), mp4.with_suffix(".tmp.mp4")
+        try:
+            self.dir.mkdir(parents=True, exist_ok=True)
+            write_mp4(gif_frames(gif), tmp4)
+            tmp.write_bytes(gif)
+            tmp4.replace(mp4)
+            tmp.replace(path)
+        except Exception as exc:  # OSError, or ffmpeg's failure (RuntimeError, OSError)
+            for t in (tmp, tmp4):
+                t.unlink(missing_ok=True)
+            why = getattr(exc, "strerror", None) or " ".join(str(exc).split())[:200]
+            raise AgentError(
+                f"cannot write the run's replay {path}: {why}; nothing was recorded"
+            ) from None
+        return replace(
+            record, gif=str(path.relative_to(self.home)), mp4=str(mp4.relative_to(self.home))
+        )
 
     def get(self, run_id: str) -> RunRecord:
         if not self._table:

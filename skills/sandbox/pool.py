@@ -67,11 +67,18 @@ class _WorkerLost(Exception):
 class _Worker:
     """Parent-side handle of one worker process."""
 
-    def __init__(self, debug: bool = False, provider: ProviderSpec | None = None) -> None:
+    def __init__(
+        self,
+        debug: bool = False,
+        provider: ProviderSpec | None = None,
+        display: str | None = None,
+    ) -> None:
         env = {"PATH": os.defpath, "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8"} | _WORKER_ENV
         env |= {k: "1" for k in _THREAD_VARS}
         if debug:
             env["SKILLGROVE_SANDBOX_DEBUG"] = "1"
+        if display:  # only for --gui; the server hands it to trusted processes alone
+            env |= _display_env(display)
         spec = [json.dumps(provider.to_dict())] if provider else []
         self.proc = subprocess.Popen(
             [sys.executable, "-I", "-c", _BOOT, _ROOT, *spec],
@@ -163,6 +170,15 @@ class _Worker:
         self._finalizer()
 
 
+def _display_env(display: str) -> dict[str, str]:
+    """DISPLAY, and the X authority cookie's file an X server may ask for."""
+    env = {"DISPLAY": display}
+    xauth = os.environ.get("XAUTHORITY") or str(Path.home() / ".Xauthority")
+    if os.path.isfile(xauth):
+        env["XAUTHORITY"] = xauth
+    return env
+
+
 def _kill_group(proc: subprocess.Popen) -> None:
     if proc.poll() is None:
         try:
@@ -193,6 +209,9 @@ class SandboxPool:
         provider: the pose provider the workers build before their lockdown (default:
             the oracle). A provider that cannot be built fails the worker's start: the
             first `run` raises SkillError with its reason.
+        display: an X display (`DISPLAY`, already probed: `sim.display`) on which each
+            run's trusted process shows its episode in PyBullet's GUI (`run --gui`). The
+            skill process never gets it (see `skills.sandbox.server`). None: headless.
     """
 
     def __init__(
@@ -202,12 +221,14 @@ class SandboxPool:
         output_limit: int = 16_000,
         debug: bool = False,
         provider: ProviderSpec | None = None,
+        display: str | None = None,
     ) -> None:
         if workers < 1:
             raise SkillError("a sandbox pool needs at least one worker")
         self.memory_mb = memory_mb
         self.output_limit = output_limit
         self.provider = provider
+        self.display = display
         self._debug = debug
         self._idle: queue.Queue[_Worker] = queue.Queue()
         self._all: list[_Worker] = []
@@ -217,7 +238,7 @@ class SandboxPool:
             self._idle.put(self._spawn())
 
     def _spawn(self) -> _Worker:
-        w = _Worker(self._debug, self.provider)
+        w = _Worker(self._debug, self.provider, self.display)
         with self._lock:
             self._all.append(w)
         return w

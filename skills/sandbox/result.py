@@ -33,6 +33,8 @@ class SandboxResult:
         objects: every object's description, start and end [x, y, z_bottom, yaw_deg],
             size, tilt and whether the gripper held it (see `sim.goals.State.to_json`).
         calls: the robot API calls the skill made, in order (capped; feedback only).
+        trajectory: with `record=True`, poses, gripper and atom truths per key frame
+            (`skills.sandbox.trajectory`).
     """
 
     status: str
@@ -49,6 +51,7 @@ class SandboxResult:
     atoms: tuple[dict, ...] = field(default=(), repr=False)
     objects: tuple[dict, ...] | None = field(default=None, repr=False)
     calls: tuple[str, ...] = field(default=(), repr=False)
+    trajectory: dict | None = field(default=None, repr=False)
 
 
 def result_from_reply(msg: dict, seconds: float) -> SandboxResult:
@@ -89,6 +92,7 @@ def result_from_reply(msg: dict, seconds: float) -> SandboxResult:
         tuple(a for a in atoms if isinstance(a, dict)) if isinstance(atoms, list) else (),
         tuple(objects) if isinstance(objects, list) else None,
         log,
+        msg["trajectory"] if isinstance(msg.get("trajectory"), dict) else None,
     )
 
 

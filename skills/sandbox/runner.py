@@ -21,6 +21,7 @@ from skills.sandbox.child import fork_skill_process
 from skills.sandbox.lockdown import die_with_parent
 from skills.sandbox.procs import exit_reason, read_all, wait, write_all
 from skills.sandbox.proxy import serve_calls
+from skills.sandbox.trajectory import Trajectory
 from skills.sandbox.wire import FALLBACK, RECORD_CAP, Channel, ProtocolError, reply
 
 RECORD_EVERY = 48  # physics steps between two key frames (5 per simulated second)
@@ -86,8 +87,10 @@ def run_spare(server, req_fd: int, reply_fd: int) -> None:
 def _run(server, req: dict, skill: _SkillProcess) -> dict:
     """Build the scene, drive the skill process, read the end state: the reply's fields."""
     status, reason, output, layers = "error", None, "", []
-    frames, objects, robot = None, None, None
+    frames, objects, robot, task = None, None, None, None
     try:
+        if server.gui_env:  # run --gui
+            _show_in_gui(server)
         if req.get("scene") is not None:
             server.place_layout(server.world, req["scene"])
             params = req.get("params") or {}
@@ -98,7 +101,11 @@ def _run(server, req: dict, skill: _SkillProcess) -> dict:
         robot = server.Robot(server.world, server.provider, seed=int(req["seed"]), start=start)
         if server.prepare_scene is not None:
             server.prepare_scene(server.world)
-        frames = _start_recording(server.world) if req.get("record") else None
+        if req.get("record"):
+            goal = req.get("goal") or (task.goal_text() if task is not None else None)
+            frames = _start_recording(
+                server.world, Trajectory(server.world, server.goals, goal, start)
+            )
         status, reason, output, layers, finished = _drive(skill, robot, req, params)
         if finished:  # the skill process ended its run itself: the end state counts
             try:
@@ -152,21 +159,45 @@ def _drive(skill: _SkillProcess, robot, req: dict, params: dict) -> tuple:
     return done["status"], done["reason"], done["output"], done["layers"], True
 
 
+def _show_in_gui(server) -> None:
+    """Swap this process's copy of the server's World for one in PyBullet's GUI.
+
+    A GUI connection (its threads, its X connection) cannot cross a fork, so the run's
+    trusted process opens its own, after its skill process was forked: only this process
+    gets the display back (the server took it out of the environment), and the skill
+    process's lockdown is the same as in any run."""
+    os.environ.update(server.gui_env)
+    server.world = server.World(gui=True, check_display=False)
+
+
 def _calls(provider) -> int:
     calls = getattr(provider, "calls", 0)
     return calls if isinstance(calls, int) else 0
 
 
-def _start_recording(world) -> list:
-    """Record front-camera key frames while the skill runs."""
-    frames = [world.render("front")[0]]
+class _Frames(list):
+    """Key frames, and the trajectory sampled at each (`skills.sandbox.trajectory`)."""
+
+    trajectory: Trajectory
+
+
+def _start_recording(world, trajectory: Trajectory) -> _Frames:
+    """Record front-camera key frames, and the trajectory, while the skill runs."""
+    frames = _Frames([world.render("front")[0]])
+    frames.trajectory = trajectory
+    trajectory.sample()
+
+    def record(w) -> None:
+        frames.append(w.render("front")[0])
+        trajectory.sample()
+
     world.record_every = RECORD_EVERY
-    world.recorder = lambda w: frames.append(w.render("front")[0])
+    world.recorder = record
     return frames
 
 
-def _finish_recording(world, frames: list) -> dict:
-    """The frames as a base64 GIF (thinned to fit)."""
+def _finish_recording(world, frames: _Frames) -> dict:
+    """The frames as a base64 GIF (thinned to fit) and the trajectory sampled with them."""
     import base64
     import io
 
@@ -175,6 +206,7 @@ def _finish_recording(world, frames: list) -> dict:
     world.recorder = None
     try:
         frames.append(world.render("front")[0])
+        frames.trajectory.sample()
         step = max(1, len(frames) // 150)
         images = [Image.fromarray(f) for f in frames[::step]] + [Image.fromarray(frames[-1])] * 3
         buf = io.BytesIO()
@@ -182,6 +214,9 @@ def _finish_recording(world, frames: list) -> dict:
             buf, format="GIF", save_all=True, append_images=images[1:], duration=200, loop=0
         )
         gif = base64.b64encode(buf.getvalue()).decode()
+        traj = frames.trajectory.to_json(step)
+        if traj is not None and len(gif) + len(json.dumps(traj)) <= RECORD_CAP:
+            return {"gif": gif, "trajectory": traj}
         return {"gif": gif} if len(gif) <= RECORD_CAP else {}
     except Exception:  # a record is a bonus: never let it spoil the result
         return {}

@@ -58,9 +58,13 @@ def main() -> None:
         os.dup2(devnull, 2)
     os.close(devnull)
     sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the process
+    # `run --gui`: the display is taken out of the environment before any fork, so a skill
+    # process never inherits it; a run's trusted process puts it back for itself alone.
+    gui_env = {k: os.environ.pop(k) for k in ("DISPLAY", "XAUTHORITY") if k in os.environ}
     try:
         spec = json.loads(sys.argv[2]) if len(sys.argv) > 2 else None
         server = _Server((0, out.fileno()), ProviderSpec(**spec) if spec else None)
+        server.gui_env = gui_env if "DISPLAY" in gui_env else {}
         server.prepare()
     except BaseException as exc:  # report, then exit: the parent shows the reason
         _send(out, {"ready": False, "error": f"{type(exc).__name__}: {exc}"})
@@ -111,6 +115,8 @@ class _Server:
 
         self.proto_fds = proto_fds
         self.world = World()
+        self.World = World  # a run's trusted process builds a GUI World of its own (--gui)
+        self.gui_env: dict[str, str] = {}
         self.Robot = Robot
         self.reset_task = reset_task
         self.goals = goals

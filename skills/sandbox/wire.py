@@ -343,6 +343,8 @@ def _record_fields(msg: dict) -> dict:
     objects = msg.get("objects")
     if isinstance(objects, list) and len(objects) <= 64 and all(_object_row(r) for r in objects):
         out["objects"] = objects
+    if isinstance(msg.get("trajectory"), dict):  # checked where read (agent.run.replay)
+        out["trajectory"] = msg["trajectory"]
     return out
 
 

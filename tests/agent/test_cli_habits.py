@@ -22,7 +22,9 @@ def sg(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
 
 def test_version_is_the_installed_packages():
     out = sg("--version")
-    assert out.returncode == 0 and out.stdout.strip() == f"skillgrove, version {version('skillgrove')}"
+    assert (
+        out.returncode == 0 and out.stdout.strip() == f"skillgrove, version {version('skillgrove')}"
+    )
 
 
 def test_shell_completion_is_clicks_and_completes_commands():
