@@ -71,19 +71,44 @@ def show(app: App, run_id: str) -> None:
 
 
 @runs.command("export")
-@click.argument("run_id")
+@click.argument("args", nargs=-1, required=True, metavar="RUN... [DIR]")
 @click.option(
     "--rerun",
     "rrd",
-    required=True,
     metavar="FILE.rrd",
     help="Write the run as a Rerun recording (a new file unless --force); `rerun FILE.rrd` opens it.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["lerobot"]),
+    help="Write the runs as a LeRobot dataset (v2.1) to the new directory DIR, one episode each.",
 )
 @click.option("--force", is_flag=True, help="Replace FILE.rrd if it exists.")
 @json_option
 @pass_app
-def export(app: App, run_id: str, rrd: str, force: bool) -> None:
-    """Export a run's replay: key frames, object poses, gripper path, atom truths."""
+def export(app: App, args: tuple[str, ...], rrd: str | None, fmt: str | None, force: bool) -> None:
+    """Export a run's replay: key frames, object poses, gripper path, atom truths.
+
+    `runs export RUN --rerun FILE.rrd` or `runs export RUN... --format lerobot DIR`.
+    """
+    if (rrd is None) == (fmt is None):
+        raise click.UsageError("give one of --rerun FILE.rrd or --format lerobot DIR")
+    if fmt is not None:
+        if len(args) < 2 or force:
+            raise click.UsageError("usage: runs export RUN... --format lerobot DIR (no --force)")
+        from agent.run.lerobot_runs import export_runs
+
+        res = export_runs(app.home_path, app.read_home, list(args[:-1]), args[-1])
+        line = f"wrote {res['path']}: {res['episodes']} episodes, {res['frames']} frames"
+        emit(app, res, lambda: click.echo(f"{line} at {res['fps']} fps"))
+        return
+    if len(args) != 1:
+        raise click.UsageError("usage: runs export RUN --rerun FILE.rrd (one run)")
+    _export_rerun(app, args[0], rrd, force)
+
+
+def _export_rerun(app: App, run_id: str, rrd: str, force: bool) -> None:
     from agent.run.records import RunStore
     from agent.run.replay import export_rerun, read_gif
     from agent.ui.files import inside

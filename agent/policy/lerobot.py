@@ -91,7 +91,7 @@ def _png(rgb: np.ndarray) -> bytes:
     return buf.getvalue()
 
 
-def _stats(x: np.ndarray, axes: tuple[int, ...] = (0,)) -> dict:
+def feature_stats(x: np.ndarray, axes: tuple[int, ...] = (0,)) -> dict:
     x = x.astype(np.float64)
     return {
         "min": np.min(x, axes).tolist(),
@@ -102,25 +102,38 @@ def _stats(x: np.ndarray, axes: tuple[int, ...] = (0,)) -> dict:
     }
 
 
+def image_stats(rgb: np.ndarray) -> dict:
+    """LeRobot's stats of (N, H, W, 3) uint8 images: per channel in [0, 1], shaped (3, 1, 1)."""
+    img = rgb.astype(np.float64) / 255.0
+    return {
+        k: np.asarray(v, np.float64).reshape(3, 1, 1).tolist() if k != "count" else v
+        for k, v in feature_stats(img, (0, 1, 2)).items()
+    }
+
+
+def image_column(frames):
+    """`observation.image` cells (LeRobot's "image" dtype): {"bytes": PNG, "path": None}."""
+    import pyarrow as pa
+
+    image_type = pa.struct([("bytes", pa.binary()), ("path", pa.string())])
+    return pa.array([{"bytes": _png(f), "path": None} for f in frames], image_type)
+
+
 def _frame_stats(cols: dict) -> dict:
     """LeRobot's per-feature stats of some frames (images per channel in [0, 1], (3, 1, 1))."""
-    img = cols["rgb"].astype(np.float64) / 255.0
-    chan = {
-        k: np.asarray(v, np.float64).reshape(3, 1, 1).tolist() if k != "count" else v
-        for k, v in _stats(img, (0, 1, 2)).items()
-    }
     return {
-        "observation.image": chan,
+        "observation.image": image_stats(cols["rgb"]),
         "observation.depth": {  # over all pixels (per pixel, it would be 1 MB a frame)
-            k: v if k == "count" else [v] for k, v in _stats(cols["depth"], (0, 1, 2)).items()
+            k: v if k == "count" else [v]
+            for k, v in feature_stats(cols["depth"], (0, 1, 2)).items()
         },
-        "observation.state": _stats(cols["state"]),
-        "action": _stats(cols["action"]),
-        "seed": _stats(cols["seed"][:, None]),
-        "symmetry": _stats(cols["symmetry"][:, None]),
-        **{k: _stats(cols[k][:, None]) for k in ("timestamp", "frame_index", "index")},
-        "episode_index": _stats(cols["episode_index"][:, None]),
-        "task_index": _stats(cols["task_index"][:, None]),
+        "observation.state": feature_stats(cols["state"]),
+        "action": feature_stats(cols["action"]),
+        "seed": feature_stats(cols["seed"][:, None]),
+        "symmetry": feature_stats(cols["symmetry"][:, None]),
+        **{k: feature_stats(cols[k][:, None]) for k in ("timestamp", "frame_index", "index")},
+        "episode_index": feature_stats(cols["episode_index"][:, None]),
+        "task_index": feature_stats(cols["task_index"][:, None]),
     }
 
 
@@ -134,11 +147,10 @@ def _table(s: Samples, i: int, action: np.ndarray, state: np.ndarray, task: int)
         pa.array(s.depth[i].astype(np.float32).ravel()),
     )
     depth = pa.ListArray.from_arrays(pa.array(np.array([0, h], np.int32)), inner)
-    image_type = pa.struct([("bytes", pa.binary()), ("path", pa.string())])
     f32 = pa.list_(pa.float32())
     return pa.table(
         {
-            "observation.image": pa.array([{"bytes": _png(s.rgb[i]), "path": None}], image_type),
+            "observation.image": image_column(s.rgb[i : i + 1]),
             "observation.depth": depth,
             "observation.state": pa.array([state.tolist()], f32),
             "action": pa.array([action[i].tolist()], f32),
@@ -158,14 +170,12 @@ def _table(s: Samples, i: int, action: np.ndarray, state: np.ndarray, task: int)
 def write_dataset(
     samples: Samples, root: Path, source: str, episode_extra: list[dict] | None = None
 ) -> dict:
-    """Write `samples` as a LeRobot dataset into the empty directory `root`.
+    """Write `samples` as a LeRobot dataset into the empty directory `root`; returns
+    {"episodes", "frames", "tasks"}.
 
     Args:
         source: what the rows are ("demonstrations", "corrections"), kept in info.json.
         episode_extra: per-sample facts added to its line of episodes.jsonl.
-
-    Returns:
-        {"episodes", "frames", "tasks"}
     """
     import pyarrow.parquet as pq
 
@@ -173,8 +183,6 @@ def write_dataset(
     tasks = list(dict.fromkeys(str(t) for t in samples.instruction))
     task_of = {t: k for k, t in enumerate(tasks)}
     act, state = actions(samples), _home_state()
-    meta = root / "meta"
-    meta.mkdir(parents=True, exist_ok=True)
     episodes, ep_stats = [], []
     for i in range(n):
         task = task_of[str(samples.instruction[i])]
@@ -188,28 +196,37 @@ def write_dataset(
     task_idx = np.array([task_of[str(t)] for t in samples.instruction])
     all_cols = _columns(samples, np.arange(n), act, state, task_idx)
     h, w = samples.depth.shape[1:]
+    own = {"source": source, "families": sorted(set(map(str, samples.family)))}
+    head = {"total_frames": n, "fps": FPS, "features": features(h, w), "skillgrove": own}
+    write_meta(root, head, episodes, tasks, ep_stats, _frame_stats(all_cols))
+    return {"episodes": n, "frames": n, "tasks": len(tasks)}
+
+
+def write_meta(root: Path, head: dict, episodes: list, tasks: list, ep_stats: list, stats: dict):
+    """Write `root/meta`: info.json (LeRobot's fields, with `head`'s: total_frames, fps,
+    features and skillgrove's own facts), episodes.jsonl (`episodes`' lines), tasks.jsonl,
+    episodes_stats.jsonl and stats.json."""
+    meta = root / "meta"
+    meta.mkdir(parents=True, exist_ok=True)
+    n = len(episodes)
     info = {
         "codebase_version": CODEBASE_VERSION,
         "robot_type": "panda",
         "total_episodes": n,
-        "total_frames": n,
         "total_tasks": len(tasks),
         "total_videos": 0,
         "total_chunks": (n + CHUNKS_SIZE - 1) // CHUNKS_SIZE,
         "chunks_size": CHUNKS_SIZE,
-        "fps": FPS,
         "splits": {"train": f"0:{n}"},
         "data_path": DATA_PATH,
         "video_path": None,
-        "features": features(h, w),
-        "skillgrove": {"source": source, "families": sorted(set(map(str, samples.family)))},
+        **head,
     }
     (meta / "info.json").write_text(json.dumps(info, indent=2) + "\n")
     _jsonl(meta / "episodes.jsonl", episodes)
     _jsonl(meta / "tasks.jsonl", [{"task_index": k, "task": t} for k, t in enumerate(tasks)])
     _jsonl(meta / "episodes_stats.jsonl", ep_stats)
-    (meta / "stats.json").write_text(json.dumps(_frame_stats(all_cols), indent=2) + "\n")
-    return {"episodes": n, "frames": n, "tasks": len(tasks)}
+    (meta / "stats.json").write_text(json.dumps(stats, indent=2) + "\n")
 
 
 def _columns(s: Samples, rows: np.ndarray, act, state, task_idx: np.ndarray) -> dict:
@@ -240,14 +257,23 @@ def export_dataset(
     make: Callable[[], tuple[Samples, list[dict] | None]],
     source: str,
 ) -> dict:
-    """Write a dataset to the new directory `path`, whole or not at all.
+    """Write the rows `make` gives (called after the checks) as a dataset to the new
+    directory `path`, whole or not at all (`write_new_dir`): {"path", "format", "episodes",
+    "frames", "tasks"}."""
 
-    `path` must not exist nor lie in a data home (`skills.files.check_target`); its rows
-    come from `make` (called after the check), are written to a temporary directory beside
-    it, which is renamed to `path` once complete.
+    def write(tmp: Path) -> dict:
+        samples, extra = make()
+        return write_dataset(samples, tmp, source, extra)
 
-    Returns:
-        {"path", "format": "lerobot", "episodes", "frames", "tasks"}
+    return write_new_dir(home, path, write)
+
+
+def write_new_dir(home: Path, path: Path, write: Callable[[Path], dict]) -> dict:
+    """Run `write(tmp)` on a temporary directory beside `path`, then rename it to `path`.
+
+    Refused (one line, nothing written) if `path` exists or lies in a data home
+    (`skills.files.check_target`); `write` is called only after that check, and whatever
+    it wrote is removed if it fails. Returns {"path", "format": "lerobot"} | its result.
     """
     from skills.files import check_target
 
@@ -255,11 +281,10 @@ def export_dataset(
     if os.path.lexists(raw):
         raise AgentError(f"{raw!r} exists: name a new directory for the dataset")
     target = check_target(raw, force=False, home=home)
-    samples, extra = make()
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     try:
-        res = write_dataset(samples, tmp, source, extra)
+        res = write(tmp)
         os.rename(tmp, target)  # fails, leaving nothing, if `path` appeared meanwhile
     except OSError as exc:
         raise AgentError(f"cannot write {raw!r}: {exc.strerror or exc}") from None

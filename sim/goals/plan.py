@@ -80,18 +80,22 @@ def plan_moves(goal: Goal, state: State, seed: int = 0) -> list[Move] | None:
         movers = _movers(lits, truth, state, every)
         if not movers:
             continue
+        # held atoms are met by a final pick, not by a pose: the sampler places the rest
+        held = [a.args[0] for a in pos if a.pred == "held"]
+        placed = [a for a in pos if a.pred != "held"]
+        placing = [m for m in movers if m not in held]
         for _ in range(SAMPLES):
-            poses = sample_layout(state, pos, movers, rng)
+            poses = sample_layout(state, placed, placing, rng) if placing else {}
             if poses is None:
                 break
             expected = hypothetical(state, poses)
-            held = [a.args[0] for a in pos if a.pred == "held"]
-            if held:  # held atoms are met by the final pick, not by a pose
+            if held:
                 expected = State(
                     tuple(_lift(b) if b.description in held else b for b in expected.bodies)
                 )
             if evaluate(goal, expected).value:
-                return _order(_moves(pos, poses, state), state, poses)
+                picks = [Move("pick", h) for h in held if not state.get(h).held]
+                return _order(_moves(placed, poses, state), state, poses) + picks
     return None
 
 

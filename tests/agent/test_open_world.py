@@ -197,3 +197,34 @@ def test_a_load_the_goal_leaves_alone_is_parked_before_its_support_moves():
     moves = plan_moves(check("in_front_of(blue cube, green plate)", state), state, 0)
     assert [(m.kind, m.obj) for m in moves] == [("place_at", "red cube"), ("place_at", "blue cube")]
     assert plan_moves(check("on(red cube, blue cube)", state), state, 0) == []  # holds already
+
+
+def test_a_held_goal_plans_a_final_pick_after_the_placements():
+    """held(x) is met by a pick, not a pose: the sampler used to refuse any goal with a
+    held atom, so "pick up the red cube" on a scene from words was refused as having
+    no placement in any scene."""
+    from sim.goals import Body, State, check
+    from sim.goals.plan import plan_moves
+
+    state = State(
+        (
+            Body("red cube", "red", "cube", (0.5, 0.1, 0.0, 0.0)),
+            Body("green cube", "green", "cube", (0.45, -0.1, 0.0, 0.0)),
+            Body("blue bowl", "blue", "bowl", (0.6, 0.0, 0.0, 0.0)),
+        )
+    )
+    assert [(m.kind, m.obj) for m in plan_moves(check("held(red cube)", state), state, 0)] == [
+        ("pick", "red cube")
+    ]
+    both = plan_moves(check("in(green cube, blue bowl) and held(red cube)", state), state, 0)
+    assert [(m.kind, m.obj, m.target) for m in both] == [
+        ("put_in", "green cube", "blue bowl"),
+        ("pick", "red cube", None),
+    ]
+
+
+def test_pick_up_on_a_scene_from_words_succeeds(tmp_path, executor, scenes):
+    agent = make_agent(tmp_path, executor, scenes)
+    rec = agent.run("pick up the red cube", objects="red cube, blue bowl")
+    assert rec.goal == "held(red cube)" and rec.success, rec.reason
+    assert judge(rec, "held(red cube)")
