@@ -106,6 +106,21 @@ class Job:
     goal: str | None = None
 
 
+def run_job(pool, job: Job):
+    """One episode of `job` in a `SandboxPool` (the local pool's and each Ray actor's)."""
+    return pool.run(
+        job.code,
+        job.entry,
+        job.family,
+        job.seed,
+        job.params,
+        job.timeout,
+        record=job.record,
+        scene=job.scene,
+        goal=job.goal,
+    )
+
+
 @dataclass(frozen=True)
 class Episode:
     """What one evaluation episode showed."""
@@ -201,17 +216,7 @@ class LocalExecutor:
             return self._pool
 
     def run_one(self, job: Job):
-        return self.pool.run(
-            job.code,
-            job.entry,
-            job.family,
-            job.seed,
-            job.params,
-            job.timeout,
-            record=job.record,
-            scene=job.scene,
-            goal=job.goal,
-        )
+        return run_job(self.pool, job)
 
     def run_many(self, jobs: list[Job]) -> list:
         if len(jobs) <= 1 or self.workers == 1:

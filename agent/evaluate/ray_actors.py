@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 
-from agent.evaluate.evaluator import Job
+from agent.evaluate.evaluator import Job, run_job
 
 
 class SandboxActor:
@@ -54,17 +54,7 @@ class SandboxActor:
 
     def run(self, job: Job):
         """One episode in the warm worker: a `SandboxResult`."""
-        return self.pool.run(
-            job.code,
-            job.entry,
-            job.family,
-            job.seed,
-            job.params,
-            job.timeout,
-            record=job.record,
-            scene=job.scene,
-            goal=job.goal,
-        )
+        return run_job(self.pool, job)
 
     def close(self) -> None:
         self.pool.close()

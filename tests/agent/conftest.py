@@ -3,6 +3,11 @@ the policy tests' (their plain helpers are in policy_helpers.py and llm_server.p
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 
@@ -63,3 +68,19 @@ def llm_server(monkeypatch):
     isolate(monkeypatch)
     with ScriptedServer() as server:
         yield server
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory) -> tuple[Path, str]:
+    """A data home holding one recorded run of the agent (pick, seed 1) and its id (the
+    replay and dataset exports read it)."""
+    home = tmp_path_factory.mktemp("home")
+    res = subprocess.run(
+        [sys.executable, "-m", "agent.cli", "--home", str(home), "run"]
+        + ["pick up the orange cylinder", "--task", "pick", "--seed", "1", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert res.returncode == 0, res.stderr
+    return home, json.loads(res.stdout)["run_id"]

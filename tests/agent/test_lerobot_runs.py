@@ -6,31 +6,13 @@ from __future__ import annotations
 
 import io
 import json
-import subprocess
-import sys
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 from agent.run.records import RunStore
 from tests.agent.test_replay_export import cli, gif_of
-
-
-@pytest.fixture(scope="module")
-def run(tmp_path_factory) -> tuple[Path, str]:
-    """A data home holding one recorded run of the agent (pick, seed 1) and its id."""
-    home = tmp_path_factory.mktemp("home")
-    res = subprocess.run(
-        [sys.executable, "-m", "agent.cli", "--home", str(home), "run"]
-        + ["pick up the orange cylinder", "--task", "pick", "--seed", "1", "--json"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert res.returncode == 0, res.stderr
-    return home, json.loads(res.stdout)["run_id"]
 
 
 def record(home: Path, run_id: str):

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import io
 import json
-import subprocess
-import sys
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import replace
 from pathlib import Path
@@ -26,21 +24,6 @@ def cli(home: Path, *args: str) -> tuple[int, dict, str]:
     with redirect_stdout(out), redirect_stderr(err):
         code = main(["--home", str(home), *args, "--json"])
     return code, json.loads(out.getvalue() or "{}"), err.getvalue()
-
-
-@pytest.fixture(scope="module")
-def run(tmp_path_factory) -> tuple[Path, str]:
-    """A data home holding one recorded run of the agent (pick, seed 1) and its id."""
-    home = tmp_path_factory.mktemp("home")
-    res = subprocess.run(
-        [sys.executable, "-m", "agent.cli", "--home", str(home), "run"]
-        + ["pick up the orange cylinder", "--task", "pick", "--seed", "1", "--json"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert res.returncode == 0, res.stderr
-    return home, json.loads(res.stdout)["run_id"]
 
 
 def gif_of(path: Path) -> list[np.ndarray]:
