@@ -22,7 +22,8 @@ def policy_to_evaluate(home: Path, version, families: list[str] | None, threads:
     Returns:
         (policy, families)
     """
-    from agent.policy.train import check_families, load_policy
+    from agent.policy.data import check_families
+    from agent.policy.train import load_policy
 
     asked = list(check_families(families)) if families else None  # before any loading
     policy = load_policy(home, version, threads=threads)
@@ -79,7 +80,7 @@ def evaluate_checkpoint(
 def list_corrections(home: Path, family: str | None, limit: int) -> dict:
     """Stored corrections, newest first, without images: {"total", "corrections"}."""
     from agent.policy.corrections import CorrectionStore, store_path
-    from agent.policy.train import check_families
+    from agent.policy.data import check_families
 
     if family is not None:
         check_families([family])
@@ -98,7 +99,7 @@ def export_corrections(home: Path, path: Path, family: str | None, force: bool) 
         {"path", "count"}
     """
     from agent.policy.corrections import CorrectionStore, store_path
-    from agent.policy.train import check_families
+    from agent.policy.data import check_families
     from skills.files import check_target, safe_write
 
     if family is not None:

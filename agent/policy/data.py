@@ -202,3 +202,19 @@ def load_demos(
     samples = make_demos(family, split_seeds(split, n, start), spec, world)
     samples.save(path)
     return samples
+
+
+SINGLE_ACTION = ("pick", "place", "stack", "put-in-bowl", "push", "rotate", "align")
+
+
+def check_families(families) -> tuple[str, ...]:
+    """Known single-action families, deduplicated in order; AgentError otherwise."""
+    fams = tuple(dict.fromkeys(f.strip() for f in families if f.strip()))
+    if not fams:
+        raise AgentError("no task family given")
+    bad = [f for f in fams if f not in SINGLE_ACTION]
+    if bad:
+        raise AgentError(
+            f"the policy learns single-action families ({', '.join(SINGLE_ACTION)}); not {bad[0]!r}"
+        )
+    return fams

@@ -297,9 +297,8 @@ def write_new_dir(home: Path, path: Path, write: Callable[[Path], dict]) -> dict
 def export_demos(home: Path, path: Path, families: list[str], n: int, start: int = 0) -> dict:
     """Training demonstrations (even seeds, the cached ones `policy train` uses) of
     `families`, `n` each, as a LeRobot dataset at `path`."""
-    from agent.policy.data import load_demos
+    from agent.policy.data import check_families, load_demos
     from agent.policy.geometry import ImageSpec
-    from agent.policy.train import check_families
 
     fams = check_families(families)
 
@@ -315,7 +314,7 @@ def export_corrections(home: Path, path: Path, family: str | None = None) -> dic
     each episode's line in episodes.jsonl also holds the correction's id, expert,
     diagnosis, checkpoint, round and the predicted poses."""
     from agent.policy.corrections import CorrectionStore, store_path
-    from agent.policy.train import check_families
+    from agent.policy.data import check_families
 
     if family is not None:
         check_families([family])

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from agent.errors import AgentError
+from agent.policy.data import check_families
 from agent.policy.geometry import ImageSpec
 from agent.policy.settings import Optim
 
@@ -67,22 +68,6 @@ class TrainSettings:
     optim: Optim = field(default_factory=Optim)
     sim_episodes: int = 0
     dataset: Path | None = None
-
-
-SINGLE_ACTION = ("pick", "place", "stack", "put-in-bowl", "push", "rotate", "align")
-
-
-def check_families(families) -> tuple[str, ...]:
-    """Known single-action families, deduplicated in order; AgentError otherwise."""
-    fams = tuple(dict.fromkeys(f.strip() for f in families if f.strip()))
-    if not fams:
-        raise AgentError("no task family given")
-    bad = [f for f in fams if f not in SINGLE_ACTION]
-    if bad:
-        raise AgentError(
-            f"the policy learns single-action families ({', '.join(SINGLE_ACTION)}); not {bad[0]!r}"
-        )
-    return fams
 
 
 def train_policy(
