@@ -61,10 +61,7 @@ def resolve_step(agent, step: Step, family: str, scene=()) -> tuple[Decision, Re
             )
             verdict = agent.evaluator.evaluate(v.code, v.name, family, _binder(agent, cand))
             verdicts.append(summary(cand.recipe, verdict))
-            agent.library.record_stats(
-                v.name, v.version, family, len(verdict.episodes), verdict.successes
-            )
-            _log(agent, v, family, verdict)
+            _file_verdict(agent, v, family, verdict)
             if verdict.passed:
                 d = Decision(step.text, "reuse", score, v.name, v.version, 1, tuple(verdicts))
                 return d, Resolved(v.name, v.version, v.code, args)
@@ -93,8 +90,12 @@ def resolve_step(agent, step: Step, family: str, scene=()) -> tuple[Decision, Re
     return Decision(step.text, decision, score, None, None, len(history), tuple(verdicts)), None
 
 
-def _log(agent, v, key: str, verdict: Verdict) -> None:
-    """Log a library version's verification (with its seeds) for the reuse rule."""
+def _file_verdict(agent, v, key: str, verdict: Verdict):
+    """A library version's verification: its episodes join the version's stats under `key`,
+    and the verification is logged with its seeds for the reuse rule. Returns the version."""
+    stored = agent.library.record_stats(
+        v.name, v.version, key, len(verdict.episodes), verdict.successes
+    )
     with Evidence(agent.runs.home) as evidence:
         evidence.log(
             v.name,
@@ -105,6 +106,7 @@ def _log(agent, v, key: str, verdict: Verdict) -> None:
             verdict.passed,
             verdict.seeds,
         )
+    return stored
 
 
 def _binder(agent, cand: Candidate):
@@ -124,14 +126,7 @@ def _write_back(agent, step: Step, cand: Candidate, verdict: Verdict, family: st
         existing = next((s for s in skills if s.name == cand.name), None)
         if existing is not None and existing.code == cand.code:
             # The library skill itself passed: record the new evidence, write nothing new.
-            _log(agent, existing, family, verdict)
-            return agent.library.record_stats(
-                existing.name,
-                existing.version,
-                family,
-                len(verdict.episodes),
-                verdict.successes,
-            )
+            return _file_verdict(agent, existing, family, verdict)
     # Lineage names the library skill the candidate was built from: the helper inlined
     # into an offline composite ("tower+library:stack"), or what an LLM was shown to adapt.
     used = re.search(r"library:(\w+)", cand.recipe)
