@@ -1,8 +1,15 @@
 """Pose providers: where the robot API gets grasp and place poses from.
 
 `OraclePoseProvider` reads privileged simulator state (exact object poses). The learned
-policy (agent.policy) implements the same two methods from a camera image and an
+policy (agent.policy) implements the same methods from a camera image and an
 instruction, so the robot API and every skill work unchanged with either.
+
+Beside a grasp (`pick_pose`) and a placement on an object (`place_pose`), one general
+method serves any other step a pose is needed for: `step_pose(world, obj, phrase,
+planned, key)`, where `phrase` says the step in words (`skills.phrases`: "put the red
+cube left of the blue bowl", "rotate the red cube 45 degrees", "push the red cube into
+the blue zone") and `planned` is the pose the goal planner or the simulator gives for
+it. The oracle returns `planned` unchanged; a learned policy answers from its image.
 
 Sandbox workers build their provider from a `ProviderSpec` (a "module:function" name and
 JSON keyword arguments) before the lockdown: `skills` never imports the packages that
@@ -43,6 +50,20 @@ class PoseProvider(Protocol):
         """Where the grasp point goes so that `held` rests on (or in) `target`."""
         ...
 
+    def step_pose(
+        self, world: World, obj: SimObject, phrase: str, planned: Pose, key: str = "place"
+    ) -> Pose:
+        """The pose of the step `phrase` describes for `obj`.
+
+        Args:
+            phrase: the step in words (`skills.phrases.step_phrase`).
+            planned: what the planner or the simulator gives for it: (x, y, z, yaw) of
+                the grasp point where the object is put down (key "place"), or where the
+                object stands now (key "pick": where a push finds it).
+            key: "place" (where the step puts `obj`) or "pick" (where it takes it from).
+        """
+        ...
+
 
 class OraclePoseProvider:
     """Exact poses from the simulator's state (the scripted oracle's geometry)."""
@@ -59,12 +80,25 @@ class OraclePoseProvider:
         return poses.pick_pose(world, obj, turn, dest)
 
     def place_pose(self, world: World, held: SimObject, target: SimObject) -> Pose:
-        from sim import poses
-
         self.calls += 1
-        xy = world.pose(target)[0][:2]
-        yaw = world.panda.ee_pose()[1]
-        return poses.place_pose(held, xy, poses.surface_z(world, target), yaw)
+        return resting_pose(world, held, target)
+
+    def step_pose(
+        self, world: World, obj: SimObject, phrase: str, planned: Pose, key: str = "place"
+    ) -> Pose:
+        """`planned`, unchanged: the oracle's poses are the planner's and the simulator's."""
+        self.calls += 1
+        return tuple(planned)
+
+
+def resting_pose(world: World, held: SimObject, target: SimObject) -> Pose:
+    """The grasp point's pose that rests `held` centered on (or in) `target`, the
+    gripper keeping its yaw (the simulator's geometry)."""
+    from sim import poses
+
+    xy = world.pose(target)[0][:2]
+    yaw = world.panda.ee_pose()[1]
+    return poses.place_pose(held, xy, poses.surface_z(world, target), yaw)
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ import numpy as np
 
 from skills.errors import SkillError
 from skills.naming import match
+from skills.phrases import PhraseError, step_phrase
 
 if TYPE_CHECKING:
     from sim.objects import SimObject
@@ -54,7 +55,7 @@ class Obj:
 class Robot:
     """The robot a skill receives. Create with `Robot(world, provider)` (trusted code only)."""
 
-    __slots__ = ("_world", "_provider", "_motions", "_rng", "_start", "_plans", "_log")
+    __slots__ = ("_world", "_provider", "_motions", "_rng", "_start", "_plans", "_log", "_steps")
 
     def __init__(
         self,
@@ -73,6 +74,8 @@ class Robot:
         self._start = start if start is not None else start_poses(world)
         self._plans = 0
         self._log: list[str] = []  # the calls made, for feedback to whoever wrote the skill
+        self._steps: list[dict] = []  # the last plan's moves: a call that carries one out
+        # gets its phrase (the pose provider is asked for that step)
 
     # -- perception ----------------------------------------------------------------------
     def objects(self) -> list[Obj]:
@@ -142,7 +145,11 @@ class Robot:
 
         Each move is a dict: {"kind": "place_on" | "put_in" | "place_at" | "rotate" |
         "pick", "object": description, "target": description or None, "x", "y" (m) and
-        "yaw" (degrees) for place_at, "degrees" for rotate}. The placements satisfy the
+        "yaw" (degrees) for place_at, "degrees" for rotate, "phrase": the step in words,
+        e.g. "put the red cube left of the blue bowl"}. A call that carries a move out
+        (`place_at(obj, (x, y), yaw)` with the move's numbers, `rotate`, `place_on`,
+        `put_in`, `pick`) is that step: the pose provider is asked for its phrase, so a
+        learned policy decides where it goes. The placements satisfy the
         goal's relations with margin, collision-free, inside the workspace (the goal
         planner `sim.goals.plan`). Raises SkillError when the goal is malformed or names
         what is not there, or when no placement makes it hold. Whether the goal holds at
@@ -169,7 +176,15 @@ class Robot:
                 break
         if moves is None:
             raise SkillError(f"no placement makes the goal hold from here: {goal}")
-        return [m.as_dict() for m in moves]
+        try:
+            steps = [
+                m.as_dict() | {"phrase": step_phrase(m.kind, m.obj, m.atoms, m.target)}
+                for m in moves
+            ]
+        except PhraseError as exc:
+            raise SkillError(f"cannot phrase a step of the plan: {exc}") from None
+        self._steps = steps
+        return [dict(m) for m in steps]
 
     # -- manipulation --------------------------------------------------------------------
     def pick(self, obj: Obj) -> None:
@@ -177,60 +192,92 @@ class Robot:
         self._note("pick", obj)
         self._pick(self._sim(obj), 0.0)
 
-    def place_on(self, obj: Obj, target: Obj) -> None:
+    def place_on(self, obj: Obj, target: Obj, phrase: str | None = None) -> None:
         """Put `obj` on top of `target` (a block, tray, plate, pad...), centered.
 
-        Picks `obj` first if it is not already held.
+        Picks `obj` first if it is not already held. `phrase` (optional) says the step in
+        words for the pose provider; a move of the last `plan()` brings its own.
         """
         self._note("place_on", obj, target)
         held, tgt = self._sim(obj), self._sim(target)
         if held.body == tgt.body:
             raise SkillError("cannot place an object on itself")
+        kinds = ("place_on", "put_in")
+        phrase = self._phrase(
+            phrase, held, lambda m: m["kind"] in kinds and m["target"] == tgt.description
+        )
         self._pick(held, 0.0, dest=self._world.pose(tgt)[0][:2])
-        pose = self._provider.place_pose(self._world, held, tgt)
+        if phrase is None:
+            pose = self._provider.place_pose(self._world, held, tgt)
+        else:
+            from skills.poses import resting_pose
+
+            planned = resting_pose(self._world, held, tgt)
+            pose = self._provider.step_pose(self._world, held, phrase, planned)
         self._do(lambda: self._primitives().place(self._world, pose))
 
-    def put_in(self, obj: Obj, container: Obj) -> None:
+    def put_in(self, obj: Obj, container: Obj, phrase: str | None = None) -> None:
         """Put `obj` into `container` (a bowl or a tray). Picks `obj` first if needed."""
         self._note("put_in", obj, container)
         tgt = self._sim(container)
         if tgt.shape.name not in ("bowl", "tray"):
             raise SkillError(f"the {tgt.description} is not a container (use place_on)")
-        self.place_on(obj, container)
+        self.place_on(obj, container, phrase)
 
-    def place_at(self, obj: Obj, position, yaw: float | None = None) -> None:
-        """Put `obj` down at `position` = (x, y) on the table, optionally turned to `yaw` degrees."""
+    def place_at(
+        self, obj: Obj, position, yaw: float | None = None, phrase: str | None = None
+    ) -> None:
+        """Put `obj` down at `position` = (x, y) on the table, optionally turned to `yaw` degrees.
+
+        `phrase` (optional) says the step in words ("put the red cube left of the blue
+        bowl"): the pose provider is asked where that is (a learned policy answers from
+        the camera; the oracle keeps `position`). A move of the last `plan()` carried out
+        with its own numbers brings its phrase.
+        """
         self._note("place_at", obj, position, yaw)
-        from sim import poses
-        from sim.geometry import wrap_angle
 
         held = self._sim(obj)
         x, y = self._xy(position)
-        turn = 0.0
-        if yaw is not None and held.shape.symmetry:
-            now = math.radians(self.pose(obj)[3])
-            sym = held.shape.symmetry
-            goal = math.radians(_number(yaw, "yaw"))
-            turn = min((wrap_angle(goal - now + k * sym) for k in range(-4, 5)), key=abs)
-        self._pick(held, turn, dest=(x, y))
-        grip_yaw = self._world.panda.ee_pose()[1]
-        pose = poses.place_pose(held, (x, y), 0.0, wrap_angle(grip_yaw + turn))
-        self._do(lambda: self._primitives().place(self._world, pose))
+        phrase = self._phrase(phrase, held, lambda m: m["kind"] == "place_at" and _near(m, x, y))
+        self._place_at(held, x, y, yaw, phrase)
 
-    def rotate(self, obj: Obj, degrees: float) -> None:
+    def rotate(self, obj: Obj, degrees: float, phrase: str | None = None) -> None:
         """Turn `obj` in place by `degrees` (counter-clockwise seen from above)."""
         x, y, _, yaw = self.pose(obj)
-        self.place_at(obj, (x, y), yaw + _number(degrees, "degrees"))
+        turn = _number(degrees, "degrees")
+        held = self._sim(obj)
+        phrase = self._phrase(
+            phrase, held, lambda m: m["kind"] == "rotate" and abs(m["degrees"] - turn) < 1e-6
+        )
+        self._note("place_at", obj, (x, y), yaw + turn)
+        self._place_at(held, *self._xy((x, y)), yaw + turn, phrase)
 
-    def push(self, obj: Obj, to) -> None:
-        """Slide `obj` along the table to `to`: an (x, y) position or another object (a zone)."""
+    def push(self, obj: Obj, to, phrase: str | None = None) -> None:
+        """Slide `obj` along the table to `to`: an (x, y) position or another object (a zone).
+
+        Pushed to an object, the step is "push the <obj> into the <zone>" for the pose
+        provider (`phrase` overrides it): a learned policy says where the object is and
+        where it goes; the oracle reads both from the simulator.
+        """
         self._note("push", obj, to)
         sim_obj = self._sim(obj)
         goal = np.array(self.pose(to)[:2] if isinstance(to, Obj) else self._xy(to))
+        if phrase is None and isinstance(to, Obj):
+            phrase = step_phrase("push", sim_obj.description, target=to.description)
+        phrase = self._phrase(phrase, sim_obj, lambda m: False)
+        ask = self._provider.step_pose if phrase is not None else None
         if self._world.panda.held is not None:
             self.open_gripper()
+        if ask is not None:
+            goal = np.array(ask(self._world, sim_obj, phrase, (*goal, 0.0, 0.0))[:2])
         for _ in range(4):
-            xy = self._world.pose(sim_obj)[0][:2]
+            pos, orn = self._world.pose(sim_obj)
+            xy = pos[:2]
+            if ask is not None:
+                from sim.geometry import yaw_from_quat
+
+                here = (float(xy[0]), float(xy[1]), float(pos[2]), yaw_from_quat(orn))
+                xy = np.array(ask(self._world, sim_obj, phrase, here, key="pick")[:2])
             gap = goal - xy
             dist = float(np.hypot(*gap))
             if dist < 0.012:
@@ -303,6 +350,37 @@ class Robot:
 
         return primitives
 
+    def _phrase(self, given, obj: SimObject, planned) -> str | None:
+        """The phrase of a call: the one given (checked), else that of the last plan's
+        move of `obj` that `planned(move)` recognises as this call, else None."""
+        if given is not None:
+            if not isinstance(given, str) or not given.strip() or len(given) > 200:
+                raise SkillError(
+                    "phrase must be a short sentence such as 'put the red cube left of the blue bowl'"
+                )
+            return " ".join(given.split())
+        for m in self._steps:
+            if m["object"] == obj.description and planned(m):
+                return m["phrase"]
+        return None
+
+    def _place_at(self, held: SimObject, x: float, y: float, yaw, phrase: str | None) -> None:
+        from sim import poses
+        from sim.geometry import wrap_angle
+
+        turn = 0.0
+        if yaw is not None and held.shape.symmetry:
+            now = yaw_of(self._world, held)
+            sym = held.shape.symmetry
+            goal = math.radians(_number(yaw, "yaw"))
+            turn = min((wrap_angle(goal - now + k * sym) for k in range(-4, 5)), key=abs)
+        self._pick(held, turn, dest=(x, y))
+        grip_yaw = self._world.panda.ee_pose()[1]
+        pose = poses.place_pose(held, (x, y), 0.0, wrap_angle(grip_yaw + turn))
+        if phrase is not None:
+            pose = self._provider.step_pose(self._world, held, phrase, pose)
+        self._do(lambda: self._primitives().place(self._world, pose))
+
     def _pick(self, obj: SimObject, turn: float, dest=None) -> None:
         arm = self._world.panda
         if arm.held == obj.body:
@@ -343,6 +421,18 @@ def _shown(a) -> str:
     if isinstance(a, float):
         return f"{a:.3f}"
     return repr(a) if isinstance(a, str | int | type(None)) else type(a).__name__
+
+
+def yaw_of(world: World, obj: SimObject) -> float:
+    """`obj`'s yaw in radians, as `Robot.pose` reports it (in degrees)."""
+    from sim.geometry import yaw_from_quat
+
+    return math.radians(math.degrees(yaw_from_quat(world.pose(obj)[1])))
+
+
+def _near(move: dict, x: float, y: float) -> bool:
+    """A place_at call at a planned move's spot (to 0.1 mm: the numbers it was given)."""
+    return abs(move["x"] - x) < 1e-4 and abs(move["y"] - y) < 1e-4
 
 
 def _number(value, what: str) -> float:

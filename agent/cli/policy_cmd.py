@@ -14,6 +14,7 @@ import click
 
 from agent.cli import App, emit, json_option, pass_app
 from agent.cli.policy_correct import correct, corrections
+from agent.cli.policy_goals import goals
 from agent.cli.policy_learn import feedback, finetune
 from agent.cli.policy_opts import say, settings_optim, use_policy_settings
 from agent.cli.policy_show import show_checkpoints, show_eval, show_queue, show_train
@@ -38,6 +39,7 @@ policy.add_command(correct)
 policy.add_command(corrections)
 policy.add_command(feedback)
 policy.add_command(finetune)
+policy.add_command(goals)
 
 
 @policy.group("demos")

@@ -11,6 +11,17 @@ RGB-D image) and the objects' descriptions (public to skill code), never their p
   taken before the pick (as a Transporter action is one observation for both poses):
   while the arm holds the object above the table it hides part of the scene. The
   gripper keeps its yaw (a placement does not turn the object).
+- `step_pose(world, obj, phrase, planned, key)`: any other step, asked by its phrase
+  (`skills.phrases`: "put the red cube left of the blue bowl", "rotate the red cube 45
+  degrees", "push the red cube into the blue zone"); the planner's pose (`planned`) is
+  not used: the position is the policy's place key point (read from the view before the
+  pick), the yaw the gripper's turned by the predicted turn. With key "pick" (where a
+  push finds the object) it is the first key point on a fresh view. For a push phrase
+  the place key point is where the fingers end (as in the push family's
+  demonstrations); the object's goal is that point carried on by the object's half
+  width and a finger (`sim.tasks.push`'s geometry).
+
+Every phrase it was asked is kept, in order, in `asked` (what a run's steps were).
 
 In the sandbox (`run --perception policy`) each worker builds the provider with
 `sandbox_provider` before its lockdown, from the `ProviderSpec` that `policy_spec` makes
@@ -27,8 +38,11 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from agent.errors import AgentError
 from agent.policy.geometry import grasp_and_place_yaw, observe
+from skills.phrases import step_phrase
 
 if TYPE_CHECKING:
     from agent.policy.policy import Policy
@@ -37,18 +51,13 @@ if TYPE_CHECKING:
     from sim.world import World
     from skills.poses import ProviderSpec
 
-BLOCKS = ("cube", "small cube", "cylinder")
-
 
 def place_instruction(held: str, target_desc: str, target_kind: str) -> str:
-    """The instruction that asks the policy where `held` goes on / in the target."""
-    if target_kind == "bowl":
-        return f"put the {held} in the {target_desc}"
-    if target_kind in BLOCKS:
-        return f"stack the {held} on the {target_desc}"
+    """The instruction that asks the policy where `held` goes on / in the target: the
+    step phrase of that placement (`skills.phrases`), "align ... with" for an outline."""
     if target_kind == "outline":
         return f"align the {held} with the {target_desc}"
-    return f"place the {held} on the {target_desc}"
+    return step_phrase("put_in" if target_kind == "bowl" else "place_on", held, target=target_desc)
 
 
 class PolicyPoseProvider:
@@ -65,6 +74,7 @@ class PolicyPoseProvider:
         self._before_pick: dict[int, tuple] = {}  # body -> (rgb, depth) seen just before its pick
         self._warm = False
         self.calls = 0
+        self.asked: list[str] = []
 
     @classmethod
     def from_home(
@@ -101,9 +111,11 @@ class PolicyPoseProvider:
     def pick_pose(self, world: World, obj: SimObject, turn: float = 0.0, dest=None) -> Pose:
         # `dest` (where the object will go) is not used: the grasp yaw comes from the image.
         rgb, depth = observe(world, self.policy.spec)
-        pred = self.policy.predict(rgb, depth, f"pick up the {obj.description}")
+        text = f"pick up the {obj.description}"
+        pred = self.policy.predict(rgb, depth, text)
         self._before_pick = {obj.body: (rgb, depth)}
         self.calls += 1
+        self.asked.append(text)
         grasp, _ = grasp_and_place_yaw(pred.pick_key.yaw_mod, float(turn))
         return (*pred.pick[:3], grasp)
 
@@ -113,8 +125,37 @@ class PolicyPoseProvider:
         text = place_instruction(held.description, target.description, target.shape.name)
         pred = self.policy.predict(rgb, depth, text)
         self.calls += 1
+        self.asked.append(text)
         yaw = world.panda.ee_pose()[1]
         return (*pred.place[:3], float(math.remainder(yaw, 2 * math.pi)))
+
+    def step_pose(
+        self, world: World, obj: SimObject, phrase: str, planned: Pose, key: str = "place"
+    ) -> Pose:
+        seen = self._before_pick.get(obj.body) if key == "place" else None
+        rgb, depth = seen if seen is not None else observe(world, self.policy.spec)
+        pred = self.policy.predict(rgb, depth, phrase)
+        self.calls += 1
+        self.asked.append(phrase)
+        if key == "pick":
+            return (*pred.pick[:3], float(planned[3]))
+        if phrase.startswith("push "):
+            return (*push_goal(pred.pick[:2], pred.place[:2], obj), *pred.place[2:])
+        yaw = world.panda.ee_pose()[1] + pred.turn
+        return (*pred.place[:3], float(math.remainder(yaw, 2 * math.pi)))
+
+
+def push_goal(at, end, obj) -> tuple[float, float]:
+    """Where a push that ends its fingers at `end`, coming from `at`, leaves the object's
+    center (the push oracle's geometry, inverted)."""
+    from sim.tasks.push import FINGER
+
+    at, end = np.asarray(at, float), np.asarray(end, float)
+    gap = end - at
+    dist = float(np.hypot(*gap))
+    u = gap / dist if dist > 1e-6 else np.zeros(2)
+    goal = end + u * (obj.shape.footprint[0] + FINGER)
+    return float(goal[0]), float(goal[1])
 
 
 def embedder_for(encoder: str):

@@ -48,6 +48,9 @@ class Move:
     target: str | None = None  # place_on / put_in
     xy: tuple[float, float] | None = None  # place_at
     yaw_deg: float | None = None  # place_at with a yaw, or rotate's turn
+    # the goal's literals this move serves, (positive, atom), those with `obj` first
+    # leading; () for a parking move (what a step phrase is made from: `skills.phrases`)
+    atoms: tuple[tuple[bool, Atom], ...] = ()
 
     def as_dict(self) -> dict:
         """What skill code sees: {"kind", "object", "target", "x", "y", "yaw", "degrees"}."""
@@ -95,8 +98,22 @@ def plan_moves(goal: Goal, state: State, seed: int = 0) -> list[Move] | None:
                 )
             if evaluate(goal, expected).value:
                 picks = [Move("pick", h) for h in held if not state.get(h).held]
-                return _order(_moves(placed, poses, state), state, poses) + picks
+                return _serving(_order(_moves(placed, poses, state), state, poses) + picks, lits)
     return None
+
+
+def _serving(moves: list[Move], lits: list[tuple[bool, Atom]]) -> list[Move]:
+    """Each move with the literals it serves: those naming its object (first-named first).
+    A parking move (its object moved again later, or named by no literal) serves none."""
+    from dataclasses import replace
+
+    out = []
+    for i, m in enumerate(moves):
+        later = any(n.obj == m.obj for n in moves[i + 1 :])
+        mine = [] if later else [(p, a) for p, a in lits if m.obj in a.args]
+        mine.sort(key=lambda pa: pa[1].args[:1] != (m.obj,))
+        out.append(replace(m, atoms=tuple(mine)))
+    return out
 
 
 def _lift(b):

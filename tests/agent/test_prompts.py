@@ -60,7 +60,10 @@ def test_api_reference_lists_every_public_method_with_its_parameters():
 def test_api_reference_renders_types_defaults_and_hides_internals():
     ref = api_reference()
     assert "robot.find(description: str) -> Obj" in ref
-    assert "robot.place_at(obj: Obj, position, yaw: float | None = None) -> None" in ref
+    assert (
+        "robot.place_at(obj: Obj, position, yaw: float | None = None, phrase: str | None = None)"
+        " -> None" in ref
+    )
     assert "robot.free_spot(clearance: float = 0.03) -> tuple[float, float]" in ref
     assert "robot._" not in ref and "_sim" not in ref and not re.search(r"\bself\b", ref)
     assert "counter-clockwise" in ref  # the frame conventions from the module docstring
@@ -149,7 +152,7 @@ def test_plan_prompt_asks_for_a_json_list():
     assert "JSON list of strings" in p.user
     assert "Instruction: build a tower" in p.user and "red cube, blue cube, green cube" in p.user
     assert "- stack: stack one block on another" in p.user
-    assert "place_on(obj: Obj, target: Obj)" in p.system
+    assert "place_on(obj: Obj, target: Obj, phrase: str | None = None)" in p.system
 
 
 def test_prompt_files_load_by_name():

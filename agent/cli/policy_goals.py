@@ -1,0 +1,91 @@
+"""`skillgrove policy goals train|eval`: the pose policy on goal templates, any step.
+
+Demonstrations and test scenes come from goal templates (`agent.policy.goal_data`): one
+row per sampled goal, asked by the move's step phrase. `eval` reports seen and unseen
+combinations apart, in the proxy and executed in the simulator (`agent.policy.goal_eval`).
+"""
+
+from __future__ import annotations
+
+import click
+
+from agent.cli import App, emit, json_option, pass_app
+from agent.cli.policy_opts import say, settings_optim
+
+
+@click.group("goals")
+def goals() -> None:
+    """Train and score the pose policy on goal templates (every step's phrase)."""
+
+
+def _show(res: dict) -> None:
+    ev = res.get("eval", res)
+    if "version" in res:
+        click.echo(f"checkpoint v{res['version']:04d}: {res['rows']} rows, {res['steps']} steps")
+    click.echo(f"{'group':<14} {'n':>4} {'proxy':>6} {'sim':>6} {'oracle':>6} {'grasp cm':>8}")
+    lines = [("seen", ev["seen"]), ("unseen", ev["unseen"])]
+    lines += [(f"  {k}", v) for k, v in ev["relations"].items()]
+    for name, s in lines:
+        cells = [
+            "-" if s.get(k) is None else f"{s[k]:.2f}"
+            for k in ("proxy", "sim", "oracle_sim", "grasp_cm")
+        ]
+        click.echo(
+            f"{name:<14} {s['n']:>4} {cells[0]:>6} {cells[1]:>6} {cells[2]:>6} {cells[3]:>8}"
+        )
+    click.echo(f"held-out relations: {', '.join(ev['held_out_relations'])}; {ev['seconds']:.0f} s")
+
+
+@goals.command("train")
+@click.option(
+    "--n-train",
+    type=click.IntRange(1, 20000),
+    default=1000,
+    show_default=True,
+    help="Training seeds (one goal each).",
+)
+@click.option("--n-test", type=click.IntRange(1, 2000), default=100, show_default=True)
+@click.option("--steps", type=click.IntRange(1, 100000), default=2000, show_default=True)
+@click.option("--seed", type=click.IntRange(0, 2**31), default=0, show_default=True)
+@click.option("--threads", type=click.IntRange(1, 64), default=2, show_default=True)
+@click.option(
+    "--sim/--no-sim", default=True, show_default=True, help="Also execute the test goals."
+)
+@json_option
+@pass_app
+def goals_train(
+    app: App, n_train: int, n_test: int, steps: int, seed: int, threads: int, sim: bool
+) -> None:
+    """Train a policy on goal-template demonstrations and save a new checkpoint version."""
+    from agent.policy.goal_train import GoalTrainSettings, train_on_goals
+
+    settings = GoalTrainSettings(
+        n_train, n_test, steps, settings_optim(seed=seed, threads=threads), sim
+    )
+    res = train_on_goals(app.home, settings, progress=say(app))
+    emit(app, res, lambda: _show(res))
+
+
+@goals.command("eval")
+@click.option("--version", default="latest", show_default=True, help="Checkpoint version.")
+@click.option("--episodes", type=click.IntRange(1, 2000), default=60, show_default=True)
+@click.option("--sim/--no-sim", default=True, show_default=True, help="Also execute the goals.")
+@click.option("--oracle", is_flag=True, help="Also execute them with oracle poses (the ceiling).")
+@click.option("--threads", type=click.IntRange(1, 64), default=2, show_default=True)
+@json_option
+@pass_app
+def goals_eval(
+    app: App, version: str, episodes: int, sim: bool, oracle: bool, threads: int
+) -> None:
+    """Score a checkpoint on held-out goal-template scenes (odd seeds), seen vs unseen."""
+    from agent.policy.checkpoint import resolve
+    from agent.policy.goal_eval import evaluate_goals
+    from agent.policy.provider import embedder_for
+    from agent.policy.train import load_policy
+
+    embedder = embedder_for(resolve(app.home, version).manifest.get("encoder", ""))
+    policy = load_policy(app.home, version, embedder, threads=threads)
+    say(app)(f"scoring on {episodes} test goals")
+    res = evaluate_goals(policy, episodes, sim=sim, oracle=oracle)
+    res["version"] = int(policy.info.get("version", 0)) or None
+    emit(app, res, lambda: _show({"eval": res}))
