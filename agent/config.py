@@ -1,6 +1,6 @@
 """skillgrove's settings: one typed tree, read from flags > environment > config file > defaults.
 
-The tree has one section per concern (`llm`, ...). A section is a pydantic model whose
+The tree has one section per concern (`llm`, `policy`, `library`). A section is a pydantic model whose
 fields all have defaults; adding one is its model plus one line in `Settings`, and it gets
 environment variables and config-file keys without more code. Where a value comes from:
 
@@ -56,6 +56,8 @@ class Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     env_short: ClassVar[str | None] = None  # the field `SKILLGROVE_<SECTION>` alone sets
+    env_aliases: ClassVar[dict[str, str]] = {}  # field -> another variable that sets it
+    flag_names: ClassVar[dict[str, str]] = {}  # field -> its flag, when not --<section>-<field>
     legacy_keys: ClassVar[dict[str, str]] = {}  # flat top-level file keys of old versions -> field
 
 
@@ -116,6 +118,35 @@ class PolicySettings(Section, Optim):
     batch_size, clip, seed and threads become the defaults of `skillgrove policy ...`."""
 
 
+class LibrarySettings(Section):
+    """Where the skill library lives (`skills.library.open_library`): `store_url` a Postgres
+    store shared by machines (default: the data home's SQLite file; also
+    $SKILLGROVE_STORE_URL), `url` a Chroma server for its index (default: an index file in
+    the data home; also $SKILLGROVE_LIBRARY_URL)."""
+
+    env_aliases: ClassVar[dict[str, str]] = {"store_url": "SKILLGROVE_STORE_URL"}
+    flag_names: ClassVar[dict[str, str]] = {"store_url": "--store-url"}
+
+    store_url: str | None = None  # postgresql+psycopg://user:password@host:port/database
+    url: str | None = None  # http://host:port of a `chroma run` server
+
+    @field_validator("store_url", "url", mode="before")
+    @classmethod
+    def _stripped(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return value.strip() or None
+        return value
+
+    @field_validator("store_url")
+    @classmethod
+    def _postgres(cls, value: str | None) -> str | None:
+        if value is not None and not value.lower().startswith("postgresql"):
+            raise ValueError(
+                "must be a Postgres URL, postgresql+psycopg://user:password@host:port/database"
+            )
+        return value
+
+
 class Settings(BaseSettings):
     """The whole tree. `load_settings` builds it; `Settings()` reads kwargs > env > defaults."""
 
@@ -123,6 +154,7 @@ class Settings(BaseSettings):
 
     llm: LLMSettings = Field(default_factory=LLMSettings)
     policy: PolicySettings = Field(default_factory=PolicySettings)
+    library: LibrarySettings = Field(default_factory=LibrarySettings)
 
     _origins: dict[str, str] = PrivateAttr(default_factory=dict)
 
@@ -189,6 +221,14 @@ def load_settings(
     return settings
 
 
+def library_settings(
+    home: str | Path | None, url: str | None = None, store_url: str | None = None
+) -> LibrarySettings:
+    """Where the library of `home` lives: the flags `--library-url`/`--store-url` given
+    (None: not given), else the environment, else `[library]` in the home's config file."""
+    return load_settings(home, flags={"library": {"url": url, "store_url": store_url}}).library
+
+
 def flag_values(flags: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
     """Command-line values, checked; a flag is named `--<section>[-<field>]` in errors."""
     out: dict[str, dict[str, Any]] = {}
@@ -196,7 +236,8 @@ def flag_values(flags: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, A
         cls = _section(name, f"flags for {name!r}")
         given = {k: v for k, v in values.items() if v is not None and str(v).strip()}
         names = {
-            k: f"--{name}" if k == cls.env_short else f"--{name}-{k.replace('_', '-')}"
+            k: cls.flag_names.get(k)
+            or (f"--{name}" if k == cls.env_short else f"--{name}-{k.replace('_', '-')}")
             for k in given
         }
         out[name] = _checked(cls, given, names.__getitem__)
@@ -210,6 +251,9 @@ def env_values(env: Mapping[str, str]) -> dict[str, dict[str, Any]]:
         names: dict[str, str] = {}
         if cls.env_short and (env.get(f"{ENV_PREFIX}{name}".upper()) or "").strip():
             names[cls.env_short] = f"{ENV_PREFIX}{name}".upper()
+        for key, var in cls.env_aliases.items():  # the section's own name wins (below)
+            if (env.get(var) or "").strip():
+                names[key] = var
         for key in cls.model_fields:
             var = f"{ENV_PREFIX}{name}_{key}".upper()
             if (env.get(var) or "").strip():
@@ -247,7 +291,7 @@ def file_values(home: Path) -> dict[str, dict[str, Any]]:
             raw.setdefault(section, {})[field] = value
             names[section, field] = key
         elif key not in known:
-            choices = ", ".join(sorted(known))
+            choices = ", ".join(known)  # as `Settings` declares them
             raise ConfigError(f"unknown key {key!r} in {path} (sections: {choices})")
         elif isinstance(value, dict):
             for field, v in value.items():

@@ -23,6 +23,22 @@ class AgentOptions:
     perception: str = "oracle"  # oracle | policy: where the run's poses come from
     policy_version: str | None = None  # checkpoint for "policy" (None: the latest)
     display: str | None = None  # run --gui: the run itself is shown on this X display
+    store_url: str | None = None  # a Postgres skill store (None: settings, else the home's file)
+
+
+def open_home_library(
+    home: str | Path, library_url: str | None = None, store_url: str | None = None, **kw
+):
+    """The library of a data home where the settings put it: `library_url` (a Chroma server)
+    and `store_url` (a Postgres store) as given, else $SKILLGROVE_LIBRARY_URL and
+    $SKILLGROVE_STORE_URL, else `[library]` url and store_url in the home's config file,
+    else the home's own files (`agent.config.library_settings`). `kw` goes to
+    `skills.library.open_library`."""
+    from agent.config import library_settings
+    from skills.library import open_library
+
+    where = library_settings(home, library_url, store_url)
+    return open_library(home, where.url, store_url=where.store_url, **kw)
 
 
 def make_executor(opts: AgentOptions):
@@ -83,7 +99,6 @@ def build_agent(home: Path, opts: AgentOptions, log=None):
     from agent.run.records import RunStore
     from agent.run.scenes import Scenes
     from agent.synth.synthesizer import LLMSynthesizer, OfflineSynthesizer
-    from skills.library import open_library
 
     runner = None
     if opts.perception == "policy":
@@ -104,7 +119,7 @@ def build_agent(home: Path, opts: AgentOptions, log=None):
             config.spec, config.base_url, timeout=config.timeout, max_retries=config.retries
         )
     executor = make_executor(opts)
-    library = open_library(home, opts.library_url)
+    library = open_home_library(home, opts.library_url, opts.store_url)
     library.goal_reader = read_template  # the Searcher's goal channel (skills.goal_channel)
     runs = RunStore(home)
     scenes = Scenes()

@@ -29,7 +29,8 @@ from agent.policy.stream import ORDERS, StreamConfig
 from bench.continual_report import aggregate, markdown
 from bench.continual_runs import bench_dir, code_version, feedback_run, prepare_bases, run_jobs
 
-# every registered strategy, then the combination the issue names
+# every registered strategy (the bounds joint and cumulative included), then the
+# combination the issue names
 ALL_STRATEGIES = (*STRATEGIES, "replay+lwf")
 QUICK = {
     "seeds": (0,),
@@ -67,6 +68,7 @@ def run_continual_bench(
     progress=None,
     embedder=None,
     overrides: dict | None = None,
+    cluster=None,
 ) -> dict:
     """Run the benchmark and write its table and plots to `<home>/policy/bench/`.
 
@@ -80,8 +82,11 @@ def run_continual_bench(
         progress: callable(str) for progress lines.
         embedder: the sentence embedder (default: the packaged MiniLM); must pickle
             when workers > 1.
-        overrides: settings replacing the preset's (n_train, n_test, base_steps, steps,
-            sim_episodes, feedback), e.g. for tiny test runs.
+        overrides: settings replacing the preset's (n_train, n_test, n_valid, base_steps,
+            steps, sim_episodes, feedback), e.g. for tiny test runs; n_valid (validation
+            scenes per task) is n_test unless given.
+        cluster: run the bases and cells as Ray tasks (`bench.continual_ray.RayCells`)
+            instead of in the worker pool.
 
     Returns:
         {"strategies": {name: {"acc", "bwt", "fwt", "forgetting", "auc", "seconds", ...}},
@@ -105,6 +110,7 @@ def run_continual_bench(
     base_cfg = StreamConfig(
         n_train=preset["n_train"],
         n_test=preset["n_test"],
+        n_valid=preset.get("n_valid"),
         base_steps=preset["base_steps"],
         steps=preset["steps"],
         optim=Optim(threads=threads),
@@ -119,7 +125,7 @@ def run_continual_bench(
 
     curves = Curves.open(Path(home), "continual")  # one subdirectory per run, made by its writer
     logdir = str(curves.logdir)
-    bases = prepare_bases(Path(home), configs, workers, threads, say, embedder, logdir)
+    bases = prepare_bases(Path(home), configs, workers, threads, say, embedder, logdir, cluster)
     code = code_version()
     jobs = [
         {
@@ -137,15 +143,17 @@ def run_continual_bench(
         for n in names
     ]
     say(f"{len(jobs)} strategy runs on {workers} worker(s)")
-    runs = run_jobs(jobs, workers, say)
+    runs = run_jobs(jobs, workers, say, cluster)
     write_matrices(curves.logdir, runs)
     summary = aggregate(runs)
     out = bench_dir(Path(home))
     plots = []
     for o in orders:
         mats = {
-            n: np.mean(
-                [r["success"] for r in runs if r["strategy"] == n and r["order"] == o], axis=0
+            n: square(
+                np.mean(
+                    [r["success"] for r in runs if r["strategy"] == n and r["order"] == o], axis=0
+                )
             )
             for n in names
         }
@@ -177,6 +185,7 @@ def run_continual_bench(
         plots.append(str(correction_curve([fb], out / "corrections.png")))
     settings = {
         **{k: v for k, v in preset.items() if k != "feedback"},
+        "n_valid": base_cfg.n_test if base_cfg.n_valid is None else base_cfg.n_valid,
         "seeds": list(seeds),
         "orders": list(orders),
         "families": list(ORDERS[orders[0]]),
@@ -200,16 +209,25 @@ def run_continual_bench(
     return result
 
 
+def square(r) -> np.ndarray:
+    """A T x T matrix of R: the joint bound's single final row below rows of NaN."""
+    r = np.atleast_2d(np.asarray(r, dtype=float))
+    t = r.shape[1]
+    return np.vstack([np.full((t - r.shape[0], t), np.nan), r])
+
+
 def write_matrices(logdir: Path, runs: list[dict]) -> None:
     """Each run's rows of R as TensorBoard scalars in `<logdir>/<strategy>-<order>-s<seed>`:
-    success, position and yaw error of every task (step: the experience just trained)."""
+    success, position and yaw error of every task (step: the experience just trained; the
+    joint bound's one row at the last experience)."""
     from agent.policy.curves import Curves
 
     for r in runs:
+        skip = len(r["families"]) - len(r["success"])
         with Curves(Path(logdir) / f"{r['strategy']}-{r['order']}-s{r['seed']}") as c:
             for key in ("success", "pos_cm", "rot_deg"):
-                for i, row in enumerate(r[key]):
+                for i, row in enumerate(r[key], skip):
                     for fam, v in zip(r["families"], row, strict=True):
                         c.scalar(f"{key}/{fam}", v, i)
-            for i, row in enumerate(r["success"]):
+            for i, row in enumerate(r["success"], skip):
                 c.scalar("acc_seen", float(np.mean(row[: i + 1])), i)

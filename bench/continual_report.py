@@ -1,40 +1,112 @@
-"""The table of `bench continual`: per-run metrics averaged per strategy, and results.md."""
+"""The table of `bench continual`: per-run metrics, paired comparisons, and results.md.
+
+Runs of different strategies on the same (order, seed) share the base and the data, so
+strategies are compared by PAIRED differences: for each (order, seed) the strategy's
+metric minus naive's (and minus joint's), their mean and a 95% t-interval over the
+pairs. A strategy whose interval of ACC minus naive's covers 0 is not ranked above
+naive (`verdict`); with one pair there is no interval and no ranking. The mean of each
+metric comes with a 95% t-interval over the runs too (not a population std).
+
+"joint" is the multi-task bound (`stream.train_joint`): only its final scores exist, so
+it has an ACC and no BWT, FWT, forgetting or AUC. "valid ACC" is the final success on
+the validation scenes: the one to tune and choose on; every other figure is on test.
+"""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
+
+METRICS = ("acc", "bwt", "fwt", "forgetting", "auc")
+PAIRED = ("acc", "bwt", "forgetting")
+REFERENCES = ("naive", "joint")
+ABOVE, SAME, BELOW = "above naive", "not distinguishable from naive", "below naive"
+
+
+def t_interval(values) -> list[float] | None:
+    """The 95% t-interval of the mean of `values` (None with fewer than two)."""
+    from scipy.stats import t
+
+    v = np.asarray([x for x in values if x is not None], dtype=float)
+    if len(v) < 2:
+        return None
+    half = float(t.ppf(0.975, len(v) - 1) * v.std(ddof=1) / math.sqrt(len(v)))
+    m = float(v.mean())
+    return [m - half, m + half]
+
+
+def _matrix_metrics(r: dict, key: str, higher: bool) -> dict:
+    from agent.policy.metrics import summarize
+
+    m = np.asarray(r[key], dtype=float)
+    if m.shape[0] != m.shape[1]:  # the joint bound: its final row only
+        return {"acc": float(m[-1].mean()), **dict.fromkeys(METRICS[1:])}
+    return summarize(m, r["baseline"][key], higher_is_better=higher)
+
+
+def run_metrics(r: dict) -> dict:
+    """Metrics of one run: ACC, BWT, FWT, forgetting, AUC of success (and of position and
+    yaw error under "pos" and "rot"), final validation success, sizes and times."""
+    valid = r.get("valid_success") or []
+    return {
+        **_matrix_metrics(r, "success", True),
+        "pos": _matrix_metrics(r, "pos_cm", False),
+        "rot": _matrix_metrics(r, "rot_deg", False),
+        "valid_acc": float(np.mean(valid[-1])) if valid else None,
+        "seconds": r["seconds"],
+        "trainable_params": r["trainable_params"],
+        "total_params": r.get("total_params") or None,
+        "routing_accuracy": r.get("routing_accuracy"),
+        "buffer_size": r["buffer_size"],
+        "max_round_seconds": max(r["train_seconds"] or [0.0]),
+        "sim_acc": r["sim"].get("acc"),
+        "proxy_agreement": r["sim"].get("proxy_agreement"),
+    }
+
+
+def _mean(values) -> float | None:
+    v = [x for x in values if x is not None]
+    return float(np.mean(v)) if v else None
+
+
+def paired(mine: dict, ref: dict, key: str) -> dict:
+    """The difference of metric `key` to a reference over the (order, seed) pairs both ran:
+    {"n", "mean", "ci": 95% t-interval or None}."""
+    diffs = [
+        mine[k][key] - ref[k][key]
+        for k in sorted(mine)
+        if k in ref and mine[k][key] is not None and ref[k][key] is not None
+    ]
+    return {
+        "n": len(diffs),
+        "mean": float(np.mean(diffs)) if diffs else None,
+        "ci": t_interval(diffs),
+    }
+
+
+def verdict(vs_naive: dict | None) -> str:
+    """Where a strategy stands against naive by its paired ACC interval: above only if the
+    whole interval is above 0 (below only if wholly below); otherwise not distinguishable."""
+    ci = (vs_naive or {}).get("ci")
+    if ci is None:
+        return SAME
+    return ABOVE if ci[0] > 0 else BELOW if ci[1] < 0 else SAME
 
 
 def aggregate(runs: list[dict]) -> dict:
-    """Metrics of each run, then mean (and std) over the runs of a strategy."""
-    from agent.policy.metrics import summarize
-
-    per: dict[str, list[dict]] = {}
+    """Per strategy: the mean of each metric over its runs with a 95% t-interval for ACC
+    and BWT, paired differences to naive and joint, and the verdict against naive."""
+    per: dict[str, dict[tuple, dict]] = {}
     for r in runs:
-        m = summarize(r["success"], r["baseline"]["success"])
-        pos = summarize(r["pos_cm"], r["baseline"]["pos_cm"], higher_is_better=False)
-        rot = summarize(r["rot_deg"], r["baseline"]["rot_deg"], higher_is_better=False)
-        row = {
-            **m,
-            "seconds": r["seconds"],
-            "pos": pos,
-            "rot": rot,
-            "trainable_params": r["trainable_params"],
-            "buffer_size": r["buffer_size"],
-            "max_round_seconds": max(r["train_seconds"] or [0.0]),
-            "sim_acc": r["sim"].get("acc"),
-            "proxy_agreement": r["sim"].get("proxy_agreement"),
-        }
-        per.setdefault(r["strategy"], []).append(row)
+        per.setdefault(r["strategy"], {})[(r.get("order"), r.get("seed"))] = run_metrics(r)
     out = {}
-    for name, rows in per.items():
-        agg = {}
+    for name, by_pair in per.items():
+        rows = list(by_pair.values())
+        agg: dict = {}
         for k in (
-            "acc",
-            "bwt",
-            "fwt",
-            "forgetting",
-            "auc",
+            *METRICS,
+            "valid_acc",
             "seconds",
             "max_round_seconds",
             "sim_acc",
@@ -42,43 +114,85 @@ def aggregate(runs: list[dict]) -> dict:
         ):
             vals = [x[k] for x in rows if x[k] is not None]
             agg[k] = float(np.mean(vals)) if vals else None
-            if k in ("acc", "bwt") and vals:
-                agg[f"{k}_std"] = float(np.std(vals))
-        for k in ("pos", "rot"):
-            agg[f"{k}_" + ("cm" if k == "pos" else "deg")] = {
-                m: float(np.mean([x[k][m] for x in rows]))
-                for m in ("acc", "bwt", "fwt", "forgetting", "auc")
-            }
+        for k in ("acc", "bwt"):
+            agg[f"{k}_ci"] = t_interval([x[k] for x in rows])
+        for k, unit in (("pos", "cm"), ("rot", "deg")):
+            agg[f"{k}_{unit}"] = {m: _mean([x[k][m] for x in rows]) for m in METRICS}
         agg["trainable_params"] = int(max(x["trainable_params"] for x in rows))
+        totals = [x["total_params"] for x in rows if x["total_params"]]
+        agg["total_params"] = int(max(totals)) if totals else None
+        routes = [x["routing_accuracy"] for x in rows if x["routing_accuracy"] is not None]
+        agg["routing_accuracy"] = float(np.mean(routes)) if routes else None
         agg["buffer_size"] = int(max(x["buffer_size"] for x in rows))
         agg["runs"] = len(rows)
+        for ref in REFERENCES:
+            if ref in per and ref != name:
+                agg[f"vs_{ref}"] = {k: paired(by_pair, per[ref], k) for k in PAIRED}
+        if name != "naive" and "naive" in per:
+            agg["verdict"] = verdict(agg["vs_naive"]["acc"])
         out[name] = agg
     return out
 
 
+def ranking(strategies: dict) -> list[str]:
+    """Strategy names best first: those above naive by their paired interval (by mean
+    ACC difference), then naive, then those not distinguishable from it (by ACC: listed
+    after naive, never above it), then those below; without naive, by ACC."""
+    tier = {ABOVE: 0, SAME: 1, BELOW: 2}
+
+    def key(name: str):
+        s = strategies[name]
+        t = 1 if name == "naive" else tier[s.get("verdict", SAME)]
+        d = (s.get("vs_naive") or {}).get("acc", {}).get("mean")
+        return (t, name != "naive", -(d if t == 0 and d is not None else s["acc"] or 0.0))
+
+    return sorted(strategies, key=key)
+
+
+def _ci(c: dict | None, d: int = 2) -> str:
+    if not c or c.get("mean") is None:
+        return "-"
+    ci = c.get("ci")
+    tail = f" [{ci[0]:+.{d}f}, {ci[1]:+.{d}f}]" if ci else " (1 pair)"
+    return f"{c['mean']:+.{d}f}{tail}"
+
+
 def markdown(strategies: dict, settings: dict, feedback: dict | None) -> str:
+    f = lambda v, d=2: "-" if v is None else f"{v:.{d}f}"  # noqa: E731
     head = (
-        "| strategy | ACC | BWT | FWT | forgetting | AUC | pos err ACC (cm) | yaw err ACC (deg) | sim ACC | "
-        "trainable params | buffer | seconds |"
+        "| strategy | vs naive | ACC [95% CI] | ACC - naive [95% CI] | ACC - joint [95% CI] | BWT | "
+        "FWT | forgetting | AUC | valid ACC | pos err ACC (cm) | yaw err ACC (deg) | sim ACC | "
+        "trainable params | total params | routing | buffer | seconds |"
     )
     lines = [
         "# Continual learning of the pose policy",
         "",
-        f"Stream: {' -> '.join(settings['families'])} (order A; order B reversed). Orders {settings['orders']}, "
-        f"seeds {settings['seeds']}; {settings['n_train']} demonstrations per task, base {settings['base_steps']} "
-        f"steps, {settings['steps']} steps per later experience. Success: pose-tolerance proxy on "
-        f"{settings['n_test']} held-out scenes per task; sim ACC: the final policy executed in the simulator on "
-        f"{settings['sim_episodes']} scenes per task.",
+        f"Stream: {' -> '.join(settings['families'])} (order A; order B reversed). Orders "
+        f"{settings['orders']}, seeds {settings['seeds']}; {settings['n_train']} demonstrations "
+        f"per task, base {settings['base_steps']} steps, {settings['steps']} steps per later "
+        f"experience. Success: pose-tolerance proxy on {settings['n_test']} held-out test scenes "
+        "per task (valid ACC: the validation scenes, for tuning); sim ACC: the final policy "
+        f"executed in the simulator on {settings['sim_episodes']} scenes per task. Differences "
+        "are paired per (order, seed) with 95% t-intervals; a strategy is ranked above naive "
+        "only if its interval of ACC - naive lies above 0. joint: the multi-task bound (all "
+        "experiences at once from the base, the stream's total steps; ACC only); cumulative: "
+        "fine-tuning on all data so far. LoRA routes by instruction: task-aware.",
         "",
         head,
-        "|" + "---|" * 12,
+        "|" + "---|" * 18,
     ]
-    f = lambda v, d=2: "-" if v is None else f"{v:.{d}f}"  # noqa: E731
-    for name, s in strategies.items():
+    for name in ranking(strategies):
+        s = strategies[name]
+        acc_ci = s.get("acc_ci")
+        acc = f(s["acc"]) + (f" [{acc_ci[0]:.2f}, {acc_ci[1]:.2f}]" if acc_ci else "")
+        vs = {r: (s.get(f"vs_{r}") or {}).get("acc") for r in REFERENCES}
         lines.append(
-            f"| {name} | {f(s['acc'])} | {f(s['bwt'])} | {f(s['fwt'])} | {f(s['forgetting'])} | {f(s['auc'])} | "
-            f"{f(s['pos_cm']['acc'])} | {f(s['rot_deg']['acc'], 1)} | {f(s['sim_acc'])} | {s['trainable_params']} | "
-            f"{s['buffer_size']} | {f(s['seconds'], 0)} |"
+            f"| {name} | {s.get('verdict', '-') if name != 'naive' else '-'} | {acc} | "
+            f"{_ci(vs['naive'])} | {_ci(vs['joint'])} | {f(s['bwt'])} | {f(s['fwt'])} | "
+            f"{f(s['forgetting'])} | {f(s['auc'])} | {f(s['valid_acc'])} | "
+            f"{f(s['pos_cm']['acc'])} | {f(s['rot_deg']['acc'], 1)} | {f(s['sim_acc'])} | "
+            f"{s['trainable_params']} | {s['total_params'] or '-'} | "
+            f"{f(s['routing_accuracy'])} | {s['buffer_size']} | {f(s['seconds'], 0)} |"
         )
     if feedback:
         lines += [
@@ -90,6 +204,7 @@ def markdown(strategies: dict, settings: dict, feedback: dict | None) -> str:
                 + (f" and {r['successes_kept']} kept successes" if r.get("successes_kept") else "")
                 + f" (round {r['round']})"
                 for r in feedback["rounds"]
-            ),
+            )
+            + " (test scenes; the loop stops on validation scenes).",
         ]
     return "\n".join(lines) + "\n"

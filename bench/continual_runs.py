@@ -87,6 +87,22 @@ def job(args: dict) -> dict:
     cached = result_path(args)
     if cached.exists():
         return json.loads(cached.read_text())
+    out = strategy_run(args)
+    write_result(cached, out)
+    return out
+
+
+def write_result(path: Path, out: dict) -> None:
+    """Cache a strategy run's result (atomically: a reader never sees half of it)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(out))
+    tmp.replace(path)
+
+
+def strategy_run(args: dict, base=None) -> dict:
+    """One strategy through one (order, seed) stream, from the base at args["base"] (or
+    `base`, a file object of its bytes); writes nothing but its loss curve."""
     import torch
 
     from agent.policy.geometry import ImageSpec
@@ -97,23 +113,35 @@ def job(args: dict) -> dict:
     spec = ImageSpec()
     enc = instruction_encoder(Path(args["home"]), args.get("embedder"))
     data = load_stream(Path(args["home"]), cfg, spec, enc)
-    base = torch.load(args["base"], weights_only=True)
+    base = torch.load(base if base is not None else args["base"], weights_only=True)
     curves = run_curves(args, f"{args['strategy']}-{args['order']}-s{cfg.optim.seed}")
     res = run_strategy(
         args["strategy"], cfg, data, spec, enc, base["state"], base["baseline"], curves=curves
     )
     if curves is not None:
         curves.close()
-    out = {**res.to_dict(), "order": args["order"], "seed": cfg.optim.seed}
-    cached.parent.mkdir(parents=True, exist_ok=True)
-    tmp = cached.with_suffix(".tmp")
-    tmp.write_text(json.dumps(out))
-    tmp.replace(cached)
-    return out
+    return {**res.to_dict(), "order": args["order"], "seed": cfg.optim.seed}
 
 
 def base_job(args: dict) -> dict:
     """Train and save the shared base of one (order, seed); runs in a worker process."""
+    import torch
+
+    base = train_base_state(args)
+    path = Path(args["base"])
+    tmp = path.with_suffix(".tmp")
+    torch.save(base, tmp)
+    tmp.replace(path)
+    return {"label": base_label(args)}
+
+
+def base_label(args: dict) -> str:
+    return f"the base of order {args['order']}, seed {args['config']['optim']['seed']}"
+
+
+def train_base_state(args: dict) -> dict:
+    """The shared base of one (order, seed): {"state": its weights, "baseline": the
+    untrained scores}; writes nothing but its loss curve."""
     import torch
 
     from agent.policy.geometry import ImageSpec
@@ -127,20 +155,24 @@ def base_job(args: dict) -> dict:
     model, baseline = train_base(cfg, stream, spec, enc, curves)
     if curves is not None:
         curves.close()
-    path = Path(args["base"])
-    tmp = path.with_suffix(".tmp")
-    torch.save({"state": model.state_dict(), "baseline": baseline}, tmp)
-    tmp.replace(path)
-    return {"label": f"the base of order {args['order']}, seed {cfg.optim.seed}"}
+    return {"state": model.state_dict(), "baseline": baseline}
 
 
 def prepare_bases(
-    home: Path, configs: dict, workers: int, threads: int, progress, embedder=None, logdir=None
+    home: Path,
+    configs: dict,
+    workers: int,
+    threads: int,
+    progress,
+    embedder=None,
+    logdir=None,
+    cluster=None,
 ) -> dict:
     """Demonstrations, embeddings and the shared base of every (order, seed).
 
     The demonstrations are rendered once here (every order uses the same families);
-    the bases missing from the cache are then trained in the worker pool.
+    the bases missing from the cache are then trained in the worker pool, or as tasks on
+    `cluster` (`bench.continual_ray.RayCells`), which hands them back to be saved here.
     """
     from agent.policy.geometry import ImageSpec
     from agent.policy.stream import load_stream
@@ -164,15 +196,23 @@ def prepare_bases(
     if todo:
         progress("rendering demonstrations (cached in the data home)")
         load_stream(home, next(iter(configs.values())), spec, enc)
-        progress(f"training {len(todo)} base model(s) on {workers} worker(s)")
-        pool_map(base_job, todo, workers, progress, verb="trained")
+        if cluster is not None:
+            progress(f"training {len(todo)} base model(s) on {cluster.describe()}")
+            cluster.train_bases(todo, progress)
+        else:
+            progress(f"training {len(todo)} base model(s) on {workers} worker(s)")
+            pool_map(base_job, todo, workers, progress, verb="trained")
     return paths
 
 
-def run_jobs(jobs: list[dict], workers: int, say) -> list[dict]:
-    """Every strategy run of `jobs` (cached ones are read back), in job order."""
+def run_jobs(jobs: list[dict], workers: int, say, cluster=None) -> list[dict]:
+    """Every strategy run of `jobs` (cached ones are read back), in job order: in the
+    worker pool, or as tasks on `cluster` (`bench.continual_ray.RayCells`; the results are
+    read from and cached by this process, so a worker needs no shared disk for them)."""
     for j in jobs:
         j["label"] = f"{j['strategy']} (order {j['order']}, seed {j['config']['optim']['seed']})"
+    if cluster is not None:
+        return cluster.run(jobs, say)
     return pool_map(job, jobs, workers, say)
 
 

@@ -33,8 +33,11 @@ def _episode(job: tuple[str, int]) -> bool:
     return run_oracle(_WORLD, job[0], job[1]).success
 
 
-def measure_overhead(episodes_per_family: int = 2, seed: int = 1000) -> dict:
-    """Run oracle episodes in one World and split their time into physics and the rest."""
+def measure_overhead(
+    episodes_per_family: int = 2, seed: int = 1000, families: tuple[str, ...] | None = None
+) -> dict:
+    """Run oracle episodes in one World (of every family, or of `families`) and split
+    their time into physics and the rest."""
     from sim.runner import run_oracle
     from sim.world import World
 
@@ -43,7 +46,7 @@ def measure_overhead(episodes_per_family: int = 2, seed: int = 1000) -> dict:
         run_oracle(world, "pick", seed)  # warm caches (shapes, code paths)
         t0, s0, p0 = time.perf_counter(), world.steps, world.physics_seconds
         successes, n = 0, 0
-        for fam in FAMILIES:
+        for fam in families or FAMILIES:
             for i in range(episodes_per_family):
                 successes += run_oracle(world, fam, seed + i).success
                 n += 1

@@ -50,8 +50,8 @@ class Library:
             missing.
         llm: PROVIDER:MODEL for the planner (default: the offline rules, or the data
             home's `[llm]` setting), as `--llm`.
-        llm_base_url, library_url, episodes, pass_bar, retries, workers: as the options of
-            `skillgrove run` of those names.
+        llm_base_url, library_url, store_url, episodes, pass_bar, retries, workers: as the
+            options of `skillgrove run` of those names (`store_url`: a Postgres store).
 
     Raises:
         AgentError: the data home cannot be written.
@@ -64,6 +64,7 @@ class Library:
         llm: str | None = None,
         llm_base_url: str | None = None,
         library_url: str | None = None,
+        store_url: str | None = None,
         episodes: int = 5,
         pass_bar: float = 0.8,
         retries: int = 3,
@@ -76,6 +77,7 @@ class Library:
             llm=llm,
             llm_base_url=llm_base_url,
             library_url=library_url,
+            store_url=store_url,
             workers=workers,
             episodes=episodes,
             pass_bar=pass_bar,
@@ -87,10 +89,10 @@ class Library:
 
     @contextmanager
     def _skills(self) -> Iterator[Any]:
+        from agent.factory import open_home_library
         from agent.plan.goal_reader import read_template
-        from skills.library import open_library
 
-        with open_library(self.home, self.options.library_url) as lib:
+        with open_home_library(self.home, self.options.library_url, self.options.store_url) as lib:
             lib.goal_reader = read_template  # the Searcher's goal channel
             yield lib
 

@@ -12,9 +12,11 @@ version is newer than the code's is refused with one line (the code would misrea
 A database that cannot be written (a read-only file, directory or file system) is not
 migrated: it opens read-only, as it is, unless a missing migration is needed to read it.
 
-A small versioned table rather than Alembic: the schemas are a handful of tables written
-with plain `sqlite3`, and Alembic would bring SQLAlchemy and a migration directory for
-what is a loop over numbered SQL statements in one transaction.
+A small versioned table rather than Alembic: the schemas are a handful of tables, and
+Alembic would bring a migration directory for what is a loop over numbered steps in one
+transaction. The skill store can also live on Postgres (`skills.engine`): the same
+`schema_version` table and numbering there, each step's `on_engine` run instead of its
+SQLite `sql`.
 
 Every SQLite failure becomes one line in one place, `store_error`: the file, what is
 wrong (read-only, damaged, locked, disk full) and the next step.
@@ -28,6 +30,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from skills.errors import SkillError
 
@@ -111,6 +114,9 @@ class Migration:
         run: a function run in the transaction after `sql` (data changes).
         needed_to_read: the code cannot read the component without it (a read-only
             database that lacks it is refused instead of opened as it is).
+        on_engine: what the step runs on a server database (Postgres, through a
+            SQLAlchemy connection, see `skills.engine.migrate_engine`) instead of `sql`
+            and `run`, which are SQLite's; None: the step has nothing to do there.
     """
 
     version: int
@@ -118,6 +124,7 @@ class Migration:
     sql: str = ""
     run: Callable[[sqlite3.Connection], None] | None = None
     needed_to_read: bool = True
+    on_engine: Callable[[Any], None] | None = None
 
 
 def check_migrations(migrations: Sequence[Migration]) -> None:

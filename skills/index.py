@@ -1,12 +1,14 @@
-"""The vector index of the library: derived from SQLite, rebuildable at any time.
+"""The vector index of the library: derived from the store, rebuildable at any time.
 
 Each skill has a few entries (its description text and each example instruction), all
 carrying the skill's name, version and a hash of the texts embedded, so `doctor` can
 tell missing, stale and orphaned entries apart. Two implementations share one small
 interface, `VectorIndex`:
 
-- `ChromaIndex`: Chroma, cosine space, a PersistentClient directory in the data home or
-  an HttpClient for a shared server. Embeddings are always passed in: the collection is
+- `ChromaIndex`: Chroma, cosine space, an HttpClient for a shared server (the shared
+  library's index: Chroma's local PersistentClient is not safe for several writer
+  processes, so a data home's own index is `skills.local_index.LocalIndex`, written
+  under the library's lock), or a PersistentClient directory (tests, benchmarks). Embeddings are always passed in: the collection is
   created with `embedding_function=None`, so Chroma never builds its default (downloading)
   embedding function.
 - `MemoryIndex`: exact cosine search with numpy, in memory (tests, benchmarks).
@@ -150,6 +152,13 @@ class VectorIndex(Protocol):
         """Drop every entry (and any unreadable state) so the index can be rebuilt."""
         ...
 
+    def built_at(self) -> int | None:
+        """The store generation the index was last checked or kept in step with (None:
+        never marked, an index from before the marks)."""
+        ...
+
+    def mark_built(self, generation: int) -> None: ...
+
     def close(self) -> None: ...
 
 
@@ -157,6 +166,7 @@ class MemoryIndex:
     """Exact cosine search over vectors held in memory."""
 
     def __init__(self) -> None:
+        self._built: int | None = None
         self._readings: dict[str, str | None] = {}
         self._meta: dict[str, tuple[str, int, str]] = {}
         self._vec: dict[str, np.ndarray] = {}
@@ -204,6 +214,12 @@ class MemoryIndex:
 
     def count(self) -> int:
         return len(self._meta)
+
+    def built_at(self) -> int | None:
+        return self._built
+
+    def mark_built(self, generation: int) -> None:
+        self._built = int(generation)
 
     def reset(self) -> None:
         self.__init__()
@@ -333,11 +349,29 @@ class ChromaIndex:
     def count(self) -> int:
         return int(self._collection().count())
 
+    def _state(self) -> Any:
+        """A one-entry side collection holding the store generation the index was built at
+        (a collection's own metadata holds its HNSW settings)."""
+        self._collection()
+        return self._client.get_or_create_collection(f"{self.name}-state", embedding_function=None)
+
+    def built_at(self) -> int | None:
+        got = self._state().get(ids=["generation"], include=["metadatas"])
+        metas = got.get("metadatas") or []
+        return int(metas[0]["generation"]) if metas and metas[0] else None
+
+    def mark_built(self, generation: int) -> None:
+        self._state().upsert(
+            ids=["generation"], embeddings=[[1.0]], metadatas=[{"generation": int(generation)}]
+        )
+
     def reset(self) -> None:
         """Delete the collection; if the directory is damaged, delete the directory."""
         try:
             col = self._collection()
             self._client.delete_collection(col.name)
+            with contextlib.suppress(Exception):  # the generation it was built at goes too
+                self._client.delete_collection(f"{col.name}-state")
             self._col = None
             self._collection()
             return

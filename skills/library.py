@@ -1,12 +1,16 @@
-"""The skill library: SQLite store + derived vector index, one writer at a time.
+"""The skill library: the store (SQLite, or Postgres) + a derived vector index, one writer
+at a time.
 
-`SkillLibrary(home, embedder=..., index=...)` takes its embedder and index as arguments;
-`open_library(home, library_url=None)` builds the real ones (packaged MiniLM, Chroma).
+`SkillLibrary(home, embedder=..., index=..., store_url=None)` takes its embedder and index
+as arguments; `open_library(home, library_url=None, store_url=None)` builds the real ones
+(packaged MiniLM; the home's own index file, or a Chroma server).
 
-Writes hold a file lock (`<home>/library.lock`) and go SQLite first (one transaction),
-then the index. A process killed between the two leaves the index behind SQLite, never
-the other way round; `doctor()` (run automatically before the first search when the
-entry counts disagree) finds missing, stale and orphaned entries and rebuilds them.
+Writes hold the library's write lock (a file lock `<home>/library.lock`; on a Postgres
+store an advisory lock of the database, so writers on every machine serialise) and go to
+the store first (one transaction), then the index. A process killed between the two
+leaves the index behind the store, never the other way round; `doctor()` (run
+automatically before a search when the index was built at another generation of the
+store, `skills.upkeep`) finds missing, stale and orphaned entries and rebuilds them.
 
 What a write reports is what was written. SQLite is the source of truth and its commit
 is the write: once it is committed the write has happened, and an index that cannot be
@@ -31,6 +35,7 @@ from typing import TYPE_CHECKING
 from filelock import FileLock, Timeout
 
 from skills.embed import Embedder
+from skills.engine import AdvisoryLock
 from skills.errors import SkillError
 from skills.index import INDEX_DIR, ChromaIndex, VectorIndex, entry_id, skill_texts
 from skills.prepare import prepare_version, replace_version, validate_code
@@ -62,6 +67,8 @@ class SkillLibrary(IndexUpkeep):
         index: the vector index (derived from the database).
         install_seeds: install the seed skills into a new library.
         lock_timeout: seconds to wait for another writer.
+        store_url: a Postgres store (`postgresql+psycopg://...`) instead of the home's
+            SQLite file; run records, corrections and policies stay in the home.
     """
 
     def __init__(
@@ -72,13 +79,17 @@ class SkillLibrary(IndexUpkeep):
         *,
         install_seeds: bool = True,
         lock_timeout: float = 60.0,
+        store_url: str | None = None,
     ) -> None:
         self.home = Path(home)
         self.home.mkdir(parents=True, exist_ok=True)
         self.embedder = embedder
         self.index = index
-        self.store = SkillStore(self.home / DB_NAME)
-        self._lock = FileLock(str(self.home / LOCK_NAME), timeout=lock_timeout)
+        self.store = SkillStore(self.home / DB_NAME, url=store_url)
+        if self.store.server:
+            self._lock = AdvisoryLock(self.store.engine, self.store.url, lock_timeout)
+        else:
+            self._lock = FileLock(str(self.home / LOCK_NAME), timeout=lock_timeout)
         self._checked_generation = -1
         self._searcher = None
         self.warnings: list[str] = []  # what this library could not do but did not fail on
@@ -99,13 +110,12 @@ class SkillLibrary(IndexUpkeep):
     # -- writes --------------------------------------------------------------------------
     @contextmanager
     def _writing(self) -> Iterator[None]:
-        """Hold the single-writer file lock (re-entrant within a process)."""
+        """Hold the single-writer lock (re-entrant within a process)."""
         try:
             self._lock.acquire()
-        except Timeout:
-            raise SkillError(
-                f"another process is writing the library in {self.home} (lock {LOCK_NAME})"
-            ) from None
+        except (Timeout, TimeoutError):
+            where = self.store.where if self.store.server else f"{self.home} (lock {LOCK_NAME})"
+            raise SkillError(f"another process is writing the library in {where}") from None
         except OSError as exc:  # a read-only data home: the lock file cannot be made
             raise SkillError(
                 f"cannot write the library in {self.home}: the lock {self.home / LOCK_NAME} "
@@ -156,7 +166,7 @@ class SkillLibrary(IndexUpkeep):
         with self._writing():
             before = self.store.version(name)
             with self.store.transaction() as tx:
-                v = replace_version(v, self.store.next_version(name))
+                v = replace_version(v, self.store.next_version(name, tx))
                 self.store.insert_version(tx, v)
             self._after_commit(
                 f"{v.name} v{v.version} is stored", self._index, [v], [vectors], [before]
@@ -171,7 +181,7 @@ class SkillLibrary(IndexUpkeep):
                 raise SkillError(f"no skill named {name!r}")
             n = len(self.store.versions(name))
             with self.store.transaction() as tx:
-                tx.execute("DELETE FROM skills WHERE name = ?", (name,))
+                self.store.delete_skill(tx, name)
             ids = [entry_id(name, i) for i in range(1 + len(old.examples))]
             self._after_commit(f"{name} is removed", self.index.delete, ids)
         return n
@@ -179,11 +189,7 @@ class SkillLibrary(IndexUpkeep):
     def record_use(self, name: str) -> None:
         """Count one reuse of a skill."""
         with self._writing(), self.store.transaction(bump=False) as tx:
-            cur = tx.execute(
-                "UPDATE skills SET uses = uses + 1, last_used = ? WHERE name = ?",
-                (time.time(), name),
-            )
-            if cur.rowcount == 0:
+            if self.store.count_use(tx, name) == 0:
                 raise SkillError(f"no skill named {name!r}")
 
     def record_stats(
@@ -213,15 +219,11 @@ class SkillLibrary(IndexUpkeep):
                     tx, name, version, family, e0 + int(episodes), s0 + int(successes)
                 )
                 if stage is not None:
-                    tx.execute(
-                        "UPDATE skill_versions SET stage = ? WHERE name = ? AND version = ?",
-                        (stage, name, version),
-                    )
+                    self.store.set_version(tx, name, version, stage=stage)
                 if verified is not None:
-                    tx.execute(
-                        "UPDATE skill_versions SET verified = ? WHERE name = ? AND version = ?",
-                        (int(verified), name, version),
-                    )
+                    self.store.set_version(tx, name, version, verified=int(verified))
+            if verified is not None:
+                self._mark_index()
         return self.get(name, version)
 
     def set_verified(
@@ -229,11 +231,10 @@ class SkillLibrary(IndexUpkeep):
     ) -> SkillVersion:
         """Mark a version (default the latest) verified or not."""
         v = self.get(name, version)
-        with self._writing(), self.store.transaction() as tx:
-            tx.execute(
-                "UPDATE skill_versions SET verified = ? WHERE name = ? AND version = ?",
-                (int(verified), v.name, v.version),
-            )
+        with self._writing():
+            with self.store.transaction() as tx:
+                self.store.set_version(tx, v.name, v.version, verified=int(verified))
+            self._mark_index()
         return self.get(name, v.version)
 
     def add_many(
@@ -267,7 +268,7 @@ class SkillLibrary(IndexUpkeep):
                     if v.name not in latest:
                         latest[v.name] = self.store.version(v.name)
                     if not keep_numbers:
-                        v = replace_version(v, self.store.next_version(v.name))
+                        v = replace_version(v, self.store.next_version(v.name, tx))
                     elif self.store.version(v.name, v.version) is not None:
                         raise SkillError(f"{v.name} v{v.version} already exists")
                     self.store.insert_version(tx, v, uses=(uses or {}).get(v.name, 0))
@@ -355,6 +356,7 @@ def open_library(
     home: str | Path,
     library_url: str | None = None,
     *,
+    store_url: str | None = None,
     embedder: Embedder | None = None,
     install_seeds: bool = True,
     salvage: bool = False,
@@ -363,9 +365,13 @@ def open_library(
 
     Args:
         home: the data home.
-        library_url: a Chroma server URL; default a persistent directory `<home>/index`.
-            The collection is named after the embedder and the library's id, so several
-            libraries can share one server.
+        library_url: a Chroma server URL; default an index file in `<home>/index`.
+            The collection is named after the embedder and the store's library id, so
+            several libraries can share one server, and machines sharing a store share
+            its collection.
+        store_url: a Postgres store URL; default the home's SQLite file. With a store
+            URL and no Chroma server, each machine's index file is derived from the
+            shared store (rebuilt when another machine wrote).
         embedder: override the embedder (default `default_embedder()`: onnxruntime when
             the converted model is installed, else torch).
         salvage: salvage a damaged database before opening it (what `skills doctor`
@@ -378,21 +384,32 @@ def open_library(
     embedder = embedder or default_embedder()
     home = Path(home)
     home.mkdir(parents=True, exist_ok=True)
-    salvaged = _salvage_file(home) if salvage else None
-    # One collection per library and embedder: homes sharing a Chroma server never see
-    # (or, in doctor, delete) each other's entries.
-    store = SkillStore(home / DB_NAME)
+    salvaged = _salvage_file(home) if salvage and not store_url else None
+    library = SkillLibrary(
+        home, embedder, _NoIndex(), install_seeds=False, store_url=store_url or None
+    )
     try:
-        collection = f"skills-{embedder.name}-{store.library_id()}"
-    finally:
-        store.close()
-    if library_url:
-        index = ChromaIndex(collection, url=library_url)
-    else:
-        index = LocalIndex(collection, path=home / INDEX_DIR)  # Chroma's import alone is 0.75 s
-    library = SkillLibrary(home, embedder, index, install_seeds=install_seeds)
+        # One collection per library and embedder: libraries sharing a Chroma server
+        # never see (or, in doctor, delete) each other's entries.
+        collection = f"skills-{embedder.name}-{library.store.library_id()}"
+        if library_url:
+            library.index = ChromaIndex(collection, url=library_url)
+        else:  # Chroma's import alone is 0.75 s
+            library.index = LocalIndex(collection, path=home / INDEX_DIR)
+        if install_seeds and library.store.meta("seeded") is None:
+            library._install_seeds()
+    except BaseException:
+        library.close()
+        raise
     library.salvaged = salvaged
     return library
+
+
+class _NoIndex:
+    """The index of a library being opened, until its collection is known."""
+
+    def close(self) -> None:
+        pass
 
 
 def _salvage_file(home: Path) -> dict | None:

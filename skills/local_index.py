@@ -7,8 +7,11 @@ approximate structure at this size: 30k entries (10k skills) x 384 dimensions ar
 matrix product of about 1 ms, and it never misses a neighbour. Chroma stays the index of
 a shared library server (`ChromaIndex` with a URL).
 
-The file is `<home>/index/<collection>.sqlite`, derived from the store like any index:
-`doctor` resets a damaged or deleted one and rebuilds it. Each process keeps the matrix
+The file is `<home>/index/<collection>.sqlite`, derived from the store like any index
+(on a shared Postgres store too: each machine's file follows the shared store, by the
+store generation it was built at, `meta` key `generation`): `doctor` resets a damaged
+or deleted one and rebuilds it. Several processes may use it at once: every write is one
+`BEGIN IMMEDIATE` transaction, made under the library's write lock. Each process keeps the matrix
 in memory and reloads it when a counter that every write bumps has moved (writes from
 other processes included).
 """
@@ -173,6 +176,17 @@ class LocalIndex:
     def entries(self) -> dict[str, tuple[str, int, str]]:
         rows = self._conn().execute("SELECT id, name, version, hash FROM entries").fetchall()
         return {i: (n, int(v), h) for i, n, v, h in rows}
+
+    def built_at(self) -> int | None:
+        row = self._conn().execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
+        return int(row[0]) if row else None
+
+    def mark_built(self, generation: int) -> None:
+        """Keep the store generation the entries were built at (not a change of the vectors)."""
+        self._conn().execute(
+            "INSERT INTO meta VALUES('generation', ?) ON CONFLICT(key) DO UPDATE SET value = ?",
+            (int(generation), int(generation)),
+        )
 
     def count(self) -> int:
         try:

@@ -1,12 +1,17 @@
-"""The skill store: SQLite, the source of truth of the library.
+"""The skill store: the source of truth of the library, on SQLAlchemy Core.
+
+By default the SQLite file `<home>/skillgrove.db` (read and written as it always was:
+`skills.engine.sqlite_engine`); with a URL (`postgresql+psycopg://...`) a Postgres
+database that several machines share (`skills.engine.server_engine`).
 
 The tables and their migrations are in `skills.store_schema`; the typed records the
 store returns in `skills.model`; opening, migrating and the one-line errors of every
 data home database in `skills.db`; salvaging a damaged file in `skills.salvage`. The
 names they define are importable from here too, where the code has always found them.
 
-The store does no locking of its own beyond SQLite's: `SkillLibrary` holds the
-single-writer file lock around writes. Every write is one SQLite transaction.
+The store does no locking of its own beyond the database's: `SkillLibrary` holds the
+single-writer lock around writes (a file lock, or an advisory lock on Postgres). Every
+write is one transaction (`BEGIN IMMEDIATE` on SQLite).
 
 Opening applies missing migrations (one transaction); reading writes nothing, so a
 read-only database, directory or file system still lists, shows and searches.
@@ -15,13 +20,14 @@ read-only database, directory or file system still lists, shows and searches.
 from __future__ import annotations
 
 import json
-import sqlite3
 import threading
 import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+import sqlalchemy as sa
 
 from skills.db import (
     DB_NAME,
@@ -32,6 +38,15 @@ from skills.db import (
     missing_tables,
     open_db,
     store_error,
+)
+from skills.engine import (
+    begin_write,
+    guard,
+    insert,
+    masked,
+    migrate_engine,
+    server_engine,
+    sqlite_engine,
 )
 from skills.errors import SkillError
 from skills.model import (
@@ -50,7 +65,7 @@ from skills.model import (
     summary,
 )
 from skills.salvage import check_file, salvage
-from skills.store_schema import COMPONENT, MIGRATIONS, SCHEMA, TABLES
+from skills.store_schema import COMPONENT, META, MIGRATIONS, SCHEMA, SKILLS, STATS, TABLES, VERSIONS
 
 __all__ = [
     "AUTHORS",
@@ -84,66 +99,85 @@ __all__ = [
 
 
 class SkillStore:
-    """SQLite access to the skill tables of the data home.
+    """The skill tables, on the data home's SQLite file or a Postgres server.
 
     Args:
-        path: the database file (created with its tables if missing).
+        path: the SQLite file (created with its tables if missing), or
+        url: a Postgres URL (`postgresql+psycopg://...`; its tables are made if missing).
     """
 
-    def __init__(self, path: Path) -> None:
-        self.path = Path(path)
-        self._db = open_db(self.path, component=COMPONENT, migrations=MIGRATIONS)
+    def __init__(self, path: Path | None = None, *, url: str | None = None) -> None:
+        self.url = url or None
+        self.path = None if self.url else Path(path)
+        if self.url:
+            self.where = masked(self.url)
+            self.engine = server_engine(self.url)
+            migrate_engine(self.engine, self.url, COMPONENT, MIGRATIONS)
+        else:
+            self.where = str(self.path)
+            open_db(self.path, component=COMPONENT, migrations=MIGRATIONS).close()
+            self.engine = sqlite_engine(self.path)
         self._mutex = threading.RLock()
+        self.last_generation: int | None = None  # set by each committed bumping write
+
+    @property
+    def server(self) -> bool:
+        """Whether the store is on a server (shared by machines) rather than a home file."""
+        return self.url is not None
 
     def close(self) -> None:
-        self._db.close()
+        self.engine.dispose()
+
+    def _guard(self):
+        return guard(self.path, self.url)
 
     # -- transactions --------------------------------------------------------------------
     @contextmanager
-    def transaction(self, bump: bool = True) -> Iterator[sqlite3.Connection]:
+    def transaction(self, bump: bool = True) -> Iterator[sa.Connection]:
         """One write transaction; rolls back on error.
 
         Args:
-            bump: increment the generation counter (what is searched has changed).
+            bump: increment the generation counter (what is searched has changed); the
+                new value is `last_generation` once committed.
         """
-        with self._mutex, guarded(self.path):
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._db
-                if bump:
-                    self._db.execute(
-                        "INSERT INTO library_meta(key, value) VALUES('generation', '1') "
-                        "ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1"
+        with self._mutex, self._guard(), begin_write(self.engine) as tx:
+            yield tx
+            if bump:
+                stmt = insert(tx, META).values(key="generation", value="1")
+                tx.execute(
+                    stmt.on_conflict_do_update(
+                        index_elements=["key"],
+                        set_={"value": sa.cast(sa.cast(META.c.value, sa.Integer) + 1, sa.Text)},
                     )
-                self._db.execute("COMMIT")
-            except BaseException:
-                if self._db.in_transaction:  # a failed COMMIT may have rolled back already
-                    self._db.execute("ROLLBACK")
-                raise
+                )
+                gen = tx.execute(sa.select(META.c.value).where(META.c.key == "generation"))
+                self.last_generation = int(gen.scalar_one())
 
-    def _rows(self, sql: str, args: tuple = ()) -> list[dict]:
-        with self._mutex, guarded(self.path):
-            cur = self._db.execute(sql, args)
-            cols = [c[0] for c in cur.description]
-            return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
+    def _rows(self, stmt, args: dict | None = None) -> list[dict]:
+        if isinstance(stmt, str):
+            stmt = sa.text(stmt)
+        with self._mutex, self._guard(), self.engine.connect() as conn:
+            return [dict(r._mapping) for r in conn.execute(stmt, args or {})]
 
     def integrity(self) -> str | None:
-        """None when SQLite's quick check passes, else its first complaint."""
+        """None when SQLite's quick check passes (always on a server), else its first complaint."""
+        if self.server:
+            return None
         try:
-            with self._mutex:
-                rows = self._db.execute("PRAGMA quick_check").fetchall()
-        except sqlite3.DatabaseError as exc:
-            return str(exc)
+            with self._mutex, self.engine.connect() as conn:
+                rows = conn.exec_driver_sql("PRAGMA quick_check").fetchall()
+        except sa.exc.DBAPIError as exc:
+            return str(exc.orig)
         first = rows[0][0] if rows else "ok"
         return None if first == "ok" else str(first)
 
     def generation(self) -> int:
-        """A counter bumped by every committed write (from any process)."""
-        rows = self._rows("SELECT value FROM library_meta WHERE key = 'generation'")
-        return int(rows[0]["value"]) if rows else 0
+        """A counter bumped by every committed write (from any process, any machine)."""
+        value = self.meta("generation")
+        return int(value) if value is not None else 0
 
     def meta(self, key: str) -> str | None:
-        rows = self._rows("SELECT value FROM library_meta WHERE key = ?", (key,))
+        rows = self._rows(sa.select(META.c.value).where(META.c.key == key))
         return rows[0]["value"] if rows else None
 
     def library_id(self) -> str:
@@ -151,122 +185,160 @@ class SkillStore:
         found = self.meta("library_id")
         if found is not None:  # read first: a read-only database has one already
             return found
-        with self._mutex, guarded(self.path):
-            self._db.execute(
-                "INSERT OR IGNORE INTO library_meta(key, value) VALUES('library_id', ?)",
-                (uuid.uuid4().hex[:12],),
-            )
+        with self._mutex, self._guard(), begin_write(self.engine) as tx:
+            stmt = insert(tx, META).values(key="library_id", value=uuid.uuid4().hex[:12])
+            tx.execute(stmt.on_conflict_do_nothing(index_elements=["key"]))
         return str(self.meta("library_id"))
 
     @staticmethod
-    def set_meta(tx: sqlite3.Connection, key: str, value: str) -> None:
-        tx.execute("INSERT OR REPLACE INTO library_meta(key, value) VALUES(?, ?)", (key, value))
+    def set_meta(tx: sa.Connection, key: str, value: str) -> None:
+        stmt = insert(tx, META).values(key=key, value=value)
+        tx.execute(stmt.on_conflict_do_update(index_elements=["key"], set_={"value": value}))
+
+    @staticmethod
+    def del_meta(tx: sa.Connection, key: str) -> None:
+        tx.execute(sa.delete(META).where(META.c.key == key))
 
     # -- writes (call inside `transaction()`) --------------------------------------------
     @staticmethod
-    def insert_version(tx: sqlite3.Connection, v: SkillVersion, uses: int = 0) -> None:
+    def insert_version(tx: sa.Connection, v: SkillVersion, uses: int = 0) -> None:
         """Insert `v` (its skill row too, when new)."""
-        tx.execute(
-            "INSERT INTO skills(name, created, updated, uses) VALUES(?, ?, ?, ?) "
-            "ON CONFLICT(name) DO UPDATE SET updated = excluded.updated",
-            (v.name, v.created, v.created, uses),
+        stmt = insert(tx, SKILLS).values(
+            name=v.name, created=v.created, updated=v.created, uses=uses
         )
         tx.execute(
-            "INSERT INTO skill_versions VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                v.name,
-                v.version,
-                v.code,
-                v.description,
-                json.dumps(list(v.examples)),
-                json.dumps([p.__dict__ for p in v.params]),
-                v.author,
-                int(v.verified),
-                v.stage,
-                v.parent[0] if v.parent else None,
-                v.parent[1] if v.parent else None,
-                v.content_hash,
-                v.created,
-            ),
+            stmt.on_conflict_do_update(
+                index_elements=["name"], set_={"updated": stmt.excluded.updated}
+            )
+        )
+        tx.execute(
+            sa.insert(VERSIONS).values(
+                name=v.name,
+                version=v.version,
+                code=v.code,
+                description=v.description,
+                examples=json.dumps(list(v.examples)),
+                params=json.dumps([p.__dict__ for p in v.params]),
+                author=v.author,
+                verified=int(v.verified),
+                stage=v.stage,
+                parent_name=v.parent[0] if v.parent else None,
+                parent_version=v.parent[1] if v.parent else None,
+                content_hash=v.content_hash,
+                created=v.created,
+            )
         )
         for fam, (episodes, successes) in v.stats.items():
             SkillStore.put_stats(tx, v.name, v.version, fam, episodes, successes)
 
     @staticmethod
     def put_stats(
-        tx: sqlite3.Connection, name: str, version: int, family: str, episodes: int, successes: int
+        tx: sa.Connection, name: str, version: int, family: str, episodes: int, successes: int
     ) -> None:
         if not 0 <= successes <= episodes:
             raise SkillError(f"bad stats for {name} v{version} on {family}: {successes}/{episodes}")
+        row = {"episodes": int(episodes), "successes": int(successes), "updated": time.time()}
+        stmt = insert(tx, STATS).values(name=name, version=version, family=family, **row)
         tx.execute(
-            "INSERT OR REPLACE INTO skill_stats VALUES(?, ?, ?, ?, ?, ?)",
-            (name, version, family, int(episodes), int(successes), time.time()),
+            stmt.on_conflict_do_update(index_elements=["name", "version", "family"], set_=row)
         )
+
+    @staticmethod
+    def set_version(tx: sa.Connection, name: str, version: int, **values) -> int:
+        """Update columns of one version (stage, verified); returns the rows changed."""
+        stmt = sa.update(VERSIONS).where(VERSIONS.c.name == name, VERSIONS.c.version == version)
+        return tx.execute(stmt.values(**values)).rowcount
+
+    @staticmethod
+    def delete_skill(tx: sa.Connection, name: str) -> None:
+        """Delete a skill, its versions and their stats."""
+        tx.execute(sa.delete(STATS).where(STATS.c.name == name))
+        tx.execute(sa.delete(VERSIONS).where(VERSIONS.c.name == name))
+        tx.execute(sa.delete(SKILLS).where(SKILLS.c.name == name))
+
+    @staticmethod
+    def count_use(tx: sa.Connection, name: str) -> int:
+        """Count one reuse of a skill; returns the rows changed (0: no such skill)."""
+        stmt = sa.update(SKILLS).where(SKILLS.c.name == name)
+        return tx.execute(stmt.values(uses=SKILLS.c.uses + 1, last_used=time.time())).rowcount
 
     # -- reads ---------------------------------------------------------------------------
     def names(self) -> list[str]:
-        return [r["name"] for r in self._rows("SELECT name FROM skills ORDER BY name")]
+        return [r["name"] for r in self._rows(sa.select(SKILLS.c.name).order_by(SKILLS.c.name))]
 
-    def next_version(self, name: str) -> int:
-        rows = self._rows("SELECT MAX(version) AS v FROM skill_versions WHERE name = ?", (name,))
-        return int(rows[0]["v"] or 0) + 1
+    def next_version(self, name: str, tx: sa.Connection | None = None) -> int:
+        stmt = sa.select(sa.func.max(VERSIONS.c.version).label("v")).where(VERSIONS.c.name == name)
+        if tx is not None:  # inside the write transaction
+            return int(tx.execute(stmt).scalar() or 0) + 1
+        return int(self._rows(stmt)[0]["v"] or 0) + 1
 
     def version(self, name: str, version: int | None = None) -> SkillVersion | None:
         """One version (the latest when `version` is None), or None."""
+        stmt = sa.select(VERSIONS).where(VERSIONS.c.name == name)
         if version is None:
-            rows = self._rows(
-                "SELECT * FROM skill_versions WHERE name = ? ORDER BY version DESC LIMIT 1", (name,)
-            )
+            stmt = stmt.order_by(VERSIONS.c.version.desc()).limit(1)
         else:
-            rows = self._rows(
-                "SELECT * FROM skill_versions WHERE name = ? AND version = ?", (name, version)
-            )
+            stmt = stmt.where(VERSIONS.c.version == version)
+        rows = self._rows(stmt)
         return self._version(rows[0]) if rows else None
 
     def versions(self, name: str) -> list[SkillVersion]:
-        rows = self._rows("SELECT * FROM skill_versions WHERE name = ? ORDER BY version", (name,))
-        return [self._version(r) for r in rows]
+        stmt = sa.select(VERSIONS).where(VERSIONS.c.name == name).order_by(VERSIONS.c.version)
+        return [self._version(r) for r in self._rows(stmt)]
+
+    def _latest(self) -> sa.Subquery:
+        return (
+            sa.select(VERSIONS.c.name, sa.func.max(VERSIONS.c.version).label("mv"))
+            .group_by(VERSIONS.c.name)
+            .subquery()
+        )
 
     def latest_versions(
         self, names: list[str] | None = None, with_stats: bool = True
     ) -> list[SkillVersion]:
         """The latest version of every skill (without stats), or of `names`, by name."""
         if names is not None:  # a primary-key lookup per name: fast at any library size
-            sql = (
-                f"SELECT * FROM skill_versions v WHERE name IN ({','.join('?' * len(names))}) AND version = "
-                "(SELECT MAX(version) FROM skill_versions w WHERE w.name = v.name) ORDER BY name"
+            w = VERSIONS.alias("w")
+            newest = sa.select(sa.func.max(w.c.version)).where(w.c.name == VERSIONS.c.name)
+            stmt = (
+                sa.select(VERSIONS)
+                .where(VERSIONS.c.name.in_(names), VERSIONS.c.version == newest.scalar_subquery())
+                .order_by(VERSIONS.c.name)
             )
-            return [self._version(r, with_stats) for r in self._rows(sql, tuple(names))]
-        sql = (
-            "SELECT v.* FROM skill_versions v JOIN (SELECT name, MAX(version) AS mv FROM skill_versions "
-            "GROUP BY name) m ON v.name = m.name AND v.version = m.mv ORDER BY v.name"
+            return [self._version(r, with_stats) for r in self._rows(stmt)]
+        m = self._latest()
+        stmt = (
+            sa.select(VERSIONS)
+            .join(m, sa.and_(VERSIONS.c.name == m.c.name, VERSIONS.c.version == m.c.mv))
+            .order_by(VERSIONS.c.name)
         )
-        return [self._version(r, with_stats=False) for r in self._rows(sql)]
+        return [self._version(r, with_stats=False) for r in self._rows(stmt)]
 
     def entry_count(self) -> int:
         """How many index entries the latest versions imply (1 + examples each)."""
-        sql = (
-            "SELECT COALESCE(SUM(json_array_length(v.examples) + 1), 0) AS n FROM skill_versions v JOIN "
-            "(SELECT name, MAX(version) AS mv FROM skill_versions GROUP BY name) m "
-            "ON v.name = m.name AND v.version = m.mv"
+        m = self._latest()
+        stmt = sa.select(VERSIONS.c.examples).join(
+            m, sa.and_(VERSIONS.c.name == m.c.name, VERSIONS.c.version == m.c.mv)
         )
-        return int(self._rows(sql)[0]["n"])
+        try:
+            return sum(1 + len(json.loads(r["examples"])) for r in self._rows(stmt))
+        except (TypeError, ValueError):
+            raise store_error(self.path, damaged("an examples list cannot be read")) from None
 
     def info(self, name: str) -> SkillInfo | None:
-        rows = self._rows("SELECT * FROM skills WHERE name = ?", (name,))
+        rows = self._rows(sa.select(SKILLS).where(SKILLS.c.name == name))
         latest = self.version(name)
         if not rows or latest is None:
             return None
         r = rows[0]
-        n = self._rows("SELECT COUNT(*) AS n FROM skill_versions WHERE name = ?", (name,))[0]["n"]
+        count = sa.select(sa.func.count().label("n")).where(VERSIONS.c.name == name)
+        n = self._rows(count)[0]["n"]
         return SkillInfo(latest, n, r["uses"], r["created"], r["updated"], r["last_used"])
 
     def infos(self) -> list[SkillInfo]:
-        skills = {r["name"]: r for r in self._rows("SELECT * FROM skills")}
-        counts = {
-            r["name"]: r["n"]
-            for r in self._rows("SELECT name, COUNT(*) AS n FROM skill_versions GROUP BY name")
-        }
+        skills = {r["name"]: r for r in self._rows(sa.select(SKILLS))}
+        stmt = sa.select(VERSIONS.c.name, sa.func.count().label("n")).group_by(VERSIONS.c.name)
+        counts = {r["name"]: r["n"] for r in self._rows(stmt)}
         out = []
         for v in self.latest_versions():
             r = skills[v.name]
@@ -278,10 +350,10 @@ class SkillStore:
     def _version(self, r: dict, with_stats: bool = True) -> SkillVersion:
         stats = {}
         if with_stats:
-            for s in self._rows(
-                "SELECT family, episodes, successes FROM skill_stats WHERE name = ? AND version = ?",
-                (r["name"], r["version"]),
-            ):
+            stmt = sa.select(STATS.c.family, STATS.c.episodes, STATS.c.successes).where(
+                STATS.c.name == r["name"], STATS.c.version == r["version"]
+            )
+            for s in self._rows(stmt):
                 stats[s["family"]] = (s["episodes"], s["successes"])
         parent = (r["parent_name"], r["parent_version"]) if r["parent_name"] else None
         try:
@@ -302,4 +374,4 @@ class SkillStore:
             )
         except (TypeError, ValueError) as exc:  # a row whose bytes were damaged on disk
             what = f"{r.get('name')!r} v{r.get('version')} cannot be read: {type(exc).__name__}"
-            raise store_error(self.path, damaged(what)) from None
+            raise store_error(self.path or self.where, damaged(what)) from None

@@ -1,9 +1,16 @@
 """Keeping the derived search index in step with the store, and repairing both.
 
-`IndexUpkeep` is the part of `SkillLibrary` that writes index entries after an SQLite
+`IndexUpkeep` is the part of `SkillLibrary` that writes index entries after a store
 commit (a failure there marks the index stale instead of failing the write), checks the
 index before a search (`ensure_index`) and repairs it (`doctor`), salvaging a damaged
-database first (`skills.salvage`).
+SQLite database first (`skills.salvage`).
+
+The index keeps the store generation it was built at (`built_at`): a write that found the
+index in step with the store moves it along with the store's new generation; any other
+difference (a write the index missed, a write by another process or another machine on a
+shared store, whatever it changed) makes `ensure_index` run `doctor`, which compares every
+entry with the store, repairs the differences and marks the index at the generation it
+checked. An index written before these marks is checked by its entry count once.
 """
 
 from __future__ import annotations
@@ -70,7 +77,7 @@ class IndexUpkeep:
             self.index.upsert(entries)
 
     def _after_commit(self, written: str, update, *args) -> None:
-        """Bring the index along after an SQLite commit; if it cannot be, the write stands.
+        """Bring the index along after a store commit; if it cannot be, the write stands.
 
         The index is derived: a failure here marks it stale in SQLite (so the next
         `ensure_index` rebuilds it, whatever the counts say) and adds a warning that says
@@ -78,6 +85,7 @@ class IndexUpkeep:
         """
         try:
             update(*args)
+            self._mark_index()
             return
         except Exception as exc:  # noqa: BLE001 - chromadb raises many types; the write stands
             detail = (
@@ -92,6 +100,16 @@ class IndexUpkeep:
             "it is repaired before the next search, or by `skillgrove skills doctor`"
         )
 
+    def _mark_index(self) -> None:
+        """After this process's committed write: the index follows the store's generation
+        when it was in step before the write (else it stays behind, for `ensure_index`)."""
+        gen = self.store.last_generation
+        if gen is None:
+            return
+        with contextlib.suppress(Exception):  # a mark left behind only costs a check
+            if self.index.built_at() == gen - 1:
+                self.index.mark_built(gen)
+
     # -- index consistency ---------------------------------------------------------------
     def expected_entries(self) -> dict[str, tuple[str, int, str]]:
         """The index entries SQLite implies: id -> (name, version, hash)."""
@@ -104,14 +122,21 @@ class IndexUpkeep:
         return out
 
     def ensure_index(self) -> None:
-        """Cheap check before searching: repair when entry counts disagree (once per write)."""
+        """Cheap check before searching: repair when the index was built at another
+        generation of the store (once per generation)."""
         gen = self.store.generation()
         stale = self.store.meta(INDEX_STALE) is not None  # a write the index missed
         if gen == self._checked_generation and not stale:
             return
         try:
-            agree = not stale and self.index.count() == self.store.entry_count()
-        except SkillError:
+            built = None if stale else self.index.built_at()
+            if stale:
+                agree = False
+            elif built is None:  # an index from before the marks: its entry count
+                agree = self.index.count() == self.store.entry_count()
+            else:
+                agree = built == gen
+        except Exception:  # noqa: BLE001 - an unreadable index or server: doctor says why
             agree = False
         if not agree:
             self.doctor(salvage=False)  # a search does not rewrite a damaged database
@@ -157,7 +182,7 @@ class IndexUpkeep:
             try:
                 return salvage(self.store.path)
             finally:
-                self.store = SkillStore(self.store.path)
+                self.store = SkillStore(self.store.path, url=self.store.url)
 
     def _clear_stale_mark(self) -> None:
         if self.store.meta(INDEX_STALE) is None:
@@ -168,10 +193,11 @@ class IndexUpkeep:
             self._writing(),
             self.store.transaction(bump=False) as tx,
         ):
-            tx.execute("DELETE FROM library_meta WHERE key = ?", (INDEX_STALE,))
+            self.store.del_meta(tx, INDEX_STALE)
 
     def _doctor_index(self, repair: bool, salvaged: dict | None) -> DoctorReport:
         with self._writing():
+            gen = self.store.generation()
             reset = False
             try:
                 have = self.index.entries()
@@ -196,6 +222,9 @@ class IndexUpkeep:
                     vectors.append(flat[at : at + len(ts)])
                     at += len(ts)
                 self._index(versions, vectors, [None] * len(versions))
+            if repair or not (missing or stale or orphaned):
+                with contextlib.suppress(Exception):  # a read-only index is checked again
+                    self.index.mark_built(gen)
             report = DoctorReport(
                 len(self.store.names()),
                 len(want),

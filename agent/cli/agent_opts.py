@@ -21,8 +21,12 @@ def agent_options(f):
     @click.option(
         "--library-url",
         metavar="URL",
-        envvar="SKILLGROVE_LIBRARY_URL",
-        help="A Chroma server for the library index.",
+        help="A Chroma server for the library index (also $SKILLGROVE_LIBRARY_URL or [library] url in <home>/config.toml).",
+    )
+    @click.option(
+        "--store-url",
+        metavar="URL",
+        help="A Postgres skill store shared by machines, postgresql+psycopg://... (also $SKILLGROVE_STORE_URL or [library] store_url; default: the data home's SQLite file).",
     )
     @click.option(
         "--episodes",
@@ -69,6 +73,7 @@ def agent_options(f):
         llm,
         llm_base_url,
         library_url,
+        store_url,
         episodes,
         pass_bar,
         retries,
@@ -79,6 +84,7 @@ def agent_options(f):
     ):
         from agent.factory import AgentOptions
 
+        check_ray_address(executor, ray_address)
         opts = AgentOptions(
             llm,
             llm_base_url,
@@ -89,20 +95,35 @@ def agent_options(f):
             retries,
             executor,
             ray_address,
+            store_url=store_url,
         )
         return f(*args, opts=opts, **kw)
 
     return wrapper
 
 
+def check_ray_address(executor: str, ray_address: str | None) -> None:
+    """`--ray-address` without `--executor ray` is a usage error (exit 2), never ignored."""
+    if ray_address is not None and executor != "ray":
+        raise click.UsageError("--ray-address needs --executor ray")
+
+
 def executor_options(f):
     """Add `--executor` and `--ray-address` (passed on as `executor`, `ray_address`) to a
     command that evaluates skills outside the agent (`skills verify`)."""
+
+    command = f
+
+    @functools.wraps(command)
+    def checked(*args, executor, ray_address, **kw):
+        check_ray_address(executor, ray_address)
+        return command(*args, executor=executor, ray_address=ray_address, **kw)
+
     f = click.option(
         "--ray-address",
         metavar="ADDR",
         help="The Ray cluster's head, HOST:PORT (with --executor ray; default: a Ray started here).",
-    )(f)
+    )(checked)
     return click.option(
         "--executor",
         type=click.Choice(["local", "ray"]),

@@ -12,7 +12,7 @@ from __future__ import annotations
 import click
 
 from agent.cli import App, emit, json_option, pass_app
-from agent.cli.agent_opts import agent_options
+from agent.cli.agent_opts import agent_options, check_ray_address
 from agent.errors import AgentError
 
 EXIT_BROKEN = 3  # figures produced, but they show a broken guarantee (as `run`'s FAILED)
@@ -31,15 +31,39 @@ def bench() -> None:
     """Benchmarks: each prints its figures (and --json one object)."""
 
 
+def ray_options(f):
+    """`--executor local|ray` and `--ray-address` for a benchmark that runs its own work."""
+    f = click.option(
+        "--ray-address",
+        metavar="ADDR",
+        help="The Ray cluster's head, HOST:PORT (with --executor ray; default: a Ray started here).",
+    )(f)
+    return click.option(
+        "--executor",
+        type=click.Choice(["local", "ray"]),
+        default="local",
+        show_default=True,
+        help="Where the benchmark's work runs: local processes or a Ray cluster.",
+    )(f)
+
+
 @bench.command("sim")
 @click.option("--episodes-per-family", type=click.IntRange(1, 50), default=2, show_default=True)
+@ray_options
 @json_option
 @pass_app
-def sim_(app: App, episodes_per_family: int) -> None:
-    """Physics share of oracle episodes (overhead_ratio) and 2-process speedup."""
+def sim_(app: App, episodes_per_family: int, executor: str, ray_address: str | None) -> None:
+    """Physics share of oracle episodes (overhead_ratio) and the parallel speedup (2
+    processes, or with --executor ray every CPU of the cluster, one World actor each)."""
     from bench.sim import run_sim_bench
 
-    out = run_sim_bench(episodes_per_family)
+    check_ray_address(executor, ray_address)
+    if executor == "ray":
+        from bench.sim_ray import run_sim_bench_ray
+
+        out = run_sim_bench_ray(episodes_per_family, ray_address)
+    else:
+        out = run_sim_bench(episodes_per_family)
     if not out.get("episodes"):
         raise AgentError("bench sim ran no episode")
     emit(app, out)
@@ -219,11 +243,12 @@ def sandbox_(app: App, runs: int) -> None:
 @click.option(
     "--workers",
     type=click.IntRange(1, 64),
-    default=2,
-    show_default=True,
-    help="Worker processes, one torch thread each.",
+    default=None,
+    help="Runs at once, one torch thread each (default: 2 processes; with --executor ray, "
+    "every CPU of the cluster).",
 )
 @click.option("--no-feedback", is_flag=True, help="Skip the correction-rounds experiment.")
+@ray_options
 @json_option
 @pass_app
 def continual_(
@@ -237,13 +262,16 @@ def continual_(
     base_steps: int | None,
     steps: int | None,
     sim_episodes: int | None,
-    workers: int,
+    workers: int | None,
     no_feedback: bool,
+    executor: str,
+    ray_address: str | None,
 ) -> None:
     """Continual-learning strategies through the task stream: ACC, BWT, FWT, forgetting.
 
     --quick picks the small preset; --n-train, --n-test, --base-steps, --steps and
-    --sim-episodes override single settings of whichever preset runs.
+    --sim-episodes override single settings of whichever preset runs. With --executor ray
+    the bases and the (strategy x seed x order) runs are Ray tasks; results are cached here.
     """
     from pathlib import Path
 
@@ -252,6 +280,7 @@ def continual_(
     from agent.policy.stream import ORDERS
     from bench.continual import ALL_STRATEGIES, FULL, QUICK, run_continual_bench
 
+    check_ray_address(executor, ray_address)
     names = _names(strategies, "--strategies") if strategies is not None else ALL_STRATEGIES
     for n in names:
         make_strategies(n)  # unknown names fail before anything is written
@@ -271,6 +300,18 @@ def continual_(
     }
     overrides = {k: v for k, v in given.items() if v is not None}
     preset = QUICK if quick else FULL
+    cluster = None
+    if executor == "ray":
+        from bench.continual_ray import RayCells
+
+        try:
+            cluster = RayCells(ray_address, workers)
+        except AgentError as exc:
+            if "--workers" in str(exc):
+                raise click.UsageError(str(exc)) from None
+            raise
+        workers = cluster.workers
+    workers = workers or 2
     runs = len(names) * len(seed_t or preset["seeds"]) * len(order_t or preset["orders"])
     with progress("bench continual", runs, quiet=app.json) as advance:
 
@@ -292,7 +333,9 @@ def continual_(
             feedback=not no_feedback,
             progress=say,
             overrides=overrides,
+            cluster=cluster,
         )
+    res["executor"] = executor
 
     def human() -> None:
         click.echo(Path(res["table"]).read_text().rstrip())

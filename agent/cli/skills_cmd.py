@@ -19,13 +19,18 @@ from skillgrove.ops import version_dict as _version_dict
 @click.option(
     "--library-url",
     metavar="URL",
-    envvar="SKILLGROVE_LIBRARY_URL",
-    help="A Chroma server for the vector index (default: a directory in the data home).",
+    help="A Chroma server for the vector index (also $SKILLGROVE_LIBRARY_URL or [library] url in <home>/config.toml; default: a file in the data home).",
+)
+@click.option(
+    "--store-url",
+    metavar="URL",
+    help="A Postgres skill store shared by machines, postgresql+psycopg://... (also $SKILLGROVE_STORE_URL or [library] store_url; default: the data home's SQLite file).",
 )
 @click.pass_context
-def skills(ctx: click.Context, library_url: str | None) -> None:
+def skills(ctx: click.Context, library_url: str | None, store_url: str | None) -> None:
     """Add, list, search, share and repair the skill library."""
     ctx.meta["library_url"] = library_url
+    ctx.meta["store_url"] = store_url
 
 
 for _command in (export, import_, verify):  # moving skills between machines, proving them
@@ -245,17 +250,27 @@ def rm(app: App, name: str) -> None:
 
 
 @skills.command("doctor")
+@click.option(
+    "--repair/--check",
+    default=True,
+    show_default=True,
+    help="Repair what differs (the default), or only report it (exit 1 when anything does).",
+)
 @json_option
 @pass_app
-def doctor(app: App) -> None:
-    """Check the database and that the index agrees with it; repair both.
+def doctor(app: App, repair: bool) -> None:
+    """Check the store and that the index agrees with it; repair both.
 
-    A damaged database is salvaged: every readable row goes into a fresh file and the
-    damaged one is kept beside it (`skillgrove.db.damaged-TIME`); the index is rebuilt.
+    Any difference between the index and the store (missing, stale or orphaned entries,
+    on every backend) is reported and, unless --check, the index rebuilt from the store.
+    A damaged SQLite database is salvaged: every readable row goes into a fresh file and
+    the damaged one is kept beside it (`skillgrove.db.damaged-TIME`).
     """
-    with _library(app, salvage=True) as lib:
-        data = lib.doctor().to_dict()
+    with _library(app, salvage=repair) as lib:
+        data = lib.doctor(repair=repair).to_dict()
     emit(app, data)
+    if not repair and not data["ok"]:
+        click.get_current_context().exit(1)
 
 
 @skills.command("search")

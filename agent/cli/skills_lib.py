@@ -13,11 +13,12 @@ from agent.cli import App
 def _library(app: App, **kw):
     """The data home's library, closed after; what it could not do (an index it could not
     update after a write it made) is printed as a warning line on stderr."""
+    from agent.factory import open_home_library
     from agent.plan.goal_reader import read_template
-    from skills.library import open_library
 
-    with open_library(
-        app.read_home, click.get_current_context().meta.get("library_url"), **kw
+    meta = click.get_current_context().meta
+    with open_home_library(
+        app.read_home, meta.get("library_url"), meta.get("store_url"), **kw
     ) as lib:
         lib.goal_reader = read_template  # the Searcher's goal channel (skills.goal_channel)
         yield lib

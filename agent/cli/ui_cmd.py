@@ -30,11 +30,22 @@ from agent.cli import App, pass_app
 @click.option(
     "--library-url",
     metavar="URL",
-    envvar="SKILLGROVE_LIBRARY_URL",
-    help="A Chroma server for the library index (default: a directory in the data home).",
+    help="A Chroma server for the library index (also $SKILLGROVE_LIBRARY_URL; default: a file in the data home).",
+)
+@click.option(
+    "--store-url",
+    metavar="URL",
+    help="A Postgres skill store, postgresql+psycopg://... (also $SKILLGROVE_STORE_URL).",
 )
 @pass_app
-def ui(app: App, host: str, port: int, token: str | None, library_url: str | None) -> None:
+def ui(
+    app: App,
+    host: str,
+    port: int,
+    token: str | None,
+    library_url: str | None,
+    store_url: str | None,
+) -> None:
     """Serve the web UI: library, runs, corrections, learning.
 
     It listens on 127.0.0.1 unless told otherwise; exposing it with --host needs a
@@ -54,12 +65,12 @@ def ui(app: App, host: str, port: int, token: str | None, library_url: str | Non
 
     import uvicorn
 
+    from agent.factory import open_home_library
     from agent.ui.app import create_app
     from agent.ui.server import listen
-    from skills.library import open_library
 
     home = app.home
-    library = open_library(home, library_url)
+    library = open_home_library(home, library_url, store_url)
     warm = None
     try:
         web = create_app(home, library=library, token=token, host=host)

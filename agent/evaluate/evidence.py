@@ -20,7 +20,7 @@ that now fails every run: its large stats would take dozens of failures to fall 
 bar, the rule needs M.
 
 Every verification of a library version is logged here (`verifications` table in the
-data home's database: key, time, episodes, successes, verdict and the evaluation seeds
+data home's database, or in the library's Postgres store when it has one: key, time, episodes, successes, verdict and the evaluation seeds
 used, so trusted code can reproduce it). Reading writes nothing (the table comes with
 the first log), so a read-only home still decides reuse.
 """
@@ -32,7 +32,10 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+import sqlalchemy as sa
+
 from skills.db import DB_NAME, Migration, guarded, migrate, missing_tables, open_db
+from skills.engine import begin_write, guard, migrate_engine, server_engine, sqlite_engine
 
 RECENT_FAILURES = 2  # M: this many failed real runs in a row put a version in doubt
 
@@ -48,10 +51,32 @@ CREATE TABLE IF NOT EXISTS verifications (
     seeds TEXT NOT NULL
 )
 """
+VERIFICATIONS = sa.Table(
+    "verifications",
+    sa.MetaData(),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("key", sa.Text, nullable=False),
+    sa.Column("created", sa.Double, nullable=False),
+    sa.Column("episodes", sa.Integer, nullable=False),
+    sa.Column("successes", sa.Integer, nullable=False),
+    sa.Column("passed", sa.Integer, nullable=False),
+    sa.Column("seeds", sa.Text, nullable=False),  # a JSON list
+)
+V = VERIFICATIONS.c
 COMPONENT = "verifications"
 # Append only (tests/test_upgrade.py opens old homes). Applied at the first log, so that
-# deciding reuse (reading) writes nothing, and a read-only home still decides it.
-MIGRATIONS = (Migration(1, "the verification log", SCHEMA, needed_to_read=False),)
+# deciding reuse (reading) writes nothing, and a read-only home still decides it; on a
+# Postgres store (`store_url`) when the log is opened.
+MIGRATIONS = (
+    Migration(
+        1,
+        "the verification log",
+        SCHEMA,
+        needed_to_read=False,
+        on_engine=lambda conn: VERIFICATIONS.create(conn, checkfirst=True),
+    ),
+)
 
 
 def summary(recipe: str, verdict) -> dict:
@@ -68,18 +93,33 @@ class Evidence:
     """The verification log and the recent real runs of library versions.
 
     Args:
-        home: the data home (its `skillgrove.db` holds the runs and the log).
+        home: the data home (its `skillgrove.db` holds the runs, and the log by default).
+        store_url: the library's Postgres store (`SkillStore.url`): the log lives there,
+            beside the skills, so every machine sharing the library decides reuse on the
+            same evidence. Run records stay in the home.
     """
 
-    def __init__(self, home: str | Path) -> None:
+    def __init__(self, home: str | Path, store_url: str | None = None) -> None:
         self.path = Path(home) / DB_NAME
+        self.url = store_url or None
         self._db = open_db(self.path)
-        with guarded(self.path):
-            missing = missing_tables(self._db, frozenset({"verifications", "runs"}))
-        self._log = "verifications" not in missing
-        self._runs = "runs" not in missing
+        try:
+            with guarded(self.path):
+                missing = missing_tables(self._db, frozenset({"verifications", "runs"}))
+            self._runs = "runs" not in missing
+            if self.url:
+                self._engine = server_engine(self.url)
+                migrate_engine(self._engine, self.url, COMPONENT, MIGRATIONS)
+                self._log = True
+            else:
+                self._engine = sqlite_engine(self.path)
+                self._log = "verifications" not in missing
+        except BaseException:
+            self._db.close()
+            raise
 
     def close(self) -> None:
+        self._engine.dispose()
         self._db.close()
 
     def __enter__(self) -> Evidence:
@@ -87,6 +127,10 @@ class Evidence:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+    def _rows(self, stmt) -> list:
+        with guard(self.path, self.url), self._engine.connect() as conn:
+            return list(conn.execute(stmt))
 
     def log(
         self,
@@ -99,45 +143,43 @@ class Evidence:
         seeds: Sequence[int],
     ) -> None:
         """Record one verification of a version on a key (with the seeds it ran on)."""
-        with guarded(self.path):
-            if not self._log:
+        if not self._log:
+            with guarded(self.path):
                 migrate(self._db, self.path, COMPONENT, MIGRATIONS)
-                self._log = True
-            self._db.execute(
-                "INSERT INTO verifications VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    name,
-                    int(version),
-                    key,
-                    time.time(),
-                    int(episodes),
-                    int(successes),
-                    int(passed),
-                    json.dumps([int(s) for s in seeds]),
-                ),
-            )
+            self._log = True
+        row = {
+            "name": name,
+            "version": int(version),
+            "key": key,
+            "created": time.time(),
+            "episodes": int(episodes),
+            "successes": int(successes),
+            "passed": int(passed),
+            "seeds": json.dumps([int(s) for s in seeds]),
+        }
+        with guard(self.path, self.url), begin_write(self._engine) as tx:
+            tx.execute(sa.insert(VERIFICATIONS).values(**row))
+
+    def _of(self, name: str, version: int):
+        return sa.and_(V.name == name, V.version == int(version))
 
     def last_passed(self, name: str, version: int) -> float | None:
-        """When a verification of the version last passed on this machine (None: never)."""
+        """When a verification of the version last passed (None: never)."""
         if not self._log:
             return None
-        with guarded(self.path):
-            row = self._db.execute(
-                "SELECT MAX(created) FROM verifications WHERE name = ? AND version = ? AND passed",
-                (name, int(version)),
-            ).fetchone()
-        return row[0] if row else None
+        stmt = sa.select(sa.func.max(V.created)).where(self._of(name, version), V.passed != 0)
+        rows = self._rows(stmt)
+        return rows[0][0] if rows else None
 
     def verifications(self, name: str, version: int) -> list[dict]:
         """The version's logged verifications, newest first."""
         if not self._log:
             return []
-        with guarded(self.path):
-            rows = self._db.execute(
-                "SELECT key, created, episodes, successes, passed, seeds FROM verifications "
-                "WHERE name = ? AND version = ? ORDER BY created DESC",
-                (name, int(version)),
-            ).fetchall()
+        stmt = (
+            sa.select(V.key, V.created, V.episodes, V.successes, V.passed, V.seeds)
+            .where(self._of(name, version))
+            .order_by(V.created.desc())
+        )
         return [
             {
                 "key": k,
@@ -147,7 +189,7 @@ class Evidence:
                 "passed": bool(p),
                 "seeds": json.loads(seeds),
             }
-            for k, c, e, s, p, seeds in rows
+            for k, c, e, s, p, seeds in self._rows(stmt)
         ]
 
     def recent_runs(self, name: str, version: int, n: int) -> list[tuple[float, bool]]:
@@ -183,3 +225,8 @@ class Evidence:
                     "verification since"
                 )
         return None
+
+
+def store_url(library) -> str | None:
+    """The Postgres store of a library (where its verification log lives), or None."""
+    return getattr(getattr(library, "store", None), "url", None)

@@ -55,32 +55,9 @@ class RayExecutor:
     """
 
     def __init__(self, address: str | None = None, workers: int | None = None, provider=None):
-        ray = _ray()
-        if not ray.is_initialized():
-            _check_reachable(address)
-            try:
-                ray.init(address=address, log_to_driver=False, configure_logging=False)
-            except (ConnectionError, RuntimeError, ValueError) as exc:
-                first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-                raise SkillError(
-                    f"cannot connect to the Ray cluster at {address}: {first}"
-                ) from None
-        elif address and address != "auto" and "://" not in address:
-            now = ray.get_runtime_context().gcs_address
-            if now.rpartition(":")[2] != address.rpartition(":")[2]:
-                raise SkillError(f"this process is already connected to the Ray cluster at {now}")
+        ray = connect(address)
         self._ray = ray
-        cpus = int(ray.cluster_resources().get("CPU", 0))
-        if workers is None:
-            workers = max(1, cpus)
-        if workers < 1:
-            raise SkillError("the Ray executor needs at least one worker")
-        if workers > cpus:
-            raise SkillError(
-                f"--workers {workers} is more than the Ray cluster's {cpus} CPUs "
-                "(each sandbox actor takes one)"
-            )
-        self.workers = workers
+        self.workers = cluster_workers(ray, workers, "each sandbox actor takes one")
         self.provider = provider
         self.retried = 0  # episodes run again after their actor died
         from agent.evaluate.ray_actors import SandboxActor
@@ -90,7 +67,7 @@ class RayExecutor:
         self.in_flight = 0  # episodes handed to actors and not yet back
         self._info: dict = {}  # actor handle id -> {"pid": actor's, "sandbox": [workers']}
         try:
-            self._start(workers)
+            self._start(self.workers)
         except BaseException:
             self.close()
             raise
@@ -196,6 +173,45 @@ class RayExecutor:
                 )
         for a in actors:
             self._kill(a)
+
+
+def connect(address: str | None):
+    """The `ray` module, connected to the cluster at `address` (HOST:PORT, "auto", or None
+    for a Ray local to this process); already connected elsewhere is an error.
+
+    Raises:
+        SkillError: no `ray`, nothing answering at `address`, or another cluster, as one line.
+    """
+    ray = _ray()
+    if not ray.is_initialized():
+        _check_reachable(address)
+        try:
+            ray.init(address=address, log_to_driver=False, configure_logging=False)
+        except (ConnectionError, RuntimeError, ValueError) as exc:
+            raise SkillError(
+                f"cannot connect to the Ray cluster at {address}: {_line(exc)}"
+            ) from None
+    elif address and address != "auto" and "://" not in address:
+        now = ray.get_runtime_context().gcs_address
+        if now.rpartition(":")[2] != address.rpartition(":")[2]:
+            raise SkillError(f"this process is already connected to the Ray cluster at {now}")
+    return ray
+
+
+def cluster_workers(ray, workers: int | None, why: str) -> int:
+    """`workers` (default: every CPU of the connected cluster), at most its CPUs.
+
+    Raises:
+        SkillError: fewer than one, or more than the cluster's CPUs (`why`: what takes one).
+    """
+    cpus = int(ray.cluster_resources().get("CPU", 0))
+    if workers is None:
+        workers = max(1, cpus)
+    if workers < 1:
+        raise SkillError("the Ray executor needs at least one worker")
+    if workers > cpus:
+        raise SkillError(f"--workers {workers} is more than the Ray cluster's {cpus} CPUs ({why})")
+    return workers
 
 
 def _check_reachable(address: str | None) -> None:

@@ -361,9 +361,10 @@ def record(
             stage=stage if i == len(ran) - 1 else None,
         )
     after = library.set_verified(version.name, version.version, done.status == "passed")
-    from agent.evaluate.evidence import Evidence
+    from agent.evaluate.evidence import Evidence, store_url
 
-    with Evidence(library.home) as evidence:  # for the reuse rule, with the seeds used
+    # for the reuse rule, with the seeds used
+    with Evidence(library.home, store_url(library)) as evidence:
         for c in ran:
             evidence.log(
                 version.name, version.version, c.key, c.episodes, c.successes, c.passed, c.seeds

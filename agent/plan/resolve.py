@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from agent.evaluate.evidence import Evidence, summary
+from agent.evaluate.evidence import Evidence, store_url, summary
 from agent.plan import skills as composite
 from agent.run.records import Decision
 from agent.synth.synthesizer import Attempt
@@ -50,7 +50,8 @@ def resolve_goal(agent, instruction: str, setup, log) -> Choice:
     goal = check(setup.goal, state)
     template = lift(goal)
     bar = agent.evaluator.pass_bar
-    with Evidence(agent.runs.home) as evidence:  # the reuse rule (agent.evaluate.evidence)
+    # the reuse rule (agent.evaluate.evidence)
+    with Evidence(agent.runs.home, store_url(agent.library)) as evidence:
         found = composite.find(agent.library, template.text, bar, evidence)
     if found is not None:
         log(f"goal template {template.text}: reuse {found.name}@v{found.version}")

@@ -9,7 +9,13 @@ One round:
 4. the corrected sample is stored (`corrections.CorrectionStore`, like any correction);
 5. after the round, the policy is fine-tuned on the corrections so far with a
    continual-learning strategy (replay of the earlier demonstrations by default), saved
-   as a new checkpoint version, and re-evaluated in sim on held-out scenes.
+   as a new checkpoint version, and re-evaluated in sim on held-out scenes: validation
+   scenes decide when to stop (the first round at or above `target`), test scenes give
+   the reported success (`splits.SCENE_RANGES`: the two never overlap, nor do the
+   correction scenes and the demonstrations).
+
+Each round trains on every row so far, but only the round's new rows are offered to the
+strategy's memory (`fit(new_data=...)`): a replay buffer sees each correction once.
 
 Attempts that succeeded are kept as training rows too (`keep_successes`): their poses are
 the policy's own, executed and verified by the simulator, so they cost the expert nothing;
@@ -28,8 +34,10 @@ import numpy as np
 from agent.errors import AgentError
 from agent.policy.corrections import CorrectionStore, clip_to_workspace, diagnose, make_correction
 from agent.policy.settings import Optim
+from agent.policy.splits import SCENE_RANGES, scene_seeds
 
-CORRECTION_SEED_BASE = 100_000  # scenes for corrections: even seeds far from the demonstrations'
+# scenes for corrections: even seeds far from the demonstrations' (`splits`)
+CORRECTION_SEED_BASE = SCENE_RANGES["corrections"].start
 
 
 class SimulatedExpert:
@@ -76,10 +84,11 @@ class FeedbackConfig:
         family: the task to learn from corrections.
         rounds: most correction rounds.
         attempts: scenes the policy tries per round (failures get corrected).
-        eval_episodes: held-out scenes executed after each round.
+        eval_episodes: held-out scenes executed after each round, of the validation
+            range (for the stopping rule) and of the test range (reported) each.
         steps: fine-tuning steps per round.
         strategy: continual-learning strategy of the fine-tuning ("replay" by default).
-        target: stop once held-out success reaches this.
+        target: stop once validation success reaches this.
         augment: train on random table turns and shifts of each row (`augment.Augment`).
         keep_successes: also train on the attempts that succeeded (their own poses).
         optim: learning rate, batch size, seed, threads (`settings.Optim`).
@@ -99,7 +108,8 @@ class FeedbackConfig:
 
 @dataclass(frozen=True)
 class RoundResult:
-    """One round: corrections (and kept successes) so far, held-out success, timings."""
+    """One round: corrections (and kept successes) so far, test success (reported),
+    validation success (the stopping rule's), timings."""
 
     round: int
     attempts: int
@@ -111,6 +121,8 @@ class RoundResult:
     checkpoint: int | None
     old_tasks: dict = field(default_factory=dict)
     successes_kept: int = 0
+    valid_success: float = 0.0
+    new_rows: int = 0
 
 
 def run_feedback(
@@ -143,10 +155,10 @@ def run_feedback(
             and success (step: the round), or None.
     """
     from agent.policy.augment import Augment
-    from agent.policy.data import Samples, split_seeds
+    from agent.policy.data import Samples
     from agent.policy.evaluate import attempt, evaluate_proxy, evaluate_sim
     from agent.policy.loop import FitConfig, fit, observe
-    from agent.policy.prepare import prepare
+    from agent.policy.prepare import Prepared, prepare
     from agent.policy.strategies import make_strategies
     from sim.world import World
 
@@ -154,26 +166,26 @@ def run_feedback(
     plugins = make_strategies(config.strategy)
     own = world is None
     world = world or World(image_size=(policy.spec.render, policy.spec.render))
-    eval_seeds = split_seeds("test", config.eval_episodes)
+    eval_seeds = scene_seeds("test", config.eval_episodes)
+    valid_seeds = scene_seeds("valid", config.eval_episodes)
     rounds: list[RoundResult] = []
     try:
         if old_data is not None:
             observe(policy.model, old_data, plugins, config.optim.threads)
         start = evaluate_sim(policy, config.family, eval_seeds, world)
+        start_valid = evaluate_sim(policy, config.family, valid_seeds, world)
         say(f"round 0: success {start.success:.2f} before any correction")
         if curves is not None:
             curves.scalar("corrections/success", start.success, 0)
         ids: list[int] = []
         kept: list[Samples] = []
+        trained = None  # every row so far, prepared (a `Prepared`)
         version = policy.info.get("version")
         for r in range(1, config.rounds + 1):
-            if rounds and rounds[-1].success >= config.target:
+            if rounds and rounds[-1].valid_success >= config.target:
                 break
-            seeds = split_seeds(
-                "train",
-                config.attempts,
-                start=CORRECTION_SEED_BASE // 2 + (r - 1) * config.attempts,
-            )
+            seeds = scene_seeds("corrections", config.attempts, start=(r - 1) * config.attempts)
+            n_ids, n_kept = len(ids), len(kept)
             failures, diags = 0, {}
             for s in seeds:
                 a = attempt(policy, world, config.family, s)
@@ -227,10 +239,12 @@ def run_feedback(
                     round=r,
                 )
                 ids.append(store.add(c))
-            secs = 0.0
-            if ids or kept:
-                rows = Samples.concat(([store.samples(ids)] if ids else []) + kept)
-                data = prepare(rows, policy.spec, policy.encoder, task=1)
+            secs, fresh = 0.0, None
+            if len(ids) > n_ids or len(kept) > n_kept:
+                new_ids = ids[n_ids:]
+                rows = Samples.concat(([store.samples(new_ids)] if new_ids else []) + kept[n_kept:])
+                fresh = prepare(rows, policy.spec, policy.encoder, task=1)
+                trained = fresh if trained is None else Prepared.cat([trained, fresh])
                 fc = FitConfig(
                     config.steps,
                     config.optim.but(seed=config.optim.seed + r),
@@ -238,10 +252,20 @@ def run_feedback(
                 )
                 t0 = time.perf_counter()
                 log = None if curves is None else curves.loss(offset=(r - 1) * config.steps)
-                res = fit(policy.model, data, fc, plugins, index=r, name=config.family, log=log)
+                res = fit(
+                    policy.model,
+                    trained,
+                    fc,
+                    plugins,
+                    index=r,
+                    name=config.family,
+                    log=log,
+                    new_data=fresh,
+                )
                 secs = time.perf_counter() - t0
                 policy.model = res.model
             ev = evaluate_sim(policy, config.family, eval_seeds, world)
+            ev_valid = evaluate_sim(policy, config.family, valid_seeds, world)
             old = {f: evaluate_proxy(policy, t, f).success for f, t in (old_tests or {}).items()}
             if save is not None and (ids or kept):
                 version = save(
@@ -269,6 +293,8 @@ def run_feedback(
                     version,
                     old,
                     len(kept),
+                    ev_valid.success,
+                    0 if fresh is None else len(fresh),
                 )
             )
             if curves is not None:
@@ -279,13 +305,16 @@ def run_feedback(
                     curves.scalar(f"old_tasks/{f}", v, r)
             say(
                 f"round {r}: {failures}/{len(seeds)} failed, {len(ids)} corrections and {len(kept)} successes so far, "
-                f"success {ev.success:.2f}, "
+                f"success {ev.success:.2f} (validation {ev_valid.success:.2f}), "
                 f"fine-tune {secs:.0f} s"
             )
     finally:
         if own:
             world.close()
-    reached = next((x.round for x in rounds if x.success >= config.target), None)
+    reached = next((x.round for x in rounds if x.valid_success >= config.target), None)
+    info: dict = {}
+    for p in plugins:
+        info.update(p.info())
     return {
         "family": config.family,
         "strategy": config.strategy,
@@ -293,9 +322,12 @@ def run_feedback(
         "keep_successes": config.keep_successes,
         "expert": expert.name,
         "start_success": start.success,
+        "start_valid_success": start_valid.success,
+        "stopping": "validation scenes",
         "rounds": [x.__dict__ for x in rounds],
         "reached_target_round": reached,
         "target": config.target,
         "final_success": rounds[-1].success if rounds else start.success,
         "max_finetune_seconds": max((x.finetune_seconds for x in rounds), default=0.0),
+        "strategy_info": info,
     }

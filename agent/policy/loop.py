@@ -5,6 +5,7 @@
         batch from the plan's data; loss = supervised + sum(strategies.extra_loss(step))
         backward; grads = strategies.after_backward(step, grads), chained in order
         clip, optimizer step (scaled per parameter by the plan's update_scale)
+        update = strategies.after_step(step, new - old weights), chained; applied
     outcome = strategies.after_task(ctx)        weights to keep (EMA)
 
 Strategies combine by listing several (e.g. replay + LwF): extra losses add up, gradient
@@ -84,6 +85,7 @@ def fit(
     index: int = 0,
     name: str = "task",
     log: Callable[[int, float], None] | None = None,
+    new_data: Prepared | None = None,
 ) -> FitResult:
     """Train `model` on one experience's `data` with strategy plugins.
 
@@ -95,6 +97,8 @@ def fit(
         index: the experience's position in the stream.
         name: the experience's name.
         log: callable(step, supervised loss) after every step (`curves.Curves.loss`).
+        new_data: the rows of `data` not offered to the strategies before (None: all);
+            memories take only these (`TaskContext.fresh`).
 
     Returns:
         The trained model (the plan's, if a strategy replaced it) and timings.
@@ -108,7 +112,9 @@ def fit(
     t0 = time.perf_counter()
     try:
         gen = torch.Generator().manual_seed(optim.seed)
-        ctx = TaskContext(index, name, model, data, supervised_loss, optim.batch_size, gen)
+        ctx = TaskContext(
+            index, name, model, data, supervised_loss, optim.batch_size, gen, new_data
+        )
         plan = _merge([s.before_task(ctx) for s in strategies])
         model = plan.model if plan.model is not None else model
         ctx = replace(ctx, model=model)
@@ -123,6 +129,7 @@ def fit(
             raise AgentError("nothing to train: every parameter is frozen")
         opt = torch.optim.Adam(params.values(), lr=optim.lr * (plan.lr_scale or 1.0))
         scaled = {n: s for n, s in (plan.update_scale or {}).items() if n in params}
+        steppers = [s for s in strategies if type(s).after_step is not Strategy.after_step]
         model.train()
         first = last = float("nan")
         for step in range(config.steps):
@@ -149,11 +156,19 @@ def fit(
             torch.nn.utils.clip_grad_norm_(
                 [p for p in params.values() if p.grad is not None], optim.clip
             )
-            old = {n: params[n].detach().clone() for n in scaled}
+            old = {n: params[n].detach().clone() for n in (params if steppers else scaled)}
             opt.step()
             with torch.no_grad():
                 for n, f in scaled.items():
                     params[n].copy_(old[n] + f * (params[n] - old[n]))
+                if steppers:
+                    update = {n: params[n] - old[n] for n in params}
+                    for s in steppers:
+                        new = s.after_step(sctx, update)
+                        if new is not None:
+                            update = new
+                    for n, p in params.items():
+                        p.copy_(old[n] + update[n])
             last = float(per_sample.detach().mean())
             first = last if step == 0 else first
             if log is not None:

@@ -34,6 +34,8 @@ def r_heatmaps(
         ax.imshow(r, vmin=0, vmax=1, cmap="viridis")
         for i in range(r.shape[0]):
             for j in range(r.shape[1]):
+                if np.isnan(r[i, j]):  # a row that does not exist (the joint bound's)
+                    continue
                 ax.text(
                     j,
                     i,

@@ -11,7 +11,14 @@ The default stream has five experiences with real distribution shift:
 The first experience trains the base from scratch (shared by all strategies of a run,
 so that they differ only where they act); each later one fine-tunes for `steps` steps
 with the strategy's plugins. After each experience every task's held-out scenes are
-scored (proxy success, position and yaw errors, see `evaluate`), filling row i of R.
+scored (proxy success, position and yaw errors, see `evaluate`), filling row i of R:
+the test scenes for what is reported, the validation scenes (`splits`: a range of their
+own) for R of validation success, the one to tune and choose on.
+
+"joint" is the multi-task bound, not a stream: from the base, one model trains on every
+experience's data at once for the stream's total fine-tuning budget and is scored once
+(`train_joint`; its matrices have only the final row). "cumulative" is the stream that
+fine-tunes on all data so far.
 """
 
 from __future__ import annotations
@@ -41,6 +48,8 @@ class StreamConfig:
     Attributes:
         families: the experiences, in order.
         n_train, n_test: demonstrations per experience for training / evaluation.
+        n_valid: validation scenes per experience (`splits`: scored like the test ones,
+            for tuning; None: as many as n_test).
         base_steps: steps of the first experience (from scratch).
         steps: steps of every later experience.
         optim: learning rate, batch size, seed (model initialisation and batch sampling)
@@ -51,6 +60,7 @@ class StreamConfig:
     families: tuple[str, ...] = STREAM
     n_train: int = 400
     n_test: int = 50
+    n_valid: int | None = None
     base_steps: int = 1000
     steps: int = 300
     optim: Optim = field(default_factory=Optim)
@@ -81,6 +91,9 @@ class StreamResult:
     trainable_params: int
     buffer_size: int
     sim: dict = field(default_factory=dict)
+    valid_success: list[list[float]] = field(default_factory=list)
+    total_params: int = 0
+    routing_accuracy: float | None = None
 
     def to_dict(self) -> dict:
         return {**asdict(self), "families": list(self.families)}
@@ -88,23 +101,29 @@ class StreamResult:
 
 @dataclass(frozen=True)
 class StreamData:
-    """Training tensors and held-out demonstrations of each experience."""
+    """Training tensors, held-out test and validation demonstrations of each experience."""
 
     train: list  # list[Prepared]
     test: list[Samples]
+    valid: list[Samples] = field(default_factory=list)
 
 
 def load_stream(home: Path, config: StreamConfig, spec: ImageSpec, encoder) -> StreamData:
-    """Demonstrations of every experience (cached in the data home) as training tensors."""
+    """Demonstrations of every experience (cached in the data home) as training tensors,
+    and its test and validation scenes (`splits.SCENE_RANGES`)."""
     from agent.policy.prepare import prepare
+    from agent.policy.splits import drawn_as
 
-    train, test = [], []
+    n_valid = config.n_test if config.n_valid is None else config.n_valid
+    split, start = drawn_as("valid")
+    train, test, valid = [], [], []
     for i, fam in enumerate(config.families):
         train.append(
             prepare(load_demos(home, fam, "train", config.n_train, spec), spec, encoder, task=i)
         )
         test.append(load_demos(home, fam, "test", config.n_test, spec))
-    return StreamData(train, test)
+        valid.append(load_demos(home, fam, split, n_valid, spec, start=start))
+    return StreamData(train, test, valid)
 
 
 def evaluate_row(policy, test: list[Samples]) -> tuple[list[float], list[float], list[float]]:
@@ -160,36 +179,52 @@ def run_strategy(
     The strategy first observes the base experience without training (its hooks run
     with zero steps: buffers fill, Fisher and importance are measured), then trains on
     each later experience. `curves` (a `curves.Curves`), when given, gets the loss of
-    every step, experience i's at steps (i - 1) * config.steps on.
+    every step, experience i's at steps (i - 1) * config.steps on. "joint" trains the
+    multi-task bound instead (`train_joint`).
     """
     from agent.policy.loop import FitConfig, fit
     from agent.policy.model import count_parameters
     from agent.policy.policy import Policy
     from agent.policy.strategies import make_strategies
+    from agent.policy.strategies.joint import Joint
 
     plugins = make_strategies(strategy)
     model = new_model(config.optim.seed)
     model.load_state_dict(base_state)
-    t0 = time.perf_counter()
-    fit(
-        model,
-        data.train[0],
-        FitConfig(0, config.optim),
-        plugins,
-        index=0,
-        name=config.families[0],
-    )
     threads = config.optim.threads
-    rows = [evaluate_row(Policy(model, spec, encoder, threads), data.test)]
+    t0 = time.perf_counter()
+
+    def score(m) -> tuple[tuple, list[float]]:
+        policy = Policy(m, spec, encoder, threads)
+        valid = evaluate_row(policy, data.valid)[0] if data.valid else []
+        return evaluate_row(policy, data.test), valid
+
     train_s, trainable = [], 0
-    for i in range(1, len(config.families)):
-        fc = FitConfig(config.steps, config.optim.but(seed=config.optim.seed * 1000 + i))
-        log = None if curves is None else curves.loss(offset=(i - 1) * config.steps)
-        res = fit(model, data.train[i], fc, plugins, index=i, name=config.families[i], log=log)
-        model = res.model
-        train_s.append(res.seconds)
-        trainable = max(trainable, res.trainable_params)
-        rows.append(evaluate_row(Policy(model, spec, encoder, threads), data.test))
+    if isinstance(plugins[0], Joint):
+        res = train_joint(model, data, config, curves)
+        model, train_s, trainable = res.model, [res.seconds], res.trainable_params
+        rows, valid = zip(*[score(model)], strict=True)
+    else:
+        fit(
+            model,
+            data.train[0],
+            FitConfig(0, config.optim),
+            plugins,
+            index=0,
+            name=config.families[0],
+        )
+        r, v = score(model)
+        rows, valid = [r], [v]
+        for i in range(1, len(config.families)):
+            fc = FitConfig(config.steps, config.optim.but(seed=config.optim.seed * 1000 + i))
+            log = None if curves is None else curves.loss(offset=(i - 1) * config.steps)
+            res = fit(model, data.train[i], fc, plugins, index=i, name=config.families[i], log=log)
+            model = res.model
+            train_s.append(res.seconds)
+            trainable = max(trainable, res.trainable_params)
+            r, v = score(model)
+            rows.append(r)
+            valid.append(v)
     sim = {}
     if config.sim_episodes:
         sim = sim_check(Policy(model, spec, encoder, threads), config, world)
@@ -206,7 +241,36 @@ def run_strategy(
         trainable or count_parameters(model),
         buffer,
         sim,
+        [list(v) for v in valid] if data.valid else [],
+        count_parameters(model, trainable_only=False),
+        routing(plugins, model, data, encoder),
     )
+
+
+def train_joint(model, data: StreamData, config: StreamConfig, curves=None):
+    """The multi-task bound: `model` (the base) trained on every experience's data at once
+    for the stream's total fine-tuning budget, (T - 1) x config.steps steps (a `FitResult`)."""
+    from agent.policy.loop import FitConfig, fit
+    from agent.policy.prepare import Prepared
+
+    steps = config.steps * (len(config.families) - 1)
+    fc = FitConfig(steps, config.optim.but(seed=config.optim.seed * 1000 + 1))
+    log = None if curves is None else curves.loss()
+    return fit(model, Prepared.cat(list(data.train)), fc, index=1, name="joint", log=log)
+
+
+def routing(plugins, model, data: StreamData, encoder) -> float | None:
+    """A task-aware plugin's routing accuracy (LoRA: instructions of each task's test
+    scenes sent to the adapter that learnt the task), or None."""
+    import torch
+
+    for p in plugins:
+        if hasattr(p, "routing_accuracy"):
+            embs = {
+                i: torch.as_tensor(encoder(list(t.instruction))) for i, t in enumerate(data.test)
+            }
+            return p.routing_accuracy(model, embs)
+    return None
 
 
 def sim_check(policy, config: StreamConfig, world=None) -> dict:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from agent.errors import AgentError
 from agent.evaluate.evaluator import Verdict
-from agent.evaluate.evidence import Evidence, summary
+from agent.evaluate.evidence import Evidence, store_url, summary
 from agent.plan.parse import Intent
 from agent.plan.planner import Step
 from agent.run.records import Decision
@@ -44,7 +44,8 @@ def resolve_step(agent, step: Step, family: str, scene=()) -> tuple[Decision, Re
     if decision == "reuse" and found.chosen is not None:
         v = agent.library.get(found.chosen.name, found.chosen.version)
         args = bind_args([(p.name, p.required) for p in v.params], step.intent)
-        with Evidence(agent.runs.home) as evidence:  # agent.evaluate.evidence: the rule
+        # agent.evaluate.evidence: the rule
+        with Evidence(agent.runs.home, store_url(agent.library)) as evidence:
             doubt = evidence.doubt(v, family, agent.evaluator.pass_bar)
         if args is not None and doubt is None:
             return Decision(step.text, "reuse", score, v.name, v.version), Resolved(
@@ -96,7 +97,7 @@ def _file_verdict(agent, v, key: str, verdict: Verdict):
     stored = agent.library.record_stats(
         v.name, v.version, key, len(verdict.episodes), verdict.successes
     )
-    with Evidence(agent.runs.home) as evidence:
+    with Evidence(agent.runs.home, store_url(agent.library)) as evidence:
         evidence.log(
             v.name,
             v.version,

@@ -40,6 +40,7 @@ def create_app(
     library=None,
     embedder=None,
     library_url: str | None = None,
+    store_url: str | None = None,
     corrections=None,
     runs: Callable[[], Any] | None = None,
     token: str | None = None,
@@ -55,6 +56,7 @@ def create_app(
             (then closed with the app).
         embedder: the embedder of a library built here (tests pass a small one).
         library_url: a Chroma server for a library built here.
+        store_url: a Postgres store for a library built here (default: the settings).
         corrections: the correction queue; default the policy's store in the home.
         runs: a factory of run stores; default `RunStore(home)`.
         token: the shared secret; required when `host` is not a loopback address.
@@ -71,9 +73,9 @@ def create_app(
         raise AgentError(f"serving the UI on {host} needs a token (--token), or use 127.0.0.1")
     own_library = library is None
     if own_library:
-        from skills.library import open_library
+        from agent.factory import open_home_library
 
-        library = open_library(home, library_url, embedder=embedder)
+        library = open_home_library(home, library_url, store_url, embedder=embedder)
     if runs is None:
         from agent.run.records import RunStore
 

@@ -191,6 +191,7 @@ def test_loop_refuses_empty_data_and_a_frozen_model(tasks):
 def test_strategy_names():
     assert set(STRATEGIES) == {
         "naive",
+        "cumulative",
         "joint",
         "replay",
         "der",
@@ -206,6 +207,8 @@ def test_strategy_names():
         assert plugin.name == name
     assert [p.name for p in make_strategies(" replay + lwf ")] == ["replay", "lwf"]
     assert [p.name for p in make_strategies("naive+ewc")] == ["ewc"]  # naive adds nothing
+    with pytest.raises(AgentError, match="joint is the multi-task bound"):
+        make_strategies("joint+ewc")
 
 
 @pytest.mark.parametrize("spec", ["ewk", "replay+magic", "", "+", "REPLAY"])
@@ -215,7 +218,7 @@ def test_unknown_strategy_names_give_one_line(spec):
     msg = str(exc.value)
     assert "\n" not in msg and ("unknown strategy" in msg or msg == "no strategy given")
     if spec.strip("+"):
-        assert "known: naive, joint, replay" in msg
+        assert "known: naive, cumulative, joint, replay" in msg
 
 
 @pytest.mark.parametrize("name", [*STRATEGIES, "replay+lwf"])
@@ -312,32 +315,35 @@ def test_replay_replays_only_after_the_first_experience(tasks):
     fit(model, tasks[1], CFG, [spy], index=1)
     assert all(e is not None and e > 0 for e in spy.extras[CFG.steps :])
     assert sorted(spy.inner.buffer.data.task.tolist()) == [0] * 4 + [1] * 4
-    assert spy.inner.info() == {"buffer_size": 8}
+    assert spy.inner.info() == {"buffer_size": 8, "offered": 8}
 
 
 # -- DER -------------------------------------------------------------------------------------
 def test_der_stores_outputs_and_pulls_towards_them(tasks):
     from agent.policy.strategies.der import DER, _flat
 
-    der = DER(capacity=3, alpha=1.0, beta=0.0, rows=4)
+    der = DER(capacity=3, alpha=1.0, beta=0.0)
     model = fit(tiny_model(), tasks[0], CFG, [der]).model
-    assert len(der.buffer) == 3 and der.info() == {"buffer_size": 3}
+    assert len(der.buffer) == 3 and der.info() == {"buffer_size": 3, "offered": 4}
     with torch.no_grad():
         now = _flat(forward(model, der.buffer.data.batch(range(3))))
     stored = der.buffer.extra["outputs"].float()
     assert stored.shape == now.shape
     torch.testing.assert_close(stored, now, rtol=2e-3, atol=2e-3)  # kept as float16
-    step = step_context(model, tasks[1])
+    step = step_context(model, tasks[1], rows=16)  # 4 replayed rows: 2 per draw
     assert float(der.extra_loss(step).detach()) < 1e-5  # same weights: outputs match
     with torch.no_grad():
         for p in model.parameters():
             p.add_(0.05 * torch.randn_like(p))
     assert float(der.extra_loss(step).detach()) > 1e-3
-    # beta weighs the supervised loss on the replayed rows.
+    # beta weighs the supervised loss on the label draw (the second, independent one).
     der.alpha, der.beta = 0.0, 1.0
-    loss = float(der.extra_loss(step_context(model, tasks[1], seed=5)).detach())
+    loss = float(der.extra_loss(step_context(model, tasks[1], rows=16, seed=5)).detach())
     gen = torch.Generator().manual_seed(5)
-    batch, _ = der.buffer.sample(4, gen)
+    n_out, n_lab = der.split(16, gen)
+    assert (n_out, n_lab) == (2, 2)
+    der.buffer.sample(n_out, gen)
+    batch, _ = der.buffer.sample(n_lab, gen)
     assert loss == pytest.approx(float(supervised_loss(model, batch).mean().detach()), rel=1e-5)
 
 
@@ -387,7 +393,7 @@ def test_ewc_penalty_is_quadratic_and_weighted_by_fisher():
 def test_ewc_anchors_after_each_experience_and_pulls_back(tasks):
     from agent.policy.strategies.ewc import OnlineEWC
 
-    ewc = Spy(OnlineEWC(lam=50.0, gamma=0.5, samples=4, rows=2))
+    ewc = Spy(OnlineEWC(lam=50.0, gamma=0.5, samples=4))
     model = fit(tiny_model(), tasks[0], CFG, [ewc]).model
     e = ewc.inner
     params = dict(model.named_parameters())
@@ -466,7 +472,7 @@ def test_spg_scales_gradients_and_updates_down_by_importance(tasks):
     assert set(imp) == {n for n, _ in model.named_parameters()}
     every = flat(imp)
     assert (every >= 0).all() and (every <= 1).all()  # tanh: 1.0 in float32 far out
-    assert (every == 0).any() and (every > 0.5).any()  # some free, some protected
+    assert (every < 0.01).any() and (every > 0.5).any()  # some free, some protected
     # Gradients are masked by (1 - importance) ...
     raw, out = Probe(), Probe()
     once = copy.deepcopy(spg)  # after_task raises the importances: keep spg's for below
@@ -495,11 +501,11 @@ def test_spg_scales_gradients_and_updates_down_by_importance(tasks):
         big = raw.grads[0][n].abs() * clip > 1e-5
         bound = (1 - imp[n]) * plain_step.abs() * 1.01 + 1e-7
         assert (step.abs() <= bound)[big].all(), n  # at most (1 - importance) of the step
-        same = big & (imp[n] == 0)  # a free weight takes the plain step
-        torch.testing.assert_close(step[same], plain_step[same], rtol=1e-2, atol=1e-7)
+        same = big & (imp[n] < 1e-3)  # a free weight takes (nearly) the plain step
+        torch.testing.assert_close(step[same], plain_step[same], rtol=2e-3, atol=1e-7)
         free += int(same.sum())
         protected += int((big & (imp[n] > 0.5)).sum())
-    assert free > 100 and protected > 100
+    assert free > 10 and protected > 100
     # Importance accumulates by element-wise max: nothing becomes less important.
     spg2 = SPG(samples=4, rows=2)
     spg2.importance = {n: torch.full_like(v, 0.99) for n, v in imp.items()}
@@ -569,8 +575,8 @@ def test_lora_trains_only_the_new_adapter_and_routes_by_instruction(tasks):
 
 
 def test_lora_relearning_an_instruction_routes_to_the_newest_adapter(tasks):
-    """Training a second adapter on instructions seen before (a correction round) must
-    train that adapter and send those instructions to it."""
+    """Training a second adapter (an experience of another name) on instructions seen
+    before must train that adapter and send those instructions to it."""
     from agent.policy.strategies.lora import LoRA
 
     old, new = tasks
@@ -578,7 +584,9 @@ def test_lora_relearning_an_instruction_routes_to_the_newest_adapter(tasks):
     model = fit(tiny_model(), old, FitConfig(1, Optim(batch_size=4, threads=1)), [lora]).model
     router = fit(model, new, FitConfig(1, Optim(batch_size=4, threads=1)), [lora], index=1).model
     task1 = state(router)
-    res = fit(router, new, FitConfig(2, Optim(batch_size=4, threads=1)), [lora], index=2)
+    res = fit(
+        router, new, FitConfig(2, Optim(batch_size=4, threads=1)), [lora], index=2, name="other"
+    )
     assert router.adapters == ["task1", "task2"] and router.route(new.emb) == ["task2"] * len(new)
     after = state(router)
     assert all(torch.equal(after[k], v) for k, v in task1.items())  # task1 frozen
@@ -608,7 +616,7 @@ def test_lora_checkpoint_round_trip_and_resume(tasks, tmp_path):
     assert loaded.route(old.emb) == ["task1_1"] * len(old)
 
 
-# -- EMA, joint, combinations ----------------------------------------------------------------
+# -- EMA, cumulative, combinations ----------------------------------------------------------------
 def test_ema_weights_are_the_analytic_average(tasks):
     from agent.policy.strategies.ema import EMA
 
@@ -673,10 +681,10 @@ def test_ema_averages_lora_adapters(tasks):
     assert any(not torch.equal(a[k], b[k]) for k in a if ".task1." in k and "lora_B" in k)
 
 
-def test_joint_trains_on_the_union_of_tasks(tasks):
-    from agent.policy.strategies.joint import Joint
+def test_cumulative_trains_on_the_union_of_tasks(tasks):
+    from agent.policy.strategies.cumulative import Cumulative
 
-    joint, probe = Joint(), Probe()
+    joint, probe = Cumulative(), Probe()
     model = fit(tiny_model(), tasks[0], CFG, [joint, probe]).model
     assert {int(t) for b in probe.batches for t in b.task} == {0}
     probe.batches.clear()

@@ -1,9 +1,7 @@
 """`--executor ray` against a real Ray cluster on loopback (issue 16, the Ray half).
 
-The module starts a head as a user would (`ray start --head --node-ip-address 127.0.0.1
---port P --num-cpus 2 ...`, its own temp dir and ports), connects to it by address, and
-stops it by its own processes: those whose command line names its temp dir, and their
-descendants (never `ray stop`, which would stop other clusters on this machine).
+The session's cluster (`tests/ray_cluster.py`, the `ray_address` fixture) is a head
+started as a user would, connected to by address and stopped by its own PIDs.
 
 (1) the same jobs with the same seeds give the same results and verdict locally and on
 Ray, frames included; (2) an actor killed by PID mid-evaluation: its episode runs again on
@@ -15,15 +13,8 @@ one-line errors.
 
 from __future__ import annotations
 
-import contextlib
 import os
-import re
-import shutil
 import signal
-import socket
-import subprocess
-import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -37,105 +28,12 @@ from agent.evaluate.evaluator import EVAL_SEED_BASE, Evaluator, Job, LocalExecut
 from agent.evaluate.ray_executor import RayExecutor  # noqa: E402
 from agent.factory import AgentOptions, make_executor  # noqa: E402
 from skills.errors import SkillError  # noqa: E402
+from tests.ray_cluster import free_port, wait_gone  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 PLACE_ON = (ROOT / "skills" / "seed" / "place_on.py").read_text()
 NOOP = "def noop(robot, **params):\n    pass\n"
 SEEDS = [EVAL_SEED_BASE + i for i in range(4)]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _cmdline(pid: int) -> str:
-    try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
-    except OSError:
-        return ""
-
-
-def _children() -> dict[int, list[int]]:
-    kids: dict[int, list[int]] = {}
-    for p in Path("/proc").iterdir():
-        if p.name.isdigit():
-            try:
-                ppid = int((p / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            kids.setdefault(ppid, []).append(int(p.name))
-    return kids
-
-
-def cluster_pids(temp_dir: str, port: int) -> set[int]:
-    """This cluster's processes: Ray's that name its temp dir or its GCS port (the client
-    server names only the latter), and all their descendants."""
-    gcs = re.compile(rf":{port}(\D|$)")
-    found = set()
-    for p in Path("/proc").iterdir():
-        cmd = _cmdline(int(p.name)) if p.name.isdigit() else ""
-        if temp_dir in cmd or ("ray" in cmd and gcs.search(cmd)):
-            found.add(int(p.name))
-    kids, todo = _children(), list(found)
-    while todo:
-        for k in kids.get(todo.pop(), []):
-            if k not in found:
-                found.add(k)
-                todo.append(k)
-    return found
-
-
-def alive(pid: int) -> bool:
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat.rsplit(")", 1)[1].split()[0] != "Z"
-
-
-def wait_gone(pids, seconds: float = 30.0) -> set[int]:
-    """The pids still alive after up to `seconds` (a bound against hanging, not a timing)."""
-    end = time.monotonic() + seconds
-    left = {p for p in pids if alive(p)}
-    while left and time.monotonic() < end:
-        time.sleep(0.2)
-        left = {p for p in left if alive(p)}
-    return left
-
-
-@pytest.fixture(scope="module")
-def cluster():
-    """A 2-CPU Ray head on loopback; yields its address; stopped by its own PIDs."""
-    exe = Path(sys.executable).parent / "ray"
-    assert exe.exists(), "the ray CLI is installed next to the interpreter"
-    temp_dir = tempfile.mkdtemp(prefix="sgray-", dir="/tmp")  # short: Ray's socket paths
-    port = _free_port()
-    cmd = [str(exe), "start", "--head", "--node-ip-address", "127.0.0.1", "--port", str(port)]
-    cmd += ["--num-cpus", "2", "--disable-usage-stats", "--temp-dir", temp_dir]
-    cmd += ["--include-dashboard", "false", "--dashboard-port", str(_free_port())]
-    cmd += ["--ray-client-server-port", str(_free_port())]
-    cmd += ["--dashboard-agent-listen-port", str(_free_port())]
-    env = os.environ | {"RAY_USAGE_STATS_ENABLED": "0"}
-    started = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120)
-    try:
-        assert started.returncode == 0, started.stdout + started.stderr
-        address = f"127.0.0.1:{port}"
-        ray.init(address=address, log_to_driver=False, configure_logging=False)
-        assert ray.cluster_resources().get("CPU") == 2
-        yield address
-    finally:
-        ray.shutdown()
-        pids = cluster_pids(temp_dir, port)
-        for sig in (signal.SIGTERM, signal.SIGKILL):
-            for pid in pids:
-                with contextlib.suppress(OSError):
-                    os.kill(pid, sig)
-            pids = wait_gone(pids, 3)
-        leftover = cluster_pids(temp_dir, port)
-        shutil.rmtree(temp_dir, ignore_errors=True)
-        assert not pids and not leftover, f"cluster processes left: {pids | leftover}"
 
 
 def jobs() -> list[Job]:
@@ -176,10 +74,10 @@ def same_verdict(a, b) -> bool:
     )
 
 
-def test_ray_gives_the_local_results_and_verdict_with_frames(cluster, local):
+def test_ray_gives_the_local_results_and_verdict_with_frames(ray_address, local):
     want, verdict = local
     assert {r.success for r in want} == {True, False}  # the suite tells success from failure
-    ex = RayExecutor(cluster, workers=2)
+    ex = RayExecutor(ray_address, workers=2)
     try:
         pids = ex.actor_pids()
         got = ex.run_many(jobs())
@@ -198,9 +96,9 @@ def test_ray_gives_the_local_results_and_verdict_with_frames(cluster, local):
     assert not wait_gone(pids)  # close() stops the actors
 
 
-def test_an_actor_killed_mid_evaluation_loses_nothing(cluster, local):
+def test_an_actor_killed_mid_evaluation_loses_nothing(ray_address, local):
     want, verdict = local
-    ex = RayExecutor(cluster, workers=2)
+    ex = RayExecutor(ray_address, workers=2)
     try:
         victim = ex.actor_pids()[0]
         sandbox = ex.processes()[0]["sandbox"]
@@ -234,12 +132,12 @@ def suite_seeds(suite: list[Job]) -> list[int]:
     return [j.seed for j in suite]
 
 
-def test_the_pose_provider_travels_to_the_actors(cluster, tmp_path):
+def test_the_pose_provider_travels_to_the_actors(ray_address, tmp_path):
     from agent.policy.provider import policy_spec
     from tests.agent.policy_helpers import save_tiny_checkpoint
 
     save_tiny_checkpoint(tmp_path, {"families": ["place"]})
-    ex = RayExecutor(cluster, workers=1, provider=policy_spec(tmp_path))
+    ex = RayExecutor(ray_address, workers=1, provider=policy_spec(tmp_path))
     try:
         policy, oracle_job = ex.run_many(
             [
@@ -256,29 +154,29 @@ def test_the_pose_provider_travels_to_the_actors(cluster, tmp_path):
     # a provider the actors cannot build is one line, before any episode
     broken = type(policy_spec(tmp_path))("agent.policy.provider:no_such_factory", {})
     with pytest.raises(SkillError) as exc:
-        RayExecutor(cluster, workers=1, provider=broken)
+        RayExecutor(ray_address, workers=1, provider=broken)
     assert "\n" not in str(exc.value) and str(exc.value)
 
 
-def test_options_ray_cannot_honour_are_one_line_errors(cluster):
+def test_options_ray_cannot_honour_are_one_line_errors(ray_address):
     with pytest.raises(AgentError, match="more than the Ray cluster's 2 CPUs"):
-        make_executor(AgentOptions(executor="ray", ray_address=cluster, workers=3))
+        make_executor(AgentOptions(executor="ray", ray_address=ray_address, workers=3))
     with pytest.raises(AgentError, match="--ray-address needs --executor ray"):
-        make_executor(AgentOptions(executor="local", ray_address=cluster))
+        make_executor(AgentOptions(executor="local", ray_address=ray_address))
     from agent.evaluate.ray_executor import _check_reachable
 
     with pytest.raises(SkillError, match="cannot reach the Ray cluster at 127.0.0.1:"):
-        _check_reachable(f"127.0.0.1:{_free_port()}")  # a new process's check, before Ray's
+        _check_reachable(f"127.0.0.1:{free_port()}")  # a new process's check, before Ray's
     with pytest.raises(AgentError, match="already connected to the Ray cluster"):
         make_executor(AgentOptions(executor="ray", ray_address="127.0.0.1:1"))
-    ex = make_executor(AgentOptions(executor="ray", ray_address=cluster, workers=None))
+    ex = make_executor(AgentOptions(executor="ray", ray_address=ray_address, workers=None))
     try:
         assert isinstance(ex, RayExecutor) and ex.workers == 2  # every CPU of the cluster
     finally:
         ex.close()
 
 
-def test_skills_verify_runs_on_the_cluster(cluster, tmp_path, monkeypatch, capsys):
+def test_skills_verify_runs_on_the_cluster(ray_address, tmp_path, monkeypatch, capsys):
     import json
 
     import skills.embed
@@ -288,11 +186,11 @@ def test_skills_verify_runs_on_the_cluster(cluster, tmp_path, monkeypatch, capsy
     monkeypatch.setattr(skills.embed, "MiniLMEmbedder", FastEmbedder)
     home = str(tmp_path / "home")
     args = ["--home", home, "skills", "verify", "place_on", "--episodes", "2", "--json"]
-    code = main([*args, "--executor", "ray", "--ray-address", cluster])
+    code = main([*args, "--executor", "ray", "--ray-address", ray_address])
     out, err = capsys.readouterr()
     assert code == 0 and "Traceback" not in err, out + err
     data = json.loads(out)
     assert data["summary"]["passed"] == 1 and data["summary"]["episodes"] >= 2
-    code = main([*args, "--ray-address", cluster])  # not silently ignored without ray
+    code = main([*args, "--ray-address", ray_address])  # not silently ignored without ray
     out, _ = capsys.readouterr()
-    assert code == 1 and json.loads(out) == {"error": "--ray-address needs --executor ray"}
+    assert code == 2 and json.loads(out) == {"error": "--ray-address needs --executor ray"}

@@ -40,8 +40,8 @@ def _writer(home: Path, log: Path, seed: int) -> None:  # pragma: no cover - run
     from skills.library import SkillLibrary
 
     rng = random.Random(seed)
-    lib = SkillLibrary(home, HashEmbedder(), ChromaIndex(COLLECTION, path=home / "index"))
-    with open(log, "a") as out:
+    with open(log, "a") as out:  # first: a kill while opening the library leaves an empty log
+        lib = SkillLibrary(home, HashEmbedder(), ChromaIndex(COLLECTION, path=home / "index"))
         lib.ensure_index()  # repairs what the previous kill left behind (and may be killed itself)
         out.write("ready\n")
         out.flush()

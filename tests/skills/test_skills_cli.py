@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from agent.cli import main
 from tests.fakes import FastEmbedder
+from tests.servers import start_chroma
 
 GOOD = '''
 def lift_high(robot, obj):
@@ -192,46 +191,16 @@ def test_search_export_import_doctor_and_deleted_index(cli, tmp_path):
     assert "not a readable bundle" in cli("import", str(tmp_path / "bad.zip"), ok=False)["error"]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_library_url_uses_a_chroma_server(cli, tmp_path):
-    chroma = Path(sys.executable).parent / "chroma"
-    if not chroma.exists():
-        pytest.skip("the chroma server command is not installed")
-    port = _free_port()
-    server = subprocess.Popen(
-        [
-            str(chroma),
-            "run",
-            "--path",
-            str(tmp_path / "srv"),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    server = start_chroma(tmp_path / "srv")  # `chroma run`, chromadb's own server command
     try:
-        url = f"http://127.0.0.1:{port}"
-        for _ in range(200):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
-                break
-            except OSError:
-                time.sleep(0.1)
+        url = server.url
         res = cli("--library-url", url, "search", "pick up the red cube")
         assert res["results"][0]["name"] == "pick_up"
         assert cli("--library-url", url, "doctor")["ok"]
         assert not (cli.home / "index").exists()  # nothing indexed locally
     finally:
-        server.terminate()
-        server.wait(timeout=10)
+        server.stop()
     err = cli("--library-url", url, "search", "pick up the red cube", ok=False)["error"]
     assert "Chroma server" in err
 

@@ -1,4 +1,6 @@
-"""The skill store and library: versions, stats, lineage, seeds, doctor (fake embedder)."""
+"""The skill store and library: versions, stats, lineage, seeds, doctor (fake embedder),
+on both backends (`backend`, tests/skills/conftest.py): the home's SQLite file and index
+file, and a Postgres store with a Chroma server index."""
 
 from __future__ import annotations
 
@@ -27,8 +29,9 @@ FAMILY_SOLVERS = {"tower", "pyramid", "line_up", "sort", "gather", "clear", "swa
 
 
 @pytest.fixture
-def lib(tmp_path):
-    with SkillLibrary(tmp_path / "home", HashEmbedder(), MemoryIndex()) as library:
+def lib(tmp_path, backend):
+    with backend.open(tmp_path / "home") as library:
+        library.backend = backend
         yield library
 
 
@@ -129,6 +132,7 @@ def test_remove_deletes_versions_stats_and_index_entries(lib):
     assert "stack_two" not in lib.store.names()
     assert not any(n == "stack_two" for n, _, _ in lib.index.entries().values())
     assert lib.store._rows("SELECT * FROM skill_stats WHERE name = 'stack_two'") == []
+    assert lib.store._rows("SELECT * FROM skill_versions WHERE name = 'stack_two'") == []
     with pytest.raises(SkillError, match="no skill named 'stack_two'"):
         lib.remove("stack_two")
 
@@ -157,7 +161,7 @@ def test_seeds_are_installed_verified_and_valid(lib):
         validate(v.code, entry=v.name)
     # a second open installs nothing again, even after a seed was removed
     lib.remove("stack")
-    again = SkillLibrary(lib.home, HashEmbedder(), MemoryIndex())
+    again = lib.backend.open(lib.home)
     assert "stack" not in again.store.names()
     again.close()
 

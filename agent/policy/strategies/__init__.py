@@ -12,7 +12,8 @@ from agent.policy.strategies.base import StepContext, Strategy, TaskContext, Tas
 # name -> (module of this package and class, one-line description); imported when used.
 STRATEGIES: dict[str, tuple[str, str]] = {
     "naive": ("base:Strategy", "plain fine-tuning (lower bound)"),
-    "joint": ("joint:Joint", "retrain on all data so far (upper bound)"),
+    "cumulative": ("cumulative:Cumulative", "fine-tune on all data so far, from the last model"),
+    "joint": ("joint:Joint", "multi-task bound: all experiences at once, the stream's budget"),
     "replay": ("replay:Replay", "experience replay, reservoir buffer, 20% of each step"),
     "der": ("der:DER", "DER++ output replay"),
     "lwf": ("lwf:LwF", "LwF distillation: L2 position + geodesic yaw"),
@@ -41,6 +42,8 @@ def make_strategies(spec: str) -> list[Strategy]:
         raise AgentError(
             f"unknown strategy {unknown[0]!r} (known: {', '.join(STRATEGIES)}; combine with '+')"
         )
+    if "joint" in names and len(names) > 1:
+        raise AgentError("joint is the multi-task bound: it does not combine with other strategies")
     plugins = [_build(n) for n in names]
     return [p for p in plugins if type(p) is not Strategy] or plugins[:1]
 

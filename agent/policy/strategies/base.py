@@ -4,13 +4,17 @@ A strategy is one small class with four hooks, each returning a value the loop a
 a strategy never changes the trainer's state behind its back:
 
 - `before_task(ctx) -> TaskPlan | None`: a model to train instead (LoRA wraps it), the
-  data to train on (joint: everything so far), the parameter names to train, a
+  data to train on (cumulative: everything so far), the parameter names to train, a
   learning-rate factor (adapters learn with a larger one), per-parameter factors of each
   update (SPG's soft mask).
 - `extra_loss(step) -> Tensor | None`: a scalar added to the supervised loss (replay,
   distillation, penalties).
 - `after_backward(step, grads) -> dict | None`: replacement gradients (A-GEM projection,
   SPG masking); the loop writes them into the parameters before the optimizer step.
+- `after_step(step, update) -> dict | None`: the optimizer's actual update of each
+  parameter (new - old weights, after Adam and the plan's `update_scale`), replaced by
+  the returned one (A-GEM projects it: Adam's normalisation would undo a projection of
+  the gradient alone).
 - `after_task(ctx) -> TaskOutcome | None`: weights to keep (EMA) after the experience.
 
 Strategies can hold state across experiences (a buffer, a Fisher estimate); `info()`
@@ -41,6 +45,9 @@ class TaskContext:
         loss_fn: per-sample supervised loss `loss_fn(model, batch) -> (B,)`.
         batch_size: rows per step.
         gen: the loop's random generator (for reproducible sampling).
+        new_data: the rows of `data` the stream has not offered before (a correction
+            round trains on every correction so far but only the round's are new);
+            None: all of `data`. Memories (replay buffers) take only these (`fresh`).
     """
 
     index: int
@@ -50,6 +57,12 @@ class TaskContext:
     loss_fn: Callable[[nn.Module, Batch], torch.Tensor]
     batch_size: int
     gen: torch.Generator
+    new_data: Prepared | None = None
+
+    @property
+    def fresh(self) -> Prepared:
+        """The rows to offer to a memory: `new_data`, or all of `data`."""
+        return self.data if self.new_data is None else self.new_data
 
 
 @dataclass(frozen=True)
@@ -110,6 +123,11 @@ class Strategy:
 
     def after_backward(
         self, step: StepContext, grads: dict[str, torch.Tensor]
+    ) -> dict[str, torch.Tensor] | None:
+        return None
+
+    def after_step(
+        self, step: StepContext, update: dict[str, torch.Tensor]
     ) -> dict[str, torch.Tensor] | None:
         return None
 

@@ -35,6 +35,8 @@ class Reservoir:
 
     def offer(self, rows: Prepared, extra: dict[str, torch.Tensor] | None = None) -> None:
         """Offer every row of `rows` once (with optional per-row tensors, e.g. outputs)."""
+        if not len(rows):
+            return
         extra = extra or {}
         parts = [] if self.data is None else [(self.data, self.extra)]
         parts.append((rows, extra))

@@ -1,14 +1,16 @@
 """SPG: soft-masking of parameter-level gradient flow by accumulated importance.
 
-After each experience, every parameter's importance for it is measured as the magnitude
-of the loss gradient on the experience's data, standardised within its tensor and
-squashed to [0, 1) by tanh (Konishi et al., 2023); importances accumulate across
-experiences by element-wise max. While training later, each gradient is multiplied by
-(1 - importance), and so is each update (the plan's `update_scale`, applied by the loop
-after the optimizer step): Adam divides a gradient by its running magnitude, which undoes
-a constant factor on it, so the gradient mask alone would leave every weight as free as
-before. Parameters important to earlier tasks barely move, the others stay free. There
-is no extra loss and no memory of data.
+After each experience, every parameter's importance for it is measured as in the paper
+(Konishi et al., 2023): the signed gradient of the loss on the experience's data is
+standardised within its tensor (minus the tensor's mean, over its standard deviation)
+and squashed to [0, 1) by |tanh|, so a weight whose gradient stands out in either
+direction is important; importances accumulate across experiences by element-wise max.
+While training later, each gradient is multiplied by (1 - importance), and so is each
+update (the plan's `update_scale`, applied by the loop after the optimizer step): Adam
+divides a gradient by its running magnitude, which undoes a constant factor on it, so
+the gradient mask alone would leave every weight as free as before. Parameters
+important to earlier tasks barely move, the others stay free. There is no extra loss
+and no memory of data.
 """
 
 from __future__ import annotations
@@ -16,6 +18,15 @@ from __future__ import annotations
 import torch
 
 from agent.policy.strategies.base import StepContext, Strategy, TaskContext, TaskPlan
+
+
+def importance(grad: torch.Tensor, steepness: float = 1.0) -> torch.Tensor:
+    """|tanh| of the standardised signed gradient of one tensor (a lone value: 1 unless 0)."""
+    if grad.numel() > 1:
+        z = (grad - grad.mean()) / (grad.std(unbiased=False) + 1e-8)
+    else:
+        z = grad / (grad.abs() + 1e-8)
+    return torch.tanh(steepness * z).abs()
 
 
 class SPG(Strategy):
@@ -42,7 +53,9 @@ class SPG(Strategy):
             for n, g in grads.items()
         }
 
-    def after_task(self, ctx: TaskContext) -> None:
+    def task_gradient(self, ctx: TaskContext) -> dict[str, torch.Tensor]:
+        """The signed gradient of the mean loss over (up to `samples`) rows of the
+        experience, summed over mini-batches of `rows`."""
         params = {n: p for n, p in ctx.model.named_parameters() if p.requires_grad}
         acc = {n: torch.zeros_like(p) for n, p in params.items()}
         n = min(self.samples, len(ctx.data))
@@ -50,18 +63,16 @@ class SPG(Strategy):
         for s in range(0, n, self.rows):
             batch = ctx.data.batch(idx[s : s + self.rows])
             grads = torch.autograd.grad(
-                ctx.loss_fn(ctx.model, batch).mean(), list(params.values()), allow_unused=True
+                ctx.loss_fn(ctx.model, batch).sum() / n, list(params.values()), allow_unused=True
             )
             for name, g in zip(params, grads, strict=True):
                 if g is not None:
-                    acc[name] += g.detach().abs()
-        for name, a in acc.items():
-            z = (
-                (a - a.mean()) / (a.std(unbiased=False) + 1e-8)
-                if a.numel() > 1
-                else a / (a.abs() + 1e-8)
-            )
-            imp = torch.tanh(self.steepness * z.clamp(min=0))
+                    acc[name] += g.detach()
+        return acc
+
+    def after_task(self, ctx: TaskContext) -> None:
+        for name, g in self.task_gradient(ctx).items():
+            imp = importance(g, self.steepness)
             self.importance[name] = torch.maximum(
                 self.importance.get(name, torch.zeros_like(imp)), imp
             )
