@@ -41,12 +41,13 @@ def open_home_library(
     return open_library(home, where.url, store_url=where.store_url, **kw)
 
 
-def make_executor(opts: AgentOptions):
+def make_executor(opts: AgentOptions, grasps=None):
     """The Evaluator's executor: a local pool of `opts.workers` sandbox workers (2 by
     default), or a pool of Ray actors (`opts.workers` of them, by default one per CPU of
     the cluster at `opts.ray_address`), each with one warm sandbox worker.
 
     Its workers use oracle poses (see `agent.evaluate.evaluator`); the caller closes it.
+    A local pool sends and learns the `grasps` remembered (`skills.grasps.GraspMemory`).
     An option the chosen executor cannot honour is an AgentError (one line).
     """
     from agent.errors import AgentError
@@ -64,7 +65,7 @@ def make_executor(opts: AgentOptions):
         raise AgentError(f"unknown executor {opts.executor!r} (local or ray)")
     if opts.ray_address is not None:
         raise AgentError("--ray-address needs --executor ray")
-    return LocalExecutor(opts.workers or 2)
+    return LocalExecutor(opts.workers or 2, grasps=grasps)
 
 
 @contextmanager
@@ -99,26 +100,27 @@ def build_agent(home: Path, opts: AgentOptions, log=None):
     from agent.run.records import RunStore
     from agent.run.scenes import Scenes
     from agent.synth.synthesizer import LLMSynthesizer, OfflineSynthesizer
+    from skills.grasps import GraspMemory
 
-    runner = None
+    runner, grasps = None, GraspMemory(home)
     if opts.perception == "policy":
         from agent.policy.provider import policy_spec
 
         runner = LocalExecutor(
-            1, provider=policy_spec(home, opts.policy_version), display=opts.display
+            1, provider=policy_spec(home, opts.policy_version), display=opts.display, grasps=grasps
         )
         runner.pool  # noqa: B018 - its worker loads the policy while the agent plans and verifies
     elif opts.perception != "oracle":
         raise AgentError(f"unknown perception {opts.perception!r} (oracle or policy)")
     elif opts.display:  # the run alone gets a GUI worker; verification stays headless
-        runner = LocalExecutor(1, display=opts.display)
+        runner = LocalExecutor(1, display=opts.display, grasps=grasps)
     config = resolve_llm_config(opts.llm, opts.llm_base_url, home)
     llm = None
     if config is not None:
         llm = make_llm(
             config.spec, config.base_url, timeout=config.timeout, max_retries=config.retries
         )
-    executor = make_executor(opts)
+    executor = make_executor(opts, grasps)
     library = open_home_library(home, opts.library_url, opts.store_url)
     library.goal_reader = read_template  # the Searcher's goal channel (skills.goal_channel)
     runs = RunStore(home)

@@ -5,7 +5,8 @@
 
 - color: one of `sim.objects.COLORS`, or left out (a free color is chosen when the scene
   is built, so that every description stays unique);
-- shape: one of `sim.objects.SHAPES` ("small cube" is a shape; "block" means cube);
+- shape: one of `sim.objects.SHAPES` ("small cube" is a shape; "block" means cube; the
+  words a kind no family uses lists name it: "rubber duck", "sphere", "rod");
 - relation (optional): `on`, `in`, `left of`, `right of`, `in front of`, `behind`,
   `next to` / `near`, `far from` followed by another object (``[color] [small] shape``;
   one not listed on its own is added to the scene), or a part of the table: `on the left
@@ -25,7 +26,9 @@ from dataclasses import dataclass
 from sim.errors import SimError
 from sim.objects import COLORS, SHAPES
 
-SYNONYMS = {"block": "cube", "blocks": "cube"}
+SYNONYMS = {"block": "cube", "blocks": "cube"} | {
+    w: s.name for s in SHAPES.values() if s.novel for w in s.words
+}  # a novel kind's other words ("rubber duck", "rod") name it in an object list
 SMALL = ("small", "little", "tiny")
 ARTICLES = ("a", "an", "the")
 # relation words -> predicate (longest first where one starts another)

@@ -3,6 +3,15 @@
 Every object has a description ``"<color> <shape>"`` ("red cube", "blue small cube",
 "green bowl"). Graspable objects are dynamic; containers, targets and markings are
 fixed to the table so that a scene keeps its geometry while the robot works in it.
+
+A kind of object is one entry of `SHAPES`: its geometry (here in `parts`, or in
+`sim.meshes` for meshes and spheres), its role, and the words people use for it. Every
+vocabulary reads it from there: the object lists (`sim.object_list`), the names skill
+code and the goal reader resolve (`skills.naming`, `agent.understand`), the goal
+language's sets. Kinds marked `novel` are used by no task family (`BLOCKS` stays the
+families' blocks): a duck and a mug from PyBullet's data, a long bar, a ball, meshes
+generated here (a hexagonal prism, a wedge) and an L-shaped bracket; their grasps are
+learned per kind (`skills.grasps`).
 """
 
 from __future__ import annotations
@@ -35,6 +44,10 @@ class Shape:
         surface: height of the surface an object placed on or in it rests on (targets).
         symmetry: yaw symmetry in radians (0 = rotationally symmetric, yaw meaningless).
         collides: False for markings painted on the table (zone, outline).
+        words: other words for it, longest first where one starts another ("block",
+            "small block"); the name itself always counts.
+        novel: no task family uses it: its grasps are learned (`skills.grasps`).
+        friction: lateral friction of a graspable object.
     """
 
     name: str
@@ -45,6 +58,9 @@ class Shape:
     surface: float = 0.0
     symmetry: float = 0.0
     collides: bool = True
+    words: tuple[str, ...] = ()
+    novel: bool = False
+    friction: float = 0.8
 
     @property
     def radius(self) -> float:
@@ -56,8 +72,18 @@ class Shape:
 
 CUBE = 0.04
 SMALL_CUBE = 0.025
+_SMALL = ("small block", "little cube", "little block", "tiny cube", "tiny block", "mini cube")
 SHAPES: dict[str, Shape] = {
-    "cube": Shape("cube", (CUBE / 2, CUBE / 2), CUBE, 0.08, True, CUBE, math.pi / 2),
+    "cube": Shape(
+        "cube",
+        (CUBE / 2, CUBE / 2),
+        CUBE,
+        0.08,
+        True,
+        CUBE,
+        math.pi / 2,
+        words=("block", "box", "cuboid", "brick"),
+    ),
     "small cube": Shape(
         "small cube",
         (SMALL_CUBE / 2, SMALL_CUBE / 2),
@@ -66,19 +92,127 @@ SHAPES: dict[str, Shape] = {
         True,
         SMALL_CUBE,
         math.pi / 2,
+        words=(*_SMALL, "small box"),
     ),
-    "cylinder": Shape("cylinder", (0.02, 0.02), 0.05, 0.08, True, 0.05, 0.0),
-    "bowl": Shape("bowl", (0.075, 0.075), 0.05, 0.0, False, 0.008, 0.0),
-    "tray": Shape("tray", (0.085, 0.085), 0.025, 0.0, False, 0.008, math.pi / 2),
-    "plate": Shape("plate", (0.075, 0.075), 0.012, 0.0, False, 0.012, 0.0),
-    "pad": Shape("pad", (0.055, 0.055), 0.006, 0.0, False, 0.006, math.pi / 2),
-    "zone": Shape("zone", (0.065, 0.065), 0.001, 0.0, False, 0.0, math.pi / 2, collides=False),
+    "cylinder": Shape(
+        "cylinder", (0.02, 0.02), 0.05, 0.08, True, 0.05, 0.0, words=("can", "tube", "peg")
+    ),
+    "bowl": Shape("bowl", (0.075, 0.075), 0.05, 0.0, False, 0.008, 0.0, words=("basin", "cup")),
+    "tray": Shape(
+        "tray", (0.085, 0.085), 0.025, 0.0, False, 0.008, math.pi / 2, words=("bin", "crate")
+    ),
+    "plate": Shape(
+        "plate",
+        (0.075, 0.075),
+        0.012,
+        0.0,
+        False,
+        0.012,
+        0.0,
+        words=("dish", "disk", "disc", "saucer"),
+    ),
+    "pad": Shape(
+        "pad", (0.055, 0.055), 0.006, 0.0, False, 0.006, math.pi / 2, words=("mat", "coaster")
+    ),
+    "zone": Shape(
+        "zone",
+        (0.065, 0.065),
+        0.001,
+        0.0,
+        False,
+        0.0,
+        math.pi / 2,
+        collides=False,
+        words=("marked area", "target area", "target zone", "area", "region", "spot"),
+    ),
     "outline": Shape(
-        "outline", (0.026, 0.026), 0.001, 0.0, False, 0.0, math.pi / 2, collides=False
+        "outline",
+        (0.026, 0.026),
+        0.001,
+        0.0,
+        False,
+        0.0,
+        math.pi / 2,
+        collides=False,
+        words=("frame", "silhouette", "contour"),
+    ),
+    # Kinds no task family uses (sizes: the bounds of what `sim.meshes` builds).
+    "duck": Shape(
+        "duck",
+        (0.029, 0.0203),
+        0.0541,
+        0.06,
+        True,
+        0.0541,
+        2 * math.pi,
+        words=("rubber duck", "duckie", "ducky"),
+        novel=True,
+        friction=1.0,
+    ),
+    "mug": Shape(
+        "mug",
+        (0.0369, 0.0547),
+        0.09,
+        0.15,
+        True,
+        0.09,
+        2 * math.pi,
+        words=("coffee mug", "tea mug"),
+        novel=True,
+        friction=1.0,
+    ),
+    "bar": Shape(
+        "bar",
+        (0.055, 0.01),
+        0.02,
+        0.05,
+        True,
+        0.02,
+        math.pi,
+        words=("long bar", "rod", "stick", "beam"),
+        novel=True,
+    ),
+    "ball": Shape(
+        "ball", (0.021, 0.021), 0.042, 0.05, True, 0.042, 0.0, words=("sphere", "orb"), novel=True
+    ),
+    "prism": Shape(
+        "prism",
+        (0.022, 0.0191),
+        0.045,
+        0.07,
+        True,
+        0.045,
+        math.pi / 3,
+        words=("hexagonal prism", "hex prism", "hexagon"),
+        novel=True,
+    ),
+    "wedge": Shape(
+        "wedge",
+        (0.026, 0.0225),
+        0.035,
+        0.05,
+        True,
+        0.035,
+        2 * math.pi / 3,
+        words=("triangular prism", "triangle"),
+        novel=True,
+    ),
+    "bracket": Shape(
+        "bracket",
+        (0.035, 0.035),
+        0.025,
+        0.06,
+        True,
+        0.025,
+        2 * math.pi,
+        words=("l bracket", "angle bracket"),
+        novel=True,
     ),
 }
 TARGETS = ("tray", "plate", "pad")
-BLOCKS = ("cube", "small cube", "cylinder")
+BLOCKS = ("cube", "small cube", "cylinder")  # the task families' blocks
+NOVEL = tuple(k for k, s in SHAPES.items() if s.novel)  # kinds no family uses
+MOVABLE = tuple(k for k, s in SHAPES.items() if s.graspable)
 
 # Interior of containers: bowl inner radius and tray inner half side.
 BOWL_INNER_RADIUS = 0.062
@@ -146,4 +280,11 @@ def parts(shape: Shape) -> list[tuple[str, tuple, tuple[float, float, float], fl
                 ("box", (0.005, half_len, h / 2), (r * math.cos(a), r * math.sin(a), h / 2), a)
             )
         return out
+    if n == "bar":
+        return [("box", (0.055, 0.01, 0.01), (0, 0, 0.01), 0.0)]
+    if n == "bracket":  # an L: two arms 1.5 cm wide; the footprint's centre is between them
+        return [
+            ("box", (0.035, 0.0075, 0.0125), (0, -0.0275, 0.0125), 0.0),
+            ("box", (0.0075, 0.0275, 0.0125), (-0.0275, 0.0075, 0.0125), 0.0),
+        ]
     raise KeyError(n)

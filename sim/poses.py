@@ -32,10 +32,17 @@ def grasp_yaw(world: World, obj: SimObject, turn: float = 0.0) -> float:
     With `turn`, the yaw is chosen so that both it and yaw + turn stay near 0, keeping the
     wrist inside its joint range through a rotation.
     """
-    sym = obj.shape.symmetry or math.pi / 2
+    sym = _grip_symmetry(obj)
     base = yaw_from_quat(world.pose(obj)[1]) if obj.shape.symmetry else 0.0
     cands = [wrap_angle(base + k * sym) for k in range(-4, 5)]
     return min(cands, key=lambda y: max(abs(y), abs(wrap_angle(y + turn))))
+
+
+def _grip_symmetry(obj: SimObject) -> float:
+    """Turns of the gripper that grasp `obj` alike: its yaw symmetry (a quarter turn for a
+    round one), at most a half turn (the fingers are alike: a duck is grasped the same
+    with the gripper turned by 180 degrees)."""
+    return min(obj.shape.symmetry or math.pi / 2, math.pi)
 
 
 def pick_pose(world: World, obj: SimObject, turn: float = 0.0, dest=None) -> Pose:
@@ -97,7 +104,7 @@ def roomy_grasp_yaw(world: World, obj: SimObject, turn: float, dest) -> float:
     down to pick it and where they open to let it go at `dest`."""
     from sim.panda import FINGER_OPEN
 
-    sym = obj.shape.symmetry or math.pi / 2
+    sym = _grip_symmetry(obj)
     base = grasp_yaw(world, obj, turn)
     here = world.pose(obj)[0][:2]
     half = FINGER_OPEN / 2 - FINGER_REACH  # open fingers

@@ -8,6 +8,7 @@ grasp point may reach (the descent stops as soon as the held object touches some
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -23,8 +24,12 @@ def _above(pose, z: float = SAFE_Z) -> tuple[float, float, float]:
     return (float(pose[0]), float(pose[1]), max(z, float(pose[2]) + 0.06))
 
 
-def pick(world: World, pose) -> bool:
-    """Grasp at `pose` = (x, y, z, yaw) and lift to transport height. True if holding."""
+def pick(world: World, pose, clean: Callable[[], bool] | None = None) -> bool:
+    """Grasp at `pose` = (x, y, z, yaw) and lift to transport height. True if holding.
+
+    With `clean`, a test of the grasp once the fingers have closed (did the object stay
+    put?): when it says no, the fingers open again before the arm goes up.
+    """
     arm = world.panda
     if arm.held is not None:
         return True
@@ -34,6 +39,8 @@ def pick(world: World, pose) -> bool:
     arm.move_to((x, y, z + 0.03), yaw, speed=0.3, settle=4)
     arm.move_to((x, y, z), yaw, speed=0.1, settle=4)
     arm.close_gripper()
+    if clean is not None and not clean():
+        arm.open_gripper(steps=10)
     arm.move_to(_above(pose), yaw, speed=0.4)
     return arm.held is not None
 

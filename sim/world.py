@@ -125,13 +125,17 @@ class World:
         c.changeVisualShape(body, -1, rgbaColor=COLORS[color])
         if spec.mass > 0:
             c.changeDynamics(
-                body, -1, lateralFriction=0.8, spinningFriction=0.002, rollingFriction=0.0
+                body, -1, lateralFriction=spec.friction, spinningFriction=0.002, rollingFriction=0.0
             )
         obj = SimObject(body, spec, color)
         self.objects.append(obj)
         return obj
 
     def _shapes(self, shape: str) -> tuple[int, int]:
+        from sim import meshes
+
+        if shape not in self._shape_cache and meshes.is_built_here(shape):
+            self._shape_cache[shape] = meshes.build(self.client, shape)
         if shape not in self._shape_cache:
             c = self.client
             types, dims_r, dims_h, half, pos, orn = [], [], [], [], [], []

@@ -3,6 +3,8 @@
 "red cube", "the red block", "Red Cube", "a small blue block", "the green dish" all
 name one object when exactly one object fits: same color (if one is given) and same
 shape (if one is given; "block" means a cube of either size when no plain cube fits).
+The words for each kind are those `sim.objects.SHAPES` lists: a kind added there is
+named here too.
 """
 
 from __future__ import annotations
@@ -24,55 +26,22 @@ COLOR_WORDS = {
     "aqua": "cyan",
     "teal": "cyan",
 }
+
+
+def _phrases() -> list[tuple[str, str]]:
+    """(phrase, shape) for every kind's name and words (`sim.objects.SHAPES`), phrases of
+    more words first, each kind's in the order it lists them."""
+    from sim.objects import SHAPES
+
+    rows = [(p, s.name) for s in SHAPES.values() for p in (s.name, *s.words)]
+    return sorted(rows, key=lambda r: -len(r[0].split()))
+
+
 # Multi-word phrases first; each maps to a canonical shape name.
-SHAPE_PHRASES = [
-    ("small cube", "small cube"),
-    ("small block", "small cube"),
-    ("little cube", "small cube"),
-    ("little block", "small cube"),
-    ("tiny cube", "small cube"),
-    ("tiny block", "small cube"),
-    ("mini cube", "small cube"),
-    ("small box", "small cube"),
-    ("marked area", "zone"),
-    ("target area", "zone"),
-    ("target zone", "zone"),
-    ("cube", "cube"),
-    ("block", "cube"),
-    ("box", "cube"),
-    ("cuboid", "cube"),
-    ("brick", "cube"),
-    ("cylinder", "cylinder"),
-    ("can", "cylinder"),
-    ("tube", "cylinder"),
-    ("peg", "cylinder"),
-    ("bowl", "bowl"),
-    ("basin", "bowl"),
-    ("cup", "bowl"),
-    ("tray", "tray"),
-    ("bin", "tray"),
-    ("crate", "tray"),
-    ("plate", "plate"),
-    ("dish", "plate"),
-    ("disk", "plate"),
-    ("disc", "plate"),
-    ("saucer", "plate"),
-    ("pad", "pad"),
-    ("mat", "pad"),
-    ("coaster", "pad"),
-    ("zone", "zone"),
-    ("area", "zone"),
-    ("region", "zone"),
-    ("spot", "zone"),
-    ("outline", "outline"),
-    ("frame", "outline"),
-    ("silhouette", "outline"),
-    ("contour", "outline"),
-]
+SHAPE_PHRASES = _phrases()
 SMALL_WORDS = {"small", "little", "tiny", "mini", "smaller"}
-_PLURAL = re.compile(
-    r"(cube|block|box|cylinder|bowl|tray|plate|pad|zone|outline|dish|disk|can)(e?s)\b"
-)
+_NOUNS = sorted({p.split()[-1] for p, _ in SHAPE_PHRASES}, key=lambda w: (-len(w), w))
+_PLURAL = re.compile(r"\b(" + "|".join(_NOUNS) + r")(e?s)\b")
 
 
 def parse(description: str) -> tuple[str | None, str | None]:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from skills.errors import SkillError
+from skills.grasps import Grasper
 from skills.naming import match
 from skills.phrases import PhraseError, step_phrase
 
@@ -31,6 +32,7 @@ MAX_PLANS = 10  # goal plans one skill run may ask for
 PLAN_SEEDS = 8  # sampler seeds one plan() tries before it says no placement fits (~0.1 s each)
 LOG_CAP = 100  # calls kept in the log a run reports
 TABLE = ((0.30, 0.74), (-0.32, 0.32))  # reachable table area, meters
+_STATE = ("_world", "_provider", "_motions", "_rng", "_start", "_plans", "_log", "_steps")
 
 
 class Obj:
@@ -55,7 +57,7 @@ class Obj:
 class Robot:
     """The robot a skill receives. Create with `Robot(world, provider)` (trusted code only)."""
 
-    __slots__ = ("_world", "_provider", "_motions", "_rng", "_start", "_plans", "_log", "_steps")
+    __slots__ = (*_STATE, "_grasper")
 
     def __init__(
         self,
@@ -63,6 +65,7 @@ class Robot:
         provider: PoseProvider | None = None,
         seed: int = 0,
         start: dict | None = None,
+        grasps: dict | None = None,
     ) -> None:
         from sim.goals import start_poses
         from skills.poses import OraclePoseProvider
@@ -76,6 +79,7 @@ class Robot:
         self._log: list[str] = []  # the calls made, for feedback to whoever wrote the skill
         self._steps: list[dict] = []  # the last plan's moves: a call that carries one out
         # gets its phrase (the pose provider is asked for that step)
+        self._grasper = Grasper(grasps)  # grasps remembered per kind (`skills.grasps`)
 
     # -- perception ----------------------------------------------------------------------
     def objects(self) -> list[Obj]:
@@ -214,6 +218,7 @@ class Robot:
 
             planned = resting_pose(self._world, held, tgt)
             pose = self._provider.step_pose(self._world, held, phrase, planned)
+        pose = self._grasper.aim(self._world, held, pose)  # held off-centre: put it there
         self._do(lambda: self._primitives().place(self._world, pose))
 
     def put_in(self, obj: Obj, container: Obj, phrase: str | None = None) -> None:
@@ -379,6 +384,7 @@ class Robot:
         pose = poses.place_pose(held, (x, y), 0.0, wrap_angle(grip_yaw + turn))
         if phrase is not None:
             pose = self._provider.step_pose(self._world, held, phrase, pose)
+        pose = self._grasper.aim(self._world, held, pose)
         self._do(lambda: self._primitives().place(self._world, pose))
 
     def _pick(self, obj: SimObject, turn: float, dest=None) -> None:
@@ -392,10 +398,7 @@ class Robot:
         if not obj.shape.graspable:
             raise SkillError(f"the {obj.description} cannot be picked up")
         pose = self._provider.pick_pose(self._world, obj, turn, dest)
-        self._do(lambda: self._primitives().pick(self._world, pose))
-        if arm.held != obj.body:
-            if arm.held is not None:
-                self._world.panda.open_gripper()
+        if not self._grasper.grasp(self._world, obj, pose, self._do):
             raise SkillError(f"could not grasp the {obj.description}")
 
     def _do(self, motion) -> None:

@@ -1,4 +1,4 @@
-"""`skillgrove skills add|list|show|history|rm|export|import|doctor|search|verify`."""
+"""`skillgrove skills add|list|show|history|rm|export|import|doctor|search|verify|grasps`."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from agent.cli import App, emit, json_option, pass_app
+from agent.cli.grasps_cmd import grasps
 from agent.cli.skills_io_cmd import export, import_, verify
 from agent.cli.skills_lib import _library, _table
 from agent.evaluate.verify import Verification, families_for  # noqa: F401 - used by tests
@@ -33,7 +34,7 @@ def skills(ctx: click.Context, library_url: str | None, store_url: str | None) -
     ctx.meta["store_url"] = store_url
 
 
-for _command in (export, import_, verify):  # moving skills between machines, proving them
+for _command in (export, import_, verify, grasps):  # moving skills, proving them, grasps
     skills.add_command(_command)
 
 

@@ -195,12 +195,17 @@ class LocalExecutor:
         provider: the pose provider the workers build (`skills.poses.ProviderSpec`;
             default the oracle).
         display: show each run in PyBullet's GUI on this X display (`run --gui`).
+        grasps: the data home's remembered grasps (`skills.grasps.GraspMemory`), sent with
+            each run and learned from it; None: none.
     """
 
-    def __init__(self, workers: int = 2, provider=None, display: str | None = None) -> None:
+    def __init__(
+        self, workers: int = 2, provider=None, display: str | None = None, grasps=None
+    ) -> None:
         self.workers = workers
         self.provider = provider
         self.display = display
+        self.grasps = grasps
         self._pool = None
         self._lock = threading.Lock()
 
@@ -211,7 +216,10 @@ class LocalExecutor:
                 from skills.sandbox import SandboxPool
 
                 self._pool = SandboxPool(
-                    workers=self.workers, provider=self.provider, display=self.display
+                    workers=self.workers,
+                    provider=self.provider,
+                    display=self.display,
+                    grasps=self.grasps,
                 )
             return self._pool
 

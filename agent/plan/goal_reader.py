@@ -10,7 +10,7 @@ own goal reader (`agent.understand.read_goal`), lifts the goal to its template
                                             -> left_of(?any, ?any)
     "pour milk into the cup"                -> None (the reader refuses: no boost)
 
-Kinds come from the scene's object classes (`sim.objects`): movable (`BLOCKS`),
+Kinds come from the scene's object classes (`sim.objects`): movable (`MOVABLE`),
 container (bowl), surface (`TARGETS`), region (zone, outline). A description names roles,
 not objects ("an object", "another block", "two objects", "a container such as a
 bowl"): when the reader refuses the words as written, role phrases become placeholder
@@ -123,14 +123,14 @@ def _read(text: str, generic: frozenset[str]) -> str | None:
 
 
 def _kind(value: str | float, generic: frozenset[str]) -> str:
-    from sim.objects import BLOCKS, TARGETS
+    from sim.objects import MOVABLE, TARGETS
 
     if not isinstance(value, str):
         return "n"
     if value in generic:
         return "any"
     words = value.split()
-    if any(w in words for b in BLOCKS for w in b.split()[-1:]) or "object" in words:
+    if any(w in words for b in MOVABLE for w in b.split()[-1:]) or "object" in words:
         return "movable"
     if "bowl" in words:
         return "container"

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import re
 
+from sim.objects import MOVABLE as MOVABLE  # the kinds the robot can move
 from skills.naming import COLOR_WORDS, SHAPE_PHRASES, SMALL_WORDS
 
 LARGE_WORDS = {"large", "big", "bigger", "larger", "regular", "normal"}
-MOVABLE = ("cube", "small cube", "cylinder")
 # Nouns for "any movable object" (sets: "the red objects"; a mention: "the red one").
 GENERIC = {"object", "thing", "item", "piece", "toy"}
 ANAPHOR = {"one", "ones"}

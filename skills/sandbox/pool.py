@@ -23,6 +23,7 @@ import weakref
 from pathlib import Path
 
 from skills.errors import SkillError
+from skills.grasps import GraspMemory
 from skills.poses import ProviderSpec
 from skills.sandbox.result import RECORD_CAP, SandboxResult, result_from_reply
 from skills.validate import validate
@@ -222,6 +223,7 @@ class SandboxPool:
         debug: bool = False,
         provider: ProviderSpec | None = None,
         display: str | None = None,
+        grasps: GraspMemory | None = None,
     ) -> None:
         if workers < 1:
             raise SkillError("a sandbox pool needs at least one worker")
@@ -229,6 +231,7 @@ class SandboxPool:
         self.output_limit = output_limit
         self.provider = provider
         self.display = display
+        self.grasps = grasps
         self._debug = debug
         self._idle: queue.Queue[_Worker] = queue.Queue()
         self._all: list[_Worker] = []
@@ -357,6 +360,7 @@ class SandboxPool:
             "record": bool(record),
             "scene": scene,
             "goal": goal,
+            "grasps": self.grasps.known() if self.grasps is not None else None,
         }
         try:
             line = json.dumps(payload).encode() + b"\n"
@@ -386,6 +390,9 @@ class SandboxPool:
                         continue
                     status = "timeout" if exc.timed_out else "error"
                     return SandboxResult(status, str(exc), False, time.perf_counter() - start)
+                if self.grasps is not None and msg.get("grasps"):
+                    with contextlib.suppress(SkillError):  # a read-only home learns nothing
+                        self.grasps.record(msg["grasps"])
                 return result_from_reply(msg, time.perf_counter() - start)
             raise SkillError("no sandbox worker could take the run")  # pragma: no cover
         finally:

@@ -98,7 +98,9 @@ def _run(server, req: dict, skill: _SkillProcess) -> dict:
             task = server.reset_task(server.world, req["family"], int(req["seed"]))
             params = req["params"] if req.get("params") is not None else dict(task.params)
         start = server.goals.start_poses(server.world)
-        robot = server.Robot(server.world, server.provider, seed=int(req["seed"]), start=start)
+        robot = server.Robot(
+            server.world, server.provider, int(req["seed"]), start, req.get("grasps")
+        )
         if server.prepare_scene is not None:
             server.prepare_scene(server.world)
         if req.get("record"):
@@ -120,6 +122,7 @@ def _run(server, req: dict, skill: _SkillProcess) -> dict:
         "pose_calls": _calls(server.provider),
         "objects": objects,
         "calls": robot._calls() if robot is not None else [],
+        "grasps": robot._grasper.outcomes if robot is not None else [],  # the parent writes them
     }
     if frames is not None:
         record |= _finish_recording(server.world, frames)

@@ -345,6 +345,9 @@ def _record_fields(msg: dict) -> dict:
         out["objects"] = objects
     if isinstance(msg.get("trajectory"), dict):  # checked where read (agent.run.replay)
         out["trajectory"] = msg["trajectory"]
+    grasps = msg.get("grasps")  # grasps tried on novel kinds: checked where written
+    if isinstance(grasps, list) and len(grasps) <= 50 and all(isinstance(g, dict) for g in grasps):
+        out["grasps"] = grasps  # (skills.grasps.GraspMemory.record)
     return out
 
 
