@@ -15,7 +15,7 @@ import click
 from agent.cli import App, emit, json_option, pass_app
 from agent.cli.policy_correct import correct, corrections
 from agent.cli.policy_goals import goals
-from agent.cli.policy_learn import feedback, finetune
+from agent.cli.policy_learn import feedback, finetune, self_train
 from agent.cli.policy_opts import say, settings_optim, use_policy_settings
 from agent.cli.policy_show import show_checkpoints, show_eval, show_queue, show_train
 
@@ -39,6 +39,7 @@ policy.add_command(correct)
 policy.add_command(corrections)
 policy.add_command(feedback)
 policy.add_command(finetune)
+policy.add_command(self_train)
 policy.add_command(goals)
 
 
@@ -205,7 +206,16 @@ def checkpoints(app: App) -> None:
 
 
 @policy.command("queue")
-@click.option("--family", required=True, help="Task family of the held-out scenes.")
+@click.option("--family", default=None, help="Task family of the held-out scenes.")
+@click.option(
+    "--runs",
+    "run_ids",
+    multiple=True,
+    metavar="RUN",
+    help="Queue the failed step of this failed run instead (repeat; --all-runs: every "
+    "failed run made with --perception policy).",
+)
+@click.option("--all-runs", is_flag=True, help="Queue the failed step of every failed policy run.")
 @click.option(
     "--episodes",
     type=click.IntRange(1, 1000),
@@ -224,7 +234,16 @@ def checkpoints(app: App) -> None:
 @click.option("--threads", type=click.IntRange(1, 64), default=2, show_default=True)
 @json_option
 @pass_app
-def queue(app: App, family: str, episodes: int, start: int, version: str, threads: int) -> None:
+def queue(
+    app: App,
+    family: str | None,
+    run_ids: tuple[str, ...],
+    all_runs: bool,
+    episodes: int,
+    start: int,
+    version: str,
+    threads: int,
+) -> None:
     """Run the policy on held-out scenes and queue its failures for a person to correct.
 
     Queued failures wait on the web UI's Corrections page (`skillgrove ui`); each one is
@@ -232,6 +251,13 @@ def queue(app: App, family: str, episodes: int, start: int, version: str, thread
     """
     from agent.policy.queue import enqueue_failures
 
+    if (family is not None) + bool(run_ids or all_runs) != 1:
+        raise click.UsageError("give --family, or --runs RUN... / --all-runs (one of them)")
+    if family is None:
+        from agent.cli.policy_correct import queue_runs
+
+        queue_runs(app, list(run_ids) or None, version, threads)
+        return
     res = enqueue_failures(
         app.home,
         version,

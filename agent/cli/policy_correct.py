@@ -8,13 +8,26 @@ from pathlib import Path
 import click
 
 from agent.cli import App, emit, json_option, pass_app
+from agent.cli.policy_opts import say
 from agent.cli.policy_show import show_correction, show_corrections
 
 HINT = "pass --pixel U V and/or --angle DEG, or --dx/--dy/--dz/--dyaw, to store a correction"
 
 
 @click.command("correct")
-@click.option("--family", required=True, help="Task family of the scene.")
+@click.option("--family", default=None, help="Task family of the scene.")
+@click.option("--run", "run_id", default=None, help="Correct a step of this run instead.")
+@click.option(
+    "--step",
+    type=click.IntRange(0, 1000),
+    default=None,
+    help="The run's step (0-based; default: the step its failure is in).",
+)
+@click.option(
+    "--simulated",
+    is_flag=True,
+    help="With --run: the simulated expert (the oracle's poses) corrects the step.",
+)
 @click.option(
     "--seed", type=click.IntRange(0, 2**32 - 1), default=1, show_default=True, help="Scene seed."
 )
@@ -40,7 +53,10 @@ HINT = "pass --pixel U V and/or --angle DEG, or --dx/--dy/--dz/--dyaw, to store 
 @pass_app
 def correct(
     app: App,
-    family: str,
+    family: str | None,
+    run_id: str | None,
+    step: int | None,
+    simulated: bool,
     seed: int,
     version: str,
     action: str,
@@ -58,13 +74,36 @@ def correct(
     (circle) and place (square). Correct with --pixel U V (a point in that PNG) and/or
     --angle DEG, or with offsets --dx/--dy/--dz (meters) and --dyaw (degrees); without
     any, a terminal asks for them.
+
+    With --run RUN (and --step N) it is a step of a recorded run instead, of any goal: the
+    scene as it stood before the step, the policy asked with the step's phrase; the
+    correction is stored with the run, the step and the phrase. --simulated lets the
+    simulated expert (the oracle's poses) correct it.
     """
     from agent.policy.human import finish_correction, open_correction, typed_offsets
 
+    if (family is None) == (run_id is None):
+        raise click.UsageError("give --family (a task family's scene) or --run (a run's step)")
+    if (simulated or step is not None) and run_id is None:
+        raise click.UsageError("--step and --simulated go with --run")
     offsets = typed_offsets(dx, dy, dz, dyaw)
-    pol, scene, shown = open_correction(
-        app.home, family, seed, version, action, pixel, angle, offsets, expert
-    )
+    if simulated:
+        from agent.policy.step_queue import expert_correct_step
+
+        res = expert_correct_step(app.home, run_id, step, version=version)
+        res = {"stored": True, **res, "seed": None, "checkpoint": None}
+        emit(app, res, lambda: click.echo(f"stored correction #{res['id']} ({res['diagnosis']})"))
+        return
+    if run_id is not None:
+        from agent.policy.step_queue import open_step_correction
+
+        pol, scene, shown = open_step_correction(
+            app.home, run_id, step, version, action, pixel, angle, offsets, expert
+        )
+    else:
+        pol, scene, shown = open_correction(
+            app.home, family, seed, version, action, pixel, angle, offsets, expert
+        )
     if pixel is None and angle is None and offsets is None:
         if app.json or not sys.stdin.isatty():
             res = {"stored": False, **shown, "hint": HINT}
@@ -157,3 +196,29 @@ def corrections_export(app: App, path: Path, family: str | None, force: bool, fm
 
     res = export_corrections(app.home, path, family, force)
     emit(app, res, lambda: click.echo(f"exported {res['count']} corrections to {path}"))
+
+
+def queue_runs(app: App, run_ids: list[str] | None, version: str, threads: int) -> None:
+    """`policy queue --runs/--all-runs`: each failed run's failed step, queued and scored."""
+    from agent.policy.step_queue import enqueue_runs
+
+    res = enqueue_runs(app.home, run_ids, version, threads=threads, progress=say(app))
+    emit(app, res, lambda: _show_run_queue(res))
+
+
+def _show_run_queue(res: dict) -> None:
+    click.echo(
+        f"v{res['version'] or 0:04d} on {res['tried']} failed runs: {res['queued']} steps queued "
+        f"({res['already_queued']} were queued already); {res['waiting']} waiting in all"
+    )
+    for it in res["items"]:
+        click.echo(
+            f"  #{it['id']:<5} score {it['score']:.2f}  run {it['run_id']} step {it['step']}  "
+            f"{it['diagnosis']:22s} {it['phrase']}"
+        )
+    for s in res["skipped"]:
+        click.echo(f"  skipped run {s['run_id']}: {s['why']}")
+    if res["waiting"]:
+        click.echo(
+            "correct them on the Corrections page of `skillgrove ui`, most informative first"
+        )

@@ -163,3 +163,78 @@ def finetune(
     )
     res = finetune_session(app.home, config, progress=say(app))
     emit(app, res, lambda: show_finetune(res))
+
+
+@click.command("self-train")
+@click.option(
+    "--runs",
+    "run_ids",
+    multiple=True,
+    metavar="RUN",
+    help="A run to learn from (repeat for several; default: every successful run no "
+    "self-supervised fine-tune has used).",
+)
+@click.option("--version", default="latest", show_default=True, help="Checkpoint to start from.")
+@click.option(
+    "--strategy",
+    default="replay",
+    show_default=True,
+    help="Continual-learning strategy (e.g. replay+lwf).",
+)
+@click.option(
+    "--steps",
+    type=click.IntRange(1, 10000),
+    default=150,
+    show_default=True,
+    help="Fine-tuning steps.",
+)
+@click.option("--threads", type=click.IntRange(1, 64), default=2, show_default=True)
+@augment_option
+@json_option
+@pass_app
+def self_train(
+    app: App,
+    run_ids: tuple[str, ...],
+    version: str,
+    strategy: str,
+    steps: int,
+    threads: int,
+    augment: bool,
+) -> None:
+    """Fine-tune on the steps of successful runs, with the poses the simulator confirmed.
+
+    No expert label: each step of a run whose goal held becomes a row (the view before
+    the step, its phrase, the grasp and where the object came to rest), and the
+    checkpoint is fine-tuned on them with --strategy and saved as a new version.
+    """
+    from agent.cli.progress import progress
+    from agent.policy.self_data import finetune_from_runs, new_runs
+    from agent.policy.strategies import make_strategies
+
+    make_strategies(strategy)  # an unknown strategy is refused before anything is read
+    runs = list(dict.fromkeys(r.strip() for r in run_ids if r.strip())) or new_runs(app.home)
+    with progress("runs", len(runs), quiet=app.json) as advance:
+        res = finetune_from_runs(
+            app.home,
+            runs,
+            strategy,
+            version=version,
+            steps=steps,
+            augment=augment,
+            optim=settings_optim(threads=threads),
+            progress=say(app),
+            rows_progress=lambda _done, _total: advance(),
+        )
+    emit(app, res, lambda: _show_self_train(res))
+
+
+def _show_self_train(res: dict) -> None:
+    click.echo(
+        f"v{res['version']:04d} (from v{res['parent'] or 0:04d}, {res['strategy']}): "
+        f"{res['rows']} rows from {len(res['runs'])} runs ({', '.join(res['relations'])}), "
+        f"{res['steps']} steps, loss {res['first_loss']:.3f} -> {res['final_loss']:.3f}"
+    )
+    for s in res["skipped"][:10]:
+        where = f" step {s['step']}" if "step" in s else ""
+        click.echo(f"  skipped run {s['run_id']}{where}: {s['why']}")
+    click.echo(f"saved {res['checkpoint']}")

@@ -19,6 +19,7 @@ OPTION_SETTINGS = {  # command -> its options whose defaults come from the [poli
     "feedback": ("threads",),
     "finetune": ("threads",),
     "queue": ("threads",),
+    "self-train": ("threads",),
 }
 
 augment_option = click.option(

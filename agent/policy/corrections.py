@@ -5,8 +5,10 @@ CLI (`skillgrove policy correct`), the simulated-expert loop (`feedback`) and a 
 build a `Correction` with `make_correction` (which validates it) and call
 `CorrectionStore.add`. The store is `<home>/policy/corrections.sqlite`: one row per
 correction with the image (cropped RGB-D as compressed .npz bytes), the instruction,
-the predicted and the corrected poses, the expert and the diagnosis. Corrections can be
-listed, read back as training samples, and exported as JSON lines.
+the predicted and the corrected poses, the expert and the diagnosis. A correction of a
+run's step (any step of any goal: `step_queue`) also names the run, the step and the
+step's phrase (its instruction); a family scene's correction leaves the three empty.
+Corrections can be listed, read back as training samples, and exported as JSON lines.
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ from __future__ import annotations
 import base64
 import io
 import json
-import math
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -26,99 +27,35 @@ from agent.policy.data import Samples
 from agent.policy.evaluate import faults, pose_error
 from agent.policy.storage import connect as connect  # noqa: F401 - finetune imports it here
 from agent.policy.storage import create_tables, session
+from agent.policy.validate import MAX_OFFSET as MAX_OFFSET
+from agent.policy.validate import POSE_HIGH as POSE_HIGH
+from agent.policy.validate import POSE_LOW as POSE_LOW
+from agent.policy.validate import _finite, validate_pose
+from agent.policy.validate import clip_to_workspace as clip_to_workspace
+from agent.policy.validate import validate_angle as validate_angle
+from agent.policy.validate import validate_offsets as validate_offsets
+from agent.policy.validate import validate_pixel as validate_pixel
 from skills.db import Migration
 
 DIAGNOSES = ("position", "orientation", "position+orientation", "none")
-POSE_LOW = (0.2, -0.45, 0.0)
-POSE_HIGH = (0.8, 0.45, 0.35)
-MAX_OFFSET = {"dx": 0.3, "dy": 0.3, "dz": 0.2, "dyaw": 180.0}
 
 
 def store_path(home: Path) -> Path:
     return Path(home) / "policy" / "corrections.sqlite"
 
 
-# -- validation --------------------------------------------------------------------------
-def _finite(name: str, value) -> float:
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise AgentError(f"{name} must be a number, got {value!r}") from None
-    if not math.isfinite(v):
-        raise AgentError(f"{name} must be a finite number, got {value!r}")
-    return v
-
-
-def validate_pixel(u, v, width: int, height: int) -> tuple[float, float]:
-    """(u, v) = (column, row) inside a width x height image, else AgentError."""
-    u, v = _finite("pixel u", u), _finite("pixel v", v)
-    if not (0 <= u < width and 0 <= v < height):
-        raise AgentError(
-            f"pixel ({u:g}, {v:g}) is outside the {width}x{height} image (u in [0, {width}), v in [0, {height}))"
-        )
-    return u, v
-
-
-def validate_angle(deg) -> float:
-    """A yaw in degrees within [-180, 180]."""
-    a = _finite("angle", deg)
-    if not -180.0 <= a <= 180.0:
-        raise AgentError(f"angle {a:g} is out of range: give degrees within [-180, 180]")
-    return a
-
-
-def validate_offsets(dx=0.0, dy=0.0, dz=0.0, dyaw=0.0) -> tuple[float, float, float, float]:
-    """Offsets in meters (dx, dy, dz) and degrees (dyaw), each finite and not absurdly large."""
-    vals = {"dx": dx, "dy": dy, "dz": dz, "dyaw": dyaw}
-    out = []
-    for k, v in vals.items():
-        f = _finite(k, v)
-        if abs(f) > MAX_OFFSET[k]:
-            unit = "degrees" if k == "dyaw" else "m"
-            raise AgentError(
-                f"{k} = {f:g} is out of range (at most {MAX_OFFSET[k]:g} {unit} either way)"
-            )
-        out.append(f)
-    return tuple(out)
-
-
-def validate_pose(name: str, pose) -> tuple[float, float, float, float]:
-    """An (x, y, z, yaw radians) pose inside the robot's workspace."""
-    try:
-        vals = [float(p) for p in pose]
-    except (TypeError, ValueError):
-        raise AgentError(f"{name} pose must be 4 numbers (x, y, z, yaw), got {pose!r}") from None
-    if len(vals) != 4 or not all(map(math.isfinite, vals)):
-        raise AgentError(f"{name} pose must be 4 finite numbers (x, y, z, yaw), got {pose!r}")
-    for i, axis in enumerate("xyz"):
-        if not POSE_LOW[i] <= vals[i] <= POSE_HIGH[i]:
-            raise AgentError(
-                f"{name} pose {axis} = {vals[i]:.3f} m is outside the workspace [{POSE_LOW[i]}, {POSE_HIGH[i]}]"
-            )
-    if not -math.pi - 1e-9 <= vals[3] <= math.pi + 1e-9:
-        raise AgentError(f"{name} pose yaw {vals[3]:.3f} rad is outside [-pi, pi]")
-    return tuple(vals)
-
-
-def clip_to_workspace(pose) -> tuple[float, float, float, float]:
-    """A predicted pose brought inside the workspace bounds (predictions are stored as
-    made, only clipped; corrected poses are validated instead)."""
-    x, y, z, yaw = (float(v) if math.isfinite(float(v)) else 0.0 for v in pose)
-    return (
-        min(max(x, POSE_LOW[0]), POSE_HIGH[0]),
-        min(max(y, POSE_LOW[1]), POSE_HIGH[1]),
-        min(max(z, POSE_LOW[2]), POSE_HIGH[2]),
-        math.remainder(yaw, 2 * math.pi),
-    )
+# a goal template judged with the tolerances of the family that shares its geometry
+TOLERANCE_OF = {"rotated_by": "rotate", "aligned": "align"}
 
 
 def diagnose(
     pred_pick, pred_place, pick, place, symmetry: float, primitive: str, family: str
 ) -> str:
     """What was wrong with a prediction against the expert's poses: position,
-    orientation, both, or none (the proxy's tolerances, `evaluate.faults`)."""
+    orientation, both, or none (the proxy's tolerances, `evaluate.faults`; `family` is a
+    task family or, for a run's step, its goal template such as "left_of")."""
     err = pose_error(pred_pick, pred_place, pick, place, symmetry, primitive)
-    pos_bad, rot_bad = faults(err, family)
+    pos_bad, rot_bad = faults(err, TOLERANCE_OF.get(family, family))
     if pos_bad and rot_bad:
         return "position+orientation"
     return "position" if pos_bad else "orientation" if rot_bad else "none"
@@ -130,7 +67,8 @@ class Correction:
     """One expert correction of one prediction.
 
     Attributes:
-        family, seed, instruction, primitive: the task instance and its action type.
+        family, seed, instruction, primitive: the task instance and its action type (for
+            a run's step: its goal template, the run's scene seed, the step's phrase).
         rgb, depth: the cropped image the policy saw.
         predicted_pick, predicted_place: the policy's poses (place None for a pick).
         corrected_pick, corrected_place: the expert's poses.
@@ -140,6 +78,7 @@ class Correction:
         checkpoint: policy version that made the prediction (None if unknown).
         round: feedback-loop round (None for a manual correction).
         id, created: set by the store.
+        run_id, step: the run and the step (0-based) corrected; None for a family scene.
     """
 
     family: str
@@ -159,6 +98,13 @@ class Correction:
     round: int | None = None
     id: int | None = None
     created: float | None = None
+    run_id: str | None = None
+    step: int | None = None
+
+    @property
+    def phrase(self) -> str | None:
+        """The step's phrase (what the pose provider was asked) of a run step's correction."""
+        return self.instruction if self.run_id is not None else None
 
 
 def make_correction(**fields) -> Correction:
@@ -172,6 +118,8 @@ def make_correction(**fields) -> Correction:
         raise AgentError(f"diagnosis must be one of {', '.join(DIAGNOSES)}, got {c.diagnosis!r}")
     if not c.expert.strip() or len(c.expert) > 80:
         raise AgentError("expert must be a non-empty name of at most 80 characters")
+    if (c.run_id is None) != (c.step is None) or (c.step is not None and int(c.step) < 0):
+        raise AgentError("a run step's correction needs both the run and a step number >= 0")
     rgb, depth = np.asarray(c.rgb), np.asarray(c.depth)
     if (
         rgb.ndim != 3
@@ -236,6 +184,7 @@ CREATE TABLE IF NOT EXISTS corrections (
 CREATE INDEX IF NOT EXISTS corrections_family ON corrections(family);
 """
 _COLS = "id, created, family, seed, instruction, primitive, predicted, corrected, expert, diagnosis, symmetry, checkpoint, round"
+_STEP_COLS = ", run_id, step, phrase"  # from schema v2 on
 
 
 COMPONENT = "corrections"
@@ -244,7 +193,22 @@ MIGRATIONS = (
     Migration(
         1, "the corrections table as the first release wrote it", SCHEMA, needed_to_read=False
     ),
+    Migration(
+        2,
+        "corrections of any step of a run: its run, step and phrase (empty for family scenes)",
+        "ALTER TABLE corrections ADD COLUMN run_id TEXT; "
+        "ALTER TABLE corrections ADD COLUMN step INTEGER; "
+        "ALTER TABLE corrections ADD COLUMN phrase TEXT; "
+        "CREATE INDEX IF NOT EXISTS corrections_run ON corrections(run_id, step)",
+        needed_to_read=False,  # a read-only older store is read without them
+    ),
 )
+
+
+def _step_cols(db) -> str:
+    """The step columns where the table has them (a read-only store may predate them)."""
+    have = {r[1] for r in db.execute("PRAGMA table_info(corrections)")}
+    return _STEP_COLS if "run_id" in have else ", NULL, NULL, NULL"
 
 
 class CorrectionStore:
@@ -281,7 +245,8 @@ class CorrectionStore:
         with self._connect() as db:
             cur = db.execute(
                 "INSERT INTO corrections (created, family, seed, instruction, primitive, image, predicted, corrected,"
-                " expert, diagnosis, symmetry, checkpoint, round) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " expert, diagnosis, symmetry, checkpoint, round, run_id, step, phrase)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     time.time(),
                     c.family,
@@ -296,6 +261,9 @@ class CorrectionStore:
                     float(c.symmetry),
                     c.checkpoint,
                     c.round,
+                    c.run_id,
+                    None if c.step is None else int(c.step),
+                    c.phrase,
                 ),
             )
             return int(cur.lastrowid)
@@ -313,16 +281,18 @@ class CorrectionStore:
     def list(self, family: str | None = None, limit: int | None = None) -> list[dict]:
         """Corrections without their images, newest first."""
         where, args = self._where(family, None)
-        sql = f"SELECT {_COLS} FROM corrections{where} ORDER BY id DESC"
-        if limit:
-            sql += f" LIMIT {int(limit)}"
         with self._connect() as db:
+            sql = f"SELECT {_COLS}{_step_cols(db)} FROM corrections{where} ORDER BY id DESC"
+            if limit:
+                sql += f" LIMIT {int(limit)}"
             rows = db.execute(sql, args).fetchall()
-        keys = [k.strip() for k in _COLS.split(",")]
+        keys = [k.strip() for k in (_COLS + _STEP_COLS).split(",")]
         out = []
         for r in rows:
             d = dict(zip(keys, r, strict=True))
             d["predicted"], d["corrected"] = json.loads(d["predicted"]), json.loads(d["corrected"])
+            if d["run_id"] is None:  # a family scene's correction lists as it always did
+                del d["run_id"], d["step"], d["phrase"]
             out.append(d)
         return out
 
@@ -336,7 +306,7 @@ class CorrectionStore:
         where, args = self._where(family, ids)
         with self._connect() as db:
             rows = db.execute(
-                f"SELECT {_COLS}, image FROM corrections{where} ORDER BY id", args
+                f"SELECT {_COLS}{_step_cols(db)}, image FROM corrections{where} ORDER BY id", args
             ).fetchall()
         out = []
         for r in rows:
@@ -354,6 +324,9 @@ class CorrectionStore:
                 sym,
                 ckpt,
                 rnd,
+                run_id,
+                step,
+                _phrase,
                 blob,
             ) = r
             pred, corr = json.loads(pred), json.loads(corr)
@@ -378,6 +351,8 @@ class CorrectionStore:
                     rnd,
                     cid,
                     created,
+                    run_id,
+                    step,
                 )
             )
         return out
@@ -427,6 +402,11 @@ class CorrectionStore:
                             "symmetry": c.symmetry,
                             "checkpoint": c.checkpoint,
                             "round": c.round,
+                            **(
+                                {}
+                                if c.run_id is None
+                                else {"run_id": c.run_id, "step": c.step, "phrase": c.phrase}
+                            ),
                             "image_npz_b64": base64.b64encode(_pack_image(c.rgb, c.depth)).decode(
                                 "ascii"
                             ),

@@ -2,7 +2,9 @@
 
     queue (or `policy correct`) -> a person corrects -> the corrected sample is stored
     -> `finetune_session`: continual fine-tuning on the new corrections -> new checkpoint
-    -> re-evaluation on held-out scenes of the corrected families, before and after
+    -> re-evaluation on held-out scenes of the corrected families, before and after (a
+correction of a run's step, `step_queue`, is learned from like any other; its goal
+template has no held-out family scenes, so it is not in the evaluation)
 
 `finetune_session` (what `skillgrove policy finetune` runs) takes the stored corrections
 that no fine-tune has used yet (or all of them), loads a checkpoint, lets the strategy
@@ -281,6 +283,7 @@ def finetune_session(
             corrupt checkpoint, corrections made with another image size. Nothing is
             written before these checks pass.
     """
+    from agent.policy.data import SINGLE_ACTION
     from agent.policy.strategies import make_strategies
     from agent.policy.train import check_families, load_policy
 
@@ -301,7 +304,9 @@ def finetune_session(
             f"correction #{bad[0].id} was made on a {w}x{h} image, not this checkpoint's {sw}x{sh}"
         )
     corrected = list(dict.fromkeys(c.family for c in corrections))
-    known = [f for f in policy.info.get("families") or [] if isinstance(f, str)]
+    # the families whose demonstrations the strategy observes (goal templates have none cached)
+    had = [f for f in policy.info.get("families") or [] if isinstance(f, str)]
+    known = [f for f in had if f in SINGLE_ACTION]
     parent = policy.info.get("version")
     name = f"v{parent:04d}" if isinstance(parent, int) else "the checkpoint"
     say(
@@ -317,8 +322,10 @@ def finetune_session(
 
     plugins = make_strategies(config.strategy)
     old_data, n_known = _known_data(home, policy, known)
-    every = {f: {r["seed"] for r in store.list(f)} for f in corrected}
-    seeds = {f: held_out_seeds(config.eval_episodes, every[f]) for f in corrected}
+    # held-out scenes exist for task families; a run step's goal template has none here
+    scored = [f for f in corrected if f in SINGLE_ACTION]
+    every = {f: {r["seed"] for r in store.list(f)} for f in scored}
+    seeds = {f: held_out_seeds(config.eval_episodes, every[f]) for f in scored}
     world = World(image_size=(policy.spec.render, policy.spec.render))
     try:
         before = _evaluate(policy, seeds, world)
@@ -354,7 +361,7 @@ def finetune_session(
         "parent": parent,
         "corrections": ids,
         "strategy": config.strategy,
-        "families": list(dict.fromkeys([*known, *corrected])),
+        "families": list(dict.fromkeys([*had, *corrected])),
         "corrected_families": corrected,
         "steps": config.steps,
         "augment": config.augment,

@@ -30,12 +30,16 @@ from agent.policy.corrections import (
     validate_pixel,
 )
 from agent.policy.draw import FIX_COLOR, PICK_COLOR, PLACE_COLOR, SCALE, draw_poses
-from agent.policy.geometry import height_map, pixel_to_point, surface_height
+from agent.policy.geometry import ImageSpec, height_map, pixel_to_point, surface_height
 
 
 @dataclass(frozen=True)
 class Scene:
-    """What the person sees: the task instance, the policy's prediction and the PNG."""
+    """What the person sees: the task instance, the policy's prediction and the PNG.
+
+    For a run's step (`step_queue`), `family` is the step's goal template, `instruction`
+    its phrase, and `run_id`, `step` name it; None for a family scene.
+    """
 
     family: str
     seed: int
@@ -48,6 +52,8 @@ class Scene:
     symmetry: float
     image: Path
     checkpoint: int | None
+    run_id: str | None = None
+    step: int | None = None
 
 
 def show_scene(home: Path, policy, family: str, seed: int, world=None) -> Scene:
@@ -212,6 +218,8 @@ def store_correction_poses(
         diagnosis=diag,
         symmetry=scene.symmetry,
         checkpoint=scene.checkpoint,
+        run_id=scene.run_id,
+        step=scene.step,
     )
     return CorrectionStore(store_path(home)).add(c), diag
 
@@ -281,3 +289,78 @@ def finish_correction(
         raise
     draw_scene(spec, scene, action, pose)
     return {"id": cid, "diagnosis": diag, "action": action, "corrected": pose}
+
+
+# -- storing a person's correction of a queued scene ---------------------------------------
+def correct_pending(
+    home: Path, pending_id: int, pick: dict | None, place: dict | None, expert: str = "human"
+) -> tuple[int, str]:
+    """Store a person's correction of a queued scene, as `policy correct` would, and dequeue it.
+
+    Args:
+        pick, place: what the person gave for each key pose, in the terms of
+            `human.corrected_pose`: {"pixel": (u, v) in the enlarged PNG or None,
+            "angle": yaw degrees or None}; None for a key pose left as predicted.
+            A place for a pick-only task is an error.
+
+    Returns:
+        (correction id, diagnosis).
+
+    Raises:
+        KeyError: no scene with this id is waiting.
+        AgentError: a pixel, angle or pose that `corrected_pose`/`make_correction` refuse.
+    """
+    from agent.policy.queue import open_queue
+
+    queue = open_queue(home)
+    item = queue.get(pending_id)
+    if item.correction is not None or not queue.claim(pending_id):
+        raise KeyError(pending_id)
+    try:
+        sc, spec = item.scene, item.spec
+        poses = {
+            a: corrected_pose(spec, sc, a, g.get("pixel"), g.get("angle"), None)
+            for a, g in (("pick", pick), ("place", place))
+            if g is not None
+        }
+        pose = poses.get("pick") or clip_to_workspace(sc.pick)  # nothing given: kept as predicted
+        if sc.place is None:
+            # store_human_correction would diagnose a pick-only scene with the pick as its place
+            cid, diag = store_correction_poses(home, sc, pose, None, expert)
+        elif "place" in poses and "pick" in poses:
+            cid, diag = store_correction_poses(home, sc, poses["pick"], poses["place"], expert)
+        elif "place" in poses:
+            cid, diag = store_human_correction(home, sc, "place", poses["place"], expert)
+        else:
+            cid, diag = store_human_correction(home, sc, "pick", pose, expert)
+    except BaseException:
+        queue.release(pending_id)
+        raise
+    queue.done(pending_id, cid)
+    _redraw(spec, sc, poses)
+    return cid, diag
+
+
+def _redraw(spec: ImageSpec, scene, poses: dict) -> None:
+    """Add the corrected poses to the scene's PNG, as `policy correct` does after storing."""
+    from agent.policy.draw import FIX_COLOR, PICK_COLOR, PLACE_COLOR, draw_poses
+
+    if not poses or not scene.image.parent.is_dir():
+        return
+    marks = [("pick", scene.pick, PICK_COLOR)] + (
+        [] if scene.place is None else [("place", scene.place, PLACE_COLOR)]
+    )
+    marks += [(f"{a} fix", p, FIX_COLOR) for a, p in poses.items()]
+    draw_poses(scene.rgb, spec, marks, scene.image)
+
+
+def pose_change(predicted, corrected) -> str:
+    """'moved 3.2 cm, turned 15°' between two (x, y, z, yaw) poses ('' when the same)."""
+    if predicted is None or corrected is None:
+        return ""
+    d = math.dist(predicted[:3], corrected[:3]) * 100
+    turn = abs(math.degrees(math.remainder(float(corrected[3]) - float(predicted[3]), 2 * math.pi)))
+    parts = ([f"moved {d:.1f} cm"] if d >= 0.05 else []) + (
+        [f"turned {turn:.0f}°"] if turn >= 0.5 else []
+    )
+    return ", ".join(parts) or "kept"

@@ -7,8 +7,15 @@ and its PNG with the predicted poses drawn), the diagnosis against the oracle's 
 and a line of detail. The queue is the `pending` table of the correction store's own
 SQLite file (`corrections.store_path`); a row is marked with the id of its correction
 once a person has corrected it (the web UI's Corrections page, through `correct`), which
-stores the correction with the CLI's own functions (`human.corrected_pose`,
-`human.store_human_correction`).
+stores the correction with the CLI's own functions (`human.correct_pending`, through
+`human.corrected_pose` and `human.store_human_correction`).
+
+A run's failed step is queued the same way (`step_queue.enqueue_runs`): the row names the
+run and the step, and its instruction is the step's phrase. Every queued failure carries
+an informativeness score (`step_queue.informativeness`: the policy's uncertainty, how
+close the attempt came, how new its goal template is to the corrections); `waiting`
+hands them out most informative first (rows queued before scores existed come last,
+oldest first).
 """
 
 from __future__ import annotations
@@ -25,7 +32,6 @@ from agent.policy.corrections import (
     CorrectionStore,
     _pack_image,
     _unpack_image,
-    clip_to_workspace,
     create_tables,
     diagnose,
     session,
@@ -65,7 +71,19 @@ COMPONENT = "pending"
 # Append only: each shipped step stays as it is (tests/test_upgrade.py opens old homes).
 MIGRATIONS = (
     Migration(1, "the queue's table as the first release wrote it", SCHEMA, needed_to_read=False),
+    Migration(
+        2,
+        "failed steps of runs (run, step) and an informativeness score; unique per scene or step",
+        "ALTER TABLE pending ADD COLUMN run_id TEXT; "
+        "ALTER TABLE pending ADD COLUMN step INTEGER; "
+        "ALTER TABLE pending ADD COLUMN score REAL; "
+        "DROP INDEX IF EXISTS pending_scene; "
+        "CREATE UNIQUE INDEX IF NOT EXISTS pending_scene_step ON pending"
+        "(family, seed, checkpoint, coalesce(run_id, ''), coalesce(step, -1))",
+        needed_to_read=False,  # a read-only older queue is read without them
+    ),
 )
+_NEW_COLS = ("run_id", "step", "score")  # from schema v2 on
 CLAIMED = -1  # `correction` while a correction is being stored (no second one meanwhile)
 
 
@@ -82,6 +100,7 @@ class PendingScene:
         detail: a line about the failure.
         created: when it was queued.
         correction: id of its stored correction (None while it waits).
+        score: its informativeness (`step_queue.informativeness`; None if queued before).
     """
 
     id: int
@@ -93,6 +112,7 @@ class PendingScene:
     detail: str
     created: float
     correction: int | None = None
+    score: float | None = None
 
 
 class PendingQueue:
@@ -111,9 +131,17 @@ class PendingQueue:
         return session(self.path)
 
     def add(
-        self, scene, spec: ImageSpec, oracle_pick, oracle_place, diagnosis: str, detail: str
+        self,
+        scene,
+        spec: ImageSpec,
+        oracle_pick,
+        oracle_place,
+        diagnosis: str,
+        detail: str,
+        score: float | None = None,
     ) -> int | None:
-        """Queue a failed scene; None when this (family, seed, checkpoint) is queued already."""
+        """Queue a failed scene (a run's step when `scene.run_id` is set); None when this
+        (family, seed, checkpoint) or (run, step, checkpoint) is queued already."""
         predicted = {
             "pick": list(scene.pick),
             "place": None if scene.place is None else list(scene.place),
@@ -125,7 +153,8 @@ class PendingQueue:
         with self._connect() as db:
             cur = db.execute(
                 "INSERT OR IGNORE INTO pending (created, family, seed, instruction, primitive, checkpoint, spec, image,"
-                " predicted, oracle, symmetry, diagnosis, detail, png) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " predicted, oracle, symmetry, diagnosis, detail, png, run_id, step, score)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     time.time(),
                     scene.family,
@@ -141,18 +170,36 @@ class PendingQueue:
                     diagnosis,
                     detail,
                     self._png_name(scene.image),
+                    getattr(scene, "run_id", None),
+                    getattr(scene, "step", None),
+                    None if score is None else float(score),
                 ),
             )
             return int(cur.lastrowid) if cur.rowcount == 1 else None
 
     def has(self, family: str, seed: int, checkpoint: int | None) -> bool:
-        """Whether this scene is queued (waiting or corrected) for this checkpoint."""
+        """Whether this family scene is queued (waiting or corrected) for this checkpoint."""
         with self._connect() as db:
             row = db.execute(
-                "SELECT 1 FROM pending WHERE family = ? AND seed = ? AND checkpoint IS ?",
+                "SELECT 1 FROM pending WHERE family = ? AND seed = ? AND checkpoint IS ?"
+                " AND run_id IS NULL",
                 (family, int(seed), checkpoint),
             ).fetchone()
         return row is not None
+
+    def has_step(self, run_id: str, step: int, checkpoint: int | None) -> bool:
+        """Whether this run's step is queued (waiting or corrected) for this checkpoint."""
+        with self._connect() as db:
+            row = db.execute(
+                "SELECT 1 FROM pending WHERE run_id = ? AND step = ? AND checkpoint IS ?",
+                (run_id, int(step), checkpoint),
+            ).fetchone()
+        return row is not None
+
+    def _cols(self, db) -> str:
+        """The columns to read (NULL for those a read-only older file lacks)."""
+        have = {r[1] for r in db.execute("PRAGMA table_info(pending)")}
+        return ", ".join([_COLS, *(c if c in have else "NULL" for c in _NEW_COLS)])
 
     def _png_name(self, path: Path) -> str:
         """The PNG's path relative to the store's folder when inside it (the home can move)."""
@@ -169,10 +216,13 @@ class PendingQueue:
             )
 
     def waiting(self, limit: int = 50, offset: int = 0) -> list[PendingScene]:
-        """Scenes waiting for a correction, oldest first."""
+        """Scenes waiting for a correction, most informative first (unscored ones last,
+        oldest first)."""
         with self._connect() as db:
+            cols = self._cols(db)
+            order = "score IS NULL, score DESC, id" if "NULL" not in cols else "id"
             rows = db.execute(
-                f"SELECT {_COLS}, image FROM pending WHERE correction IS NULL ORDER BY id"
+                f"SELECT {cols}, image FROM pending WHERE correction IS NULL ORDER BY {order}"
                 f" LIMIT {int(limit)} OFFSET {int(offset)}"
             ).fetchall()
         return [self._scene(r) for r in rows]
@@ -181,7 +231,7 @@ class PendingQueue:
         """One queued scene (waiting or corrected); KeyError when there is none."""
         with self._connect() as db:
             row = db.execute(
-                f"SELECT {_COLS}, image FROM pending WHERE id = ?", (int(pending_id),)
+                f"SELECT {self._cols(db)}, image FROM pending WHERE id = ?", (int(pending_id),)
             ).fetchone()
         if row is None:
             raise KeyError(pending_id)
@@ -226,7 +276,7 @@ class PendingQueue:
     def _scene(self, row) -> PendingScene:
         from agent.policy.human import Scene
 
-        d = dict(zip(_KEYS, row[:-1], strict=True))
+        d = dict(zip((*_KEYS, *_NEW_COLS), row[:-1], strict=True))
         rgb, depth = _unpack_image(row[-1])
         pred, orc = json.loads(d["predicted"]), json.loads(d["oracle"])
         tup = lambda v: None if v is None else tuple(float(x) for x in v)  # noqa: E731
@@ -242,6 +292,8 @@ class PendingQueue:
             float(d["symmetry"]),
             self.path.parent / d["png"],
             d["checkpoint"],
+            run_id=d["run_id"],
+            step=None if d["step"] is None else int(d["step"]),
         )
         return PendingScene(
             int(d["id"]),
@@ -253,6 +305,7 @@ class PendingQueue:
             d["detail"],
             float(d["created"]),
             None if d["correction"] is None else int(d["correction"]),
+            None if d["score"] is None else float(d["score"]),
         )
 
 
@@ -288,6 +341,8 @@ def enqueue_failures(
     `policy correct --family F --seed S` shows it (`human.show_scene`, which also writes
     its PNG) and its diagnosis against the oracle's poses. A scene already queued for the
     same checkpoint is not tried again (it is counted as failed and already queued).
+    Each queued failure is scored (`step_queue.informativeness`, closeness from its pose
+    error); the items come back most informative first.
 
     Args:
         home: the data home (checkpoint and correction store).
@@ -301,11 +356,13 @@ def enqueue_failures(
 
     Returns:
         {"version", "family", "tried", "failed", "queued", "already_queued", "waiting",
-         "items": [{"id", "seed", "instruction", "diagnosis", "detail", "image"}]}
+         "items": [{"id", "seed", "instruction", "diagnosis", "detail", "score",
+                    "score_parts", "image"}]}
     """
     from agent.policy.data import split_seeds
     from agent.policy.evaluate import attempt
     from agent.policy.human import show_scene
+    from agent.policy.step_queue import informativeness, pose_closeness, seen_count
     from agent.policy.train import check_families, load_policy
     from sim.world import World
 
@@ -341,7 +398,11 @@ def enqueue_failures(
                 family,
             )
             detail = _detail(scene.checkpoint, at.error, diag)
-            pid = queue.add(scene, policy.spec, at.expert_pick, at.expert_place, diag, detail)
+            closeness = pose_closeness(at.error.pos)
+            score, parts = informativeness(at.prediction, closeness, seen_count(queue.path, family))
+            pid = queue.add(
+                scene, policy.spec, at.expert_pick, at.expert_place, diag, detail, score
+            )
             if pid is None:  # queued meanwhile by another run
                 again += 1
                 scene.image.unlink(missing_ok=True)
@@ -353,6 +414,8 @@ def enqueue_failures(
                     "instruction": scene.instruction,
                     "diagnosis": diag,
                     "detail": detail,
+                    "score": score,
+                    "score_parts": parts,
                     "image": str(scene.image),
                 }
             )
@@ -371,76 +434,8 @@ def enqueue_failures(
     }
 
 
-# -- storing a person's correction of a queued scene ---------------------------------------
-def correct_pending(
-    home: Path, pending_id: int, pick: dict | None, place: dict | None, expert: str = "human"
-) -> tuple[int, str]:
-    """Store a person's correction of a queued scene, as `policy correct` would, and dequeue it.
+def enqueue_runs(home: Path, run_ids: list[str] | None = None, version=None, **options) -> dict:
+    """Queue the failed step of each failed run, scored (`step_queue.enqueue_runs`)."""
+    from agent.policy.step_queue import enqueue_runs as queue_steps
 
-    Args:
-        pick, place: what the person gave for each key pose, in the terms of
-            `human.corrected_pose`: {"pixel": (u, v) in the enlarged PNG or None,
-            "angle": yaw degrees or None}; None for a key pose left as predicted.
-            A place for a pick-only task is an error.
-
-    Returns:
-        (correction id, diagnosis).
-
-    Raises:
-        KeyError: no scene with this id is waiting.
-        AgentError: a pixel, angle or pose that `corrected_pose`/`make_correction` refuse.
-    """
-    from agent.policy.human import corrected_pose, store_correction_poses, store_human_correction
-
-    queue = open_queue(home)
-    item = queue.get(pending_id)
-    if item.correction is not None or not queue.claim(pending_id):
-        raise KeyError(pending_id)
-    try:
-        sc, spec = item.scene, item.spec
-        poses = {
-            a: corrected_pose(spec, sc, a, g.get("pixel"), g.get("angle"), None)
-            for a, g in (("pick", pick), ("place", place))
-            if g is not None
-        }
-        pose = poses.get("pick") or clip_to_workspace(sc.pick)  # nothing given: kept as predicted
-        if sc.place is None:
-            # store_human_correction would diagnose a pick-only scene with the pick as its place
-            cid, diag = store_correction_poses(home, sc, pose, None, expert)
-        elif "place" in poses and "pick" in poses:
-            cid, diag = store_correction_poses(home, sc, poses["pick"], poses["place"], expert)
-        elif "place" in poses:
-            cid, diag = store_human_correction(home, sc, "place", poses["place"], expert)
-        else:
-            cid, diag = store_human_correction(home, sc, "pick", pose, expert)
-    except BaseException:
-        queue.release(pending_id)
-        raise
-    queue.done(pending_id, cid)
-    _redraw(spec, sc, poses)
-    return cid, diag
-
-
-def _redraw(spec: ImageSpec, scene, poses: dict) -> None:
-    """Add the corrected poses to the scene's PNG, as `policy correct` does after storing."""
-    from agent.policy.draw import FIX_COLOR, PICK_COLOR, PLACE_COLOR, draw_poses
-
-    if not poses or not scene.image.parent.is_dir():
-        return
-    marks = [("pick", scene.pick, PICK_COLOR)] + (
-        [] if scene.place is None else [("place", scene.place, PLACE_COLOR)]
-    )
-    marks += [(f"{a} fix", p, FIX_COLOR) for a, p in poses.items()]
-    draw_poses(scene.rgb, spec, marks, scene.image)
-
-
-def pose_change(predicted, corrected) -> str:
-    """'moved 3.2 cm, turned 15°' between two (x, y, z, yaw) poses ('' when the same)."""
-    if predicted is None or corrected is None:
-        return ""
-    d = math.dist(predicted[:3], corrected[:3]) * 100
-    turn = abs(math.degrees(math.remainder(float(corrected[3]) - float(predicted[3]), 2 * math.pi)))
-    parts = ([f"moved {d:.1f} cm"] if d >= 0.05 else []) + (
-        [f"turned {turn:.0f}°"] if turn >= 0.5 else []
-    )
-    return ", ".join(parts) or "kept"
+    return queue_steps(home, run_ids, version, **options)

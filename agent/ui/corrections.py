@@ -46,6 +46,10 @@ class PendingPrediction:
         pick: the predicted first key pose (grasp, or where a push starts).
         place: the predicted second key pose; None for a pick.
         created: when the prediction was made (seconds since the epoch).
+        run_id, step: the run and its step (0-based) for a run's failed step (then
+            `instruction` is the step's phrase and `family` its goal template); None
+            for a family scene.
+        score: how informative a correction of it is (the queue's order); None if unknown.
     """
 
     id: str
@@ -60,6 +64,9 @@ class PendingPrediction:
     pick: KeyPose
     place: KeyPose | None
     created: float = 0.0
+    run_id: str | None = None
+    step: int | None = None
+    score: float | None = None
 
 
 @dataclass(frozen=True)
@@ -79,7 +86,7 @@ class CorrectionQueue(Protocol):
     """Failed predictions waiting for correction, and the store of corrections."""
 
     def pending(self, limit: int = 50, offset: int = 0) -> list[PendingPrediction]:
-        """Waiting predictions, oldest first."""
+        """Waiting predictions, most informative first."""
         ...
 
     def count(self) -> int:
@@ -179,6 +186,9 @@ class PolicyCorrectionQueue:
             pick,
             place,
             ps.created,
+            sc.run_id,
+            sc.step,
+            ps.score,
         )
 
     def _waiting(self, prediction_id: str):
@@ -234,7 +244,7 @@ class PolicyCorrectionQueue:
 
     def correct(self, prediction_id: str, pick: KeyPose, place: KeyPose | None) -> StoredCorrection:
         from agent.errors import AgentError
-        from agent.policy.queue import correct_pending
+        from agent.policy.human import correct_pending
 
         ps = self._waiting(prediction_id)
         sc = ps.scene
@@ -292,14 +302,20 @@ class PolicyCorrectionQueue:
 
         cli = f"skillgrove --home {shlex.quote(str(self.home))}"
         made = list_checkpoints(self.home)
-        families = (made[-1].get("families") or ["place"]) if made else ["place"]
+        from agent.policy.data import SINGLE_ACTION
+
+        known = (made[-1].get("families") or []) if made else []
+        family = next((f for f in known if f in SINGLE_ACTION), "place")
         steps = [] if made else [f"{cli} policy train"]
-        return steps + [f"{cli} policy queue --family {families[0]} --episodes 20"]
+        return steps + [
+            f"{cli} policy queue --family {family} --episodes 20",
+            f"{cli} policy queue --all-runs",
+        ]
 
 
 def _summary(predicted: dict, corrected: dict, diagnosis: str, expert: str) -> str:
     """'pick moved 3.2 cm, turned 15°; place kept (diagnosis: position, by human:ui)'."""
-    from agent.policy.queue import pose_change
+    from agent.policy.human import pose_change
 
     moves = [
         f"{k} {pose_change(predicted.get(k), corrected[k])}"
