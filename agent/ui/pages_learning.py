@@ -1,4 +1,7 @@
-"""Learning: curriculum reports (library growth, success) and the continual-learning benchmark.
+"""Learning: exploration, curriculum reports and the continual-learning benchmark.
+
+Exploration (`learn --explore`) is read from the home's database by
+`agent.explore.report.exploration` and drawn by `_explore.html`.
 
 Curriculum reports are `<home>/learn/<suite>-<time>/report.json` with `library_growth.png`
 and `success.png` beside them (`agent.run.curriculum`). The continual-learning benchmark
@@ -15,6 +18,7 @@ from pathlib import Path
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse
 
+from agent.explore.report import exploration
 from agent.ui.context import UIContext, render
 from agent.ui.files import inside
 from agent.ui.markdown import render_markdown
@@ -88,6 +92,7 @@ def learning_page(request: Request, report: str = ""):
             "report": data,
             "plots": plots,
             "continual": continual,
+            "explore": exploration(ctx.home),
         },
     )
 
