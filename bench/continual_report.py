@@ -10,6 +10,12 @@ metric comes with a 95% t-interval over the runs too (not a population std).
 "joint" is the multi-task bound (`stream.train_joint`): only its final scores exist, so
 it has an ACC and no BWT, FWT, forgetting or AUC. "valid ACC" is the final success on
 the validation scenes: the one to tune and choose on; every other figure is on test.
+
+The goal stream's table (`goals_markdown`) adds seen and unseen ACC (held-out
+combinations and relations apart), each strategy's hyperparameters and their source, and
+per round: seconds, megabytes of tensors held (model and strategy state) and parameters;
+`noise_study` compares each strategy's ACC across shares of wrong correction labels,
+paired per (order, seed) against its own run without wrong labels.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ import math
 import numpy as np
 
 METRICS = ("acc", "bwt", "fwt", "forgetting", "auc")
+EXTRA = ("seen_acc", "unseen_acc", "mean_round_seconds", "state_mb", "peak_rss_mb")
 PAIRED = ("acc", "bwt", "forgetting")
 REFERENCES = ("naive", "joint")
 ABOVE, SAME, BELOW = "above naive", "not distinguishable from naive", "below naive"
@@ -49,7 +56,15 @@ def run_metrics(r: dict) -> dict:
     """Metrics of one run: ACC, BWT, FWT, forgetting, AUC of success (and of position and
     yaw error under "pos" and "rot"), final validation success, sizes and times."""
     valid = r.get("valid_success") or []
+    split = r.get("final_split") or {}
+    rounds = r["train_seconds"] or [0.0]
     return {
+        "seen_acc": _mean(split.get("seen") or []),
+        "unseen_acc": _mean(split.get("unseen") or []),
+        "mean_round_seconds": float(np.mean(rounds)),
+        "state_mb": max(r.get("round_state_mb") or [0.0]) or None,
+        "final_params": (r.get("round_params") or [None])[-1],
+        "peak_rss_mb": r.get("peak_rss_mb"),
         **_matrix_metrics(r, "success", True),
         "pos": _matrix_metrics(r, "pos_cm", False),
         "rot": _matrix_metrics(r, "rot_deg", False),
@@ -111,11 +126,14 @@ def aggregate(runs: list[dict]) -> dict:
             "max_round_seconds",
             "sim_acc",
             "proxy_agreement",
+            *EXTRA,
         ):
             vals = [x[k] for x in rows if x[k] is not None]
             agg[k] = float(np.mean(vals)) if vals else None
-        for k in ("acc", "bwt"):
+        for k in ("acc", "bwt", "fwt", "forgetting", "seen_acc", "unseen_acc"):
             agg[f"{k}_ci"] = t_interval([x[k] for x in rows])
+        finals = [x["final_params"] for x in rows if x["final_params"]]
+        agg["final_params"] = int(max(finals)) if finals else None
         for k, unit in (("pos", "cm"), ("rot", "deg")):
             agg[f"{k}_{unit}"] = {m: _mean([x[k][m] for x in rows]) for m in METRICS}
         agg["trainable_params"] = int(max(x["trainable_params"] for x in rows))
@@ -207,4 +225,118 @@ def markdown(strategies: dict, settings: dict, feedback: dict | None) -> str:
             )
             + " (test scenes; the loop stops on validation scenes).",
         ]
+    return "\n".join(lines) + "\n"
+
+
+def noise_study(runs: list[dict]) -> dict:
+    """Per strategy and share of wrong labels: ACC and BWT (mean, 95% interval), and the
+    ACC difference to the same strategy without wrong labels, paired per (order, seed)."""
+    per: dict[str, dict[float, dict]] = {}
+    for r in runs:
+        by = per.setdefault(r["strategy"], {}).setdefault(float(r.get("noise", 0.0)), {})
+        by[(r.get("order"), r.get("seed"))] = run_metrics(r)
+    out: dict = {}
+    for name, levels in per.items():
+        clean = levels.get(min(levels), {})
+        out[name] = {
+            f"{nz:g}": {
+                "runs": len(by),
+                "acc": _mean([x["acc"] for x in by.values()]),
+                "acc_ci": t_interval([x["acc"] for x in by.values()]),
+                "bwt": _mean([x["bwt"] for x in by.values()]),
+                "vs_clean": paired(by, clean, "acc") if nz != min(levels) else None,
+            }
+            for nz, by in sorted(levels.items())
+        }
+    return out
+
+
+def _mci(s: dict, key: str, d: int = 2) -> str:
+    v, ci = s.get(key), s.get(f"{key}_ci")
+    if v is None:
+        return "-"
+    sg = "" if key == "acc" else "+"
+    return f"{v:{sg}.{d}f}" + ("" if ci is None else f" [{ci[0]:{sg}.{d}f}, {ci[1]:{sg}.{d}f}]")
+
+
+def _params(p: dict) -> str:
+    return ", ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}" for k, v in p.items())
+
+
+def goals_markdown(strategies: dict, settings: dict, study: dict | None) -> str:
+    """The goal stream's results.md: the table at the first noise level, the noise study."""
+    f = lambda v, d=2: "-" if v is None else f"{v:.{d}f}"  # noqa: E731
+    data = settings.get("data") or {}
+    lines = [
+        "# Continual learning on the open-world goal stream",
+        "",
+        f"Stream ({len(settings['families'])} experiences of goal templates): "
+        f"{' -> '.join(settings['families'])}. Orders {settings['orders']}, seeds "
+        f"{settings['seeds']}; {settings['n_train']} rows per experience (the first from "
+        "demonstrations, the others correction rows), base "
+        f"{settings['base_steps']} steps, {settings['steps']} steps per later experience; "
+        f"{settings['n_test']} test scenes per experience, half of them held-out "
+        "combinations or relations (unseen); test phrasings met verbatim in training: "
+        f"{f(data.get('test_verbatim_in_training'))}. Wrong correction labels in this "
+        f"table: {settings['noise'][0]:.0%}. Success: the grasp within tolerance and the "
+        "goal holding where the policy puts the object (no simulator). Differences paired "
+        "per (order, seed), 95% t-intervals. Known boundaries, language-conditioned; LoRA "
+        "routes by instruction (task-aware), the others are task-agnostic; joint: "
+        "multi-task bound (ACC only). Hyperparameters: "
+        + ("tuned by `bench tune`" if settings.get("tuned") else "defaults")
+        + ".",
+        "",
+        "| strategy | vs naive | ACC [95% CI] | ACC - naive [95% CI] | ACC - joint [95% CI] | "
+        "BWT [95% CI] | FWT [95% CI] | forgetting [95% CI] | seen ACC | unseen ACC | "
+        "valid ACC | s / round | MB held | params (final) | routing | params |",
+        "|" + "---|" * 16,
+    ]
+    for name in ranking(strategies):
+        s = strategies[name]
+        vs = {r: (s.get(f"vs_{r}") or {}).get("acc") for r in REFERENCES}
+        lines.append(
+            f"| {name} | {s.get('verdict', '-') if name != 'naive' else '-'} | "
+            f"{_mci(s, 'acc')} | {_ci(vs['naive'])} | {_ci(vs['joint'])} | {_mci(s, 'bwt')} | "
+            f"{_mci(s, 'fwt')} | {_mci(s, 'forgetting')} | {f(s.get('seen_acc'))} | "
+            f"{f(s.get('unseen_acc'))} | {f(s['valid_acc'])} | "
+            f"{f(s.get('mean_round_seconds'), 1)} | {f(s.get('state_mb'), 1)} | "
+            f"{s.get('final_params') or '-'} | {f(s['routing_accuracy'])} | "
+            f"{_params(settings.get('params', {}).get(name) or {}) or 'defaults'} |"
+        )
+    tuning = settings.get("tuning") or {}
+    below = [n for n in strategies if strategies[n].get("verdict") == BELOW]
+    if tuning:
+        lines += [
+            "",
+            f"Tuning: {tuning['trials']} trials per strategy ({tuning['sampler']}) on the dev "
+            f"order ({' -> '.join(tuning['dev']['families'])}) with seeds "
+            f"{tuning['dev']['seeds']}, scored by final validation success at sizes "
+            f"{tuning['settings']}.",
+        ]
+    for n in below:
+        space = (tuning.get("spaces") or {}).get(n)
+        searched = (
+            "; searched " + ", ".join(f"{k} {v[1]:g}..{v[2]:g}" for k, v in space.items())
+            if space
+            else " (not tuned)"
+        )
+        lines.append(f"- {n} ends BELOW naive{' after tuning' if space else ''}{searched}.")
+    if study:
+        levels = sorted({k for v in study.values() for k in v}, key=float)
+        lines += [
+            "",
+            "Noise study: ACC with a share of wrong correction labels (mean [95% CI]), and "
+            "its change from the same strategy without them (paired per order and seed).",
+            "",
+            "| strategy | "
+            + " | ".join(f"ACC at {float(k):.0%}" for k in levels)
+            + " | "
+            + " | ".join(f"change at {float(k):.0%}" for k in levels[1:])
+            + " |",
+            "|" + "---|" * (1 + 2 * len(levels) - 1),
+        ]
+        for name, by in study.items():
+            accs = [_mci(by[k], "acc") if k in by else "-" for k in levels]
+            drops = [_ci((by.get(k) or {}).get("vs_clean")) for k in levels[1:]]
+            lines.append(f"| {name} | " + " | ".join(accs + drops) + " |")
     return "\n".join(lines) + "\n"

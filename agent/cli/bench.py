@@ -248,6 +248,17 @@ def sandbox_(app: App, runs: int) -> None:
     "every CPU of the cluster).",
 )
 @click.option("--no-feedback", is_flag=True, help="Skip the correction-rounds experiment.")
+@click.option(
+    "--stream",
+    type=click.Choice(["families", "goals"]),
+    default="families",
+    show_default=True,
+    help="Task families, or the open-world stream of goal templates.",
+)
+@click.option(
+    "--noise", default=None, help="Shares of wrong correction labels (goals), e.g. 0,0.1,0.3."
+)
+@click.option("--tuned", is_flag=True, help="Each strategy with its `bench tune` choice (goals).")
 @ray_options
 @json_option
 @pass_app
@@ -264,6 +275,9 @@ def continual_(
     sim_episodes: int | None,
     workers: int | None,
     no_feedback: bool,
+    stream: str,
+    noise: str | None,
+    tuned: bool,
     executor: str,
     ray_address: str | None,
 ) -> None:
@@ -277,20 +291,24 @@ def continual_(
 
     from agent.cli.progress import progress
     from agent.policy.strategies import make_strategies
-    from agent.policy.stream import ORDERS
-    from bench.continual import ALL_STRATEGIES, FULL, QUICK, run_continual_bench
+    from bench.continual import ALL_STRATEGIES, orders_of, preset_of, run_continual_bench
 
     check_ray_address(executor, ray_address)
     names = _names(strategies, "--strategies") if strategies is not None else ALL_STRATEGIES
     for n in names:
         make_strategies(n)  # unknown names fail before anything is written
     seed_t = _seeds(seeds) if seeds is not None else None
-    order_t = tuple(o.upper() for o in _names(orders, "--orders")) if orders is not None else None
-    bad = [o for o in order_t or () if o not in ORDERS]
+    known = orders_of(stream)
+    order_t = _names(orders, "--orders") if orders is not None else None
+    order_t = order_t and tuple(o.upper() if o.upper() in known else o for o in order_t)
+    bad = [o for o in order_t or () if o not in known]
     if bad:
         raise click.BadParameter(
-            f"unknown task order {bad[0]!r} (known: {', '.join(ORDERS)})", param_hint="--orders"
+            f"unknown task order {bad[0]!r} (known: {', '.join(known)})", param_hint="--orders"
         )
+    noise_t = _noise(noise) if noise is not None else None
+    if (noise_t and any(noise_t) or tuned) and stream != "goals":
+        raise click.UsageError("--noise and --tuned are settings of --stream goals")
     given = {
         "n_train": n_train,
         "n_test": n_test,
@@ -299,7 +317,7 @@ def continual_(
         "sim_episodes": sim_episodes,
     }
     overrides = {k: v for k, v in given.items() if v is not None}
-    preset = QUICK if quick else FULL
+    preset = preset_of(stream, quick)
     cluster = None
     if executor == "ray":
         from bench.continual_ray import RayCells
@@ -313,6 +331,7 @@ def continual_(
         workers = cluster.workers
     workers = workers or 2
     runs = len(names) * len(seed_t or preset["seeds"]) * len(order_t or preset["orders"])
+    runs *= len(noise_t or preset.get("noise", (0.0,)))
     with progress("bench continual", runs, quiet=app.json) as advance:
 
         def say(message: str) -> None:
@@ -334,6 +353,9 @@ def continual_(
             progress=say,
             overrides=overrides,
             cluster=cluster,
+            stream=stream,
+            noise=noise_t,
+            tuned=tuned,
         )
     res["executor"] = executor
 
@@ -368,3 +390,22 @@ def _seeds(text: str) -> tuple[int, ...]:
     if bad:
         raise click.BadParameter(f"seed {bad[0]} is out of range [0, 2**31)", param_hint="--seeds")
     return seeds
+
+
+def _noise(text: str) -> tuple[float, ...]:
+    """Comma-separated shares of wrong labels in [0, 0.5]."""
+    try:
+        shares = tuple(float(s) for s in _names(text, "--noise"))
+    except ValueError:
+        raise click.BadParameter(
+            f"must be comma-separated numbers, got {text!r}", param_hint="--noise"
+        ) from None
+    bad = [s for s in shares if not 0 <= s <= 0.5]
+    if bad:
+        raise click.BadParameter(f"share {bad[0]} is out of range [0, 0.5]", param_hint="--noise")
+    return shares
+
+
+from agent.cli.bench_tune import tune_  # noqa: E402  (the command lives in its own file)
+
+bench.add_command(tune_)

@@ -19,6 +19,13 @@ own) for R of validation success, the one to tune and choose on.
 experience's data at once for the stream's total fine-tuning budget and is scored once
 (`train_joint`; its matrices have only the final row). "cumulative" is the stream that
 fine-tunes on all data so far.
+
+`StreamConfig.stream` "goals" runs the open-world stream instead (`goal_stream`: nine
+experiences of goal templates, later ones learnt from correction rows of which a share
+`noise` is wrong, scored by the goal-holding proxy, seen and unseen combinations apart).
+`StreamConfig.params` sets a strategy's hyperparameters ("lr" for the fine-tuning rounds,
+"<strategy>.<argument>" for a plugin's constructor, e.g. "replay.mix"), as the tuner
+(`bench/tune.py`) chooses them.
 """
 
 from __future__ import annotations
@@ -54,7 +61,12 @@ class StreamConfig:
         steps: steps of every later experience.
         optim: learning rate, batch size, seed (model initialisation and batch sampling)
             and torch threads (`settings.Optim`).
-        sim_episodes: episodes per task of the sim-executed check after the last experience.
+        sim_episodes: episodes per task of the sim-executed check after the last experience
+            (families only).
+        stream: "families" (task families, `STREAM`) or "goals" (goal templates,
+            `goal_stream.GROUPS`; families then holds the groups).
+        noise: share of wrong labels in the correction rows of the goal stream.
+        params: strategy hyperparameters ({"lr": ..., "<strategy>.<argument>": ...}).
     """
 
     families: tuple[str, ...] = STREAM
@@ -65,6 +77,9 @@ class StreamConfig:
     steps: int = 300
     optim: Optim = field(default_factory=Optim)
     sim_episodes: int = 0
+    stream: str = "families"
+    noise: float = 0.0
+    params: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return {**asdict(self), "families": list(self.families), "optim": self.optim.model_dump()}
@@ -94,6 +109,12 @@ class StreamResult:
     valid_success: list[list[float]] = field(default_factory=list)
     total_params: int = 0
     routing_accuracy: float | None = None
+    noise: float = 0.0
+    params: dict = field(default_factory=dict)
+    final_split: dict = field(default_factory=dict)
+    round_params: list[int] = field(default_factory=list)
+    round_state_mb: list[float] = field(default_factory=list)
+    peak_rss_mb: float | None = None
 
     def to_dict(self) -> dict:
         return {**asdict(self), "families": list(self.families)}
@@ -110,7 +131,14 @@ class StreamData:
 
 def load_stream(home: Path, config: StreamConfig, spec: ImageSpec, encoder) -> StreamData:
     """Demonstrations of every experience (cached in the data home) as training tensors,
-    and its test and validation scenes (`splits.SCENE_RANGES`)."""
+    and its test and validation scenes (`splits.SCENE_RANGES`); the goal stream's from
+    `goal_stream.load_goal_stream`."""
+    if config.stream == "goals":
+        from agent.policy.goal_stream import load_goal_stream
+
+        return load_goal_stream(home, config, spec, encoder)
+    if config.stream != "families":
+        raise AgentError(f"unknown stream {config.stream!r} (families or goals)")
     from agent.policy.prepare import prepare
     from agent.policy.splits import drawn_as
 
@@ -126,12 +154,81 @@ def load_stream(home: Path, config: StreamConfig, spec: ImageSpec, encoder) -> S
     return StreamData(train, test, valid)
 
 
-def evaluate_row(policy, test: list[Samples]) -> tuple[list[float], list[float], list[float]]:
-    """Proxy success, position error (cm) and yaw error (deg) on every task's test set."""
+def score_task(policy, t) -> dict:
+    """{"success", "pos_cm", "rot_deg"} of one task's held-out set (a goal stream's
+    `GoalSet` scores itself and adds "seen" and "unseen")."""
+    if hasattr(t, "evaluate"):
+        return t.evaluate(policy)
     from agent.policy.evaluate import evaluate_proxy
 
-    res = [evaluate_proxy(policy, t) for t in test]
-    return [r.success for r in res], [r.pos_cm for r in res], [r.rot_deg for r in res]
+    r = evaluate_proxy(policy, t)
+    return {"success": r.success, "pos_cm": r.pos_cm, "rot_deg": r.rot_deg}
+
+
+def evaluate_row(policy, test: list) -> tuple[list[float], list[float], list[float]]:
+    """Proxy success, position error (cm) and yaw error (deg) on every task's test set."""
+    res = [score_task(policy, t) for t in test]
+    return [r["success"] for r in res], [r["pos_cm"] for r in res], [r["rot_deg"] for r in res]
+
+
+def make_plugins(strategy: str, params: dict | None = None) -> list:
+    """The plugins of `strategy` ("replay+lwf"), each built with its "<name>.<argument>"
+    entries of `params` ("lr" is the loop's, not a plugin's); unknown keys are refused."""
+    from agent.policy.strategies import make_strategies
+
+    plugins = make_strategies(strategy)
+    params = params or {}
+    names = {p.name for p in plugins}
+    bad = [k for k in params if k != "lr" and k.split(".", 1)[0] not in names]
+    if bad:
+        raise AgentError(f"parameter {bad[0]!r} belongs to no plugin of {strategy!r}")
+    out = []
+    for p in plugins:
+        kw = {k.split(".", 1)[1]: v for k, v in params.items() if k.startswith(f"{p.name}.")}
+        try:
+            out.append(type(p)(**kw) if kw else p)
+        except TypeError as exc:
+            raise AgentError(f"bad parameters for {p.name}: {exc}") from None
+    return out
+
+
+def state_mb(plugins, model) -> float:
+    """Megabytes of tensors held by the model and the strategies (weights, buffers,
+    Fisher and anchors, teacher copies, EMA shadows, importances), each storage once."""
+    import torch
+    from torch import nn
+
+    seen: set[int] = set()
+
+    def walk(x, depth: int) -> int:
+        if isinstance(x, torch.Tensor):
+            st = x.untyped_storage()
+            if st.data_ptr() in seen:
+                return 0
+            seen.add(st.data_ptr())
+            return st.nbytes()
+        if depth > 4 or isinstance(x, (str, bytes, int, float, np.ndarray)) or x is None:
+            return 0
+        if isinstance(x, nn.Module):
+            return sum(walk(v, depth + 1) for v in x.state_dict(keep_vars=True).values())
+        if isinstance(x, dict):
+            return sum(walk(v, depth + 1) for v in x.values())
+        if isinstance(x, (list, tuple)):
+            return sum(walk(v, depth + 1) for v in x)
+        if hasattr(x, "__dict__"):
+            return sum(walk(v, depth + 1) for v in vars(x).values())
+        return 0
+
+    return (walk(model, 0) + sum(walk(p, 0) for p in plugins)) / 2**20
+
+
+def peak_rss_mb() -> float:
+    """The process's peak resident memory so far (MB; a worker's, over all its runs)."""
+    import resource
+    import sys
+
+    kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return kb / (2**20 if sys.platform == "darwin" else 2**10)
 
 
 def new_model(seed: int):
@@ -185,19 +282,26 @@ def run_strategy(
     from agent.policy.loop import FitConfig, fit
     from agent.policy.model import count_parameters
     from agent.policy.policy import Policy
-    from agent.policy.strategies import make_strategies
     from agent.policy.strategies.joint import Joint
 
-    plugins = make_strategies(strategy)
+    plugins = make_plugins(strategy, config.params)
     model = new_model(config.optim.seed)
     model.load_state_dict(base_state)
     threads = config.optim.threads
+    lr = config.params.get("lr")
     t0 = time.perf_counter()
+    split: dict = {}
+    round_params, round_mb = [], []
 
     def score(m) -> tuple[tuple, list[float]]:
         policy = Policy(m, spec, encoder, threads)
         valid = evaluate_row(policy, data.valid)[0] if data.valid else []
-        return evaluate_row(policy, data.test), valid
+        res = [score_task(policy, t) for t in data.test]
+        split.update({k: [r.get(k) for r in res] for k in ("seen", "unseen")})
+        round_params.append(count_parameters(m, trainable_only=False))
+        round_mb.append(state_mb(plugins, m))
+        row = tuple([r[k] for r in res] for k in ("success", "pos_cm", "rot_deg"))
+        return row, valid
 
     train_s, trainable = [], 0
     if isinstance(plugins[0], Joint):
@@ -216,7 +320,7 @@ def run_strategy(
         r, v = score(model)
         rows, valid = [r], [v]
         for i in range(1, len(config.families)):
-            fc = FitConfig(config.steps, config.optim.but(seed=config.optim.seed * 1000 + i))
+            fc = FitConfig(config.steps, config.optim.but(seed=config.optim.seed * 1000 + i, lr=lr))
             log = None if curves is None else curves.loss(offset=(i - 1) * config.steps)
             res = fit(model, data.train[i], fc, plugins, index=i, name=config.families[i], log=log)
             model = res.model
@@ -226,7 +330,7 @@ def run_strategy(
             rows.append(r)
             valid.append(v)
     sim = {}
-    if config.sim_episodes:
+    if config.sim_episodes and config.stream == "families":
         sim = sim_check(Policy(model, spec, encoder, threads), config, world)
     buffer = sum(int(p.info().get("buffer_size", 0)) for p in plugins)
     return StreamResult(
@@ -244,6 +348,12 @@ def run_strategy(
         [list(v) for v in valid] if data.valid else [],
         count_parameters(model, trainable_only=False),
         routing(plugins, model, data, encoder),
+        config.noise,
+        dict(config.params),
+        split if any(v is not None for vs in split.values() for v in vs) else {},
+        round_params,
+        round_mb,
+        peak_rss_mb(),
     )
 
 
@@ -254,7 +364,8 @@ def train_joint(model, data: StreamData, config: StreamConfig, curves=None):
     from agent.policy.prepare import Prepared
 
     steps = config.steps * (len(config.families) - 1)
-    fc = FitConfig(steps, config.optim.but(seed=config.optim.seed * 1000 + 1))
+    lr = config.params.get("lr")
+    fc = FitConfig(steps, config.optim.but(seed=config.optim.seed * 1000 + 1, lr=lr))
     log = None if curves is None else curves.loss()
     return fit(model, Prepared.cat(list(data.train)), fc, index=1, name="joint", log=log)
 

@@ -22,7 +22,9 @@ TIMES = {
     "seconds",
     "train_seconds",
     "max_round_seconds",
-}  # wall times: the only figures allowed to differ
+    "mean_round_seconds",
+    "peak_rss_mb",  # a worker process's peak memory
+}  # wall times (and process memory): the only figures allowed to differ
 
 
 def figures(runs: list[dict]) -> list[dict]:
