@@ -43,7 +43,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Run a curriculum of tasks and report library growth and reuse.",
     ),
     "runs": ("agent.cli.runs_cmd:runs", "List and show recorded runs."),
-    "bench": ("agent.cli.bench:bench", "Benchmarks: sim, retrieval, agent, continual."),
+    "bench": (
+        "agent.cli.bench:bench",
+        "Benchmarks: sim, retrieval, agent, open, continual, tune, sandbox.",
+    ),
     "demo": (
         "agent.cli.demo:demo",
         "Run the main job offline and write the results to the data home.",

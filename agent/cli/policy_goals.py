@@ -22,16 +22,17 @@ def _show(res: dict) -> None:
     ev = res.get("eval", res)
     if "version" in res:
         click.echo(f"checkpoint v{res['version']:04d}: {res['rows']} rows, {res['steps']} steps")
-    click.echo(f"{'group':<14} {'n':>4} {'proxy':>6} {'sim':>6} {'oracle':>6} {'grasp cm':>8}")
+    head = f"{'group':<14} {'n':>4} {'proxy':>6} {'grasp':>6} {'sim':>6} {'oracle':>6}"
+    click.echo(f"{head} {'grasp cm':>8}")
     lines = [("seen", ev["seen"]), ("unseen", ev["unseen"])]
     lines += [(f"  {k}", v) for k, v in ev["relations"].items()]
     for name, s in lines:
         cells = [
             "-" if s.get(k) is None else f"{s[k]:.2f}"
-            for k in ("proxy", "sim", "oracle_sim", "grasp_cm")
+            for k in ("proxy", "grasp", "sim", "oracle_sim", "grasp_cm")
         ]
         click.echo(
-            f"{name:<14} {s['n']:>4} {cells[0]:>6} {cells[1]:>6} {cells[2]:>6} {cells[3]:>8}"
+            f"{name:<14} {s['n']:>4} " + " ".join(f"{c:>6}" for c in cells[:4]) + f" {cells[4]:>8}"
         )
     click.echo(f"held-out relations: {', '.join(ev['held_out_relations'])}; {ev['seconds']:.0f} s")
 
@@ -48,20 +49,42 @@ def _show(res: dict) -> None:
 @click.option("--steps", type=click.IntRange(1, 100000), default=2000, show_default=True)
 @click.option("--seed", type=click.IntRange(0, 2**31), default=0, show_default=True)
 @click.option("--threads", type=click.IntRange(1, 64), default=2, show_default=True)
+@click.option("--lr", type=click.FloatRange(0, 1, min_open=True), default=None, help="Adam's rate.")
+@click.option(
+    "--schedule",
+    type=click.Choice(["cosine", "constant"]),
+    default="cosine",
+    show_default=True,
+    help="Learning rate: warm-up then cosine decay, or constant.",
+)
+@click.option(
+    "--role-queries/--no-role-queries",
+    default=False,
+    show_default=True,
+    help="The match queries also read the phrase's object and place parts apart.",
+)
 @click.option(
     "--sim/--no-sim", default=True, show_default=True, help="Also execute the test goals."
 )
 @json_option
 @pass_app
 def goals_train(
-    app: App, n_train: int, n_test: int, steps: int, seed: int, threads: int, sim: bool
+    app: App,
+    n_train: int,
+    n_test: int,
+    steps: int,
+    seed: int,
+    threads: int,
+    lr: float | None,
+    schedule: str,
+    role_queries: bool,
+    sim: bool,
 ) -> None:
     """Train a policy on goal-template demonstrations and save a new checkpoint version."""
     from agent.policy.goal_train import GoalTrainSettings, train_on_goals
 
-    settings = GoalTrainSettings(
-        n_train, n_test, steps, settings_optim(seed=seed, threads=threads), sim
-    )
+    optim = settings_optim(seed=seed, threads=threads, lr=lr)
+    settings = GoalTrainSettings(n_train, n_test, steps, optim, sim, schedule, role_queries)
     res = train_on_goals(app.home, settings, progress=say(app))
     emit(app, res, lambda: _show(res))
 

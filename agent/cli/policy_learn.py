@@ -5,7 +5,13 @@ from __future__ import annotations
 import click
 
 from agent.cli import App, emit, json_option, pass_app
-from agent.cli.policy_opts import augment_option, say, settings_optim
+from agent.cli.policy_opts import (
+    augment_option,
+    say,
+    settings_optim,
+    steps_option,
+    strategy_option,
+)
 from agent.cli.policy_show import show_feedback, show_finetune
 
 
@@ -21,19 +27,8 @@ from agent.cli.policy_show import show_feedback, show_finetune
     help="Scenes tried per round.",
 )
 @click.option("--eval-episodes", type=click.IntRange(1, 500), default=30, show_default=True)
-@click.option(
-    "--steps",
-    type=click.IntRange(1, 10000),
-    default=150,
-    show_default=True,
-    help="Fine-tuning steps per round.",
-)
-@click.option(
-    "--strategy",
-    default="replay",
-    show_default=True,
-    help="Continual-learning strategy (e.g. replay+lwf).",
-)
+@steps_option("Fine-tuning steps per round.")
+@strategy_option
 @click.option(
     "--noise-pos",
     type=click.FloatRange(0, 5),
@@ -101,19 +96,8 @@ def feedback(
     metavar="F",
     help="Only corrections of this family (repeat for several; default: all).",
 )
-@click.option(
-    "--strategy",
-    default="replay",
-    show_default=True,
-    help="Continual-learning strategy (e.g. replay+lwf).",
-)
-@click.option(
-    "--steps",
-    type=click.IntRange(1, 10000),
-    default=150,
-    show_default=True,
-    help="Fine-tuning steps.",
-)
+@strategy_option
+@steps_option()
 @click.option(
     "--all",
     "use_all",
@@ -175,19 +159,8 @@ def finetune(
     "self-supervised fine-tune has used).",
 )
 @click.option("--version", default="latest", show_default=True, help="Checkpoint to start from.")
-@click.option(
-    "--strategy",
-    default="replay",
-    show_default=True,
-    help="Continual-learning strategy (e.g. replay+lwf).",
-)
-@click.option(
-    "--steps",
-    type=click.IntRange(1, 10000),
-    default=150,
-    show_default=True,
-    help="Fine-tuning steps.",
-)
+@strategy_option
+@steps_option()
 @click.option("--threads", type=click.IntRange(1, 64), default=2, show_default=True)
 @augment_option
 @json_option

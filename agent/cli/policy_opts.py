@@ -22,6 +22,21 @@ OPTION_SETTINGS = {  # command -> its options whose defaults come from the [poli
     "self-train": ("threads",),
 }
 
+strategy_option = click.option(
+    "--strategy",
+    default="replay",
+    show_default=True,
+    help="Continual-learning strategy (e.g. replay+lwf).",
+)
+
+
+def steps_option(help: str = "Fine-tuning steps."):
+    """`--steps`: fine-tuning steps, 1 to 10,000, default 150."""
+    return click.option(
+        "--steps", type=click.IntRange(1, 10000), default=150, show_default=True, help=help
+    )
+
+
 augment_option = click.option(
     "--augment/--no-augment",
     default=True,

@@ -4,9 +4,9 @@ The policy's own functions do the work: `agent.policy.self_data.finetune_from_ru
 rows from the steps of runs whose goal the simulator said held, with the poses the
 simulator confirmed (no expert label), and fine-tunes the latest checkpoint with a
 continual-learning strategy into a new one; `agent.policy.queue.enqueue_runs` queues the
-steps of failed runs for a person's corrections, most informative first. They are
-imported here only, when asked for: where they are missing, the step is reported as
-skipped with the reason, and exploration goes on.
+steps of failed runs for a person's corrections, most informative first. Either may fail
+(no checkpoint yet, no usable row): the step is reported with the reason, and
+exploration goes on.
 """
 
 from __future__ import annotations
@@ -40,47 +40,31 @@ def _brief(result) -> dict:
     return {k: len(v) if isinstance(v, list) and k != "relations" else v for k, v in plain.items()}
 
 
-def self_train(home: Path, run_ids: list[str], strategy: str) -> dict:
-    """Fine-tune the policy on the successful runs `run_ids` (no expert label).
-
-    Returns:
-        {"status": "done" | "skipped" | "failed", "runs": n, "result" | "reason": ...}.
-    """
+def _apply(fn, run_ids: list[str], nothing: str) -> dict:
+    """`fn(run_ids)` as a step of a session: {"status": "done" | "skipped" | "failed",
+    "runs": n, "result" | "reason": ...}; skipped (with `nothing`) when there is no run."""
     if not run_ids:
-        return {"status": "skipped", "runs": 0, "reason": "no successful run to learn from"}
+        return {"status": "skipped", "runs": 0, "reason": nothing}
     try:
-        from agent.policy.self_data import finetune_from_runs
-    except ImportError as exc:
-        return {
-            "status": "skipped",
-            "runs": len(run_ids),
-            "reason": f"the policy's self-supervised fine-tune is not available ({exc})",
-        }
-    try:
-        result = finetune_from_runs(home, list(run_ids), strategy=strategy)
+        result = fn(list(run_ids))
     except AgentError as exc:  # no checkpoint yet, no usable row...: exploration goes on
         return {"status": "failed", "runs": len(run_ids), "reason": str(exc)}
     return {"status": "done", "runs": len(run_ids), "result": _brief(result)}
 
 
-def queue_failures(home: Path, run_ids: list[str]) -> dict:
-    """Queue the failed runs `run_ids` for a person's corrections (the policy's queue).
+def self_train(home: Path, run_ids: list[str], strategy: str) -> dict:
+    """Fine-tune the policy on the successful runs `run_ids` (no expert label)."""
+    from agent.policy.self_data import finetune_from_runs
 
-    Returns:
-        {"status": "done" | "skipped" | "failed", "runs": n, "result" | "reason": ...}.
-    """
-    if not run_ids:
-        return {"status": "skipped", "runs": 0, "reason": "no failed run to queue"}
-    try:
-        from agent.policy.queue import enqueue_runs
-    except ImportError as exc:
-        return {
-            "status": "skipped",
-            "runs": len(run_ids),
-            "reason": f"the policy's queue of failed runs is not available ({exc})",
-        }
-    try:
-        result = enqueue_runs(home, list(run_ids))
-    except AgentError as exc:
-        return {"status": "failed", "runs": len(run_ids), "reason": str(exc)}
-    return {"status": "done", "runs": len(run_ids), "result": _brief(result)}
+    return _apply(
+        lambda ids: finetune_from_runs(home, ids, strategy=strategy),
+        run_ids,
+        "no successful run to learn from",
+    )
+
+
+def queue_failures(home: Path, run_ids: list[str]) -> dict:
+    """Queue the failed runs `run_ids` for a person's corrections (the policy's queue)."""
+    from agent.policy.queue import enqueue_runs
+
+    return _apply(lambda ids: enqueue_runs(home, ids), run_ids, "no failed run to queue")

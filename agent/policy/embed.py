@@ -15,6 +15,7 @@ an .npz file in the data home.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -31,8 +32,12 @@ RELATIONS = (
     " with ",
     " by ",
     " to ",
-    " next to ",
 )
+# Relation words of the goal templates' step phrases (`skills.phrases`) that stay in the
+# "where to" part: "left of the green bowl" and "right of the green bowl" must differ there.
+# None occurs in a family's instruction, whose split is unchanged.
+KEPT_RELATIONS = (" left of ", " right of ", " behind ", " next to ", " at least ", " at the ")
+ANGLE = re.compile(r" (?=[-+]?\d+(?:\.\d+)? degrees\b)")  # "rotate the red cube -30 degrees"
 PARTS = 3
 STOPWORDS = frozenset({"the", "a", "an", "of"})
 
@@ -42,13 +47,18 @@ def split_instruction(text: str) -> tuple[str, str, str]:
 
     >>> split_instruction("put the red cube in the blue bowl")
     ('put the red cube in the blue bowl', 'put the red cube', 'the blue bowl')
+    >>> split_instruction("put the red cube left of the blue bowl")[1:]
+    ('put the red cube', 'left of the blue bowl')
     """
     t = " ".join(str(text).lower().split())
-    hits = [(t.find(r), r) for r in RELATIONS if r in t]
+    hits = [(t.find(r), -len(r), r) for r in RELATIONS if r in t]
+    hits += [(t.find(r), 0, " ") for r in KEPT_RELATIONS if r in t]  # the word is kept
+    if m := ANGLE.search(t):
+        hits.append((m.start(), 0, " "))
     if not hits:
         return t, t, ""
-    at, rel = min(hits, key=lambda h: (h[0], -len(h[1])))
-    return t, t[:at], t[at + len(rel) :]
+    at, _, cut = min(hits)
+    return t, t[:at], t[at + len(cut) :]
 
 
 def content_words(phrase: str) -> list[str]:

@@ -46,8 +46,9 @@ def run_moves(robot, goal: str) -> list[str]:
     return [m["phrase"] for m in moves]
 
 
-def proxy_ok(world, policy, goal, move: dict) -> tuple[bool, float]:
-    """(proxy success, grasp position error in m) of the policy on the scene as it is."""
+def proxy_ok(world, policy, goal, move: dict) -> tuple[bool, float, bool]:
+    """(proxy success, grasp position error in m, grasp within tolerance) of the policy
+    on the scene as it is (a failure with a good grasp is the place's or the turn's)."""
     from agent.policy.goal_data import expert_poses
     from sim import poses
     from sim.geometry import yaw_from_quat
@@ -64,14 +65,15 @@ def proxy_ok(world, policy, goal, move: dict) -> tuple[bool, float]:
     x, y, z = pred.place[:3]
     state = read_world(world, start_poses(world))
     put = hypothetical(state, {held.description: (x, y, z - poses.grasp_height(held), yaw)})
-    return bool(grasp and evaluate(goal, put).value), err
+    return bool(grasp and evaluate(goal, put).value), err, bool(grasp)
 
 
 def evaluate_goals(policy, n: int, start: int = 0, sim: bool = True, oracle: bool = False) -> dict:
     """Proxy (and sim) success on `n` test goals, seen and unseen apart, and by relation.
 
     Returns:
-        {"mode", "n", "seen": {"n", "proxy", "sim", "oracle_sim"}, "unseen": {...},
+        {"mode", "n", "seen": {"n", "proxy", "grasp", "sim", "oracle_sim", "grasp_cm"},
+         "unseen": {...},
          "relations": {relation: {...}}, "held_out_relations", "seconds"}
     """
     from agent.policy.goal_data import HELD_OUT_RELATIONS, case_of, set_up
@@ -93,7 +95,7 @@ def evaluate_goals(policy, n: int, start: int = 0, sim: bool = True, oracle: boo
                 continue
             goal, move = made
             row = {"relation": case.relation, "unseen": case.unseen}
-            row["proxy"], row["grasp_err"] = proxy_ok(world, policy, goal, move)
+            row["proxy"], row["grasp_err"], row["grasp"] = proxy_ok(world, policy, goal, move)
             runs = [("sim", PolicyPoseProvider(policy))] if sim else []
             runs += [("oracle_sim", OraclePoseProvider())] if sim and oracle else []
             for key, provider in runs:
@@ -122,7 +124,7 @@ def evaluate_goals(policy, n: int, start: int = 0, sim: bool = True, oracle: boo
 
 def _score(rows: list[dict]) -> dict:
     out: dict = {"n": len(rows)}
-    for key in ("proxy", "sim", "oracle_sim"):
+    for key in ("proxy", "grasp", "sim", "oracle_sim"):
         vals = [r[key] for r in rows if key in r]
         out[key] = float(np.mean(vals)) if vals else None
     errs = [r["grasp_err"] for r in rows]

@@ -24,6 +24,8 @@ class GoalTrainSettings:
         steps: optimizer steps.
         optim: learning rate, batch size, seed, threads.
         sim: also execute the test goals in the simulator.
+        schedule: the learning rate's schedule (`loop.FitConfig`: "cosine" or "constant").
+        role_queries: the match queries also read the step phrase's roles (`model`).
     """
 
     n_train: int = 1000
@@ -31,6 +33,8 @@ class GoalTrainSettings:
     steps: int = 2000
     optim: Optim = field(default_factory=Optim)
     sim: bool = True
+    schedule: str = "cosine"
+    role_queries: bool = False
 
 
 def train_on_goals(
@@ -51,7 +55,7 @@ def train_on_goals(
     from agent.policy.goal_data import load_goal_demos
     from agent.policy.goal_eval import evaluate_goals
     from agent.policy.loop import FitConfig, fit
-    from agent.policy.model import PoseNet
+    from agent.policy.model import ModelConfig, PoseNet
     from agent.policy.policy import Policy
     from agent.policy.prepare import prepare
     from agent.policy.train import encoder_for
@@ -65,7 +69,9 @@ def train_on_goals(
     data = prepare(train.samples, spec, encoder)
     torch.manual_seed(settings.optim.seed)
     say(f"training {settings.steps} steps on {len(data)} rows")
-    res = fit(PoseNet(), data, FitConfig(settings.steps, settings.optim), name="goals")
+    fc = FitConfig(settings.steps, settings.optim, schedule=settings.schedule)
+    net = PoseNet(ModelConfig(role_queries=settings.role_queries))
+    res = fit(net, data, fc, name="goals")
     policy = Policy(res.model, spec, encoder, settings.optim.threads)
     say(f"scoring on {settings.n_test} test goals")
     scores = evaluate_goals(policy, settings.n_test, sim=settings.sim)
@@ -74,6 +80,9 @@ def train_on_goals(
         "families": [],
         "goal_templates": True,
         "steps": settings.steps,
+        "schedule": settings.schedule,
+        "role_queries": settings.role_queries,
+        "lr": settings.optim.lr,
         "n_train": len(train),
         "seed": settings.optim.seed,
         "eval": {},

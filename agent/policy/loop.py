@@ -14,6 +14,7 @@ transforms chain, a later plan's fields override an earlier one's.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -38,11 +39,26 @@ class FitConfig:
             intra-op threads while training (restored afterwards).
         augment: a callable(batch, generator) -> batch applied to every step's batch
             (`augment.Augment`: random table turns and shifts), or None.
+        schedule: "constant" learning rate, or "cosine": a linear warm-up over the first
+            5% of the steps, then a cosine decay to zero (`lr_factor`).
     """
 
     steps: int = 300
     optim: Optim = field(default_factory=Optim)
     augment: Callable[[Batch, torch.Generator], Batch] | None = None
+    schedule: str = "constant"
+
+
+def lr_factor(schedule: str, steps: int) -> Callable[[int], float]:
+    """The learning rate's factor at each step of a schedule (see `FitConfig`)."""
+    if schedule == "constant":
+        return lambda _step: 1.0
+    if schedule != "cosine":
+        raise AgentError(f"unknown learning-rate schedule {schedule!r} (constant or cosine)")
+    warm = max(1, steps // 20)
+    return lambda step: (
+        min(1.0, (step + 1) / warm) * 0.5 * (1 + math.cos(math.pi * step / max(1, steps)))
+    )
 
 
 @dataclass(frozen=True)
@@ -128,6 +144,7 @@ def fit(
         if not params:
             raise AgentError("nothing to train: every parameter is frozen")
         opt = torch.optim.Adam(params.values(), lr=optim.lr * (plan.lr_scale or 1.0))
+        sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_factor(config.schedule, config.steps))
         scaled = {n: s for n, s in (plan.update_scale or {}).items() if n in params}
         steppers = [s for s in strategies if type(s).after_step is not Strategy.after_step]
         model.train()
@@ -158,6 +175,7 @@ def fit(
             )
             old = {n: params[n].detach().clone() for n in (params if steppers else scaled)}
             opt.step()
+            sched.step()
             with torch.no_grad():
                 for n, f in scaled.items():
                     params[n].copy_(old[n] + f * (params[n] - old[n]))

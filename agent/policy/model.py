@@ -14,7 +14,12 @@ computed from the instruction, as in CLIPort's language conditioning). On a grid
 The heat also gets a text-image match term, CLIP-style: the dot product of a per-cell key
 with a query computed from the instruction's embedding, a direct path from "the green
 pad" to the cells that show it (the keys see shallow per-cell features too: the cell's
-mean colour, height and edges). The place map is conditioned on the pick: the decoder feature at the pick cell (the true
+mean colour, height and edges). With `role_queries` the pick's query also reads the
+embedding's "what to act on" part alone and the place's its "where to" part alone (`embed`): "put the red cube left of the green
+bowl" names two colours, and the pick should not have to learn from data which one is
+its own.
+
+The place map is conditioned on the pick: the decoder feature at the pick cell (the true
 one while training, the predicted one at inference) is broadcast over the image, so the
 place branch knows which object is held.
 
@@ -74,6 +79,9 @@ class ModelConfig:
         channels: feature channels at strides 4, 8 and 16 of the input.
         stride: pixels per output cell (fixed by the two stride-2 stem convolutions).
         rot_bins: number of yaw bins.
+        role_queries: the match queries also read the embedding's role parts (see the
+            module docstring); off by default (the families' figures were measured
+            without it), on with `policy goals train --role-queries`.
     """
 
     text_dim: int = 1152
@@ -81,6 +89,7 @@ class ModelConfig:
     channels: tuple[int, int, int] = (24, 48, 64)
     rot_bins: int = ROT_BINS
     stride: int = 4
+    role_queries: bool = False
 
     def to_dict(self) -> dict:
         return {**asdict(self), "channels": list(self.channels)}
@@ -93,6 +102,7 @@ class ModelConfig:
             tuple(int(c) for c in d["channels"]),
             int(d["rot_bins"]),
             int(d.get("stride", 4)),
+            bool(d.get("role_queries", False)),
         )
 
 
@@ -181,8 +191,11 @@ class PoseNet(nn.Module):
         self.pick_text = nn.Linear(config.text_dim, d)
         self.place_keys = nn.Conv2d(c1 + 32, d, 1)
         self.place_text = nn.Linear(config.text_dim, d)
+        part = config.text_dim // 3  # the embedding's thirds: whole, what, where to / how much
+        if config.role_queries:
+            self.pick_what = nn.Linear(part, d)
+            self.place_where = nn.Linear(part, d)
         self.yaw = PatchNet(PATCH_CHANNELS, f, config.rot_bins)
-        part = config.text_dim // 3  # the embedding's last third: where to / how much
         self.turn_text = nn.Linear(part, config.rot_bins)
         self.turn_gate = nn.Linear(part, 1)
 
@@ -209,15 +222,14 @@ class PoseNet(nn.Module):
         y = self.dec1(torch.cat([F.interpolate(y, size=x1.shape[-2:]), x1], 1), z)
         # Shallow per-cell features (mean colour, height, edges of the cell) beside the deep ones.
         cells = self.cell_feats(F.avg_pool2d(x[:, :PATCH_CHANNELS], self.config.stride))
-        pick = self._with_match(
-            self.pick_head(y), self.pick_keys(torch.cat([y, cells], 1)), self.pick_text(emb)
-        )
+        pick_q, place_q = self._queries(emb)
+        pick = self._with_match(self.pick_head(y), self.pick_keys(torch.cat([y, cells], 1)), pick_q)
         if pick_cell is None:
             pick_cell = pick[:, HEAT].flatten(1).argmax(1)
         feat = y.flatten(2)[torch.arange(y.shape[0]), :, pick_cell]
         yp = self.place1(y + self.pick_query(feat)[:, :, None, None], z)
         place = self._with_match(
-            self.place_head(yp), self.place_keys(torch.cat([yp, cells], 1)), self.place_text(emb)
+            self.place_head(yp), self.place_keys(torch.cat([yp, cells], 1)), place_q
         )
         if place_cell is None:
             place_cell = place[:, HEAT].flatten(1).argmax(1)
@@ -229,6 +241,15 @@ class PoseNet(nn.Module):
         )
         pick_rot, place_yaw = yaws[:b], yaws[b:]
         return Outputs(pick, place, pick_rot, self._turn(pick_rot, place_yaw, emb))
+
+    def _queries(self, emb: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The pick's and the place's match queries from the instruction's embedding."""
+        pick, place = self.pick_text(emb), self.place_text(emb)
+        if self.config.role_queries:
+            d = emb.shape[1] // 3
+            pick = pick + self.pick_what(emb[:, d : 2 * d])
+            place = place + self.place_where(emb[:, 2 * d :])
+        return pick, place
 
     @staticmethod
     def _with_match(maps: torch.Tensor, keys: torch.Tensor, query: torch.Tensor) -> torch.Tensor:
