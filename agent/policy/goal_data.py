@@ -207,10 +207,9 @@ class GoalSamples:
             raise AgentError(f"cannot read dataset {path}: {exc}") from None
 
 
-def goal_demo(world, split: str, index: int, seed: int, spec: ImageSpec) -> GoalSamples | None:
-    """One row for the split's `index`-th seed, or None when its scene gives no one-move
-    plan."""
-    case = case_of(split, index, seed)
+def case_row(world, case, seed: int, spec: ImageSpec) -> tuple[Samples, dict] | None:
+    """The expert's row for a goal case set up in `world` with `seed`, and the move it
+    demonstrates; None when the scene gives no one-move plan."""
     made = set_up(world, case, seed)
     if made is None:
         return None
@@ -229,7 +228,17 @@ def goal_demo(world, split: str, index: int, seed: int, spec: ImageSpec) -> Goal
         place,
         held.shape.symmetry,
     )
-    return GoalSamples(row, np.array([case.unseen]), np.array([case.goal]))
+    return row, move
+
+
+def goal_demo(world, split: str, index: int, seed: int, spec: ImageSpec) -> GoalSamples | None:
+    """One row for the split's `index`-th seed, or None when its scene gives no one-move
+    plan."""
+    case = case_of(split, index, seed)
+    made = case_row(world, case, seed, spec)
+    if made is None:
+        return None
+    return GoalSamples(made[0], np.array([case.unseen]), np.array([case.goal]))
 
 
 def make_goal_demos(split: str, n: int, spec: ImageSpec, start: int = 0, world=None) -> GoalSamples:

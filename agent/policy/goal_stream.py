@@ -40,7 +40,7 @@ import numpy as np
 
 from agent.errors import AgentError
 from agent.policy.data import Samples
-from agent.policy.geometry import ROT_BINS, ROT_PERIOD, ImageSpec, observe, yaw_error
+from agent.policy.geometry import ROT_BINS, ROT_PERIOD, ImageSpec, yaw_error
 
 GOAL_STREAM_VERSION = 1
 # experience -> (relations trained on, relations held out of training: tested only)
@@ -191,32 +191,17 @@ def group_case(rng: np.random.Generator, group: str, unseen: bool):
 
 def group_row(world, group: str, use: str, index: int, seed: int, spec: ImageSpec):
     """One row of a group for the `index`-th scene of a use (None: no one-move plan)."""
-    from agent.policy.goal_data import expert_poses, set_up
+    from agent.policy.goal_data import case_row
     from sim.goals.state import read_world, start_poses
 
     k = check_group(group)
     held_out_use = use in ("test", "valid")
     case = group_case(np.random.default_rng([seed, 7, k]), group, held_out_use and bool(index % 2))
-    made = set_up(world, case, seed)
+    made = case_row(world, case, seed, spec)
     if made is None:
         return None
-    _, move = made
     state = json.dumps(read_world(world, start_poses(world)).to_json())
-    rgb, depth = observe(world, spec)
-    pick, place = expert_poses(world, move)
-    held = next(o for o in world.objects if o.description == case.obj)
-    row = Samples.single(
-        rgb,
-        depth,
-        move["phrase"],
-        case.relation,
-        seed,
-        "pick_place",
-        pick,
-        place,
-        held.shape.symmetry,
-    )
-    return row, case.goal, case.obj, state, case.unseen
+    return made[0], case.goal, case.obj, state, case.unseen
 
 
 def make_group_set(group: str, use: str, n: int, spec: ImageSpec, world=None) -> GoalSet:
