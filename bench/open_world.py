@@ -121,6 +121,7 @@ def run_open_bench(agent, tasks: list[dict], seed: int = 0, advance=lambda n=1: 
                 "goal": record.goal,
                 "reason": record.reason,
                 "planner": record.planner,
+                "perception": record.perception,
                 "run_id": record.run_id,
                 "decisions": [d.decision for d in record.decisions],
                 **j,

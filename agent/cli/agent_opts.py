@@ -108,6 +108,24 @@ def check_ray_address(executor: str, ray_address: str | None) -> None:
         raise click.UsageError("--ray-address needs --executor ray")
 
 
+def perception_options(f):
+    """Add `--perception oracle|policy` and `--policy-version N` (passed on as
+    `perception`, `policy_version`)."""
+    f = click.option(
+        "--policy-version",
+        metavar="N",
+        default=None,
+        help="Policy checkpoint for --perception policy (default: the latest).",
+    )(f)
+    return click.option(
+        "--perception",
+        type=click.Choice(["oracle", "policy"]),
+        default="oracle",
+        show_default=True,
+        help="Where grasp and place poses come from: privileged sim state, or the learned policy.",
+    )(f)
+
+
 def executor_options(f):
     """Add `--executor` and `--ray-address` (passed on as `executor`, `ray_address`) to a
     command that evaluates skills outside the agent (`skills verify`)."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 import click
 
 from agent.cli import App, emit, json_option, pass_app
-from agent.cli.agent_opts import agent_options, check_ray_address
+from agent.cli.agent_opts import agent_options, check_ray_address, perception_options
 from agent.errors import AgentError
 
 EXIT_BROKEN = 3  # figures produced, but they show a broken guarantee (as `run`'s FAILED)
@@ -117,16 +117,30 @@ def retrieval_(app: App, sizes: str, latency_queries: int, cold_runs: int) -> No
 @click.option(
     "--seed", type=int, default=0, show_default=True, help="Scene seed of the first task."
 )
+@perception_options
 @agent_options
 @json_option
 @pass_app
-def open_(app: App, suite_path: str | None, limit: int | None, seed: int, opts) -> None:
+def open_(
+    app: App,
+    suite_path: str | None,
+    limit: int | None,
+    seed: int,
+    perception: str,
+    policy_version: str | None,
+    opts,
+) -> None:
     """Open-world instructions: successes, honest failures, refusals and FALSE successes."""
+    from dataclasses import replace
+
     from agent.cli.progress import progress
     from agent.factory import build_agent
     from bench.open_world import load_open_suite, run_open_bench
 
     tasks = load_open_suite(suite_path)[:limit]
+    if policy_version is not None and perception != "policy":
+        raise AgentError("--policy-version needs --perception policy")
+    opts = replace(opts, perception=perception, policy_version=policy_version)
     with (
         build_agent(app.home, opts) as agent,
         progress("bench open", len(tasks), quiet=app.json) as advance,

@@ -19,7 +19,7 @@ from __future__ import annotations
 import click
 
 from agent.cli import App, emit, json_option, pass_app
-from agent.cli.agent_opts import agent_options
+from agent.cli.agent_opts import agent_options, perception_options
 from agent.cli.terminal import safe
 from agent.inputs import SEED
 
@@ -53,19 +53,7 @@ EXIT_NOT_REACHED = 3  # ran to the end, the goal does not hold (as `skills verif
     help="Other objects added to a scene from words (default 1).",
 )
 @click.option("--seed", type=SEED.click_type(), default=0, show_default=True, help="Scene seed.")
-@click.option(
-    "--perception",
-    type=click.Choice(["oracle", "policy"]),
-    default="oracle",
-    show_default=True,
-    help="Where grasp and place poses come from: privileged sim state, or the learned policy.",
-)
-@click.option(
-    "--policy-version",
-    metavar="N",
-    default=None,
-    help="Policy checkpoint for --perception policy (default: the latest).",
-)
+@perception_options
 @click.option(
     "--gui",
     is_flag=True,

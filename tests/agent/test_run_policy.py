@@ -10,6 +10,7 @@ cannot open a file (not even the checkpoint the worker read)."""
 from __future__ import annotations
 
 import inspect
+import json
 import math
 import shutil
 
@@ -23,6 +24,7 @@ from tests.agent.policy_helpers import (
     SPEC,
     fails,
     flip_a_bit,
+    run,
     save_tiny_checkpoint,
     tiny_encoder,
     tiny_model,
@@ -162,6 +164,23 @@ def test_missing_checkpoint_is_a_one_line_error(tmp_path):
     )
     assert "needs --perception policy" in fails(
         tmp_path, "run", "pick up the red cube", "--policy-version", "2", code=1
+    )
+
+
+def test_bench_open_runs_its_tasks_with_the_policy(home, tmp_path):
+    mine = tmp_path / "home"
+    shutil.copytree(home, mine)
+    suite = tmp_path / "suite.json"
+    task = {"instruction": "put the red cube in the blue bowl", "expect": "in(red cube, blue bowl)"}
+    suite.write_text(json.dumps({"tasks": [task]}))
+    out = run(mine, "bench", "open", "--suite", str(suite), "--perception", "policy")
+    assert [r["perception"] for r in out["rows"]] == ["policy"]
+    assert out["false_successes"] == 0  # a tiny random policy may fail; it may not lie
+    assert "no policy checkpoint" in fails(
+        tmp_path / "empty", "bench", "open", "--perception", "policy", code=1
+    )
+    assert "needs --perception policy" in fails(
+        mine, "bench", "open", "--policy-version", "1", code=1
     )
 
 
