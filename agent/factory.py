@@ -47,7 +47,7 @@ def make_executor(opts: AgentOptions, grasps=None):
     the cluster at `opts.ray_address`), each with one warm sandbox worker.
 
     Its workers use oracle poses (see `agent.evaluate.evaluator`); the caller closes it.
-    A local pool sends and learns the `grasps` remembered (`skills.grasps.GraspMemory`).
+    Either sends and learns the `grasps` remembered (`skills.grasps.GraspMemory`).
     An option the chosen executor cannot honour is an AgentError (one line).
     """
     from agent.errors import AgentError
@@ -58,7 +58,7 @@ def make_executor(opts: AgentOptions, grasps=None):
         from agent.evaluate.ray_executor import RayExecutor
 
         try:
-            return RayExecutor(opts.ray_address, opts.workers)
+            return RayExecutor(opts.ray_address, opts.workers, grasps=grasps)
         except SkillError as exc:
             raise AgentError(str(exc)) from None
     if opts.executor != "local":
@@ -69,12 +69,16 @@ def make_executor(opts: AgentOptions, grasps=None):
 
 
 @contextmanager
-def build_evaluator(opts: AgentOptions):
-    """Yield an `(Evaluator, Scenes)` pair for checking skills outside a run; closes both after."""
+def build_evaluator(opts: AgentOptions, home: str | Path | None = None):
+    """Yield an `(Evaluator, Scenes)` pair for checking skills outside a run; closes both
+    after. With `home`, its remembered grasps are used and taught, as in a run's checks
+    (a skill exploration proved with a learned grasp is re-proved with it)."""
     from agent.evaluate.evaluator import Evaluator
     from agent.run.scenes import Scenes
+    from skills.grasps import GraspMemory
 
-    executor, scenes = make_executor(opts), Scenes()
+    grasps = GraspMemory(home) if home is not None else None
+    executor, scenes = make_executor(opts, grasps), Scenes()
     try:
         yield Evaluator(executor, opts.episodes, opts.pass_bar), scenes
     finally:

@@ -198,7 +198,7 @@ def verify_skills(
     todo = plan(lib, opts.pass_bar, name)
     total = sum(len(keys) for _, keys in todo)
     shown = progress(total) if progress is not None else nullcontext(None)
-    with build_evaluator(opts) as (evaluator, scenes), shown as advance:
+    with build_evaluator(opts, lib.home) as (evaluator, scenes), shown as advance:
         checked = verify_library(lib, evaluator, scenes, todo, episodes, advance)
     counts = {s: sum(c.status == s for c in checked) for s in ("passed", "failed", "skipped")}
     data = {

@@ -114,7 +114,7 @@ def _verify_imported(app: App, lib, names: list[str], episodes: int) -> list:
         return []
     total = sum(len(keys) for _, keys in todo)
     with (
-        build_evaluator(opts) as (evaluator, scenes),
+        build_evaluator(opts, lib.home) as (evaluator, scenes),
         progress("verifying imported skills", total, quiet=app.json) as advance,
     ):
         return verify_library(lib, evaluator, scenes, todo, episodes, advance)

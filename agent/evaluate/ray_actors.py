@@ -6,6 +6,11 @@ the same locked-down worker process tree as with the local executor (validation,
 worker's lockdown, its deadlines and the size-capped reply all apply unchanged). Jobs and
 results cross as the same `Job` and `SandboxResult` objects, frames included for a
 `record=True` job.
+
+Grasps remembered per object kind (`skills.grasps.GraspMemory`) live in the driver's
+data home, which an actor on another machine cannot open: the driver sends what it knows
+with each job (`CarriedGrasps`), and the actor returns what the episode learned beside
+its result, for the driver to record -- as a local pool's worker does.
 """
 
 from __future__ import annotations
@@ -13,6 +18,22 @@ from __future__ import annotations
 import os
 
 from agent.evaluate.evaluator import Job, run_job
+
+
+class CarriedGrasps:
+    """The driver's remembered grasps, carried to an actor with one job; what the episode
+    learns is kept in `learned` for the driver (the pool's `GraspMemory` interface)."""
+
+    def __init__(self, known: dict | None) -> None:
+        self._known = known or {}
+        self.learned: list = []
+
+    def known(self) -> dict:
+        return self._known
+
+    def record(self, outcomes) -> int:
+        self.learned.extend(outcomes)
+        return len(outcomes)
 
 
 class SandboxActor:
@@ -52,9 +73,15 @@ class SandboxActor:
         """This actor's process id and its sandbox workers' (to watch or stop them)."""
         return {"pid": os.getpid(), "sandbox": self.pool.pids}
 
-    def run(self, job: Job):
-        """One episode in the warm worker: a `SandboxResult`."""
-        return run_job(self.pool, job)
+    def run(self, job: Job, grasps: dict | None = None):
+        """One episode in the warm worker: (its `SandboxResult`, the grasp outcomes it
+        learned). `grasps`: the driver's remembered grasps (None: none carried)."""
+        carried = CarriedGrasps(grasps) if grasps is not None else None
+        self.pool.grasps = carried
+        try:
+            return run_job(self.pool, job), (carried.learned if carried else [])
+        finally:
+            self.pool.grasps = None
 
     def close(self) -> None:
         self.pool.close()

@@ -48,17 +48,22 @@ class RayExecutor:
             the cluster's CPUs is an error (the extra actors would never start).
         provider: the pose provider the sandbox workers build (`skills.poses.ProviderSpec`;
             default the oracle). Its files must be readable at the same path on every node.
+        grasps: the data home's remembered grasps (`skills.grasps.GraspMemory`): sent with
+            every job and taught what each episode learned, as the local pool does.
 
     Raises:
         SkillError: no `ray`, no cluster at `address`, too many workers, or a sandbox
             worker that cannot start (e.g. its pose provider), as one line.
     """
 
-    def __init__(self, address: str | None = None, workers: int | None = None, provider=None):
+    def __init__(
+        self, address: str | None = None, workers: int | None = None, provider=None, grasps=None
+    ):
         ray = connect(address)
         self._ray = ray
         self.workers = cluster_workers(ray, workers, "each sandbox actor takes one")
         self.provider = provider
+        self.grasps = grasps
         self.retried = 0  # episodes run again after their actor died
         from agent.evaluate.ray_actors import SandboxActor
 
@@ -108,19 +113,20 @@ class RayExecutor:
         todo = list(range(len(jobs)))  # job indices not yet handed out, in order
         tries = [0] * len(jobs)
         idle = list(self._actors)
+        known = self.grasps.known() if self.grasps is not None else None
         running: dict = {}  # ref -> (job index, actor, deadline)
         while todo or running:
             while todo and idle:
                 i, actor = todo.pop(0), idle.pop(0)
                 tries[i] += 1
                 deadline = time.monotonic() + jobs[i].timeout + START_S
-                running[actor.run.remote(jobs[i])] = (i, actor, deadline)
+                running[actor.run.remote(jobs[i], known)] = (i, actor, deadline)
             self.in_flight = len(running)
             done, _ = ray.wait(list(running), num_returns=1, timeout=WAIT_S)
             for ref in done:
                 i, actor, _ = running.pop(ref)
                 try:
-                    results[i] = ray.get(ref)
+                    results[i], learned = ray.get(ref)
                 except ray.exceptions.RayTaskError as exc:
                     idle.append(actor)
                     self._drain(running)
@@ -129,6 +135,7 @@ class RayExecutor:
                     idle.append(self._replace(actor, jobs[i], tries[i], exc))
                     todo.insert(0, i)
                     continue
+                self._learn(learned)
                 idle.append(actor)
             now = time.monotonic()
             for ref, (i, actor, deadline) in list(running.items()):
@@ -138,6 +145,12 @@ class RayExecutor:
                     todo.insert(0, i)
         self.in_flight = 0
         return results
+
+    def _learn(self, outcomes: list) -> None:
+        """Record an episode's grasp outcomes in the home (a read-only home learns nothing)."""
+        if self.grasps is not None and outcomes:
+            with contextlib.suppress(SkillError):
+                self.grasps.record(outcomes)
 
     def _replace(self, actor, job: Job, tries: int, why):
         """Drop a dead actor and start another; the lost job may run again on it."""
