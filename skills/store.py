@@ -279,12 +279,12 @@ class SkillStore:
             stmt = stmt.order_by(VERSIONS.c.version.desc()).limit(1)
         else:
             stmt = stmt.where(VERSIONS.c.version == version)
-        rows = self._rows(stmt)
-        return self._version(rows[0]) if rows else None
+        rows = self._versions(self._rows(stmt))
+        return rows[0] if rows else None
 
     def versions(self, name: str) -> list[SkillVersion]:
         stmt = sa.select(VERSIONS).where(VERSIONS.c.name == name).order_by(VERSIONS.c.version)
-        return [self._version(r) for r in self._rows(stmt)]
+        return self._versions(self._rows(stmt))
 
     def _latest(self) -> sa.Subquery:
         return (
@@ -305,14 +305,14 @@ class SkillStore:
                 .where(VERSIONS.c.name.in_(names), VERSIONS.c.version == newest.scalar_subquery())
                 .order_by(VERSIONS.c.name)
             )
-            return [self._version(r, with_stats) for r in self._rows(stmt)]
+            return self._versions(self._rows(stmt), with_stats)
         m = self._latest()
         stmt = (
             sa.select(VERSIONS)
             .join(m, sa.and_(VERSIONS.c.name == m.c.name, VERSIONS.c.version == m.c.mv))
             .order_by(VERSIONS.c.name)
         )
-        return [self._version(r, with_stats=False) for r in self._rows(stmt)]
+        return self._versions(self._rows(stmt), with_stats=False)
 
     def entry_count(self) -> int:
         """How many index entries the latest versions imply (1 + examples each)."""
@@ -347,14 +347,18 @@ class SkillStore:
             )
         return out
 
-    def _version(self, r: dict, with_stats: bool = True) -> SkillVersion:
-        stats = {}
-        if with_stats:
-            stmt = sa.select(STATS.c.family, STATS.c.episodes, STATS.c.successes).where(
-                STATS.c.name == r["name"], STATS.c.version == r["version"]
-            )
+    def _versions(self, rows: list[dict], with_stats: bool = True) -> list[SkillVersion]:
+        """Version rows as `SkillVersion`s, with their stats read in one query (one round
+        trip to a server however many rows)."""
+        stats: dict[tuple[str, int], dict] = {(r["name"], r["version"]): {} for r in rows}
+        if with_stats and rows:
+            stmt = sa.select(STATS).where(STATS.c.name.in_({r["name"] for r in rows}))
             for s in self._rows(stmt):
-                stats[s["family"]] = (s["episodes"], s["successes"])
+                if (s["name"], s["version"]) in stats:
+                    stats[s["name"], s["version"]][s["family"]] = (s["episodes"], s["successes"])
+        return [self._version(r, stats[r["name"], r["version"]]) for r in rows]
+
+    def _version(self, r: dict, stats: dict) -> SkillVersion:
         parent = (r["parent_name"], r["parent_version"]) if r["parent_name"] else None
         try:
             return SkillVersion(
