@@ -2,8 +2,10 @@
 
 Two tables, brought to the code's schema by `skills.db` migrations like the others:
 
-- `explore_sessions`: one row per `learn --explore` invocation (options, status:
-  running, done or interrupted; its summary when it ends);
+- `explore_sessions`: one row per `learn --explore` invocation (options, the process
+  running it, status: running, done, interrupted (Ctrl-C: its summary stored) or killed
+  (its process ended without closing it: kill -9, a crash, a lost machine; found by the
+  next session on that host, or shown so by `read_home`); its summary when it ends);
 - `explore_episodes`: one row per episode (the template, why it was chosen, the goal,
   the scene, the simulator's verdict, the false atoms, the run's id and status, the
   library's size after it) and per proposal dropped before running (with the reason).
@@ -16,6 +18,8 @@ history back (`histories`) and goes on from it.
 from __future__ import annotations
 
 import json
+import os
+import socket
 import time
 from pathlib import Path
 
@@ -58,7 +62,16 @@ CREATE INDEX IF NOT EXISTS explore_episodes_template ON explore_episodes(templat
 """
 COMPONENT = "explore"
 # Append only: each shipped step stays as it is (tests/test_upgrade.py opens old homes).
-MIGRATIONS = (Migration(1, "exploration sessions and episodes", SCHEMA, needed_to_read=False),)
+MIGRATIONS = (
+    Migration(1, "exploration sessions and episodes", SCHEMA, needed_to_read=False),
+    Migration(
+        2,
+        "the process running a session (to tell a killed session from a running one)",
+        "ALTER TABLE explore_sessions ADD COLUMN pid INTEGER;"
+        "ALTER TABLE explore_sessions ADD COLUMN host TEXT",
+        needed_to_read=False,
+    ),
+)
 TABLES = frozenset({"explore_sessions", "explore_episodes"})
 EPISODE_COLUMNS = (
     "id, session, created, kind, template, goal, instruction, objects, seed, distractors, "
@@ -88,10 +101,25 @@ class ExploreStore:
         self._db.close()
 
     def start_session(self, session: str, options: dict) -> None:
+        """Store a new running session (this process's); first close, as killed, the
+        sessions of this host still marked running whose process is gone."""
+        host = socket.gethostname()
         with guarded(self.path):
+            rows = self._db.execute(
+                "SELECT id, pid, host FROM explore_sessions WHERE status = 'running'"
+            ).fetchall()
+            for sid, pid, where in rows:
+                if pid is not None and where == host and not alive(pid):
+                    self._db.execute(
+                        "UPDATE explore_sessions SET status = 'killed', finished = COALESCE("
+                        "(SELECT MAX(created) FROM explore_episodes WHERE session = ?), started)"
+                        " WHERE id = ?",
+                        (sid, sid),
+                    )
             self._db.execute(
-                "INSERT INTO explore_sessions (id, started, status, options) VALUES (?, ?, ?, ?)",
-                (session, time.time(), "running", json.dumps(options)),
+                "INSERT INTO explore_sessions (id, started, status, options, pid, host)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (session, time.time(), "running", json.dumps(options), os.getpid(), host),
             )
 
     def end_session(self, session: str, status: str, summary: dict) -> None:
@@ -167,6 +195,25 @@ def histories(rows: list[dict], templates: list[str]) -> list[History]:
     return out
 
 
+def alive(pid: int) -> bool:
+    """Whether process `pid` exists on this host (a reused pid reads as alive)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _status(status: str, pid: int | None, host: str | None) -> str:
+    """A session's status as stored, or "killed" when it says running and its process on
+    this host is gone."""
+    if status == "running" and pid is not None and host == socket.gethostname():
+        return status if alive(pid) else "killed"
+    return status
+
+
 def read_home(home: Path) -> tuple[list[dict], list[dict]]:
     """(sessions, episode rows) of a home, read without writing; empty when there are none."""
     path = Path(home) / DB_NAME
@@ -182,12 +229,12 @@ def read_home(home: Path) -> tuple[list[dict], list[dict]]:
                     "id": r[0],
                     "started": r[1],
                     "finished": r[2],
-                    "status": r[3],
+                    "status": _status(r[3], *r[6:8]),
                     "options": json.loads(r[4]),
                     "summary": json.loads(r[5]) if r[5] else None,
                 }
                 for r in db.execute(
-                    "SELECT id, started, finished, status, options, summary "
+                    "SELECT id, started, finished, status, options, summary, pid, host "
                     "FROM explore_sessions ORDER BY started"
                 )
             ]

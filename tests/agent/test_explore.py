@@ -233,3 +233,26 @@ def test_the_history_survives_reopening_and_is_migrated(tmp_path):
     again.close()
     db = sqlite3.connect(tmp_path / "skillgrove.db")
     assert db.execute("SELECT version FROM schema_version WHERE component = 'explore'").fetchone()
+
+
+def test_a_session_whose_process_died_is_closed_as_killed_by_the_next(tmp_path):
+    import subprocess
+    import sys
+
+    from agent.explore.store import read_home
+
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()  # its pid now names no process
+    s = ExploreStore(tmp_path)
+    s.start_session("dead", {})
+    s.start_session("alive", {})  # this process: still running
+    s._db.execute("UPDATE explore_sessions SET pid = ? WHERE id = 'dead'", (gone.pid,))
+    s._db.commit()
+    assert {x["id"]: x["status"] for x in read_home(tmp_path)[0]} == {
+        "dead": "killed",  # shown so before anyone closes it ...
+        "alive": "running",
+    }
+    s.start_session("next", {})  # ... and closed so by the next session
+    stored = dict(s._db.execute("SELECT id, status FROM explore_sessions").fetchall())
+    assert stored == {"dead": "killed", "alive": "running", "next": "running"}
+    s.close()
