@@ -124,13 +124,21 @@ def test_no_server_outlives_the_process_that_started_it(tmp_path, how):
         "time.sleep(300)\n"
     )
     child = subprocess.Popen(
-        [sys.executable, "-c", code], cwd=ROOT, stdout=subprocess.PIPE, text=True
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     pid, _, base = child.stdout.readline().strip().partition(" ")
     try:
         assert not _gone(int(pid), timeout=0)
         child.send_signal(how)
-        child.wait(timeout=30)
+        try:  # a bound against a hang, not a timing (a loaded CI machine once took > 30 s)
+            child.wait(timeout=120)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            pytest.fail(f"the parent did not exit: {child.communicate()[1][-2000:]}")
         assert _gone(int(pid)), f"postgres {pid} outlived its parent"
         if how == signal.SIGINT and os.geteuid() == 0:
             assert not Path(base).exists()  # atexit also removed root's private data dir
