@@ -60,6 +60,7 @@ MIGRATIONS = (
     Migration(1, "fine-tunes and the corrections each used", SCHEMA, needed_to_read=False),
 )
 KNOWN_ROWS = 200  # most demonstrations per known family the strategy observes
+GOAL_KNOWN_ROWS = 600  # most goal-template demonstrations it observes (every template)
 
 
 @dataclass(frozen=True)
@@ -236,13 +237,14 @@ def held_out_seeds(n: int, avoid: set[int]) -> list[int]:
 
 
 def _known_data(home: Path, policy, families: list[str]):
-    """Demonstrations of the families the checkpoint knows, prepared (None if none): the
-    cached training set of its base training when there is one, at most KNOWN_ROWS each."""
+    """What the checkpoint already knows, prepared, for the strategy to observe (None if
+    nothing): demonstrations of its families (the cached training set of its base
+    training when there is one, at most KNOWN_ROWS each) and, for a checkpoint trained on
+    goal templates, up to GOAL_KNOWN_ROWS of its goal-template demonstrations
+    (`known_goal_samples`). Returns (prepared or None, demonstrations per family)."""
     from agent.policy.data import dataset_path, load_demos
     from agent.policy.prepare import Prepared, prepare
 
-    if not families:
-        return None, 0
     n = int(policy.info.get("n_known") or policy.info.get("n_train") or KNOWN_ROWS)
     parts = []
     for f in families:
@@ -251,7 +253,31 @@ def _known_data(home: Path, policy, families: list[str]):
         parts.append(
             prepare(s.take(range(min(len(s), KNOWN_ROWS))), policy.spec, policy.encoder, 0)
         )
-    return Prepared.cat(parts), n
+    goals = known_goal_samples(home, policy)
+    if goals is not None:
+        parts.append(prepare(goals, policy.spec, policy.encoder, 0))
+    if not parts:
+        return None, 0
+    return Prepared.cat(parts), (n if families else 0)
+
+
+def known_goal_samples(home: Path, policy):
+    """A goal-template checkpoint's own training demonstrations (the largest cached
+    training set of the home, else GOAL_KNOWN_ROWS rendered now), at most GOAL_KNOWN_ROWS
+    rows; None for a checkpoint not trained on goal templates."""
+    from agent.policy.goal_data import goal_dataset_path, load_goal_demos
+
+    if not policy.info.get("goal_templates"):
+        return None
+    spec = policy.spec
+    pattern = goal_dataset_path(home, "train", 0, spec).name.replace("-0-0-", "-0-*-", 1)
+    cached = sorted(
+        goal_dataset_path(home, "train", 0, spec).parent.glob(pattern),
+        key=lambda p: int(p.name.split("-")[3]),
+    )
+    n = int(cached[-1].name.split("-")[3]) if cached else GOAL_KNOWN_ROWS
+    s = load_goal_demos(home, "train", n, spec).samples
+    return s.take(range(min(len(s), GOAL_KNOWN_ROWS)))
 
 
 def _evaluate(policy, seeds: dict[str, list[int]], world) -> dict:
@@ -367,6 +393,7 @@ def finetune_session(
         "augment": config.augment,
         "seed": config.optim.seed,
         "n_known": n_known or None,
+        "goal_templates": bool(policy.info.get("goal_templates")),
         "eval": evals,
         "eval_seeds": seeds,
     }

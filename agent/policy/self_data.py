@@ -320,6 +320,7 @@ def finetune_from_runs(
         "augment": augment,
         "seed": optim.seed,
         "n_known": n_known or None,
+        "goal_templates": bool(policy.info.get("goal_templates")),
     }
     info = save_checkpoint(home, res.model, policy.spec, policy.encoder.name, meta)
     return {

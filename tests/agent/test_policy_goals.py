@@ -140,3 +140,22 @@ def test_an_open_world_run_asks_the_policy_every_steps_phrase(train_rows, tmp_pa
     step = asked.index("put the red cube left of the blue bowl")  # the step's phrase
     assert asked[step - 1] == "oracle grasp of the red cube"  # asked for the step it serves
     assert not any(a.startswith(("place the", "stack the")) for a in asked)  # no family's
+
+
+def test_a_goal_template_checkpoint_replays_its_own_demonstrations(train_rows, tmp_path):
+    """A fine-tune of a checkpoint trained on goal templates (self-supervised rows, or
+    corrections) lets the strategy observe the home's cached goal demonstrations: replay
+    has something to replay, and the child checkpoint says it still knows goal templates."""
+    import shutil
+
+    from agent.policy.finetune import _known_data, known_goal_samples
+    from agent.policy.policy import Policy
+
+    home, rows = train_rows
+    mine = tmp_path / "home"
+    shutil.copytree(home, mine)  # its cached 16-seed training set
+    plain = Policy(tiny_model(), SPEC, tiny_encoder(), 1, info={"families": []})
+    assert known_goal_samples(mine, plain) is None and _known_data(mine, plain, [])[0] is None
+    goal = Policy(tiny_model(), SPEC, tiny_encoder(), 1, info={"goal_templates": True})
+    old, _ = _known_data(mine, goal, [])
+    assert old is not None and len(old) == len(rows)  # every cached row (16 seeds < 600)
