@@ -136,34 +136,16 @@ def suite_seeds(suite: list[Job]) -> list[int]:
 def test_remembered_grasps_travel_to_the_actors_and_what_they_learn_comes_back(
     ray_address, tmp_path
 ):
-    import json
+    from tests.skills.test_grasps import GOAL, PUT, assert_corrected, misremembered
 
-    import numpy as np
-
-    from sim.scenes import build_scene
-    from sim.world import World
-    from skills.grasps import GraspMemory
-    from tests.skills.test_grasps import GOAL, OBJECTS, PUT
-
-    world = World()
-    try:
-        layout = build_scene(world, OBJECTS, np.random.default_rng(11), goal=GOAL)
-    finally:
-        world.close()
-    memory = GraspMemory(tmp_path)
-    wrong = {"yaw_deg": 0.0, "dx": 0.03, "dy": 0.03, "dz": 0.02}  # over the L's empty corner
-    memory.record([{"kind": "bracket", "grasp": wrong, "held": True}])
+    memory, scene = misremembered(tmp_path)
     ex = make_executor(AgentOptions(executor="ray", ray_address=ray_address, workers=1), memory)
     try:
-        (res,) = ex.run_many(
-            [Job(PUT, "put", None, 0, {}, 60.0, scene=layout.to_json(), goal=GOAL)]
-        )
+        (res,) = ex.run_many([Job(PUT, "put", None, 0, {}, 60.0, scene=scene, goal=GOAL)])
     finally:
         ex.close()
     assert res.status == "ok" and res.success, res.reason
-    rows = {json.dumps(r["grasp"], sort_keys=True): r for r in memory.rows("bracket")}
-    assert rows.pop(json.dumps(wrong, sort_keys=True))["missed"] == 1  # sent, tried, missed
-    assert [r["held"] for r in rows.values()] == [1]  # learned on the actor, written here
+    assert_corrected(memory)  # sent to the actor, tried, missed; learned there, written here
 
 
 def test_the_pose_provider_travels_to_the_actors(ray_address, tmp_path):

@@ -15,6 +15,7 @@ from skills.robot import Robot
 
 GOAL = "on(red bracket, yellow plate)"
 OBJECTS = "red bracket, yellow plate"
+WRONG = {"yaw_deg": 0.0, "dx": 0.03, "dy": 0.03, "dz": 0.02}  # over the L's empty corner
 PUT = """
 def put(robot):
     robot.place_on(robot.find("red bracket"), robot.find("yellow plate"))
@@ -85,9 +86,9 @@ def test_the_memory_keeps_what_held_and_drops_what_misses(tmp_path):
     assert memory.forget("mug") == 1 and memory.rows() == []
 
 
-def test_the_sandbox_sends_the_memory_and_the_parent_writes_what_the_run_reports(tmp_path):
+def misremembered(tmp_path):
+    """(a memory holding one wrong bracket grasp, the scene where it misses as JSON)."""
     from sim.world import World
-    from skills.sandbox import SandboxPool
 
     world = World()
     try:
@@ -95,16 +96,26 @@ def test_the_sandbox_sends_the_memory_and_the_parent_writes_what_the_run_reports
     finally:
         world.close()
     memory = GraspMemory(tmp_path)
-    wrong = {"yaw_deg": 0.0, "dx": 0.03, "dy": 0.03, "dz": 0.02}  # over the L's empty corner
-    memory.record([{"kind": "bracket", "grasp": wrong, "held": True}])
-    with SandboxPool(workers=1, grasps=memory) as pool:
-        res = pool.run(PUT, "put", None, 0, {}, 60, scene=layout.to_json(), goal=GOAL)
-    assert res.status == "ok" and res.success, res.reason
+    memory.record([{"kind": "bracket", "grasp": WRONG, "held": True}])
+    return memory, layout.to_json()
+
+
+def assert_corrected(memory) -> None:
+    """The wrong grasp went with the request, was tried first and missed (counted); the
+    grasp that held was reported back and written by this (the parent) process."""
     rows = {json.dumps(r["grasp"], sort_keys=True): r for r in memory.rows("bracket")}
-    # the remembered grasp went with the request, was tried first and missed: counted
-    assert rows.pop(json.dumps(wrong, sort_keys=True))["missed"] == 1
-    # the grasp that held was reported back and written by this (the parent) process
+    assert rows.pop(json.dumps(WRONG, sort_keys=True))["missed"] == 1
     assert [r["held"] for r in rows.values()] == [1]
+
+
+def test_the_sandbox_sends_the_memory_and_the_parent_writes_what_the_run_reports(tmp_path):
+    from skills.sandbox import SandboxPool
+
+    memory, scene = misremembered(tmp_path)
+    with SandboxPool(workers=1, grasps=memory) as pool:
+        res = pool.run(PUT, "put", None, 0, {}, 60, scene=scene, goal=GOAL)
+    assert res.status == "ok" and res.success, res.reason
+    assert_corrected(memory)
 
 
 def test_skills_grasps_lists_them(tmp_path, capsys):
