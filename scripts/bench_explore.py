@@ -2,6 +2,7 @@
 
     .venv/bin/python scripts/bench_explore.py [--minutes 30] [--perception oracle|policy]
         [--from-home DIR] [--out benchmarks/explore/result.json] [--no-verify] [--limit N]
+        [--keep DIR]
 
 What a user would run, as subprocesses of the `skillgrove` CLI, on throwaway homes:
 
@@ -74,6 +75,7 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=None)
     ap.add_argument("--no-verify", action="store_true")
     ap.add_argument("--limit", type=int, default=None, help="Only the first N tasks of each suite.")
+    ap.add_argument("--keep", type=Path, default=None, help="Copy the explored home here.")
     a = ap.parse_args()
     sys.path.insert(0, str(ROOT))
     with tempfile.TemporaryDirectory(prefix="sg-explore-") as tmp:
@@ -103,6 +105,8 @@ def main() -> None:
         )
         result["skills_after"] = len(sg(home, "skills", "list")["skills"])
         result["after"] = measure(home, work, "after", a.perception, a.limit)
+        if a.keep:
+            shutil.copytree(home, a.keep)
         if not a.no_verify:
             copy = work / "verify"
             shutil.copytree(home, copy)
