@@ -113,13 +113,13 @@ class RayExecutor:
         todo = list(range(len(jobs)))  # job indices not yet handed out, in order
         tries = [0] * len(jobs)
         idle = list(self._actors)
-        known = self.grasps.known() if self.grasps is not None else None
         running: dict = {}  # ref -> (job index, actor, deadline)
         while todo or running:
             while todo and idle:
                 i, actor = todo.pop(0), idle.pop(0)
                 tries[i] += 1
                 deadline = time.monotonic() + jobs[i].timeout + START_S
+                known = self.grasps.known() if self.grasps is not None else None  # as of now
                 running[actor.run.remote(jobs[i], known)] = (i, actor, deadline)
             self.in_flight = len(running)
             done, _ = ray.wait(list(running), num_returns=1, timeout=WAIT_S)
