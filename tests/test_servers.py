@@ -116,8 +116,12 @@ def test_chroma_is_gone_after_stop(tmp_path):
 @pytest.mark.parametrize("how", [signal.SIGINT, signal.SIGKILL], ids=["ctrl-c", "killed"])
 def test_no_server_outlives_the_process_that_started_it(tmp_path, how):
     """Ctrl-C (atexit stops it) or SIGKILL (the parent-death signal does): it is gone."""
+    # A terminal's Ctrl-C raises KeyboardInterrupt; an earlier test of the suite can leave
+    # this pytest process ignoring SIGINT, which a child inherits (and Python then keeps):
+    # the child sets the terminal's behaviour first.
     code = (
-        "import time\n"
+        "import signal, time\n"
+        "signal.signal(signal.SIGINT, signal.default_int_handler)\n"
         "from tests.servers import start_postgres\n"
         f"s = start_postgres({str(tmp_path / 'pg')!r})\n"
         "print(s.pid, s.data.parent, flush=True)\n"
@@ -134,7 +138,7 @@ def test_no_server_outlives_the_process_that_started_it(tmp_path, how):
     try:
         assert not _gone(int(pid), timeout=0)
         child.send_signal(how)
-        try:  # a bound against a hang, not a timing (a loaded CI machine once took > 30 s)
+        try:  # a bound against a hang, not a timing
             child.wait(timeout=120)
         except subprocess.TimeoutExpired:
             child.kill()
