@@ -117,11 +117,12 @@ def test_chroma_is_gone_after_stop(tmp_path):
 def test_no_server_outlives_the_process_that_started_it(tmp_path, how):
     """Ctrl-C (atexit stops it) or SIGKILL (the parent-death signal does): it is gone."""
     # A terminal's Ctrl-C raises KeyboardInterrupt; an earlier test of the suite can leave
-    # this pytest process ignoring SIGINT, which a child inherits (and Python then keeps):
-    # the child sets the terminal's behaviour first.
+    # this pytest process ignoring (or blocking) SIGINT, which a child inherits (and
+    # Python then keeps): the child sets the terminal's behaviour first.
     code = (
         "import signal, time\n"
         "signal.signal(signal.SIGINT, signal.default_int_handler)\n"
+        "signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})\n"
         "from tests.servers import start_postgres\n"
         f"s = start_postgres({str(tmp_path / 'pg')!r})\n"
         "print(s.pid, s.data.parent, flush=True)\n"
