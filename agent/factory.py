@@ -92,7 +92,8 @@ def build_agent(home: Path, opts: AgentOptions, log=None):
 
     The Evaluator's workers always use oracle poses. With `perception="policy"` the run
     itself goes to one more local worker that loads the policy checkpoint (checked here
-    first: a missing or corrupt one raises AgentError before anything runs).
+    first: a missing or corrupt one raises AgentError before anything runs); a
+    `policy_version` without policy perception is an AgentError too.
     """
     from agent.errors import AgentError
     from agent.evaluate.evaluator import Evaluator, LocalExecutor
@@ -106,6 +107,8 @@ def build_agent(home: Path, opts: AgentOptions, log=None):
     from agent.synth.synthesizer import LLMSynthesizer, OfflineSynthesizer
     from skills.grasps import GraspMemory
 
+    if opts.policy_version is not None and opts.perception != "policy":
+        raise AgentError("--policy-version needs --perception policy")
     runner, grasps = None, GraspMemory(home)
     if opts.perception == "policy":
         from agent.policy.provider import policy_spec

@@ -41,11 +41,8 @@ def run_instruction(
     Raises:
         AgentError: bad input (a refused goal, --policy-version without policy perception).
     """
-    from agent.errors import AgentError
     from agent.factory import build_agent
 
-    if policy_version is not None and perception != "policy":
-        raise AgentError("--policy-version needs --perception policy")
     opts = replace(opts, perception=perception, policy_version=policy_version)
     with build_agent(home, opts, log=log) as agent:
         record = agent.run(instruction, family, seed, goal, objects, distractors)

@@ -138,8 +138,6 @@ def open_(
     from bench.open_world import load_open_suite, run_open_bench
 
     tasks = load_open_suite(suite_path)[:limit]
-    if policy_version is not None and perception != "policy":
-        raise AgentError("--policy-version needs --perception policy")
     opts = replace(opts, perception=perception, policy_version=policy_version)
     with (
         build_agent(app.home, opts) as agent,

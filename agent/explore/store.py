@@ -109,7 +109,7 @@ class ExploreStore:
                 "SELECT id, pid, host FROM explore_sessions WHERE status = 'running'"
             ).fetchall()
             for sid, pid, where in rows:
-                if pid is not None and where == host and not alive(pid):
+                if _status("running", pid, where) == "killed":
                     self._db.execute(
                         "UPDATE explore_sessions SET status = 'killed', finished = COALESCE("
                         "(SELECT MAX(created) FROM explore_episodes WHERE session = ?), started)"
