@@ -265,17 +265,12 @@ def known_goal_samples(home: Path, policy):
     """A goal-template checkpoint's own training demonstrations (the largest cached
     training set of the home, else GOAL_KNOWN_ROWS rendered now), at most GOAL_KNOWN_ROWS
     rows; None for a checkpoint not trained on goal templates."""
-    from agent.policy.goal_data import goal_dataset_path, load_goal_demos
+    from agent.policy.goal_data import largest_cached, load_goal_demos
 
     if not policy.info.get("goal_templates"):
         return None
     spec = policy.spec
-    pattern = goal_dataset_path(home, "train", 0, spec).name.replace("-0-0-", "-0-*-", 1)
-    cached = sorted(
-        goal_dataset_path(home, "train", 0, spec).parent.glob(pattern),
-        key=lambda p: int(p.name.split("-")[3]),
-    )
-    n = int(cached[-1].name.split("-")[3]) if cached else GOAL_KNOWN_ROWS
+    n = largest_cached(home, "train", spec) or GOAL_KNOWN_ROWS
     s = load_goal_demos(home, "train", n, spec).samples
     return s.take(range(min(len(s), GOAL_KNOWN_ROWS)))
 

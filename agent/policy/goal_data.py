@@ -272,6 +272,14 @@ def goal_dataset_path(home: Path, split: str, n: int, spec: ImageSpec, start: in
     return Path(home) / "policy" / "data" / name
 
 
+def largest_cached(home: Path, split: str, spec: ImageSpec, start: int = 0) -> int | None:
+    """The most seeds of any cached dataset of a split (`goal_dataset_path`), or None."""
+    path = goal_dataset_path(home, split, 0, spec, start)
+    head, tail = f"goals-{split}-{start}-", path.name.removeprefix(f"goals-{split}-{start}-0")
+    sizes = [p.name[len(head) : -len(tail)] for p in path.parent.glob(f"{head}*{tail}")]
+    return max((int(n) for n in sizes if n.isdigit()), default=None)
+
+
 def load_goal_demos(home: Path, split: str, n: int, spec: ImageSpec, start: int = 0) -> GoalSamples:
     """Goal-template demonstrations of a split, from the cache or made (and cached) now."""
     path = goal_dataset_path(home, split, n, spec, start)
