@@ -29,8 +29,11 @@ $(ONNX): $(STAMP) skills/embed.py skills/index.py $(wildcard skills/seed/*.py)
 demo: $(STAMP) $(ONNX)
 	$(VENV)/bin/skillgrove demo
 
+# Two worker processes (pytest-xdist), one test file each at a time: a file's module
+# fixtures (a World, a server, a trained policy) stay in one process. TEST_WORKERS=0 runs serially.
+TEST_WORKERS ?= 2
 test: $(STAMP) $(ONNX)
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check agent skills sim bench skillgrove scripts tests

@@ -11,6 +11,12 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 
+def pytest_collection_modifyitems(items):
+    """`slow` tests first (stable otherwise): `make test`'s workers take whole files in this
+    order, so the longest files start early and both workers end at about the same time."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 @pytest.fixture(scope="module")
 def world():
     from sim.world import World

@@ -15,6 +15,7 @@ EMBED_DIM = 384  # the bench builds the full-width network
 pytestmark = pytest.mark.usefixtures("fast_embeddings")
 
 
+@pytest.mark.slow
 def test_bench_continual_joint_bound_cumulative_and_paired_intervals(tmp_path):
     res = run(
         tmp_path / "home",

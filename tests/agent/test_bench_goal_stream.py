@@ -46,6 +46,7 @@ def test_tune_searches_the_space_from_the_defaults_on_validation(home, tuned):
         assert all(space[k][1] <= v <= space[k][2] for k, v in h["params"].items())
 
 
+@pytest.mark.slow
 def test_goal_stream_table_with_tuned_parameters_and_noise_study(home, tuned):
     res = run(
         home,

@@ -5,12 +5,15 @@ success, refusals kept, and every planning prompt carries the scene and the fram
 
 from __future__ import annotations
 
+import pytest
+
 from agent.llm.backends import make_llm
 from bench.open_world import SPLITS, load_open_suite, run_open_bench
 from tests.agent import scripted_model
 from tests.agent.test_loop import make_agent
 
 
+@pytest.mark.slow
 def test_the_open_suite_runs_with_a_model(tmp_path, executor, scenes, llm_server):
     llm_server.responder = scripted_model.respond
     llm = make_llm("openai:test-model", base_url=llm_server.base_url, timeout=30, max_retries=0)

@@ -117,6 +117,7 @@ def test_gui_on_an_unreachable_display_is_one_line(tmp_path):
 @pytest.mark.skipif(
     shutil.which("Xvfb") is None, reason="Xvfb is not installed (Debian package xvfb)"
 )
+@pytest.mark.slow
 def test_gui_opens_under_xvfb(tmp_path):
     n = _free_display()
     xvfb = subprocess.Popen(
