@@ -22,7 +22,10 @@ the template of highest learning progress among those neither mastered nor left 
 later (never tried, or too few episodes to tell, count as progress 1: optimism in the
 face of the unknown; ties: fewer episodes, then at random); when every template tried
 is mastered or hopeless, the one tried longest ago (the library may have grown since).
-Out-of-reach templates are never chosen. Each choice says why, with its numbers.
+An out-of-reach template is never chosen while the library is as it was at its last
+episode; once the library has grown since, a `no skill` or `unstable` one joins the
+revisits (a new skill may be what it lacked; `unreachable` is the planner's or the
+scene's, which skills do not change). Each choice says why, with its numbers.
 """
 
 from __future__ import annotations
@@ -49,6 +52,7 @@ class History:
     trailing_drops: int = 0  # proposals dropped since its last episode
     drop_reason: str = ""  # the last drop's reason
     last_tried: int = -1  # index of its last episode (-1: never)
+    library_at_last: int | None = None  # the library's size after its last episode
 
 
 @dataclass(frozen=True)
@@ -140,11 +144,26 @@ def competence(h: History) -> Competence:
     return Competence(h.template, n, ok, recent, older, progress, state, reason)
 
 
+def retry(h: History, c: Competence, library_size: int | None) -> bool:
+    """Whether an out-of-reach template may be revisited: the library has grown since its
+    last episode and the reason is one a skill can change (see the module docstring)."""
+    return (
+        c.state == "out of reach"
+        and not c.reason.startswith("unreachable")
+        and library_size is not None
+        and h.library_at_last is not None
+        and library_size > h.library_at_last
+    )
+
+
 def choose(
-    histories: Sequence[History], rng: np.random.Generator, explore: float = EXPLORE
+    histories: Sequence[History],
+    rng: np.random.Generator,
+    explore: float = EXPLORE,
+    library_size: int | None = None,
 ) -> Choice | None:
     """The template to practise next (see the module docstring); None when every template
-    is out of reach."""
+    is out of reach (and the library has not grown since, `retry`)."""
     comps = {h.template: competence(h) for h in histories}
     last = {h.template: h.last_tried for h in histories}
     new = [t for t, c in comps.items() if c.state == "new"]
@@ -183,12 +202,21 @@ def choose(
             f"nor left for later: {detail}",
         )
     rest = [c for c in comps.values() if c.state in ("mastered", "hopeless")]
+    grown = {h.template for h in histories if retry(h, comps[h.template], library_size)}
+    rest += [comps[t] for t in sorted(grown)]
     if not rest:
         return None
     c = min(rest, key=lambda c: (last.get(c.template, -1), c.template))
+    before = {h.template: h.library_at_last for h in histories}
+    why = (
+        f"the library grew from {before[c.template]} to {library_size} skills since it was "
+        f"out of reach ({c.reason})"
+        if c.template in grown
+        else f"{c.state}, {c.successes} of {c.attempts} held"
+    )
     return Choice(
         c.template,
         "revisit",
-        f"every template tried is mastered or left for later: revisiting the one tried "
-        f"longest ago ({c.state}, {c.successes} of {c.attempts} held)",
+        "every template tried is mastered, left for later or out of reach: revisiting "
+        f"the one tried longest ago ({why})",
     )

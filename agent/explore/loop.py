@@ -162,7 +162,11 @@ class Explorer:
                 return stopped
             k = self.store.count()
             histories = self.store.histories(self.templates)
-            choice = choose(histories, np.random.default_rng([self.opts.seed, k, 1]))
+            choice = choose(
+                histories,
+                np.random.default_rng([self.opts.seed, k, 1]),
+                library_size=len(agent.library.list()),
+            )
             if choice is None:
                 return "nothing left"
             template = by_id()[choice.template]

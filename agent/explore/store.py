@@ -190,6 +190,7 @@ def histories(rows: list[dict], templates: list[str]) -> list[History]:
                 drops,
                 mine[-1]["reason"] if drops else "",
                 eps[-1]["id"] if eps else -1,
+                eps[-1]["library_size"] if eps else None,
             )
         )
     return out

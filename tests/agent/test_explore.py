@@ -130,9 +130,12 @@ def test_a_goal_that_cannot_be_planned_or_checked_is_dropped_with_the_reason(
 
 
 # -- the choice rule --------------------------------------------------------------------
-def h(name: str, outcomes, statuses=None, drops: int = 0, last: int = 0) -> History:
+def h(
+    name: str, outcomes, statuses=None, drops: int = 0, last: int = 0, library: int | None = None
+) -> History:
     st = tuple(statuses or ["ok"] * len(outcomes))
-    return History(name, tuple(outcomes), st, drops, "no placement" if drops else "", last)
+    reason = "no placement" if drops else ""
+    return History(name, tuple(outcomes), st, drops, reason, last, library)
 
 
 def test_windows_and_progress():
@@ -186,6 +189,28 @@ def test_when_all_is_mastered_or_hopeless_the_oldest_is_revisited_and_out_of_rea
     c = choose(hs, np.random.default_rng(0), explore=0.0)
     assert c.template == "hopeless early" and c.rule == "revisit"
     assert choose([hs[2]], np.random.default_rng(0)) is None
+
+
+def test_out_of_reach_is_revisited_once_the_library_has_grown_unless_unreachable():
+    no_skill = h("no skill", [F] * 2 * WINDOW, ["no-skill"] * 2 * WINDOW, last=30, library=11)
+    unstable = h("unstable", [T, T] + [F] * 7 + [T], last=20, library=12)
+    unreachable = h("unreachable", [F], drops=UNREACHABLE, last=5, library=3)
+    mastered = h("mastered", [T] * 5, last=40, library=11)
+    hs = [no_skill, unstable, unreachable, mastered]
+    assert {competence(x).state for x in hs[:3]} == {"out of reach"}
+    rng = np.random.default_rng(0)
+    # no larger than at their last episodes: only the mastered one is revisited
+    assert choose(hs, rng, explore=0.0, library_size=11).template == "mastered"
+    assert choose(hs[:3], rng, explore=0.0, library_size=11) is None
+    assert choose(hs[:3], rng, explore=0.0) is None  # size unknown: nothing has changed
+    # one skill more than at "no skill"'s last episode, none more than at "unstable"'s
+    c = choose([no_skill, unstable, unreachable], rng, explore=0.0, library_size=12)
+    assert c.template == "no skill" and c.rule == "revisit"
+    assert "grew from 11 to 12" in c.reason and "no skill" in c.reason
+    # grown past both: the one tried longest ago; an unreachable one never comes back
+    c = choose(hs, rng, explore=0.0, library_size=20)
+    assert c.template == "unstable" and "unstable" in c.reason
+    assert choose([unreachable], rng, explore=0.0, library_size=100) is None
 
 
 def test_out_of_reach_says_why():
