@@ -11,13 +11,16 @@ stops it by its PIDs at the end, and prints one JSON object:
   over the local pool's at the same width, in ms.
 - "continual": `skillgrove bench continual --quick --json` on two copies of one home
   holding the rendered demonstrations (no bases, no results): local (--workers 2) and
-  `--executor ray --ray-address <the cluster>`; wall times, and whether every figure other
-  than wall times is identical.
+  `--executor ray --ray-address <the cluster>`; wall times, whether every figure other
+  than wall times and process memory (`continual_report.MEASURED`) is identical, and the
+  first places where they differ. With `--out DIR` both runs' JSON (their figures and
+  every run) are kept there.
 
 The head is started with RAY_worker_niceness=0 (Ray's default is 15), so that Ray's workers
 and the local pool's compete alike with whatever else runs on the machine.
 
 Usage: .venv/bin/python scripts/bench_ray.py [--episodes 200] [--skip-continual]
+       [--skip-evaluation] [--out DIR]
 """
 
 from __future__ import annotations
@@ -35,7 +38,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-TIMES = {"seconds", "train_seconds", "max_round_seconds"}
 # Ray runs its workers at nice 15 by default; on a machine shared with other jobs that alone
 # makes them slower than the local pool's (nice 0) workers. The comparison runs both at 0.
 NICE = {"RAY_worker_niceness": "0"}
@@ -118,16 +120,23 @@ def bench_continual(home: Path, extra: list[str]) -> tuple[float, dict]:
     return wall, {**res, "runs": json.loads(Path(res["results"]).read_text())["runs"]}
 
 
-def strip(x):
-    """`x` without its wall times and the paths of its files."""
-    if isinstance(x, dict):
-        return {k: strip(v) for k, v in x.items() if k not in TIMES}
-    if isinstance(x, list):
-        return [strip(v) for v in x]
-    return x
+def differences(a, b, where: str = "") -> list[str]:
+    """Where `a` and `b` differ (JSON paths), leaving out wall times and process memory."""
+    from bench.continual_report import MEASURED
+
+    if isinstance(a, dict) and isinstance(b, dict):
+        keys = sorted((set(a) | set(b)) - MEASURED)
+        return [d for k in keys for d in differences(a.get(k), b.get(k), f"{where}.{k}")]
+    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        return [
+            d
+            for i, (x, y) in enumerate(zip(a, b, strict=True))
+            for d in differences(x, y, f"{where}[{i}]")
+        ]
+    return [] if a == b else [f"{where}: {a!r} vs {b!r}"[:200]]
 
 
-def measure_continual(address: str, work: Path) -> dict:
+def measure_continual(address: str, work: Path, keep: Path | None) -> dict:
     base = work / "home"
     t0 = time.perf_counter()
     render_demos(base)
@@ -146,7 +155,13 @@ def measure_continual(address: str, work: Path) -> dict:
         out[name] = {"wall_s": round(wall, 1), "load_before": before, "load_after": load()}
         print(name, out[name], file=sys.stderr, flush=True)
     keys = ("strategies", "feedback", "runs")
-    out["identical"] = {k: strip(runs["local"][k]) == strip(runs["ray"][k]) for k in keys}
+    diff = {k: differences(runs["local"][k], runs["ray"][k], k) for k in keys}
+    out["identical"] = {k: not d for k, d in diff.items()}
+    out["differences"] = {k: d[:10] for k, d in diff.items() if d}
+    if keep is not None:
+        keep.mkdir(parents=True, exist_ok=True)
+        for name, res in runs.items():
+            (keep / f"continual_quick_{name}.json").write_text(json.dumps(res, indent=1))
     out["acc"] = {n: s["acc"] for n, s in runs["local"]["strategies"].items()}
     return out
 
@@ -156,6 +171,7 @@ def main() -> None:
     ap.add_argument("--episodes", type=int, default=200)
     ap.add_argument("--skip-continual", action="store_true")
     ap.add_argument("--skip-evaluation", action="store_true")
+    ap.add_argument("--out", type=Path, default=None, help="Keep both continual runs' JSON here.")
     args = ap.parse_args()
     from tests.ray_cluster import loopback_cluster
 
@@ -174,7 +190,7 @@ def main() -> None:
             if not args.skip_evaluation:
                 result["evaluation"] = measure_evaluation(address, args.episodes)
             if not args.skip_continual:
-                result["continual"] = measure_continual(address, Path(tmp))
+                result["continual"] = measure_continual(address, Path(tmp), args.out)
         finally:
             ray.shutdown()
     print(json.dumps(result, indent=1))

@@ -15,16 +15,10 @@ pytest.importorskip("ray")
 from agent.cli import main  # noqa: E402
 from bench.continual import run_continual_bench  # noqa: E402
 from bench.continual_ray import RayCells, _on_this_node  # noqa: E402
+from bench.continual_report import MEASURED as TIMES  # noqa: E402 - the only figures allowed to differ
 from skills.embed import HashEmbedder  # noqa: E402
 
 TINY = {"n_train": 6, "n_test": 3, "base_steps": 3, "steps": 2, "sim_episodes": 0}
-TIMES = {
-    "seconds",
-    "train_seconds",
-    "max_round_seconds",
-    "mean_round_seconds",
-    "peak_rss_mb",  # a worker process's peak memory
-}  # wall times (and process memory): the only figures allowed to differ
 
 
 def figures(runs: list[dict]) -> list[dict]:
