@@ -13,7 +13,7 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 def pytest_collection_modifyitems(items):
     """`slow` tests first (stable otherwise): `make test`'s workers take whole files in this
-    order, so the longest files start early and both workers end at about the same time."""
+    order, so the longest files start at once instead of near the end."""
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 

@@ -149,7 +149,7 @@ def retry(h: History, c: Competence, library_size: int | None) -> bool:
     last episode and the reason is one a skill can change (see the module docstring)."""
     return (
         c.state == "out of reach"
-        and not c.reason.startswith("unreachable")
+        and h.trailing_drops < UNREACHABLE  # `out_of_reach`'s first reason: not a skill's
         and library_size is not None
         and h.library_at_last is not None
         and library_size > h.library_at_last
@@ -202,14 +202,17 @@ def choose(
             f"nor left for later: {detail}",
         )
     rest = [c for c in comps.values() if c.state in ("mastered", "hopeless")]
-    grown = {h.template for h in histories if retry(h, comps[h.template], library_size)}
+    grown = {  # template -> the library's size at its last episode
+        h.template: h.library_at_last
+        for h in histories
+        if retry(h, comps[h.template], library_size)
+    }
     rest += [comps[t] for t in sorted(grown)]
     if not rest:
         return None
     c = min(rest, key=lambda c: (last.get(c.template, -1), c.template))
-    before = {h.template: h.library_at_last for h in histories}
     why = (
-        f"the library grew from {before[c.template]} to {library_size} skills since it was "
+        f"the library grew from {grown[c.template]} to {library_size} skills since it was "
         f"out of reach ({c.reason})"
         if c.template in grown
         else f"{c.state}, {c.successes} of {c.attempts} held"
