@@ -67,12 +67,6 @@ def _show(res: dict) -> None:
     help="The match queries also read the phrase's object and place parts apart.",
 )
 @click.option(
-    "--relation-map/--no-relation-map",
-    default=GoalTrainSettings.relation_map,
-    show_default=True,
-    help="The place map also offers a relation (a cone, a ring) around the reference.",
-)
-@click.option(
     "--sim/--no-sim", default=True, show_default=True, help="Also execute the test goals."
 )
 @json_option
@@ -87,16 +81,13 @@ def goals_train(
     lr: float | None,
     schedule: str,
     role_queries: bool,
-    relation_map: bool,
     sim: bool,
 ) -> None:
     """Train a policy on goal-template demonstrations and save a new checkpoint version."""
     from agent.policy.goal_train import train_on_goals
 
     optim = settings_optim(seed=seed, threads=threads, lr=lr)
-    settings = GoalTrainSettings(
-        n_train, n_test, steps, optim, sim, schedule, role_queries, relation_map
-    )
+    settings = GoalTrainSettings(n_train, n_test, steps, optim, sim, schedule, role_queries)
     res = train_on_goals(app.home, settings, progress=say(app))
     emit(app, res, lambda: _show(res))
 

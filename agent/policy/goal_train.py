@@ -26,7 +26,6 @@ class GoalTrainSettings:
         sim: also execute the test goals in the simulator.
         schedule: the learning rate's schedule (`loop.FitConfig`: "cosine" or "constant").
         role_queries: the match queries also read the step phrase's roles (`model`).
-        relation_map: the place map mixes in a relation around its reference (`relation`).
     """
 
     n_train: int = 3000  # measured: 1000 seeds leave the pick ungrounded (RESULTS.md)
@@ -36,7 +35,6 @@ class GoalTrainSettings:
     sim: bool = True
     schedule: str = "cosine"
     role_queries: bool = False
-    relation_map: bool = False
 
 
 def train_on_goals(
@@ -72,9 +70,7 @@ def train_on_goals(
     torch.manual_seed(settings.optim.seed)
     say(f"training {settings.steps} steps on {len(data)} rows")
     fc = FitConfig(settings.steps, settings.optim, schedule=settings.schedule)
-    net = PoseNet(
-        ModelConfig(role_queries=settings.role_queries, relation_map=settings.relation_map)
-    )
+    net = PoseNet(ModelConfig(role_queries=settings.role_queries))
     res = fit(net, data, fc, name="goals")
     policy = Policy(res.model, spec, encoder, settings.optim.threads)
     say(f"scoring on {settings.n_test} test goals")
@@ -86,7 +82,6 @@ def train_on_goals(
         "steps": settings.steps,
         "schedule": settings.schedule,
         "role_queries": settings.role_queries,
-        "relation_map": settings.relation_map,
         "lr": settings.optim.lr,
         "n_train": len(train),
         "seed": settings.optim.seed,

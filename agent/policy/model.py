@@ -19,10 +19,6 @@ embedding's "what to act on" part alone and the place's its "where to" part alon
 bowl" names two colours, and the pick should not have to learn from data which one is
 its own.
 
-With `relation_map` the place heat also offers a relation around a reference
-(`relation.RelationMap`): the place's match locates "the green bowl", a kernel read from
-the phrase's "where to" part ("left of") spreads it over the cone of right answers.
-
 The place map is conditioned on the pick: the decoder feature at the pick cell (the true
 one while training, the predicted one at inference) is broadcast over the image, so the
 place branch knows which object is held.
@@ -49,7 +45,6 @@ import torch.nn.functional as F
 from torch import nn
 
 from agent.policy.geometry import ROT_BINS, ImageSpec, height_map
-from agent.policy.relation import RelationMap
 
 HEAT, OFF_X, OFF_Y, HEIGHT = 0, 1, 2, 3
 MAP_CHANNELS = 4
@@ -87,8 +82,6 @@ class ModelConfig:
         role_queries: the match queries also read the embedding's role parts (see the
             module docstring); off by default (the families' figures were measured
             without it), on with `policy goals train --role-queries`.
-        relation_map: the place map also offers a relation around the reference its
-            match finds (`relation.RelationMap`): "left of X" as a cone around X.
     """
 
     text_dim: int = 1152
@@ -97,7 +90,6 @@ class ModelConfig:
     rot_bins: int = ROT_BINS
     stride: int = 4
     role_queries: bool = False
-    relation_map: bool = False
 
     def to_dict(self) -> dict:
         return {**asdict(self), "channels": list(self.channels)}
@@ -111,7 +103,6 @@ class ModelConfig:
             int(d["rot_bins"]),
             int(d.get("stride", 4)),
             bool(d.get("role_queries", False)),
-            bool(d.get("relation_map", False)),
         )
 
 
@@ -204,8 +195,6 @@ class PoseNet(nn.Module):
         if config.role_queries:
             self.pick_what = nn.Linear(part, d)
             self.place_where = nn.Linear(part, d)
-        if config.relation_map:
-            self.relation = RelationMap(part)
         self.yaw = PatchNet(PATCH_CHANNELS, f, config.rot_bins)
         self.turn_text = nn.Linear(part, config.rot_bins)
         self.turn_gate = nn.Linear(part, 1)
@@ -239,7 +228,9 @@ class PoseNet(nn.Module):
             pick_cell = pick[:, HEAT].flatten(1).argmax(1)
         feat = y.flatten(2)[torch.arange(y.shape[0]), :, pick_cell]
         yp = self.place1(y + self.pick_query(feat)[:, :, None, None], z)
-        place = self._place(yp, cells, place_q, emb)
+        place = self._with_match(
+            self.place_head(yp), self.place_keys(torch.cat([yp, cells], 1)), place_q
+        )
         if place_cell is None:
             place_cell = place[:, HEAT].flatten(1).argmax(1)
         cols, s = y.shape[-1], self.config.stride
@@ -260,30 +251,12 @@ class PoseNet(nn.Module):
             place = place + self.place_where(emb[:, 2 * d :])
         return pick, place
 
-    def _place(
-        self, yp: torch.Tensor, cells: torch.Tensor, query: torch.Tensor, emb: torch.Tensor
-    ) -> torch.Tensor:
-        """The place maps; with `relation_map`, its heat mixes in the relation map."""
-        maps = self.place_head(yp)
-        keys = self.place_keys(torch.cat([yp, cells], 1))
-        if not self.config.relation_map:
-            return self._with_match(maps, keys, query)
-        match = self._match(keys, query)
-        where = emb[:, 2 * (emb.shape[1] // 3) :]
-        return torch.cat([self.relation(maps[:, :1], match, where), maps[:, 1:]], 1)
-
     @staticmethod
-    def _match(keys: torch.Tensor, query: torch.Tensor) -> torch.Tensor:
-        """(B, 1, rows, cols) text-image match: each cell's key dotted with the query."""
-        return (keys * query[:, :, None, None]).sum(1, keepdim=True) / keys.shape[1] ** 0.5
-
-    @classmethod
-    def _with_match(
-        cls, maps: torch.Tensor, keys: torch.Tensor, query: torch.Tensor
-    ) -> torch.Tensor:
-        """Add the text-image match to the heat channel: a direct path from "the green
-        pad" to green-pad cells."""
-        return torch.cat([maps[:, :1] + cls._match(keys, query), maps[:, 1:]], 1)
+    def _with_match(maps: torch.Tensor, keys: torch.Tensor, query: torch.Tensor) -> torch.Tensor:
+        """Add the text-image match (dot product of each cell's key with the instruction's
+        query) to the heat channel: a direct path from "the green pad" to green-pad cells."""
+        match = (keys * query[:, :, None, None]).sum(1, keepdim=True) / keys.shape[1] ** 0.5
+        return torch.cat([maps[:, :1] + match, maps[:, 1:]], 1)
 
     def _turn(
         self, pick_rot: torch.Tensor, place_yaw: torch.Tensor, emb: torch.Tensor
