@@ -136,6 +136,16 @@ class Episode:
     objects: tuple[dict, ...] | None = field(default=None, repr=False)
 
 
+def said_could_not(episode) -> bool:
+    """Whether an episode ended in a `SkillError`: the robot API's "I could not" (a grasp
+    that did not hold on this scene's object) or the skill's own. That is an honest failure
+    on that scene, counted against the pass bar like a goal not reached, not a broken skill
+    (one missed grasp of an awkward object in one scene would otherwise reject code that
+    works on the rest). Anything else raised is the code's error. A skill that names its
+    own exception class SkillError gains nothing: the episode still failed."""
+    return episode.status == "error" and (episode.reason or "").startswith("SkillError")
+
+
 @dataclass(frozen=True)
 class Verdict:
     """The Evaluator's judgment of one candidate.
@@ -377,7 +387,7 @@ class Evaluator:
         rate = wins / len(eps) if eps else 0.0
         interval = wilson(wins, len(eps))
         early = len(eps) < total
-        errors = [e for e in eps if e.status != "ok"]
+        errors = [e for e in eps if e.status != "ok" and not said_could_not(e)]
         if errors:
             # the furthest stage passed: valid code that raised passed "syntax" only; code
             # that only ran out of time raised nothing, so it failed at success, not syntax
@@ -399,11 +409,17 @@ class Evaluator:
                 early,
             )
         passed = bool(eps) and rate >= self.pass_bar
+        could_not = [e for e in eps if said_could_not(e)]
+        ran = (
+            f"the code said it could not on {len(could_not)} (first: {could_not[0].reason}) and"
+            if could_not
+            else "the code ran without errors but"
+        )
         feedback = (
             ""
             if passed
             else (
-                f"the code ran without errors but the task succeeded on only {wins} of {len(eps)} "
+                f"{ran} the task succeeded on only {wins} of {len(eps)} "
                 f"evaluation scenes ({rate:.0%}, 95% interval {interval[0]:.0%}-{interval[1]:.0%}; "
                 f"needs {self.pass_bar:.0%}): the objects did not end where the task wants them"
             )
@@ -414,7 +430,7 @@ class Evaluator:
 
     def _decided(self, results: list, total: int) -> bool:
         """Whether the results so far decide the verdict (see `evaluate_jobs`)."""
-        if any(r.status != "ok" for r in results):
+        if any(r.status != "ok" and not said_could_not(r) for r in results):
             return True
         n, wins = len(results), sum(bool(r.success) for r in results)
         low, high = wilson(wins, n)
