@@ -46,7 +46,12 @@ def _show(res: dict) -> None:
     show_default=True,
     help="Training seeds (one goal each; a scene is made in about 40 ms).",
 )
-@click.option("--n-test", type=click.IntRange(1, 2000), default=100, show_default=True)
+@click.option(
+    "--n-test",
+    type=click.IntRange(1, 2000),
+    default=GoalTrainSettings.n_test,
+    show_default=True,
+)
 @click.option(
     "--steps", type=click.IntRange(1, 100000), default=GoalTrainSettings.steps, show_default=True
 )
