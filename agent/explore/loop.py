@@ -14,9 +14,10 @@ Each episode:
 Seeds: the k-th row of the home's history (episodes and drops of every session) draws
 with `[seed, k]`, so a second session goes on with new goals instead of repeating.
 The budget (`episodes`, `minutes`) is per session: it stops before an episode that
-would exceed it. With `train_policy`, the successful runs fine-tune the pose policy
-every `finetune_every` episodes and at the end, and the failed ones are queued for
-corrections (`agent.explore.policy_link`); the agent is then built again, so that a
+would exceed it. With `train_policy`, the runs fine-tune the pose policy every
+`finetune_every` episodes and at the end (a successful run's steps as carried out, a
+failed run's as practice in the simulator found they should have been, with `practice`),
+and the failed ones are queued for corrections (`agent.explore.policy_link`); the agent is then built again, so that a
 policy-perceived run uses the new checkpoint.
 """
 
@@ -51,6 +52,7 @@ class ExploreOptions:
     train_policy: bool = False
     finetune_every: int | None = None  # None: once, at the end
     strategy: str = "replay"
+    practice: bool = True  # failed runs' steps, practised in the simulator, train too
     explore: float = EXPLORE
     perception: str = "oracle"
 
@@ -246,7 +248,7 @@ class Explorer:
         self.progress(self.episodes_done(), time.monotonic() - self.t0)
 
     def _train_policy(self) -> None:
-        """Fine-tune on this session's new successes; queue its new failures."""
+        """Fine-tune on this session's new runs (failures practised); queue its failures."""
         from agent.explore.policy_link import queue_failures, self_train
 
         new = [r for r in self.rows[self.trained_upto :] if r["kind"] == "episode"]
@@ -255,7 +257,7 @@ class Explorer:
         bad = [r["run_id"] for r in new if not r["success"] and r.get("run_id")]
         step = {
             "after_episodes": self.episodes_done(),
-            "finetune": self_train(self.home, ok, self.opts.strategy),
+            "finetune": self_train(self.home, ok + bad, self.opts.strategy, self.opts.practice),
             "queue": queue_failures(self.home, bad),
         }
         self.policy.append(step)

@@ -2,7 +2,8 @@
 
 The policy's own functions do the work: `agent.policy.self_data.finetune_from_runs` makes
 rows from the steps of runs whose goal the simulator said held, with the poses the
-simulator confirmed (no expert label), and fine-tunes the latest checkpoint with a
+simulator confirmed (no expert label), and from the steps of failed runs as practice
+found they should have been carried out (`agent.policy.practice`), and fine-tunes the latest checkpoint with a
 continual-learning strategy into a new one; `agent.policy.queue.enqueue_runs` queues the
 steps of failed runs for a person's corrections, most informative first. Either may fail
 (no checkpoint yet, no usable row): the step is reported with the reason, and
@@ -52,14 +53,16 @@ def _apply(fn, run_ids: list[str], nothing: str) -> dict:
     return {"status": "done", "runs": len(run_ids), "result": _brief(result)}
 
 
-def self_train(home: Path, run_ids: list[str], strategy: str) -> dict:
-    """Fine-tune the policy on the successful runs `run_ids` (no expert label)."""
+def self_train(home: Path, run_ids: list[str], strategy: str, practice: bool = True) -> dict:
+    """Fine-tune the policy on the runs `run_ids` (no expert label): the steps of the
+    successful ones as carried out and, with `practice`, those of the failed ones as
+    practice in the simulator found they should have been."""
     from agent.policy.self_data import finetune_from_runs
 
     return _apply(
-        lambda ids: finetune_from_runs(home, ids, strategy=strategy),
+        lambda ids: finetune_from_runs(home, ids, strategy=strategy, practice=practice),
         run_ids,
-        "no successful run to learn from",
+        "no run to learn from",
     )
 
 

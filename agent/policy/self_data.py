@@ -19,13 +19,15 @@ simulator on its own end state) carries everything a training row needs, with no
   key-point convention as the demonstrations (`agent.policy.goal_data.expert_poses`), so
   the rows mix with them. A pick step (the goal holds the object) has no placement.
 
-Only runs whose goal held give rows; a failed run's steps go to the correction queue
-instead (`agent.policy.step_queue.enqueue_runs`). Pushes are not turned into rows: where a push
+Only runs whose goal held give rows, unless practice is asked for: then each step of a
+failed run is tried again in the simulator near where the robot put the object until its
+atoms hold (`agent.policy.practice`), and the spot found is the row. A failed run's steps
+also go to the correction queue (`agent.policy.step_queue.enqueue_runs`). Pushes are not turned into rows: where a push
 started is not something the trajectory confirms.
 
 Public (called by `learn --explore` and `policy self-train`; the signatures are kept):
 
-- `rows_from_runs(home, run_ids=None, spec=None) -> RunRows`
+- `rows_from_runs(home, run_ids=None, spec=None, progress=None, practice=False) -> RunRows`
 - `finetune_from_runs(home, run_ids=None, strategy="replay", ...) -> dict`
 """
 
@@ -130,15 +132,18 @@ def rows_from_runs(
     run_ids: list[str] | None = None,
     spec: ImageSpec | None = None,
     progress: Callable[[int, int], None] | None = None,
+    practice: bool = False,
 ) -> RunRows:
     """Training rows from the successful runs of a data home, with no expert label.
 
     Args:
         home: the data home whose runs (`runs list`) are read.
         run_ids: the runs to use (None: every stored run); runs whose goal did not hold
-            are passed over (listed in `skipped`).
+            are passed over (listed in `skipped`) unless `practice`.
         spec: the policy's image spec (None: the latest checkpoint's, else the default).
         progress: callable(done, total) after each run.
+        practice: also the steps of runs whose goal did not hold, each as it should have
+            been carried out, found by trying in the simulator (`agent.policy.practice`).
 
     Returns:
         A `RunRows` (its `samples` None when no run gave a row).
@@ -154,13 +159,13 @@ def rows_from_runs(
     world = None
     try:
         for i, rec in enumerate(records):
-            if not rec.success:
+            if not rec.success and not practice:
                 skipped.append({"run_id": rec.run_id, "why": "its goal did not hold"})
             elif not (rec.trajectory or {}).get("samples"):
                 skipped.append({"run_id": rec.run_id, "why": "it has no trajectory"})
             else:
                 world = world or World(image_size=(spec.render, spec.render))
-                got = _rows_of(world, rec, spec, skipped)
+                got = _rows_of(world, rec, spec, skipped, practice and not rec.success)
                 if got:
                     used.append(rec.run_id)
                 elif not any(s["run_id"] == rec.run_id for s in skipped):
@@ -184,7 +189,11 @@ def rows_from_runs(
     )
 
 
-def _rows_of(world, record, spec: ImageSpec, skipped: list) -> list[tuple[int, Samples]]:
+def _rows_of(
+    world, record, spec: ImageSpec, skipped: list, practise: bool = False
+) -> list[tuple[int, Samples]]:
+    from agent.policy.practice import practised
+
     out = []
     for st in run_steps(record):
         if not st.atoms and st.move["kind"] != "pick":  # where a parked object goes is free
@@ -195,6 +204,12 @@ def _rows_of(world, record, spec: ImageSpec, skipped: list) -> list[tuple[int, S
                 {"run_id": record.run_id, "step": st.index, "why": "not seen carried out"}
             )
             continue
+        if practise:  # a failed run: each step as it should have been carried out
+            fixed, why = practised(world, record, st)
+            if fixed is None:
+                skipped.append({"run_id": record.run_id, "step": st.index, "why": why})
+                continue
+            st = fixed
         why = rebuild(world, st.before)
         if why:
             skipped.append({"run_id": record.run_id, "step": st.index, "why": why})
@@ -246,6 +261,7 @@ def finetune_from_runs(
     embedder=None,
     progress: Callable[[str], None] | None = None,
     rows_progress: Callable[[int, int], None] | None = None,
+    practice: bool = False,
 ) -> dict:
     """Fine-tune a checkpoint on rows from successful runs and save a new version.
 
@@ -265,6 +281,8 @@ def finetune_from_runs(
         optim: a `settings.Optim` (learning rate, batch size, seed, threads).
         embedder: the instruction embedder (None: the checkpoint's default).
         progress: callable(str) for progress lines; rows_progress: callable(done, total).
+        practice: also learn from the failed runs among `run_ids`, each step as practice
+            in the simulator found it should have been carried out (`rows_from_runs`).
 
     Returns:
         {"version", "parent", "checkpoint", "strategy", "runs", "rows", "relations",
@@ -291,7 +309,7 @@ def finetune_from_runs(
     policy = load_for(home, version, embedder, optim.threads)
     if run_ids is None:
         run_ids = new_runs(home)
-    rows = rows_from_runs(home, run_ids, policy.spec, rows_progress)
+    rows = rows_from_runs(home, run_ids, policy.spec, rows_progress, practice)
     if not len(rows):
         why = "; ".join(f"{s['run_id']}: {s['why']}" for s in rows.skipped[:3])
         raise AgentError(f"no training row from the runs given ({why or 'none stored'})")
@@ -315,6 +333,7 @@ def finetune_from_runs(
         "rows": len(rows),
         "relations": relations,
         "strategy": strategy,
+        "practice": practice,
         "families": families,
         "steps": steps,
         "augment": augment,
