@@ -163,6 +163,12 @@ def finetune(
 @steps_option()
 @click.option("--threads", type=click.IntRange(1, 64), default=2, show_default=True)
 @augment_option
+@click.option(
+    "--practice",
+    is_flag=True,
+    help="Also learn from failed runs among --runs: each step tried again in the simulator "
+    "near where the robot put the object until its atoms hold.",
+)
 @json_option
 @pass_app
 def self_train(
@@ -173,12 +179,15 @@ def self_train(
     steps: int,
     threads: int,
     augment: bool,
+    practice: bool,
 ) -> None:
     """Fine-tune on the steps of successful runs, with the poses the simulator confirmed.
 
     No expert label: each step of a run whose goal held becomes a row (the view before
     the step, its phrase, the grasp and where the object came to rest), and the
-    checkpoint is fine-tuned on them with --strategy and saved as a new version.
+    checkpoint is fine-tuned on them with --strategy and saved as a new version. With
+    --practice, the steps of failed runs too, where practice in the simulator found
+    their atoms hold.
     """
     from agent.cli.progress import progress
     from agent.policy.self_data import finetune_from_runs, new_runs
@@ -197,6 +206,7 @@ def self_train(
             optim=settings_optim(threads=threads),
             progress=say(app),
             rows_progress=lambda _done, _total: advance(),
+            practice=practice,
         )
     emit(app, res, lambda: _show_self_train(res))
 

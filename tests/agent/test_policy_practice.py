@@ -132,3 +132,15 @@ def test_a_step_no_spot_repairs_gives_no_row(home, monkeypatch):
     assert len(rows) == 0
     (why,) = [s["why"] for s in rows.skipped if s.get("step") == 0]
     assert why.startswith("no spot near where it was put holds")
+
+
+def test_self_train_practice_flag(home, fast_embeddings):
+    from tests.agent.policy_helpers import fails, run, save_tiny_checkpoint
+
+    h, _ = home
+    save_tiny_checkpoint(h)
+    assert "no training row from the runs given" in fails(
+        h, "policy", "self-train", "--runs", "wrong10", "--steps", "2"
+    )
+    out = run(h, "policy", "self-train", "--runs", "wrong10", "--practice", "--steps", "2")
+    assert out["version"] == 2 and out["runs"] == ["wrong10"] and out["rows"] == 1
