@@ -68,6 +68,12 @@ from agent.inputs import SEED
     default=None,
     help="--explore with policy training: the continual-learning strategy.  [default: replay]",
 )
+@click.option(
+    "--no-practice",
+    is_flag=True,
+    help="--explore with policy training: learn from successful runs only (by default a "
+    "failed run's steps are tried again in the simulator and train too).",
+)
 @agent_options
 @json_option
 @pass_app
@@ -83,6 +89,7 @@ def learn(
     train_policy: bool,
     finetune_every: int | None,
     strategy: str | None,
+    no_practice: bool,
     opts,
 ) -> None:
     """Run a curriculum: every task through the agent, pass after pass; report and plots.
@@ -111,6 +118,7 @@ def learn(
         "train_policy": train_policy,
         "finetune_every": finetune_every,
         "strategy": strategy,
+        "no_practice": no_practice,
     }
     check_explore_options(explore, given)
     if explore:
@@ -125,6 +133,7 @@ def learn(
             train_policy,
             finetune_every,
             strategy or "replay",
+            practice=not no_practice,
         )
         return
     s, report, out, _ = run_curriculum(app, suite or "basic", opts)

@@ -48,6 +48,7 @@ def run_explore(
     train_policy: bool,
     finetune_every: int | None,
     strategy: str,
+    practice: bool = True,
 ) -> None:
     """Run one exploration session and print it (see the module docstring)."""
     from agent.explore.loop import ExploreOptions, Explorer
@@ -58,6 +59,8 @@ def run_explore(
     train = train_policy or perception == "policy"
     if finetune_every is not None and not train:
         raise click.UsageError("--finetune-every needs --train-policy or --perception policy")
+    if not practice and not train:
+        raise click.UsageError("--no-practice needs --train-policy or --perception policy")
     xopts = ExploreOptions(
         episodes=budget,
         minutes=minutes,
@@ -66,6 +69,7 @@ def run_explore(
         train_policy=train,
         finetune_every=finetune_every,
         strategy=strategy,
+        practice=practice,
         perception=perception,
     )
     agent_opts = replace(opts, perception=perception)

@@ -127,8 +127,9 @@ def test_the_policy_step_runs_or_says_why_not(explored):
     third = explored["third"]
     (step,) = third["policy"]
     held = sum(e["success"] for e in third["episodes"])
-    # the session's successes go to the self-supervised fine-tune, its failures to the queue
-    assert step["finetune"]["runs"] == held and step["queue"]["runs"] == 1 - held
+    # every run goes to the self-supervised fine-tune (a failure's steps practised first),
+    # the failures also to the queue
+    assert step["finetune"]["runs"] == 1 and step["queue"]["runs"] == 1 - held
     assert step["finetune"]["status"] in ("done", "skipped", "failed")
     if step["finetune"]["status"] != "done":
         assert step["finetune"]["reason"]  # e.g. no checkpoint yet: said, and the session ran
@@ -166,6 +167,8 @@ def test_the_learning_page_shows_the_exploration(explored):
 def test_usage_errors_and_bad_objects_write_nothing(tmp_path):
     assert sg(tmp_path, "learn", "--budget", "3")[0] == 2
     assert sg(tmp_path, "learn", "--suite", "basic", "--explore")[0] == 2
+    assert sg(tmp_path, "learn", "--no-practice")[0] == 2  # needs --explore
+    assert sg(tmp_path, "learn", "--explore", "--no-practice")[0] == 2  # and policy training
     code, out, err = sg(tmp_path, "learn", "--explore", "--objects", "red spaceship")
     assert code == 1 and len(err.strip().splitlines()) == 1 and "spaceship" in err
     assert read_home(tmp_path) == ([], [])
