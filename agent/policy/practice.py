@@ -119,6 +119,8 @@ def practise(world, record, step) -> Tried:
         return Tried(None, 0, "not seen carried out")
     if not step.atoms:
         return Tried(None, 0, "a parking move")
+    if step.move["kind"] == "pick":
+        return Tried(None, 0, "a pick (only placements are practised)")
     if step.obj not in step.before:
         return Tried(None, 0, f"the {step.obj} is not in the scene")
     x, y, _, yaw = (float(v) for v in step.after)
