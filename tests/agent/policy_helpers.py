@@ -104,3 +104,20 @@ def files(home: Path) -> dict[str, int | None]:
     return {
         str(p.relative_to(home)): p.stat().st_size if p.is_file() else None for p in home.rglob("*")
     }
+
+
+def recorded_run(home: Path, goal: str, objects: str) -> str:
+    """`skillgrove run GOAL --objects OBJECTS` (oracle poses) in its own process, recorded
+    in `home`; the run's id (the run must succeed)."""
+    import subprocess
+    import sys
+
+    res = subprocess.run(
+        [sys.executable, "-m", "agent.cli", "--home", str(home), "run", goal]
+        + ["--objects", objects, "--json"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert res.returncode == 0, res.stderr
+    return json.loads(res.stdout)["run_id"]

@@ -8,16 +8,15 @@ atom holds, judged by the simulator, and the row must place the cube there.
 from __future__ import annotations
 
 import copy
-import json
 import math
 import shutil
-import subprocess
-import sys
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
+
+from tests.agent.policy_helpers import recorded_run
 
 GOAL = "put the red cube left of the blue bowl"
 
@@ -25,15 +24,7 @@ GOAL = "put the red cube left of the blue bowl"
 @pytest.fixture(scope="module")
 def recorded(tmp_path_factory) -> tuple[Path, str]:
     home = tmp_path_factory.mktemp("practicehome")
-    res = subprocess.run(
-        [sys.executable, "-m", "agent.cli", "--home", str(home), "run", GOAL]
-        + ["--objects", "red cube, blue bowl, green cube", "--json"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert res.returncode == 0, res.stderr
-    return home, json.loads(res.stdout)["run_id"]
+    return home, recorded_run(home, GOAL, "red cube, blue bowl, green cube")
 
 
 def store(home: Path):

@@ -7,11 +7,8 @@ gives none. Fine-tuning uses a tiny checkpoint and the hashing embedder.
 
 from __future__ import annotations
 
-import json
 import math
 import shutil
-import subprocess
-import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -19,7 +16,7 @@ import numpy as np
 import pytest
 
 from agent.errors import AgentError
-from tests.agent.policy_helpers import fails, run, save_tiny_checkpoint
+from tests.agent.policy_helpers import fails, recorded_run, run, save_tiny_checkpoint
 
 EMBED_DIM = 16  # the fast_embeddings fixture's hashing embedder, as tiny_model expects
 GOAL = "put the red cube left of the blue bowl"
@@ -29,15 +26,7 @@ GOAL = "put the red cube left of the blue bowl"
 def recorded(tmp_path_factory) -> tuple[Path, str]:
     """A home with one successful recorded run of a goal (scene from words) and its id."""
     home = tmp_path_factory.mktemp("selfhome")
-    res = subprocess.run(
-        [sys.executable, "-m", "agent.cli", "--home", str(home), "run", GOAL]
-        + ["--objects", "red cube, blue bowl, green cube", "--json"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert res.returncode == 0, res.stderr
-    return home, json.loads(res.stdout)["run_id"]
+    return home, recorded_run(home, GOAL, "red cube, blue bowl, green cube")
 
 
 @pytest.fixture
