@@ -10,7 +10,11 @@ row of a batch and applies it to everything the row holds:
   filling what comes in from outside; the edge-orientation channels are recomputed;
 - the pick and place key points (grid cell + sub-cell offset) move with their pixels;
 - the grasp yaw turns with the scene; the turn (place yaw minus grasp yaw) and the heights
-  above the surface do not change.
+  above the surface do not change;
+- a row whose label depends on the world frame is not turned ("left of the bowl": a turned
+  table would put the answer on another side) and, for a place on the table ("the left
+  side"), not shifted either (`prepare.frame_of`). Goal-template rows need this; the
+  families' labels are relative to objects only.
 
 A row whose key points would leave the image keeps its original view. This is how
 Transporter networks learn from tens of demonstrations; here it lets a policy learn a new
@@ -96,9 +100,14 @@ class Augment:
         return a @ rot @ torch.linalg.inv(a)
 
     def __call__(self, batch: Batch, gen: torch.Generator) -> Batch:
-        """A copy of `batch` with each row transformed by a random table turn and shift."""
-        theta, m, t = self.draw(len(batch), gen)
-        return self.apply(batch, theta, m, t)
+        """A copy of `batch` with each row transformed by a random table turn and shift,
+        as far as its label allows (`Batch.frame`: a direction is not turned, a place on
+        the table neither turned nor shifted)."""
+        theta, _, t = self.draw(len(batch), gen)
+        frame = batch.frame.to(theta.device)
+        theta = theta * (frame == 0)
+        t = t * (frame < 2)[:, None]
+        return self.apply(batch, theta, self.pixel_rotations(theta), t)
 
     def apply(self, batch: Batch, theta: torch.Tensor, m: torch.Tensor, t: torch.Tensor) -> Batch:
         """`batch` transformed row by row (see `draw` for the arguments)."""

@@ -36,6 +36,9 @@ class Batch:
             (a cylinder's grasp yaw is arbitrary) and for a push.
         has_place: (B,) bool; False rows have no place label (a pick-only action).
         task: (B,) long index of the experience each row came from.
+        frame: (B,) long: how the row's label depends on the world frame (`frame_of`): 0 not
+            at all, 1 by direction (left of, behind...: no table turn keeps it), 2 by
+            place on the table (left side, front...: no turn nor shift keeps it).
         index: (B,) long row index in the `Prepared` set it was drawn from.
     """
 
@@ -52,6 +55,7 @@ class Batch:
     rot_w: torch.Tensor
     has_place: torch.Tensor
     task: torch.Tensor
+    frame: torch.Tensor
     index: torch.Tensor
 
     def __len__(self) -> int:
@@ -85,6 +89,7 @@ class Prepared:
     rot_w: torch.Tensor
     has_place: torch.Tensor
     task: torch.Tensor
+    frame: torch.Tensor
 
     def __len__(self) -> int:
         return int(self.rgb.shape[0])
@@ -159,4 +164,18 @@ def prepare(samples: Samples, spec: ImageSpec, encoder, task: int = 0) -> Prepar
         has_place=t(has_place),
         rot_w=t(((samples.symmetry > 0) & (samples.primitive != "push")).astype(np.float32)),
         task=torch.full((n,), task, dtype=torch.long),
+        frame=t(np.array([frame_of(str(f)) for f in samples.family], np.int64)),
     )
+
+
+# What a row's relation says about the world frame: a direction ("left of the bowl" is a
+# side of the bowl as the front camera sees it) survives a shift of the whole table but not
+# a turn; a place on the table ("the left side") survives neither. A relation between
+# objects only (on, in, next to, far from, between, a turn) and every family survive both.
+DIRECTIONS = frozenset({"left_of", "right_of", "in_front_of", "behind"})
+REGIONS = frozenset({"left_side", "right_side", "front", "back", "middle"})
+
+
+def frame_of(relation: str) -> int:
+    """0: the label does not depend on the world frame; 1: by direction; 2: by place."""
+    return 2 if relation in REGIONS else 1 if relation in DIRECTIONS else 0

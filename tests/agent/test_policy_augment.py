@@ -127,3 +127,28 @@ def test_random_draws_are_seeded_and_bounded():
     assert float(none[0].abs().max()) == 0 and float(none[2].abs().max()) == 0
     with pytest.raises(ValueError):
         Augment(SPEC, prob=1.5)
+
+
+def test_rows_whose_label_depends_on_the_world_frame_are_not_turned(world, one_thread):
+    """A table turned under "left of the bowl" would put the answer on another side; a
+    shifted one would move "the left side". Such rows keep what their label allows."""
+    from dataclasses import replace
+
+    from sim.runner import reset_task
+
+    task = reset_task(world, "place", 1)
+    sample = _sample(world, task, "place", 1)
+    rows = [replace(sample, family=np.array([f])) for f in ("stack", "left_of", "left_side")]
+    prepared = [prepare(r, SPEC, tiny_encoder()) for r in rows]
+    assert [int(p.frame[0]) for p in prepared] == [0, 1, 2]
+    b = type(prepared[0]).cat(prepared).batch([0, 1, 2])
+    aug = Augment(SPEC, max_rot=math.pi, max_shift=12.0, prob=1.0)
+    turned = shifted = 0
+    for k in range(20):
+        got = aug(b, torch.Generator().manual_seed(k))
+        moved = [not torch.equal(got.x[i], b.x[i]) for i in range(3)]
+        turned += not np.isclose(float(got.pick_rot[0]), float(b.pick_rot[0]))
+        assert np.isclose(float(got.pick_rot[1]), float(b.pick_rot[1]))  # never turned
+        shifted += moved[1]
+        assert not moved[2]  # neither turned nor shifted
+    assert turned > 10 and shifted > 10  # the others are still augmented

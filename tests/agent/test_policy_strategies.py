@@ -133,6 +133,7 @@ def tiny_prepared(n: int, start: int = 0, task: int = 0) -> Prepared:
         rot_w=z(n),
         has_place=z(n, dtype=torch.bool),
         task=torch.full((n,), task, dtype=torch.long),
+        frame=z(n, dtype=torch.long),
     )
 
 
