@@ -135,3 +135,21 @@ def test_self_train_practice_flag(home, fast_embeddings):
     )
     out = run(h, "policy", "self-train", "--runs", "wrong10", "--practice", "--steps", "2")
     assert out["version"] == 2 and out["runs"] == ["wrong10"] and out["rows"] == 1
+
+
+def test_a_successful_run_whose_step_did_not_hold_gives_no_row(home):
+    """The goal held at the end, but the step's own atom did not where it left the cube
+    (as if a later step had made it good): not a verified step, no row."""
+    from agent.policy.geometry import ImageSpec
+    from agent.policy.self_data import rows_from_runs
+
+    h, rec = home
+    s = store(h)
+    try:
+        s.save(replace(wrong_copy(rec, 0.10), run_id="okbutwrong1", success=True))
+    finally:
+        s.close()
+    rows = rows_from_runs(h, ["okbutwrong1", rec.run_id], spec=ImageSpec())
+    assert rows.runs == [rec.run_id]
+    (why,) = [x["why"] for x in rows.skipped if x["run_id"] == "okbutwrong1"]
+    assert why == "its atoms did not hold where it left the object"
