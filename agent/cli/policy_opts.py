@@ -41,7 +41,9 @@ augment_option = click.option(
     "--augment/--no-augment",
     default=True,
     show_default=True,
-    help="Train on random turns and shifts of the table in each correction's image (SE(2) augmentation).",
+    help="Train on random turns and shifts of the table in each correction's image (SE(2) "
+    "augmentation; a direction such as 'left of' is not turned, a place such as 'the left "
+    "side' neither turned nor shifted).",
 )
 
 
