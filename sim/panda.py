@@ -148,6 +148,22 @@ class Panda:
         if np.linalg.norm(reached - goal) > 0.03:
             raise SimError(f"pose out of reach: {np.round(goal, 3).tolist()}")
 
+    def at_home(self, tol: float = 0.02) -> bool:
+        """Whether the arm's joints are within `tol` radians of home."""
+        return max(abs(a - b) for a, b in zip(self.joints(), HOME, strict=True)) <= tol
+
+    def clear_view(self, waypoints: int = 30) -> None:
+        """Move the arm back to its home joints, out of the top camera's view (as a robot
+        does before it takes the picture it acts on), by joint-space waypoints from where
+        it is; what it holds comes along."""
+        q0 = self.joints()
+        for i in range(1, waypoints + 1):
+            s = i / waypoints
+            self._track(
+                [a + s * (b - a) for a, b in zip(q0, HOME, strict=True)], STEPS_PER_WAYPOINT
+            )
+        self.world.step(12)
+
     # -- gripper -------------------------------------------------------------------------
     def open_gripper(self, steps: int = 30) -> None:
         """Open the fingers, letting go of anything held."""
