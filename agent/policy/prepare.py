@@ -168,14 +168,16 @@ def prepare(samples: Samples, spec: ImageSpec, encoder, task: int = 0) -> Prepar
     )
 
 
-# What a row's relation says about the world frame: a direction ("left of the bowl" is a
-# side of the bowl as the front camera sees it) survives a shift of the whole table but not
-# a turn; a place on the table ("the left side") survives neither. A relation between
-# objects only (on, in, next to, far from, between, a turn) and every family survive both.
-DIRECTIONS = frozenset({"left_of", "right_of", "in_front_of", "behind"})
-REGIONS = frozenset({"left_side", "right_side", "front", "back", "middle"})
-
-
 def frame_of(relation: str) -> int:
-    """0: the label does not depend on the world frame; 1: by direction; 2: by place."""
+    """0: the label does not depend on the world frame; 1: by direction; 2: by place.
+
+    What a row's relation says about the world frame, read from the goal language's own
+    tables: a direction ("left of the bowl" is a side of the bowl as the front camera sees
+    it) survives a shift of the whole table but not a turn; a place on the table ("the
+    left side") survives neither. A relation between objects only (on, in, next to, far
+    from, between, a turn) and every family survive both.
+    """
+    from sim.goals.predicates.directions import DIRECTIONS
+    from sim.goals.predicates.regions import REGIONS
+
     return 2 if relation in REGIONS else 1 if relation in DIRECTIONS else 0
