@@ -164,6 +164,11 @@ def step_holds(world, record, step) -> bool:
         return False
     if rebuild(world, step.before):
         return False
+    return holds_at_rest(world, record, step)
+
+
+def holds_at_rest(world, record, step) -> bool:
+    """`step_holds` on a world already rebuilt as it was before the step."""
     obj = next((o for o in world.objects if o.description == step.obj), None)
     if obj is None:
         return False

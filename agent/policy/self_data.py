@@ -14,7 +14,7 @@ simulator on its own end state) carries everything a training row needs, with no
   no row (it would not be the scene the step saw).
 - **the step verified on its own**: the goal held at the end of the run, but a step
   gives a row only if its own atoms hold with the object where the step left it (the
-  scene rebuilt before it, the object put there: `practice.step_holds`); a step a later
+  scene rebuilt before it, the object put there: `practice.holds_at_rest`); a step a later
   one had to make good gives none.
 - **the poses the simulator confirmed**: the grasp is where the object stood before the
   step, with the grasp yaw the oracle geometry picks for the turn the object made
@@ -196,7 +196,7 @@ def rows_from_runs(
 def _rows_of(
     world, record, spec: ImageSpec, skipped: list, practise: bool = False
 ) -> list[tuple[int, Samples]]:
-    from agent.policy.practice import practised, step_holds
+    from agent.policy.practice import holds_at_rest, practised
 
     out = []
     for st in run_steps(record):
@@ -214,18 +214,18 @@ def _rows_of(
                 skipped.append({"run_id": record.run_id, "step": st.index, "why": why})
                 continue
             st = fixed
-        elif st.move["kind"] != "pick" and not step_holds(world, record, st):
-            # the goal held at the end, but not this step's own atoms where it left the
-            # object (a later step fixed it up, or moved it again): not a verified step
-            why = "its atoms did not hold where it left the object"
-            skipped.append({"run_id": record.run_id, "step": st.index, "why": why})
-            continue
         why = rebuild(world, st.before)
         if why:
             skipped.append({"run_id": record.run_id, "step": st.index, "why": why})
             continue
         rgb, depth = observe(world, spec)
         pick, place = confirmed_poses(world, st)
+        if not practise and st.move["kind"] != "pick" and not holds_at_rest(world, record, st):
+            # the goal held at the end, but not this step's own atoms where it left the
+            # object (a later step fixed it up, or moved it again): not a verified step
+            why = "its atoms did not hold where it left the object"
+            skipped.append({"run_id": record.run_id, "step": st.index, "why": why})
+            continue
         row = Samples.single(
             rgb, depth, st.phrase, st.relation, record.seed, st.primitive, pick, place, st.symmetry
         )
