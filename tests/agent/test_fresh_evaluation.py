@@ -3,8 +3,10 @@ range no public `--seed` accepts, the seeds are kept with the verdict, and reuse
 evidence that recent real runs do not contradict (`agent.evaluate.evidence`).
 
 The skill under test hard-codes layouts: it picks the object only when it stands where it
-stood on the evaluation scenes of the old fixed seeds (1e9 + i), and does nothing
-otherwise. On those seeds it verifies 5/5; on fresh scenes it fails."""
+stood on the evaluation scenes of the old fixed seeds (1e9 + i), within 2 mm, and does
+nothing otherwise. On those seeds it verifies 5/5; on fresh scenes it fails. (It matched
+within 1 cm at first: a fresh scene put the object that near one of the five old spots once
+in a fresh clone's `make test`, a few per cent of runs, and the test failed.)"""
 
 from __future__ import annotations
 
@@ -44,7 +46,7 @@ def layout_skill(scenes) -> str:
         f"    spots = {spots!r}\n"
         "    x, y, _, _ = robot.pose(robot.find(obj))\n"
         "    for sx, sy in spots:\n"
-        "        if abs(x - sx) < 0.01 and abs(y - sy) < 0.01:\n"
+        "        if abs(x - sx) < 0.002 and abs(y - sy) < 0.002:\n"
         "            robot.pick(robot.find(obj))\n"
     )
 
