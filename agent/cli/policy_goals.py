@@ -72,6 +72,12 @@ def _show(res: dict) -> None:
     help="The match queries also read the phrase's object and place parts apart.",
 )
 @click.option(
+    "--augment/--no-augment",
+    default=False,
+    show_default=True,
+    help="Train on random table turns and shifts (directions are not turned).",
+)
+@click.option(
     "--sim/--no-sim", default=True, show_default=True, help="Also execute the test goals."
 )
 @json_option
@@ -86,13 +92,16 @@ def goals_train(
     lr: float | None,
     schedule: str,
     role_queries: bool,
+    augment: bool,
     sim: bool,
 ) -> None:
     """Train a policy on goal-template demonstrations and save a new checkpoint version."""
     from agent.policy.goal_train import train_on_goals
 
     optim = settings_optim(seed=seed, threads=threads, lr=lr)
-    settings = GoalTrainSettings(n_train, n_test, steps, optim, sim, schedule, role_queries)
+    settings = GoalTrainSettings(
+        n_train, n_test, steps, optim, sim, schedule, role_queries, augment
+    )
     res = train_on_goals(app.home, settings, progress=say(app))
     emit(app, res, lambda: _show(res))
 

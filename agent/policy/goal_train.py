@@ -26,6 +26,8 @@ class GoalTrainSettings:
         sim: also execute the test goals in the simulator.
         schedule: the learning rate's schedule (`loop.FitConfig`: "cosine" or "constant").
         role_queries: the match queries also read the step phrase's roles (`model`).
+        augment: train on random table turns and shifts (`augment.Augment`; a direction
+            is shifted but not turned, a place on the table neither: `prepare.frame_of`).
     """
 
     n_train: int = 8000  # measured (RESULTS.md): 1000 -> 3000 -> 8000 seeds raise every figure
@@ -35,6 +37,7 @@ class GoalTrainSettings:
     sim: bool = True
     schedule: str = "cosine"
     role_queries: bool = False
+    augment: bool = False
 
 
 def train_on_goals(
@@ -50,6 +53,7 @@ def train_on_goals(
     """
     import torch
 
+    from agent.policy.augment import Augment
     from agent.policy.checkpoint import save_checkpoint
     from agent.policy.geometry import ImageSpec
     from agent.policy.goal_data import load_goal_demos
@@ -69,7 +73,8 @@ def train_on_goals(
     data = prepare(train.samples, spec, encoder)
     torch.manual_seed(settings.optim.seed)
     say(f"training {settings.steps} steps on {len(data)} rows")
-    fc = FitConfig(settings.steps, settings.optim, schedule=settings.schedule)
+    augment = Augment(spec) if settings.augment else None
+    fc = FitConfig(settings.steps, settings.optim, schedule=settings.schedule, augment=augment)
     net = PoseNet(ModelConfig(role_queries=settings.role_queries))
     res = fit(net, data, fc, name="goals")
     policy = Policy(res.model, spec, encoder, settings.optim.threads)
@@ -82,6 +87,7 @@ def train_on_goals(
         "steps": settings.steps,
         "schedule": settings.schedule,
         "role_queries": settings.role_queries,
+        "augment": settings.augment,
         "lr": settings.optim.lr,
         "n_train": len(train),
         "seed": settings.optim.seed,

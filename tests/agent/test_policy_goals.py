@@ -159,3 +159,35 @@ def test_a_goal_template_checkpoint_replays_its_own_demonstrations(train_rows, t
     goal = Policy(tiny_model(), SPEC, tiny_encoder(), 1, info={"goal_templates": True})
     old, _ = _known_data(mine, goal, [])
     assert old is not None and len(old) == len(rows)  # every cached row (16 seeds < 600)
+
+
+@pytest.mark.parametrize("flag", ["--augment", "--no-augment"])
+def test_goals_train_turns_and_shifts_rows_only_when_asked(train_rows, tmp_path, monkeypatch, flag):
+    """`policy goals train --augment` trains on turned and shifted rows (`augment.Augment`,
+    which keeps directions unturned); without it every batch is as rendered."""
+    import shutil
+
+    from agent.policy import loop
+    from agent.policy.augment import Augment
+    from agent.policy.goal_data import goal_dataset_path
+
+    home, _ = train_rows
+    src = goal_dataset_path(home, "train", 16, ImageSpec())
+    dst = goal_dataset_path(tmp_path, "train", 16, ImageSpec())
+    dst.parent.mkdir(parents=True)
+    shutil.copy(src, dst)
+    seen = []
+    real_fit = loop.fit
+
+    def spy(net, data, config, **kw):  # the tiny model: the test's embeddings are small
+        seen.append(config.augment)
+        return real_fit(tiny_model(), data, config, **kw)
+
+    monkeypatch.setattr(loop, "fit", spy)
+    args = ("--n-train", "16", "--steps", "2", "--n-test", "2", "--no-sim", "--threads", "1")
+    code, out, err = invoke(tmp_path, "policy", "goals", "train", *args, flag)
+    assert code == 0, err
+    (augment,) = seen
+    assert isinstance(augment, Augment) if flag == "--augment" else augment is None
+    manifest = json.loads((tmp_path / "policy" / "checkpoints" / "v0001.json").read_text())
+    assert manifest["augment"] is (flag == "--augment")
