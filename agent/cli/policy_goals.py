@@ -73,7 +73,7 @@ def _show(res: dict) -> None:
 )
 @click.option(
     "--augment/--no-augment",
-    default=False,
+    default=GoalTrainSettings.augment,
     show_default=True,
     help="Train on random table turns and shifts (directions are not turned).",
 )

@@ -37,7 +37,7 @@ class GoalTrainSettings:
     sim: bool = True
     schedule: str = "cosine"
     role_queries: bool = False
-    augment: bool = False
+    augment: bool = True  # measured (RESULTS.md): seen proxy 0.87 -> 0.94 at 8000 seeds
 
 
 def train_on_goals(
