@@ -208,7 +208,7 @@ def run_continual_bench(
          "settings", "feedback", "noise_study", "table", "plots", "results", "seconds",
          "logdir": the run's TensorBoard directory, one subdirectory per run}
     """
-    from agent.policy.plots import r_heatmaps
+    from agent.policy.plots import r_heatmaps, stream_curves
 
     say = progress or (lambda _m: None)
     t0 = time.perf_counter()
@@ -256,6 +256,13 @@ def run_continual_bench(
         title = f"success R[i, j], order {o}"
         path = out / f"r_matrix{suffix}_{o}.png"
         plots.append(str(r_heatmaps(mats, list(orders_of(stream)[o]), path, title)))
+        per_run = {
+            n: [square(r["success"]) for r in main if r["strategy"] == n and r["order"] == key]
+            for n in names
+        }
+        path = out / f"acc_curve{suffix}_{o}.png"
+        title = f"accuracy over the stream, order {o} (mean of {len(seeds)} seed(s), range shaded)"
+        plots.append(str(stream_curves(per_run, list(orders_of(stream)[o]), path, title)))
     fb = None
     if feedback and stream == "families":
         first_key = next(iter(configs))

@@ -77,3 +77,44 @@ def correction_curve(curves: list[dict], path: Path, target: float = 0.9) -> Pat
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
+
+
+def seen_so_far(r: np.ndarray) -> np.ndarray:
+    """ACC after each experience: the mean success over the experiences trained so far,
+    `mean(R[k, :k + 1])` for every row k of R (NaN where a row does not exist, e.g. the
+    joint bound's rows before its one final row)."""
+    r = np.asarray(r, dtype=float)
+    return np.array([np.mean(r[k, : k + 1]) for k in range(r.shape[0])])
+
+
+def stream_curves(
+    runs: dict[str, list[np.ndarray]], families: list[str], path: Path, title: str = ""
+) -> Path:
+    """Accuracy over the stream, one line per strategy: the mean over its runs (seeds) of
+    `seen_so_far`, the runs' range shaded; a strategy with only a final row (the joint
+    bound) is one marker at the last experience."""
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(6.4, 3.8))
+    xs = np.arange(len(families))
+    for name, mats in runs.items():
+        curves = np.array([seen_so_far(m) for m in mats])
+        have = np.isfinite(curves).all(axis=0)  # rows every run has
+        if not have.any():
+            continue
+        c = curves[:, have]
+        if have.sum() == 1:
+            ax.plot(xs[have], c.mean(axis=0), marker="*", markersize=11, linestyle="", label=name)
+            continue
+        (line,) = ax.plot(xs[have], c.mean(axis=0), marker="o", markersize=3, label=name)
+        ax.fill_between(xs[have], c.min(axis=0), c.max(axis=0), color=line.get_color(), alpha=0.12)
+    ax.set_xticks(xs, [f"after {f[:6]}" for f in families], rotation=45, fontsize=7)
+    ax.set_ylabel("mean success on experiences so far")
+    ax.set_ylim(0, 1.02)
+    ax.legend(fontsize=7, ncol=2)
+    if title:
+        ax.set_title(title, fontsize=10)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path

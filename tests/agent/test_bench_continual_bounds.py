@@ -51,4 +51,4 @@ def test_bench_continual_joint_bound_cumulative_and_paired_intervals(tmp_path):
     assert [r["train_seconds"] != [] for r in joint_runs] == [True, True]
     table = Path(res["table"]).read_text()
     assert "| joint |" in table and "| cumulative |" in table and "ACC - naive [95% CI]" in table
-    assert [Path(p).name for p in res["plots"]] == ["r_matrix_A.png"]
+    assert [Path(p).name for p in res["plots"]] == ["r_matrix_A.png", "acc_curve_A.png"]

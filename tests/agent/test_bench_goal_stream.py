@@ -87,7 +87,7 @@ def test_goal_stream_table_with_tuned_parameters_and_noise_study(home, tuned):
     table = Path(res["table"]).read_text()
     assert Path(res["table"]).name == "results_goals.md"
     assert "Noise study" in table and "| replay |" in table and "replay.mix=" in table
-    assert [Path(p).name for p in res["plots"]] == ["r_matrix_goals_A.png"]
+    assert [Path(p).name for p in res["plots"]] == ["r_matrix_goals_A.png", "acc_curve_goals_A.png"]
 
 
 def test_tuned_refuses_an_untuned_strategy_and_noise_needs_the_goal_stream(home, tuned):
