@@ -354,7 +354,7 @@ def test_bench_continual_tiny_run(bench_home):
     assert res["feedback"] is None
     table = Path(res["table"]).read_text()
     assert "| naive |" in table and "| replay |" in table and "Corrections" not in table
-    assert [Path(p).name for p in res["plots"]] == ["r_matrix_A.png"]
+    assert [Path(p).name for p in res["plots"]] == ["r_matrix_A.png", "acc_curve_A.png"]
     assert all(Path(p).read_bytes()[:4] == b"\x89PNG" for p in res["plots"])
     saved = json.loads(Path(res["results"]).read_text())["strategies"]
     assert saved.keys() == res["strategies"].keys()
@@ -385,6 +385,10 @@ def test_bench_continual_with_sim_episodes_and_the_correction_run(bench_home, mo
         "reached_target_round",
         "max_finetune_seconds",
     }
-    assert [Path(p).name for p in res["plots"]] == ["r_matrix_A.png", "corrections.png"]
+    assert [Path(p).name for p in res["plots"]] == [
+        "r_matrix_A.png",
+        "acc_curve_A.png",
+        "corrections.png",
+    ]
     assert all(Path(p).read_bytes()[:4] == b"\x89PNG" for p in res["plots"])
     assert f"Corrections ({fb['family']}, replay, expert oracle)" in Path(res["table"]).read_text()
