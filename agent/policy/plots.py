@@ -19,6 +19,15 @@ def _plt():
     return plt
 
 
+def _save(plt, fig, path: Path) -> Path:
+    """Lay out, write (110 dpi, the parent made) and close a figure."""
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
 def r_heatmaps(
     matrices: dict[str, np.ndarray], families: list[str], path: Path, title: str = ""
 ) -> Path:
@@ -52,11 +61,7 @@ def r_heatmaps(
         ax.axis("off")
     if title:
         fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(plt, fig, path)
 
 
 def correction_curve(curves: list[dict], path: Path, target: float = 0.9) -> Path:
@@ -72,11 +77,7 @@ def correction_curve(curves: list[dict], path: Path, target: float = 0.9) -> Pat
     ax.set_ylabel("success (sim, held-out scenes)")
     ax.set_ylim(0, 1.02)
     ax.legend(fontsize=7)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(plt, fig, path)
 
 
 def seen_so_far(r: np.ndarray) -> np.ndarray:
@@ -113,8 +114,4 @@ def stream_curves(
     ax.legend(fontsize=7, ncol=2)
     if title:
         ax.set_title(title, fontsize=10)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(plt, fig, path)
