@@ -245,24 +245,18 @@ def run_continual_bench(
     plots = []
     for o in orders:
         key = order_key(stream, o)
-        mats = {
-            n: square(
-                np.mean(
-                    [r["success"] for r in main if r["strategy"] == n and r["order"] == key], axis=0
-                )
-            )
-            for n in names
-        }
-        title = f"success R[i, j], order {o}"
-        path = out / f"r_matrix{suffix}_{o}.png"
-        plots.append(str(r_heatmaps(mats, list(orders_of(stream)[o]), path, title)))
+        families = list(orders_of(stream)[o])
         per_run = {
             n: [square(r["success"]) for r in main if r["strategy"] == n and r["order"] == key]
             for n in names
         }
+        mats = {n: np.mean(m, axis=0) for n, m in per_run.items()}
+        title = f"success R[i, j], order {o}"
+        path = out / f"r_matrix{suffix}_{o}.png"
+        plots.append(str(r_heatmaps(mats, families, path, title)))
         path = out / f"acc_curve{suffix}_{o}.png"
         title = f"accuracy over the stream, order {o} (mean of {len(seeds)} seed(s), range shaded)"
-        plots.append(str(stream_curves(per_run, list(orders_of(stream)[o]), path, title)))
+        plots.append(str(stream_curves(per_run, families, path, title)))
     fb = None
     if feedback and stream == "families":
         first_key = next(iter(configs))
